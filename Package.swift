@@ -1,0 +1,91 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Hot modules run without dynamic exclusivity checks: the keyspace is only
+// touched under its lock, and the checks cost ~10% on the pipelined benchmark.
+let hotPathFlags: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "SwiftKeyDB",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swiftkeydb-server", targets: ["swiftkeydb-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        // RESP2 + inline request decoding and reply encoding.
+        .target(
+            name: "KeyDBRESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: hotPathFlags
+        ),
+        // The C allocator's statistics, for INFO memory.
+        .target(name: "CMemoryStats"),
+        // Keyspace, values, expiry, command table and commands. No sockets, no files.
+        .target(
+            name: "KeyDBEngine",
+            dependencies: [
+                "KeyDBRESP", "CMemoryStats",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: hotPathFlags
+        ),
+        // Configuration, SwiftNIO bootstrap, connection handler, shutdown.
+        .target(
+            name: "KeyDBServer",
+            dependencies: [
+                "KeyDBRESP", "KeyDBEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: hotPathFlags
+        ),
+        .executableTarget(
+            name: "swiftkeydb-server",
+            dependencies: ["KeyDBServer", "KeyDBEngine"]
+        ),
+
+        .testTarget(
+            name: "KeyDBRESPTests",
+            dependencies: ["KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "KeyDBEngineTests",
+            dependencies: ["KeyDBEngine", "KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Shared helpers for the integration tests: starts the server binary
+        // (ServerProcess) and speaks raw RESP over a socket (RawClient).
+        // Foundation + Glibc only.
+        .target(
+            name: "KeyDBTestSupport",
+            path: "Tests/KeyDBTestSupport"
+        ),
+        // Starts the real server binary on a free port and talks to it over TCP.
+        .testTarget(
+            name: "KeyDBServerTests",
+            dependencies: ["KeyDBServer", "swiftkeydb-server", "KeyDBTestSupport"]
+        ),
+
+        // Wire compatibility through hiredis (Debian's libhiredis-dev); test-only.
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Interop/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .testTarget(
+            name: "HiredisInteropTests",
+            dependencies: ["CHiredis", "swiftkeydb-server", "KeyDBTestSupport"],
+            path: "Interop/HiredisInteropTests"
+        ),
+    ]
+)

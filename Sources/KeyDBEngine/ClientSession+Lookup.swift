@@ -1,0 +1,43 @@
+import KeyDBRESP
+
+/// Key lookups as commands need them, with Redis's side effects: reads count
+/// keyspace hits and misses; every lookup expires a key whose time has come.
+extension ClientSession {
+    /// The value at `key` for a read (counts a hit or a miss).
+    public func lookupRead(_ key: UnsafeRawBufferPointer) -> Value? {
+        let value = db.get(key, now: now)
+        if value == nil { engine.stats.keyspaceMisses += 1 } else { engine.stats.keyspaceHits += 1 }
+        return value
+    }
+
+    /// The string at `key` for a read: `.some(nil)` when missing, nil (after
+    /// replying WRONGTYPE) when the key holds another type.
+    public func readString(_ key: UnsafeRawBufferPointer) -> Bytes?? {
+        switch lookupRead(key) {
+        case .none: return .some(nil)
+        case .string(let bytes)?: return .some(bytes)
+        case .some:
+            replyError(ErrorReply.wrongType)
+            return nil
+        }
+    }
+
+    /// A 32-bit integer argument (`getIntFromObjectOrReply`), or nil after
+    /// replying `error` (or Redis's default texts when none is given).
+    public func int32Argument(_ args: Arguments, _ index: Int, error: String? = nil) -> Int? {
+        guard let value = args.int64(index) else {
+            replyError(error ?? ErrorReply.notInteger)
+            return nil
+        }
+        guard value >= Int64(Int32.min) && value <= Int64(Int32.max) else {
+            replyError(error ?? ErrorReply.intOutOfRange)
+            return nil
+        }
+        return Int(value)
+    }
+
+    /// Records a change to the keyspace (INFO rdb_changes_since_last_save).
+    public func dirty(_ changes: Int = 1) {
+        engine.keyspace.dirty += changes
+    }
+}

@@ -1,0 +1,68 @@
+import KeyDBRESP
+import NIOCore
+
+/// One connection's state, as the engine sees it: selected database, name,
+/// authentication, and the reply buffer commands write into.
+public final class ClientSession: @unchecked Sendable {  // used under the keyspace lock
+    public let id: Int64
+    public unowned let engine: Engine
+    /// The selected database.
+    public var db: Database
+    /// Replies for the current read batch; the server sends and replaces it.
+    public var reply: ByteBuffer
+    /// The time a command is running at (Unix ms), read once per command.
+    public var now: Int64 = 0
+
+    public var name: Bytes? = nil
+    public var libraryName: String = ""
+    public var libraryVersion: String = ""
+    public var authenticated: Bool
+    /// Set by QUIT and protocol errors: close once the replies are written.
+    public var closeAfterReply = false
+
+    // Shown by CLIENT LIST / CLIENT INFO.
+    public let address: String
+    public let localAddress: String
+    public let fileDescriptor: Int
+    public let createdAt: Int64
+    public var lastInteraction: Int64
+    public var lastCommand: String = "NULL"
+
+    public init(engine: Engine, address: String = "", localAddress: String = "", fileDescriptor: Int = -1, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        self.engine = engine
+        self.id = engine.nextClientID()
+        self.db = engine.keyspace.databases[0]
+        self.reply = allocator.buffer(capacity: 1024)
+        self.authenticated = engine.configuration.requirePass == nil
+        self.address = address
+        self.localAddress = localAddress
+        self.fileDescriptor = fileDescriptor
+        let now = Clock.milliseconds()
+        self.createdAt = now
+        self.lastInteraction = now
+    }
+
+    /// Writes an error reply and counts it (INFO total_error_replies).
+    public func replyError(_ text: String) {
+        engine.countError(text.utf8)
+        reply.writeError(text)
+    }
+
+    public func replyError(bytes text: [UInt8]) {
+        engine.countError(text)
+        reply.writeError(bytes: text)
+    }
+
+    public func replyOK() { reply.writeSimpleString("OK") }
+
+    /// Writes a reply for an optional string: the bulk, or `$-1`.
+    public func replyBulk(_ value: Bytes?) {
+        guard let value else { return reply.writeNullBulk() }
+        value.withUnsafeBytes { reply.writeBulk($0) }
+    }
+
+    /// Runs one command: the single entry point from the network layer (and from tests).
+    public func execute(_ args: Arguments) {
+        engine.execute(args, for: self)
+    }
+}

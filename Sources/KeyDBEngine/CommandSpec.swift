@@ -1,0 +1,138 @@
+import KeyDBRESP
+
+/// What a command does to a connection and the keyspace (Redis's command flags).
+public struct CommandFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyOOM = CommandFlags(rawValue: 1 << 2)
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    public static let pubsub = CommandFlags(rawValue: 1 << 4)
+    public static let noScript = CommandFlags(rawValue: 1 << 5)
+    public static let blocking = CommandFlags(rawValue: 1 << 6)
+    public static let loading = CommandFlags(rawValue: 1 << 7)
+    public static let stale = CommandFlags(rawValue: 1 << 8)
+    public static let skipMonitor = CommandFlags(rawValue: 1 << 9)
+    public static let skipSlowlog = CommandFlags(rawValue: 1 << 10)
+    public static let fast = CommandFlags(rawValue: 1 << 11)
+    public static let noAuth = CommandFlags(rawValue: 1 << 12)
+    public static let mayReplicate = CommandFlags(rawValue: 1 << 13)
+    public static let noMulti = CommandFlags(rawValue: 1 << 14)
+    public static let allowBusy = CommandFlags(rawValue: 1 << 15)
+
+    /// The words COMMAND INFO prints, in Redis's order.
+    static let names: [(CommandFlags, String)] = [
+        (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
+        (.pubsub, "pubsub"), (.noScript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
+        (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
+        (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),
+        (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
+    ]
+
+    public var words: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
+}
+
+/// Which arguments are keys: `first` to `last` (negative counts from the end) every `step`.
+public struct KeyPositions: Sendable, Equatable {
+    public var first: Int
+    public var last: Int
+    public var step: Int
+
+    public static let none = KeyPositions(first: 0, last: 0, step: 0)
+    public static let one = KeyPositions(first: 1, last: 1, step: 1)
+    public static let all = KeyPositions(first: 1, last: -1, step: 1)
+
+    /// The argument indices holding keys, for an argv of `count` arguments.
+    public func indices(count: Int) -> StrideThrough<Int> {
+        guard first > 0 else { return stride(from: 0, through: -1, by: 1) }
+        let lastIndex = last < 0 ? count + last : last
+        return stride(from: first, through: min(lastIndex, count - 1), by: step)
+    }
+}
+
+/// A command's implementation: reads argv, writes its reply into `client.reply`.
+public typealias CommandHandler = @Sendable (ClientSession, Arguments) -> Void
+
+/// One entry of the command table.
+public final class CommandSpec: Sendable {
+    public let name: String
+    /// "config|get" for subcommands, as Redis names them in errors and COMMAND.
+    public let fullName: String
+    /// Positive: exactly that many arguments (command name included); negative: at least -arity.
+    public let arity: Int
+    public let flags: CommandFlags
+    public let keys: KeyPositions
+    /// Redis's command group (string, generic, connection, server...).
+    public let group: String
+    public let since: String
+    public let summary: String
+    public let complexity: String
+    public let handler: CommandHandler?
+    public let subcommands: [CommandSpec]
+    /// Calls, time and failures (INFO commandstats).
+    public let statistics = CommandStatistics()
+
+    public init(_ name: String, arity: Int, flags: CommandFlags, keys: KeyPositions = .none,
+                group: String, since: String, summary: String, complexity: String = "O(1)",
+                parent: String? = nil, subcommands: [CommandSpec] = [], handler: CommandHandler?) {
+        self.name = name
+        self.fullName = parent.map { "\($0)|\(name)" } ?? name
+        self.arity = arity
+        self.flags = flags
+        self.keys = keys
+        self.group = group
+        self.since = since
+        self.summary = summary
+        self.complexity = complexity
+        self.handler = handler
+        self.subcommands = subcommands
+    }
+
+    public var isContainer: Bool { !subcommands.isEmpty }
+
+    @inlinable public func acceptsArgumentCount(_ count: Int) -> Bool {
+        arity >= 0 ? count == arity : count >= -arity
+    }
+
+    /// ACL categories as Redis derives them: from the group and the flags.
+    public var aclCategories: [String] {
+        var categories: [String] = []
+        if flags.contains(.write) { categories.append("@write") }
+        if flags.contains(.readonly) && group != "scripting" { categories.append("@read") }
+        if flags.contains(.admin) { categories += ["@admin", "@dangerous"] }
+        if flags.contains(.pubsub) { categories.append("@pubsub") }
+        if flags.contains(.fast) { categories.append("@fast") }
+        if flags.contains(.blocking) { categories.append("@blocking") }
+        if !flags.contains(.fast) { categories.append("@slow") }
+        switch group {
+        case "string": categories.append("@string")
+        case "generic": categories.append("@keyspace")
+        case "list": categories.append("@list")
+        case "hash": categories.append("@hash")
+        case "set": categories.append("@set")
+        case "sorted-set": categories.append("@sortedset")
+        case "connection": categories.append("@connection")
+        case "transactions": categories.append("@transaction")
+        case "scripting": categories.append("@scripting")
+        default: break
+        }
+        return categories
+    }
+}
+
+/// A command's counters; mutated under the keyspace lock.
+public final class CommandStatistics: @unchecked Sendable {
+    public var calls = 0
+    public var microseconds = 0
+    public var rejectedCalls = 0
+    public var failedCalls = 0
+
+    func reset() {
+        calls = 0
+        microseconds = 0
+        rejectedCalls = 0
+        failedCalls = 0
+    }
+}

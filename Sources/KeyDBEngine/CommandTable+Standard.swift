@@ -1,0 +1,113 @@
+/// The command table, as data: one row per command, in Redis's terms.
+/// Arity counts the command name; negative means "at least".
+extension CommandTable {
+    public static let standard = CommandTable(
+        connection + strings + keys + server
+    )
+
+    private typealias F = CommandFlags
+
+    // MARK: - Connection
+
+    private static let connection: [CommandSpec] = [
+        CommandSpec("ping", arity: -1, flags: [.fast], group: "connection", since: "1.0.0", summary: "Answers PONG, or echoes its argument.", handler: ConnectionCommands.ping),
+        CommandSpec("echo", arity: 2, flags: [.fast], group: "connection", since: "1.0.0", summary: "Returns its argument.", handler: ConnectionCommands.echo),
+        CommandSpec("quit", arity: -1, flags: [.allowBusy, .noScript, .loading, .stale, .fast, .noAuth], group: "connection", since: "1.0.0", summary: "Closes the connection after replying.", handler: ConnectionCommands.quit),
+        CommandSpec("select", arity: 2, flags: [.loading, .stale, .fast], group: "connection", since: "1.0.0", summary: "Changes the selected database.", handler: ConnectionCommands.select),
+        CommandSpec("auth", arity: -2, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "1.0.0", summary: "Authenticates the connection.", complexity: "O(N) where N is the number of passwords defined for the user", handler: ConnectionCommands.auth),
+        CommandSpec("hello", arity: -1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "6.0.0", summary: "Handshake: protocol version, authentication and name.", handler: ConnectionCommands.hello),
+        CommandSpec("reset", arity: 1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "6.2.0", summary: "Resets the connection to its initial state.", handler: ConnectionCommands.reset),
+        CommandSpec("client", arity: -2, flags: [], group: "connection", since: "2.4.0", summary: "Commands about client connections.", complexity: "Depends on subcommand.", subcommands: [
+            CommandSpec("id", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "5.0.0", summary: "Returns the connection's unique id.", parent: "client", handler: ClientCommand.id),
+            CommandSpec("setname", arity: 3, flags: [.noScript, .loading, .stale], group: "connection", since: "2.6.9", summary: "Names the connection.", parent: "client", handler: ClientCommand.setname),
+            CommandSpec("getname", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "2.6.9", summary: "Returns the connection's name.", parent: "client", handler: ClientCommand.getname),
+            CommandSpec("setinfo", arity: 4, flags: [.noScript, .loading, .stale], group: "connection", since: "7.2.0", summary: "Records the client library's name or version.", parent: "client", handler: ClientCommand.setinfo),
+            CommandSpec("list", arity: -2, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "2.4.0", summary: "Lists client connections.", complexity: "O(N) where N is the number of client connections", parent: "client", handler: ClientCommand.list),
+            CommandSpec("info", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "6.2.0", summary: "Describes this connection.", parent: "client", handler: ClientCommand.info),
+            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0", summary: "Lists the CLIENT subcommands.", parent: "client", handler: ClientCommand.help),
+        ], handler: nil),
+    ]
+
+    // MARK: - Strings
+
+    private static let strings: [CommandSpec] = [
+        CommandSpec("get", arity: 2, flags: [.readonly, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Returns the string value of a key.", handler: StringCommands.get),
+        CommandSpec("set", arity: -3, flags: [.write, .denyOOM], keys: .one, group: "string", since: "1.0.0", summary: "Sets a key's string value, with optional expiry and conditions.", handler: StringCommands.set),
+        CommandSpec("setnx", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Sets a key only if it does not exist.", handler: StringCommands.setnx),
+        CommandSpec("setex", arity: 4, flags: [.write, .denyOOM], keys: .one, group: "string", since: "2.0.0", summary: "Sets a key with a TTL in seconds.", handler: StringCommands.setex),
+        CommandSpec("psetex", arity: 4, flags: [.write, .denyOOM], keys: .one, group: "string", since: "2.6.0", summary: "Sets a key with a TTL in milliseconds.", handler: StringCommands.psetex),
+        CommandSpec("getset", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Sets a key and returns its old value.", handler: StringCommands.getset),
+        CommandSpec("getdel", arity: 2, flags: [.write, .fast], keys: .one, group: "string", since: "6.2.0", summary: "Returns a key's value and deletes the key.", handler: StringCommands.getdel),
+        CommandSpec("getex", arity: -2, flags: [.write, .fast], keys: .one, group: "string", since: "6.2.0", summary: "Returns a key's value and changes its TTL.", handler: StringCommands.getex),
+        CommandSpec("mget", arity: -2, flags: [.readonly, .fast], keys: .all, group: "string", since: "1.0.0", summary: "Returns the values of several keys.", complexity: "O(N) where N is the number of keys to retrieve.", handler: StringCommands.mget),
+        CommandSpec("mset", arity: -3, flags: [.write, .denyOOM], keys: KeyPositions(first: 1, last: -1, step: 2), group: "string", since: "1.0.1", summary: "Sets several keys.", complexity: "O(N) where N is the number of keys to set.", handler: StringCommands.mset),
+        CommandSpec("msetnx", arity: -3, flags: [.write, .denyOOM], keys: KeyPositions(first: 1, last: -1, step: 2), group: "string", since: "1.0.1", summary: "Sets several keys only if none exists.", complexity: "O(N) where N is the number of keys to set.", handler: StringCommands.msetnx),
+        CommandSpec("append", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "2.0.0", summary: "Appends to a key's string value.", handler: StringCommands.append),
+        CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "string", since: "2.2.0", summary: "Returns the length of a string value.", handler: StringCommands.strlen),
+        CommandSpec("getrange", arity: 4, flags: [.readonly], keys: .one, group: "string", since: "2.4.0", summary: "Returns part of a string value.", complexity: "O(N) where N is the length of the returned string.", handler: StringCommands.getrange),
+        CommandSpec("setrange", arity: 4, flags: [.write, .denyOOM], keys: .one, group: "string", since: "2.2.0", summary: "Overwrites part of a string value.", handler: StringCommands.setrange),
+        CommandSpec("incr", arity: 2, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Adds one to an integer value.", handler: StringCommands.incr),
+        CommandSpec("decr", arity: 2, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Subtracts one from an integer value.", handler: StringCommands.decr),
+        CommandSpec("incrby", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Adds an integer to an integer value.", handler: StringCommands.incrby),
+        CommandSpec("decrby", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Subtracts an integer from an integer value.", handler: StringCommands.decrby),
+        CommandSpec("incrbyfloat", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "2.6.0", summary: "Adds a floating-point number to a value.", handler: StringCommands.incrbyfloat),
+    ]
+
+    // MARK: - Keys
+
+    private static let keys: [CommandSpec] = [
+        CommandSpec("del", arity: -2, flags: [.write], keys: .all, group: "generic", since: "1.0.0", summary: "Deletes keys.", complexity: "O(N) where N is the number of keys that will be removed.", handler: KeyCommands.del),
+        CommandSpec("unlink", arity: -2, flags: [.write, .fast], keys: .all, group: "generic", since: "4.0.0", summary: "Deletes keys.", complexity: "O(1) for each key removed.", handler: KeyCommands.del),
+        CommandSpec("exists", arity: -2, flags: [.readonly, .fast], keys: .all, group: "generic", since: "1.0.0", summary: "Counts how many of the keys exist.", complexity: "O(N) where N is the number of keys to check.", handler: KeyCommands.exists),
+        CommandSpec("touch", arity: -2, flags: [.readonly, .fast], keys: .all, group: "generic", since: "3.2.1", summary: "Counts existing keys, marking them accessed.", complexity: "O(N) where N is the number of keys that will be touched.", handler: KeyCommands.touch),
+        CommandSpec("type", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "1.0.0", summary: "Returns the type of a key's value.", handler: KeyCommands.type),
+        CommandSpec("keys", arity: 2, flags: [.readonly], group: "generic", since: "1.0.0", summary: "Returns the keys matching a glob pattern.", complexity: "O(N) with N being the number of keys in the database", handler: KeyCommands.keys),
+        CommandSpec("scan", arity: -2, flags: [.readonly], group: "generic", since: "2.8.0", summary: "Iterates the keys of the database.", complexity: "O(1) for every call. O(N) for a complete iteration.", handler: KeyCommands.scan),
+        CommandSpec("randomkey", arity: 1, flags: [.readonly], group: "generic", since: "1.0.0", summary: "Returns a random key.", handler: KeyCommands.randomkey),
+        CommandSpec("rename", arity: 3, flags: [.write], keys: KeyPositions(first: 1, last: 2, step: 1), group: "generic", since: "1.0.0", summary: "Renames a key, replacing the destination.", handler: KeyCommands.rename),
+        CommandSpec("renamenx", arity: 3, flags: [.write, .fast], keys: KeyPositions(first: 1, last: 2, step: 1), group: "generic", since: "1.0.0", summary: "Renames a key only if the new name is free.", handler: KeyCommands.renamenx),
+        CommandSpec("copy", arity: -3, flags: [.write, .denyOOM], keys: KeyPositions(first: 1, last: 2, step: 1), group: "generic", since: "6.2.0", summary: "Copies a key's value to another key.", complexity: "O(N) worst case for collections, where N is the number of nested items.", handler: KeyCommands.copy),
+        CommandSpec("move", arity: 3, flags: [.write, .fast], keys: .one, group: "generic", since: "1.0.0", summary: "Moves a key to another database.", handler: KeyCommands.move),
+        CommandSpec("swapdb", arity: 3, flags: [.write, .fast], group: "server", since: "4.0.0", summary: "Swaps the contents of two databases.", complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.", handler: KeyCommands.swapdb),
+        CommandSpec("dbsize", arity: 1, flags: [.readonly, .fast], group: "server", since: "1.0.0", summary: "Returns the number of keys in the database.", handler: KeyCommands.dbsize),
+        CommandSpec("flushdb", arity: -1, flags: [.write], group: "server", since: "1.0.0", summary: "Deletes every key of the selected database.", complexity: "O(N) where N is the number of keys in the selected database", handler: KeyCommands.flushdb),
+        CommandSpec("flushall", arity: -1, flags: [.write], group: "server", since: "1.0.0", summary: "Deletes every key of every database.", complexity: "O(N) where N is the total number of keys in all databases", handler: KeyCommands.flushall),
+        CommandSpec("expire", arity: -3, flags: [.write, .fast], keys: .one, group: "generic", since: "1.0.0", summary: "Sets a key's TTL in seconds.", handler: ExpireCommands.expire),
+        CommandSpec("pexpire", arity: -3, flags: [.write, .fast], keys: .one, group: "generic", since: "2.6.0", summary: "Sets a key's TTL in milliseconds.", handler: ExpireCommands.pexpire),
+        CommandSpec("expireat", arity: -3, flags: [.write, .fast], keys: .one, group: "generic", since: "1.2.0", summary: "Sets a key's expiry as a Unix time in seconds.", handler: ExpireCommands.expireat),
+        CommandSpec("pexpireat", arity: -3, flags: [.write, .fast], keys: .one, group: "generic", since: "2.6.0", summary: "Sets a key's expiry as a Unix time in milliseconds.", handler: ExpireCommands.pexpireat),
+        CommandSpec("ttl", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "1.0.0", summary: "Returns a key's TTL in seconds.", handler: ExpireCommands.ttl),
+        CommandSpec("pttl", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "2.6.0", summary: "Returns a key's TTL in milliseconds.", handler: ExpireCommands.pttl),
+        CommandSpec("expiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in seconds.", handler: ExpireCommands.expiretime),
+        CommandSpec("pexpiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in milliseconds.", handler: ExpireCommands.pexpiretime),
+        CommandSpec("persist", arity: 2, flags: [.write, .fast], keys: .one, group: "generic", since: "2.2.0", summary: "Removes a key's TTL.", handler: ExpireCommands.persist),
+    ]
+
+    // MARK: - Server
+
+    private static let server: [CommandSpec] = [
+        CommandSpec("info", arity: -1, flags: [.loading, .stale], group: "server", since: "1.0.0", summary: "Returns information and statistics about the server.", complexity: "O(1)", handler: InfoCommand.info),
+        CommandSpec("time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0", summary: "Returns the server time.", handler: ServerCommands.time),
+        CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "1.0.0", summary: "Returns the Unix time of the last save.", handler: ServerCommands.lastsave),
+        CommandSpec("config", arity: -2, flags: [], group: "server", since: "2.0.0", summary: "Commands about the server's configuration.", complexity: "Depends on subcommand.", subcommands: [
+            CommandSpec("get", arity: -3, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.0.0", summary: "Returns settings matching glob patterns.", complexity: "O(N) when N is the number of configuration parameters provided", parent: "config", handler: ConfigCommand.get),
+            CommandSpec("set", arity: -4, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.0.0", summary: "Changes settings, all or none.", complexity: "O(N) when N is the number of configuration parameters provided", parent: "config", handler: ConfigCommand.set),
+            CommandSpec("resetstat", arity: 2, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.0.0", summary: "Resets the statistics INFO reports.", parent: "config", handler: ConfigCommand.resetstat),
+            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0", summary: "Lists the CONFIG subcommands.", parent: "config", handler: ConfigCommand.help),
+        ], handler: nil),
+        CommandSpec("command", arity: -1, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Describes every command.", complexity: "O(N) where N is the total number of Redis commands", subcommands: [
+            CommandSpec("count", arity: 2, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Returns the number of commands.", parent: "command", handler: CommandCommand.count),
+            CommandSpec("info", arity: -2, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Describes the given commands.", complexity: "O(N) where N is the number of commands to look up", parent: "command", handler: CommandCommand.info),
+            CommandSpec("docs", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0", summary: "Documents the given commands.", complexity: "O(N) where N is the number of commands to look up", parent: "command", handler: CommandCommand.docs),
+            CommandSpec("list", arity: -2, flags: [.loading, .stale], group: "server", since: "7.0.0", summary: "Lists command names.", complexity: "O(N) where N is the total number of Redis commands", parent: "command", handler: CommandCommand.list),
+            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0", summary: "Lists the COMMAND subcommands.", parent: "command", handler: CommandCommand.help),
+        ], handler: CommandCommand.all),
+        CommandSpec("function", arity: -2, flags: [], group: "scripting", since: "7.0.0", summary: "Commands about function libraries.", complexity: "Depends on subcommand.", subcommands: [
+            CommandSpec("flush", arity: -2, flags: [.write, .noScript], group: "scripting", since: "7.0.0", summary: "Deletes every function library.", complexity: "O(N) where N is the number of functions deleted", parent: "function", handler: ServerCommands.functionFlush),
+        ], handler: nil),
+        CommandSpec("memory", arity: -2, flags: [], group: "server", since: "4.0.0", summary: "Commands about memory use.", complexity: "Depends on subcommand.", subcommands: [
+            CommandSpec("usage", arity: -3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "server", since: "4.0.0", summary: "Estimates the memory a key uses.", complexity: "O(N) where N is the number of samples.", parent: "memory", handler: ServerCommands.memoryUsage),
+            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "4.0.0", summary: "Lists the MEMORY subcommands.", parent: "memory", handler: ServerCommands.memoryHelp),
+        ], handler: nil),
+    ]
+}

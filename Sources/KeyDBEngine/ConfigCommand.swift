@@ -1,0 +1,67 @@
+import KeyDBRESP
+
+/// CONFIG GET / SET / RESETSTAT, over the `Configuration.options` table.
+enum ConfigCommand {
+    /// CONFIG GET pattern [pattern ...]: name/value pairs, each option once.
+    static func get(_ c: ClientSession, _ args: Arguments) {
+        var pairs: [(String, String)] = []
+        var seen = Set<String>()
+        for index in 2..<args.count {
+            let pattern = args.string(index)
+            for option in Configuration.options where GlobPattern.matches(pattern, option.name, ignoringCase: true) {
+                if seen.insert(option.name).inserted { pairs.append((option.name, option.get(c.engine.configuration))) }
+            }
+        }
+        c.reply.writeArrayHeader(pairs.count * 2)
+        for (name, value) in pairs {
+            c.reply.writeBulk(name)
+            c.reply.writeBulk(value)
+        }
+    }
+
+    /// CONFIG SET name value [name value ...]: all or nothing.
+    static func set(_ c: ClientSession, _ args: Arguments) {
+        guard args.count % 2 == 0 else { return c.replyError(ErrorReply.wrongArity("config|set")) }
+        var updated = c.engine.configuration
+        var named = Set<String>()
+        for index in stride(from: 2, to: args.count, by: 2) {
+            let name = args.string(index)
+            guard let option = Configuration.option(named: name) else {
+                return c.replyError("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+            }
+            if option.immutable {
+                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+            }
+            guard named.insert(option.name).inserted else {
+                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
+            }
+            let value = args.string(index + 1)
+            let words = option.multiWord ? splitWords(value) : [value]
+            do {
+                try option.set(&updated, words)
+            } catch {
+                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(option.name)') - \(error.message)")
+            }
+        }
+        c.engine.configuration = updated
+        c.replyOK()
+    }
+
+    static func resetstat(_ c: ClientSession, _ args: Arguments) {
+        c.engine.resetStatistics()
+        c.replyOK()
+    }
+
+    static func help(_ c: ClientSession, _ args: Arguments) {
+        writeHelp(c, command: "CONFIG", lines: [
+            "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+            "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        ])
+    }
+
+    /// A multi-word setting given as one argument ("900 1 300 10"), split like redis.conf does.
+    static func splitWords(_ value: String) -> [String] {
+        value.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    }
+}

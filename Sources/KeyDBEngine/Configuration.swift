@@ -1,0 +1,140 @@
+/// The server's settings, by redis.conf name. One table (`Configuration.options`)
+/// drives the config file, the command line, CONFIG GET and CONFIG SET.
+///
+/// Only settings that really take effect are listed: anything else is
+/// rejected as an unknown option rather than silently accepted.
+public struct Configuration: Sendable {
+    public var port = 6379
+    public var bind = ["127.0.0.1"]
+    public var dir = "./data"
+    public var databases = 16
+    public var requirePass: String? = nil
+    public var appendOnly = false
+    public var appendFsync = "everysec"
+    public var save = ""
+    public var logLevel = "notice"
+    public var maxMemory: Int64 = 0
+    public var maxMemoryPolicy = "noeviction"
+    public var protoMaxBulkLength = 512 * 1024 * 1024
+    /// Event loops serving clients (redis.conf's io-threads).
+    public var ioThreads = 1
+    /// Background task frequency: active expiry runs `hz` times a second.
+    public var hz = 10
+    /// The config file the server was started with, if any (INFO config_file).
+    public var configFile = ""
+
+    public init() {}
+}
+
+/// Why a setting was refused; the text follows Redis's wording.
+public struct ConfigError: Error, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// One setting: its name and how to read and change it.
+public struct ConfigOption: Sendable {
+    public let name: String
+    /// Settable only at start (config file / command line), as Redis's immutable configs.
+    public let immutable: Bool
+    public let get: @Sendable (Configuration) -> String
+    public let set: @Sendable (inout Configuration, [String]) throws(ConfigError) -> Void
+    /// Takes several words (`save 900 1 300 10`, `bind a b`).
+    public let multiWord: Bool
+}
+
+extension Configuration {
+    public static let options: [ConfigOption] = [
+        integer("port", immutable: true, 0...65535, \.port),
+        ConfigOption(name: "bind", immutable: true, get: { $0.bind.joined(separator: " ") }, set: { config, words throws(ConfigError) in
+            guard !words.isEmpty, words.count <= 16 else { throw ConfigError("Too many bind addresses specified.") }
+            config.bind = words
+        }, multiWord: true),
+        text("dir", immutable: true, \.dir),
+        integer("databases", immutable: true, 1...Int(Int32.max), \.databases),
+        ConfigOption(name: "requirepass", immutable: false, get: { $0.requirePass ?? "" }, set: { config, words throws(ConfigError) in
+            config.requirePass = words[0].isEmpty ? nil : words[0]
+        }, multiWord: false),
+        ConfigOption(name: "appendonly", immutable: false, get: { $0.appendOnly ? "yes" : "no" }, set: { config, words throws(ConfigError) in
+            switch try yesNo(words[0]) {
+            case false: config.appendOnly = false
+            case true: throw ConfigError("the append-only log is not available in this build yet")
+            }
+        }, multiWord: false),
+        choice("appendfsync", ["always", "everysec", "no"], \.appendFsync),
+        ConfigOption(name: "save", immutable: false, get: { $0.save }, set: { config, words throws(ConfigError) in
+            let joined = words.joined(separator: " ")
+            guard joined.isEmpty else { throw ConfigError("RDB snapshots are not available in this build yet; use save \"\"") }
+            config.save = ""
+        }, multiWord: true),
+        choice("loglevel", ["debug", "verbose", "notice", "warning", "nothing"], \.logLevel),
+        ConfigOption(name: "maxmemory", immutable: false, get: { String($0.maxMemory) }, set: { config, words throws(ConfigError) in
+            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
+            guard bytes == 0 else { throw ConfigError("a memory limit is not available in this build yet; use 0") }
+            config.maxMemory = 0
+        }, multiWord: false),
+        choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                                    "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], \.maxMemoryPolicy),
+        ConfigOption(name: "proto-max-bulk-len", immutable: false, get: { String($0.protoMaxBulkLength) }, set: { config, words throws(ConfigError) in
+            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
+            guard bytes >= 1024 * 1024, bytes <= Int64(Int.max) else {
+                throw ConfigError("argument must be between 1048576 and \(Int64.max) inclusive")
+            }
+            config.protoMaxBulkLength = Int(bytes)
+        }, multiWord: false),
+        integer("io-threads", immutable: true, 1...128, \.ioThreads),
+        integer("hz", immutable: false, 1...500, \.hz),
+    ]
+
+    public static func option(named name: String) -> ConfigOption? {
+        let lower = name.lowercased()
+        return options.first { $0.name == lower }
+    }
+
+    // MARK: - Option builders
+
+    static func integer(_ name: String, immutable: Bool = false, _ range: ClosedRange<Int>, _ path: WritableKeyPath<Configuration, Int> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: immutable, get: { String($0[keyPath: path]) }, set: { config, words throws(ConfigError) in
+            guard let value = Int(words[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
+            guard range.contains(value) else {
+                throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+            }
+            config[keyPath: path] = value
+        }, multiWord: false)
+    }
+
+    static func text(_ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, String> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path] }, set: { config, words throws(ConfigError) in
+            config[keyPath: path] = words[0]
+        }, multiWord: false)
+    }
+
+    static func choice(_ name: String, _ allowed: [String], _ path: WritableKeyPath<Configuration, String> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: false, get: { $0[keyPath: path] }, set: { config, words throws(ConfigError) in
+            let value = words[0].lowercased()
+            guard allowed.contains(value) else { throw ConfigError("argument(s) must be one of the following: \(allowed.joined(separator: ", "))") }
+            config[keyPath: path] = value
+        }, multiWord: false)
+    }
+
+    static func yesNo(_ word: String) throws(ConfigError) -> Bool {
+        switch word.lowercased() {
+        case "yes": return true
+        case "no": return false
+        default: throw ConfigError("argument must be 'yes' or 'no'")
+        }
+    }
+
+    /// redis.conf memory units: 1k = 1000, 1kb = 1024, likewise m/mb, g/gb.
+    public static func parseMemory(_ text: String) -> Int64? {
+        let lower = text.lowercased()
+        let units: [(String, Int64)] = [("kb", 1024), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1000), ("m", 1_000_000), ("g", 1_000_000_000), ("b", 1)]
+        for (suffix, multiplier) in units where lower.hasSuffix(suffix) {
+            guard let number = Int64(lower.dropLast(suffix.count)), number >= 0 else { return nil }
+            let (result, overflow) = number.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : result
+        }
+        guard let number = Int64(lower), number >= 0 else { return nil }
+        return number
+    }
+}

@@ -1,0 +1,120 @@
+import KeyDBRESP
+
+/// Commands about the connection itself (PING, SELECT, HELLO, AUTH...).
+enum ConnectionCommands {
+    static func ping(_ c: ClientSession, _ args: Arguments) {
+        switch args.count {
+        case 1: c.reply.writeSimpleString("PONG")
+        case 2: c.reply.writeBulk(args[1])
+        default: c.replyError(ErrorReply.wrongArity("ping"))
+        }
+    }
+
+    static func echo(_ c: ClientSession, _ args: Arguments) {
+        c.reply.writeBulk(args[1])
+    }
+
+    static func quit(_ c: ClientSession, _ args: Arguments) {
+        c.replyOK()
+        c.closeAfterReply = true
+    }
+
+    static func select(_ c: ClientSession, _ args: Arguments) {
+        guard let index = c.int32Argument(args, 1) else { return }
+        guard let db = c.engine.keyspace.database(index) else { return c.replyError(ErrorReply.dbIndexOutOfRange) }
+        c.db = db
+        c.replyOK()
+    }
+
+    /// AUTH [username] password — the default user's password is `requirepass`.
+    static func auth(_ c: ClientSession, _ args: Arguments) {
+        guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
+        if args.count == 2 && c.engine.configuration.requirePass == nil {
+            return c.replyError(ErrorReply.authNotConfigured)
+        }
+        let user = args.count == 3 ? args.string(1) : "default"
+        guard c.engine.checkPassword(user: user, password: args[args.count - 1]) else {
+            return c.replyError(ErrorReply.wrongPass)
+        }
+        c.authenticated = true
+        c.replyOK()
+    }
+
+    /// HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only.
+    static func hello(_ c: ClientSession, _ args: Arguments) {
+        var index = 1
+        if args.count >= 2 {
+            guard let version = args.int64(1) else { return c.replyError(ErrorReply.helloProtocolNotInteger) }
+            // RESP3 is not spoken: clients such as Lettuce and go-redis fall back to RESP2 on NOPROTO.
+            guard version == 2 else { return c.replyError(ErrorReply.noProto) }
+            index = 2
+        }
+        var newName: Bytes?? = nil
+        while index < args.count {
+            let more = args.count - 1 - index
+            if args.matches(index, "auth") && more >= 2 {
+                guard c.engine.checkPassword(user: args.string(index + 1), password: args[index + 2]) else {
+                    return c.replyError(ErrorReply.wrongPass)
+                }
+                c.authenticated = true
+                index += 3
+            } else if args.matches(index, "setname") && more >= 1 {
+                guard let name = ClientCommand.validName(args[index + 1]) else { return c.replyError(ErrorReply.clientNameSpaces) }
+                newName = .some(name)
+                index += 2
+            } else {
+                return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Syntax error in HELLO option '".utf8) + args[index] + [39]))
+            }
+        }
+        guard c.authenticated else { return c.replyError(ErrorReply.helloNoAuth) }
+        if let newName { c.name = newName }
+        c.reply.writeArrayHeader(14)
+        c.reply.writeBulk("server")
+        c.reply.writeBulk("redis")
+        c.reply.writeBulk("version")
+        c.reply.writeBulk(ServerIdentity.redisVersion)
+        c.reply.writeBulk("proto")
+        c.reply.writeIntegerReply(2)
+        c.reply.writeBulk("id")
+        c.reply.writeIntegerReply(c.id)
+        c.reply.writeBulk("mode")
+        c.reply.writeBulk("standalone")
+        c.reply.writeBulk("role")
+        c.reply.writeBulk("master")
+        c.reply.writeBulk("modules")
+        c.reply.writeArrayHeader(0)
+    }
+
+    /// RESET: back to a fresh connection's state.
+    static func reset(_ c: ClientSession, _ args: Arguments) {
+        c.db = c.engine.keyspace.databases[0]
+        c.name = nil
+        c.authenticated = c.engine.configuration.requirePass == nil
+        c.reply.writeSimpleString("RESET")
+    }
+}
+
+extension Engine {
+    /// Whether `user` / `password` log in. Only the default user exists until ACLs arrive.
+    func checkPassword(user: String, password: UnsafeRawBufferPointer) -> Bool {
+        guard user == "default" else { return false }
+        guard let required = configuration.requirePass else { return true }
+        return constantTimeEquals(Array(required.utf8), password)
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal the password.
+func constantTimeEquals(_ expected: [UInt8], _ given: UnsafeRawBufferPointer) -> Bool {
+    guard expected.count == given.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<expected.count { difference |= expected[i] ^ given[i] }
+    return difference == 0
+}
+
+/// What the server says it is, to clients that check (INFO, HELLO).
+public enum ServerIdentity {
+    /// The Redis version whose behaviour SwiftKeyDB follows.
+    public static let redisVersion = "7.0.15"
+    public static let name = "SwiftKeyDB"
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,142 @@
+/// One numbered database (SELECT n): keys, their values and expiries.
+///
+/// Every read goes through `lookup`, which deletes a key whose time has
+/// passed (lazy expiry); `activeExpireStep` finds the keys nobody reads.
+public final class Database: @unchecked Sendable {  // guarded by the keyspace lock
+    public let index: Int
+    @usableFromInline var table = KeyTable()
+    /// Where the active expiry walk resumes.
+    var expireCursor: UInt64 = 0
+    /// Keys deleted because their time passed (INFO expired_keys).
+    public var expiredKeys = 0
+
+    public init(index: Int) { self.index = index }
+
+    public var count: Int { table.count }
+    public var volatileCount: Int { table.volatileCount }
+    public var bucketCount: Int { table.bucketCount }
+
+    // MARK: - Reads
+
+    /// The live entry for `key`, deleting it first if it has expired.
+    public func lookup(_ key: UnsafeRawBufferPointer, now: Int64) -> Int32? {
+        let hash = KeyHash.hash(key)
+        guard let slot = table.find(key, hash: hash) else { return nil }
+        let expireAt = table.entries[Int(slot)].expireAt
+        if expireAt != 0 && expireAt <= now {
+            table.remove(key, hash: hash)
+            expiredKeys += 1
+            return nil
+        }
+        return slot
+    }
+
+    public func value(at slot: Int32) -> Value { table.entries[Int(slot)].value }
+    public func expireAt(at slot: Int32) -> Int64 { table.entries[Int(slot)].expireAt }
+    public func key(at slot: Int32) -> Bytes { table.entries[Int(slot)].key }
+
+    public func get(_ key: UnsafeRawBufferPointer, now: Int64) -> Value? {
+        lookup(key, now: now).map { value(at: $0) }
+    }
+
+    public func exists(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
+        lookup(key, now: now) != nil
+    }
+
+    // MARK: - Writes
+
+    /// Sets `key` to `value`. `expireAt`: nil keeps the current expiry (KEEPTTL), 0 clears it.
+    public func set(_ key: UnsafeRawBufferPointer, _ value: Value, expireAt: Int64? = 0, now: Int64) {
+        let hash = KeyHash.hash(key)
+        if let slot = table.find(key, hash: hash) {
+            let old = table.entries[Int(slot)].expireAt
+            let expired = old != 0 && old <= now
+            table.entries[Int(slot)].value = value
+            table.setExpire(slot: slot, expireAt ?? (expired ? 0 : old))
+            if expired { expiredKeys += 1 }
+        } else {
+            table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash)
+        }
+    }
+
+    /// Replaces the value of a live entry, keeping its expiry.
+    public func replaceValue(at slot: Int32, _ value: Value) {
+        table.entries[Int(slot)].value = value
+    }
+
+    public func setExpire(at slot: Int32, _ expireAt: Int64) {
+        table.setExpire(slot: slot, expireAt)
+    }
+
+    /// Inserts `key` (absent or already removed) with its value and expiry.
+    public func insert(_ key: Bytes, _ value: Value, expireAt: Int64) {
+        table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key))
+    }
+
+    /// Deletes `key`; returns what it held (expired keys count as absent).
+    @discardableResult
+    public func remove(_ key: UnsafeRawBufferPointer, now: Int64) -> (value: Value, expireAt: Int64)? {
+        guard let removed = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
+        if removed.expireAt != 0 && removed.expireAt <= now {
+            expiredKeys += 1
+            return nil
+        }
+        return removed
+    }
+
+    public func removeAll() {
+        table.removeAll()
+        expireCursor = 0
+    }
+
+    /// Swaps contents with `other` (SWAPDB): the numbers stay, the data moves.
+    public func swapContents(with other: Database) {
+        swap(&table, &other.table)
+        swap(&expireCursor, &other.expireCursor)
+    }
+
+    // MARK: - Walking
+
+    /// One SCAN step: visits the keys of one bucket, returns the next cursor.
+    public func scanStep(cursor: UInt64, _ visit: (Bytes, Value, Int64) -> Void) -> UInt64 {
+        table.scanStep(cursor: cursor) { slot in
+            let entry = table.entries[Int(slot)]
+            visit(entry.key, entry.value, entry.expireAt)
+        }
+    }
+
+    /// A random live key, or nil when the database is empty (RANDOMKEY).
+    public func randomKey(now: Int64) -> Bytes? {
+        // Expired keys met on the way are deleted, so this ends.
+        while table.count > 0 {
+            let slots = table.slots(inBucket: Int.random(in: 0..<table.bucketCount))
+            guard let slot = slots.randomElement() else { continue }
+            let entry = table.entries[Int(slot)]
+            if entry.expireAt != 0 && entry.expireAt <= now {
+                entry.key.withUnsafeBytes { _ = remove($0, now: now) }
+                continue
+            }
+            return entry.key
+        }
+        return nil
+    }
+
+    /// Walks up to `buckets` buckets deleting expired keys; returns how many it deleted.
+    public func activeExpireStep(buckets: Int, now: Int64) -> Int {
+        guard table.volatileCount > 0 else { return 0 }
+        var expired: [Bytes] = []
+        var cursor = expireCursor
+        for _ in 0..<buckets {
+            cursor = table.scanStep(cursor: cursor) { slot in
+                let entry = table.entries[Int(slot)]
+                if entry.expireAt != 0 && entry.expireAt <= now { expired.append(entry.key) }
+            }
+            if cursor == 0 { break }
+        }
+        expireCursor = cursor
+        for key in expired {
+            key.withUnsafeBytes { _ = remove($0, now: now) }
+        }
+        return expired.count
+    }
+}

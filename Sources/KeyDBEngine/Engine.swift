@@ -1,0 +1,177 @@
+import KeyDBRESP
+
+/// The state every client shares — keyspace, settings, counters, client
+/// registry — and the command dispatcher.
+///
+/// Not thread-safe by itself: the network layer holds one lock around each
+/// read batch, so a command runs to completion without interleaving, as in Redis.
+public final class Engine: @unchecked Sendable {  // guarded by the server's keyspace lock
+    public let keyspace: Keyspace
+    public var configuration: Configuration {
+        didSet { onConfigurationChange?(configuration) }
+    }
+    public var stats = ServerStats()
+    public let commands = CommandTable.standard
+    /// Connected clients by id (CLIENT LIST).
+    public private(set) var clients: [Int64: ClientSession] = [:]
+    /// Unix ms; injectable so tests can move time.
+    public var clock: @Sendable () -> Int64 = { Clock.milliseconds() }
+    /// Told about CONFIG SET (log level, limits the network layer enforces).
+    public var onConfigurationChange: ((Configuration) -> Void)?
+    /// Facts only the network layer knows (tcp_port, connected clients' addresses...).
+    public var serverFacts = ServerFacts()
+    public let startedAt = Clock.monotonicMicroseconds()
+    public let startedAtUnix = Clock.milliseconds() / 1000
+    /// Error replies by their first word (INFO errorstats).
+    public var errorCounts: [String: Int] = [:]
+    /// Highest used_memory seen (INFO used_memory_peak).
+    public var peakMemory = 0
+    /// Commands per second over the last samples (INFO instantaneous_ops_per_sec).
+    public private(set) var instantaneousOpsPerSecond = 0
+    private var opsSamples: [Int] = []
+    private var lastSample: (time: Int64, commands: Int) = (Clock.monotonicMicroseconds(), 0)
+    public let runID: String = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+
+    private var lastClientID: Int64 = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.keyspace = Keyspace(databases: configuration.databases)
+    }
+
+    func nextClientID() -> Int64 {
+        lastClientID += 1
+        return lastClientID
+    }
+
+    public func register(_ client: ClientSession) {
+        clients[client.id] = client
+        stats.connectionsReceived += 1
+    }
+
+    public func unregister(_ client: ClientSession) {
+        clients[client.id] = nil
+    }
+
+    // MARK: - Dispatch
+
+    /// Looks the command up, checks arity and authentication, then runs it.
+    public func execute(_ args: Arguments, for client: ClientSession) {
+        guard args.count > 0 else { return }
+        guard let command = commands.lookup(args) else {
+            if let container = commands.container(named: args[0]), args.count >= 2 {
+                return client.replyError(bytes: ErrorReply.unknownSubcommand(args[1], of: container.name))
+            }
+            return client.replyError(bytes: ErrorReply.unknownCommand(args))
+        }
+        guard command.acceptsArgumentCount(args.count) else {
+            command.statistics.rejectedCalls += 1
+            return client.replyError(ErrorReply.wrongArity(command.fullName))
+        }
+        guard client.authenticated || command.flags.contains(.noAuth) else {
+            command.statistics.rejectedCalls += 1
+            return client.replyError(ErrorReply.noAuth)
+        }
+        client.now = clock()
+        client.lastCommand = command.fullName
+        stats.commandsProcessed += 1
+        let errorsBefore = stats.errorReplies
+        let started = Clock.monotonicMicroseconds()
+        command.handler?(client, args)
+        let statistics = command.statistics
+        statistics.calls += 1
+        statistics.microseconds += Int(Clock.monotonicMicroseconds() - started)
+        if stats.errorReplies != errorsBefore { statistics.failedCalls += 1 }
+    }
+
+    /// Counts an error reply by its code (the first word), for INFO errorstats.
+    public func countError(_ text: some Collection<UInt8>) {
+        stats.errorReplies += 1
+        let code = String(decoding: text.prefix { $0 != 32 }.prefix(64), as: UTF8.self)
+        errorCounts[code, default: 0] += 1
+    }
+
+    /// Every command with calls or rejections, by full name (INFO commandstats).
+    public var commandStatistics: [(String, CommandStatistics)] {
+        commands.allSpecs.filter { $0.statistics.calls + $0.statistics.rejectedCalls > 0 }
+            .map { ($0.fullName, $0.statistics) }
+    }
+
+    /// CONFIG RESETSTAT.
+    public func resetStatistics() {
+        stats = ServerStats()
+        errorCounts = [:]
+        for spec in commands.allSpecs { spec.statistics.reset() }
+        peakMemory = 0
+    }
+
+    /// Samples the command rate; call about ten times a second.
+    public func sampleOperations() {
+        let now = Clock.monotonicMicroseconds()
+        let elapsed = now - lastSample.time
+        guard elapsed > 0 else { return }
+        let rate = (stats.commandsProcessed - lastSample.commands) * 1_000_000 / Int(elapsed)
+        lastSample = (now, stats.commandsProcessed)
+        opsSamples.append(max(0, rate))
+        if opsSamples.count > 16 { opsSamples.removeFirst() }
+        instantaneousOpsPerSecond = opsSamples.reduce(0, +) / opsSamples.count
+    }
+
+    // MARK: - Background
+
+    /// One run of the active expiry cycle: walks a slice of every database
+    /// holding keys with a TTL, sized so each is walked whole about once a second.
+    public func activeExpireCycle() {
+        let now = clock()
+        let slices = max(1, configuration.hz)
+        for db in keyspace.databases where db.volatileCount > 0 {
+            let buckets = max(16, db.bucketCount / slices + 1)
+            let expired = db.activeExpireStep(buckets: buckets, now: now)
+            stats.expiredKeys += expired
+        }
+    }
+}
+
+/// What the network layer tells the engine about itself, for INFO.
+public struct ServerFacts: Sendable {
+    public var tcpPort = 0
+    public var eventLoops = 1
+    public var processID = 0
+    public var executablePath = ""
+    public init() {}
+}
+
+/// All databases.
+public final class Keyspace: @unchecked Sendable {  // guarded by the server's keyspace lock
+    public private(set) var databases: [Database]
+    /// Writes since start (INFO rdb_changes_since_last_save).
+    public var dirty = 0
+
+    public init(databases count: Int) {
+        databases = (0..<count).map { Database(index: $0) }
+    }
+
+    /// Swaps the contents of two databases (SWAPDB); clients keep their numbers.
+    public func swap(_ a: Int, _ b: Int) {
+        guard a != b else { return }
+        databases[a].swapContents(with: databases[b])
+    }
+
+    public var keyCount: Int { databases.reduce(0) { $0 + $1.count } }
+}
+
+/// Counters INFO reports; CONFIG RESETSTAT zeroes them.
+public struct ServerStats: Sendable {
+    public var commandsProcessed = 0
+    public var connectionsReceived = 0
+    public var rejectedConnections = 0
+    public var errorReplies = 0
+    public var keyspaceHits = 0
+    public var keyspaceMisses = 0
+    public var expiredKeys = 0
+    public var netInputBytes = 0
+    public var netOutputBytes = 0
+    public var readsProcessed = 0
+    public var writesProcessed = 0
+    public init() {}
+}

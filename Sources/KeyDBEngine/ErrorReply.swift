@@ -1,0 +1,64 @@
+import KeyDBRESP
+
+/// Every error text a client can see, byte for byte as Redis 7.0 words it.
+/// (Protocol errors live with the parser in KeyDBRESP.)
+public enum ErrorReply {
+    public static let wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
+    public static let syntax = "ERR syntax error"
+    public static let notInteger = "ERR value is not an integer or out of range"
+    public static let notFloat = "ERR value is not a valid float"
+    public static let overflow = "ERR increment or decrement would overflow"
+    public static let nanOrInfinity = "ERR increment would produce NaN or Infinity"
+    public static let noSuchKey = "ERR no such key"
+    public static let dbIndexOutOfRange = "ERR DB index is out of range"
+    public static let invalidDBIndex = "ERR invalid DB index"
+    public static let sameObject = "ERR source and destination objects are the same"
+    public static let invalidFirstDBIndex = "ERR invalid first DB index"
+    public static let invalidSecondDBIndex = "ERR invalid second DB index"
+    public static let intOutOfRange = "ERR value is out of range, value must between -2147483648 and 2147483647"
+    public static let invalidCursor = "ERR invalid cursor"
+    public static let offsetOutOfRange = "ERR offset is out of range"
+    public static let stringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+    public static let noAuth = "NOAUTH Authentication required."
+    public static let authNotConfigured = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+    public static let wrongPass = "WRONGPASS invalid username-password pair or user is disabled."
+    public static let noProto = "NOPROTO unsupported protocol version"
+    public static let helloProtocolNotInteger = "ERR Protocol version is not an integer or out of range"
+    public static let helloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+    public static let clientNameSpaces = "ERR Client names cannot contain spaces, newlines or special characters."
+    public static let expireOptionsNXXX = "ERR NX and XX, GT or LT options at the same time are not compatible"
+    public static let expireOptionsGTLT = "ERR GT and LT options at the same time are not compatible"
+    public static let timeoutNotFloat = "ERR timeout is not a float or out of range"
+
+    public static func unsupportedOption(_ option: String) -> String {
+        "ERR Unsupported option \(option)"
+    }
+
+    public static func wrongArity(_ fullName: String) -> String {
+        "ERR wrong number of arguments for '\(fullName)' command"
+    }
+
+    public static func invalidExpireTime(_ command: String) -> String {
+        "ERR invalid expire time in '\(command)' command"
+    }
+
+    public static func unknownSubcommand(_ subcommand: UnsafeRawBufferPointer, of command: String) -> [UInt8] {
+        oneLine(Array("ERR unknown subcommand '".utf8) + subcommand.prefix(128) + Array("'. Try \(command.uppercased()) HELP.".utf8))
+    }
+
+    /// "unknown command 'x', with args beginning with: 'a' 'b' " (raw client bytes, as Redis echoes them).
+    public static func unknownCommand(_ args: Arguments) -> [UInt8] {
+        var listed: [UInt8] = []
+        var index = 1
+        while index < args.count && listed.count < 128 {
+            listed += [39] + args[index].prefix(128 - listed.count) + [39, 32]
+            index += 1
+        }
+        return oneLine(Array("ERR unknown command '".utf8) + args[0].prefix(128) + Array("', with args beginning with: ".utf8) + listed)
+    }
+
+    /// Error replies are one line: Redis turns CR and LF into spaces.
+    public static func oneLine(_ text: [UInt8]) -> [UInt8] {
+        text.map { $0 == 13 || $0 == 10 ? 32 : $0 }
+    }
+}

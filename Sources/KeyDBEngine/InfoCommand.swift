@@ -1,0 +1,171 @@
+import KeyDBRESP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// INFO [section ...]: Redis's field names, so dashboards and exporters keep working.
+enum InfoCommand {
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"]
+    static let allSections = defaultSections.filter { $0 != "modules" } + ["commandstats"]
+
+    static func info(_ c: ClientSession, _ args: Arguments) {
+        var wanted: [String] = []
+        if args.count == 1 { wanted = defaultSections }
+        for index in 1..<max(1, args.count) {
+            switch args.string(index).lowercased() {
+            case "default": wanted += defaultSections
+            case "all": wanted += allSections
+            case "everything": wanted += allSections + ["modules"]
+            case let section: wanted.append(section)
+            }
+        }
+        var seen = Set<String>()
+        let sections = (defaultSections + ["commandstats"]).filter { wanted.contains($0) && seen.insert($0).inserted }
+        let text = sections.compactMap { section(named: $0, c) }.joined(separator: "\r\n")
+        c.reply.writeBulk(text)
+    }
+
+    private static func section(named name: String, _ c: ClientSession) -> String? {
+        let engine = c.engine
+        let fields: [(String, String)]
+        switch name {
+        case "server": fields = server(engine)
+        case "clients":
+            fields = [("connected_clients", "\(engine.clients.count)"), ("cluster_connections", "0"),
+                      ("maxclients", "10000"), ("client_recent_max_input_buffer", "0"),
+                      ("client_recent_max_output_buffer", "0"), ("blocked_clients", "0"),
+                      ("tracking_clients", "0"), ("clients_in_timeout_table", "0")]
+        case "memory": fields = memory(engine)
+        case "persistence":
+            fields = [("loading", "0"), ("async_loading", "0"), ("current_cow_peak", "0"),
+                      ("current_cow_size", "0"), ("current_fork_perc", "0.00"), ("current_save_keys_processed", "0"),
+                      ("current_save_keys_total", "0"), ("rdb_changes_since_last_save", "\(engine.keyspace.dirty)"),
+                      ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", "\(engine.startedAtUnix)"),
+                      ("rdb_last_bgsave_status", "ok"), ("rdb_last_bgsave_time_sec", "-1"),
+                      ("rdb_current_bgsave_time_sec", "-1"), ("aof_enabled", engine.configuration.appendOnly ? "1" : "0"),
+                      ("aof_rewrite_in_progress", "0"), ("aof_rewrite_scheduled", "0"),
+                      ("aof_last_rewrite_time_sec", "-1"), ("aof_current_rewrite_time_sec", "-1"),
+                      ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", "0"), ("aof_last_write_status", "ok")]
+        case "stats": fields = stats(engine)
+        case "replication":
+            fields = [("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),
+                      ("master_replid", engine.runID), ("master_replid2", String(repeating: "0", count: 40)),
+                      ("master_repl_offset", "0"), ("second_repl_offset", "-1"), ("repl_backlog_active", "0"),
+                      ("repl_backlog_size", "1048576"), ("repl_backlog_first_byte_offset", "0"), ("repl_backlog_histlen", "0")]
+        case "cpu":
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            func seconds(_ t: timeval) -> String { formatFixed(Double(t.tv_sec) + Double(t.tv_usec) / 1e6, decimals: 6) }
+            fields = [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime)),
+                      ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000")]
+        case "modules": fields = []
+        case "errorstats":
+            fields = engine.errorCounts.sorted { $0.key < $1.key }.map { ("errorstat_\($0.key)", "count=\($0.value)") }
+        case "cluster": fields = [("cluster_enabled", "0")]
+        case "keyspace":
+            fields = engine.keyspace.databases.filter { $0.count > 0 }.map { db in
+                ("db\(db.index)", "keys=\(db.count),expires=\(db.volatileCount),avg_ttl=0")
+            }
+        case "commandstats":
+            fields = engine.commandStatistics.map { (name, stat) in
+                let perCall = stat.calls == 0 ? 0 : Double(stat.microseconds) / Double(stat.calls)
+                return ("cmdstat_\(name)", "calls=\(stat.calls),usec=\(stat.microseconds),usec_per_call=\(formatFixed(perCall, decimals: 2)),rejected_calls=\(stat.rejectedCalls),failed_calls=\(stat.failedCalls)")
+            }
+        default: return nil
+        }
+        let title = name == "cpu" ? "CPU" : name.prefix(1).uppercased() + name.dropFirst()
+        return (["# \(title)"] + fields.map { "\($0.0):\($0.1)" }).joined(separator: "\r\n") + "\r\n"
+    }
+
+    private static func server(_ engine: Engine) -> [(String, String)] {
+        var system = utsname()
+        uname(&system)
+        func field<T>(_ value: inout T) -> String {
+            withUnsafeBytes(of: &value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let uptime = (Clock.monotonicMicroseconds() - engine.startedAt) / 1_000_000
+        let facts = engine.serverFacts
+        return [
+            ("redis_version", ServerIdentity.redisVersion), ("redis_git_sha1", "00000000"), ("redis_git_dirty", "0"),
+            ("redis_build_id", "0"), ("redis_mode", "standalone"),
+            ("os", "\(field(&system.sysname)) \(field(&system.release)) \(field(&system.machine))"),
+            ("arch_bits", "64"), ("monotonic_clock", "POSIX clock_gettime"), ("multiplexing_api", "epoll"),
+            ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"), ("process_id", "\(facts.processID)"),
+            ("process_supervised", "no"), ("run_id", engine.runID), ("tcp_port", "\(facts.tcpPort)"),
+            ("server_time_usec", "\(Clock.microseconds())"), ("uptime_in_seconds", "\(uptime)"),
+            ("uptime_in_days", "\(uptime / 86400)"), ("hz", "\(engine.configuration.hz)"),
+            ("configured_hz", "\(engine.configuration.hz)"), ("lru_clock", "\((Clock.milliseconds() / 1000) & 0xFFFFFF)"),
+            ("executable", facts.executablePath), ("config_file", engine.configuration.configFile),
+            ("io_threads_active", "0"), ("swiftkeydb_version", ServerIdentity.version),
+            ("event_loops", "\(facts.eventLoops)"),
+        ]
+    }
+
+    private static func memory(_ engine: Engine) -> [(String, String)] {
+        let used = MemoryStatistics.allocatedBytes()
+        let rss = MemoryStatistics.residentBytes()
+        engine.peakMemory = max(engine.peakMemory, used)
+        let maxMemory = engine.configuration.maxMemory
+        return [
+            ("used_memory", "\(used)"), ("used_memory_human", humanBytes(used)),
+            ("used_memory_rss", "\(rss)"), ("used_memory_rss_human", humanBytes(rss)),
+            ("used_memory_peak", "\(engine.peakMemory)"), ("used_memory_peak_human", humanBytes(engine.peakMemory)),
+            ("used_memory_dataset", "\(used)"), ("total_system_memory", "\(MemoryStatistics.systemBytes())"),
+            ("total_system_memory_human", humanBytes(MemoryStatistics.systemBytes())),
+            ("maxmemory", "\(maxMemory)"), ("maxmemory_human", humanBytes(Int(maxMemory))),
+            ("maxmemory_policy", engine.configuration.maxMemoryPolicy),
+            ("mem_fragmentation_ratio", formatFixed(used > 0 ? Double(rss) / Double(used) : 0, decimals: 2)),
+            ("mem_allocator", "libc"), ("lazyfree_pending_objects", "0"),
+        ]
+    }
+
+    private static func stats(_ engine: Engine) -> [(String, String)] {
+        let s = engine.stats
+        return [
+            ("total_connections_received", "\(s.connectionsReceived)"), ("total_commands_processed", "\(s.commandsProcessed)"),
+            ("instantaneous_ops_per_sec", "\(engine.instantaneousOpsPerSecond)"),
+            ("total_net_input_bytes", "\(s.netInputBytes)"), ("total_net_output_bytes", "\(s.netOutputBytes)"),
+            ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
+            ("rejected_connections", "\(s.rejectedConnections)"), ("sync_full", "0"), ("sync_partial_ok", "0"),
+            ("sync_partial_err", "0"), ("expired_keys", "\(s.expiredKeys + engine.keyspace.databases.reduce(0) { $0 + $1.expiredKeys })"),
+            ("expired_stale_perc", "0.00"), ("expired_time_cap_reached_count", "0"), ("expire_cycle_cpu_milliseconds", "0"),
+            ("evicted_keys", "0"), ("evicted_clients", "0"), ("total_eviction_exceeded_time", "0"),
+            ("current_eviction_exceeded_time", "0"), ("keyspace_hits", "\(s.keyspaceHits)"),
+            ("keyspace_misses", "\(s.keyspaceMisses)"), ("pubsub_channels", "0"), ("pubsub_patterns", "0"),
+            ("latest_fork_usec", "0"), ("total_forks", "0"), ("migrate_cached_sockets", "0"),
+            ("slave_expires_tracked_keys", "0"), ("active_defrag_hits", "0"), ("active_defrag_misses", "0"),
+            ("active_defrag_key_hits", "0"), ("active_defrag_key_misses", "0"), ("total_active_defrag_time", "0"),
+            ("current_active_defrag_time", "0"), ("tracking_total_keys", "0"), ("tracking_total_items", "0"),
+            ("tracking_total_prefixes", "0"), ("unexpected_error_replies", "0"), ("total_error_replies", "\(s.errorReplies)"),
+            ("dump_payload_sanitizations", "0"), ("total_reads_processed", "\(s.readsProcessed)"),
+            ("total_writes_processed", "\(s.writesProcessed)"), ("io_threaded_reads_processed", "0"),
+            ("io_threaded_writes_processed", "0"),
+        ]
+    }
+}
+
+/// Redis's human-readable sizes (1.23M).
+func humanBytes(_ bytes: Int) -> String {
+    let value = Double(bytes)
+    if value < 1024 { return "\(bytes)B" }
+    let units = ["K", "M", "G", "T", "P"]
+    var scaled = value / 1024
+    var unit = 0
+    while scaled >= 1024 && unit < units.count - 1 {
+        scaled /= 1024
+        unit += 1
+    }
+    return formatFixed(scaled, decimals: 2) + units[unit]
+}
+
+/// `%.Nf` without Foundation.
+func formatFixed(_ value: Double, decimals: Int) -> String {
+    var buffer = [CChar](repeating: 0, count: 64)
+    _ = withVaList([value]) { vsnprintf(&buffer, buffer.count, "%.\(decimals)f", $0) }
+    return String(cString: buffer)
+}

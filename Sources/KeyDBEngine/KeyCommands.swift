@@ -1,0 +1,241 @@
+import KeyDBRESP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Commands on keys of any type (Redis's db.c): existence, naming, moving, iterating.
+enum KeyCommands {
+    /// DEL and UNLINK (values are freed right away either way).
+    static func del(_ c: ClientSession, _ args: Arguments) {
+        var deleted = 0
+        for index in 1..<args.count where c.db.remove(args[index], now: c.now) != nil {
+            deleted += 1
+        }
+        c.dirty(deleted)
+        c.reply.writeIntegerReply(deleted)
+    }
+
+    static func exists(_ c: ClientSession, _ args: Arguments) {
+        var found = 0
+        for index in 1..<args.count where c.lookupRead(args[index]) != nil {
+            found += 1
+        }
+        c.reply.writeIntegerReply(found)
+    }
+
+    /// TOUCH: like EXISTS, without counting hits (no access times are kept yet).
+    static func touch(_ c: ClientSession, _ args: Arguments) {
+        var found = 0
+        for index in 1..<args.count where c.db.exists(args[index], now: c.now) {
+            found += 1
+        }
+        c.reply.writeIntegerReply(found)
+    }
+
+    static func type(_ c: ClientSession, _ args: Arguments) {
+        guard let value = c.db.get(args[1], now: c.now) else { return c.reply.writeSimpleString("none") }
+        c.reply.writeSimpleString(value.typeName)
+    }
+
+    static func keys(_ c: ClientSession, _ args: Arguments) {
+        let pattern = args[1]
+        let everything = pattern.count == 1 && pattern[0] == UInt8(ascii: "*")
+        var found: [Bytes] = []
+        var cursor: UInt64 = 0
+        repeat {
+            cursor = c.db.scanStep(cursor: cursor) { key, _, expireAt in
+                guard expireAt == 0 || expireAt > c.now else { return }
+                if everything || key.withUnsafeBytes({ GlobPattern.matches(pattern, $0) }) { found.append(key) }
+            }
+        } while cursor != 0
+        writeKeyArray(c, found)
+    }
+
+    /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+    static func scan(_ c: ClientSession, _ args: Arguments) {
+        guard let start = parseCursor(args[1]) else { return c.replyError(ErrorReply.invalidCursor) }
+        var count = 10
+        var pattern: UnsafeRawBufferPointer? = nil
+        var typeFilter: String? = nil
+        var index = 2
+        while index < args.count {
+            let remaining = args.count - index
+            if args.matches(index, "count") && remaining >= 2 {
+                guard let value = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
+                guard value >= 1 else { return c.replyError(ErrorReply.syntax) }
+                count = Int(value)
+            } else if args.matches(index, "match") && remaining >= 2 {
+                let candidate = args[index + 1]
+                pattern = candidate.count == 1 && candidate[0] == UInt8(ascii: "*") ? nil : candidate
+            } else if args.matches(index, "type") && remaining >= 2 {
+                typeFilter = args.string(index + 1).lowercased()
+            } else {
+                return c.replyError(ErrorReply.syntax)
+            }
+            index += 2
+        }
+
+        var found: [Bytes] = []
+        var cursor = start
+        var iterations = count.multipliedReportingOverflow(by: 10).partialValue
+        repeat {
+            cursor = c.db.scanStep(cursor: cursor) { key, value, expireAt in
+                if let pattern, !key.withUnsafeBytes({ GlobPattern.matches(pattern, $0) }) { return }
+                if let typeFilter, "\(value.typeName)" != typeFilter { return }
+                if expireAt != 0 && expireAt <= c.now { return }
+                found.append(key)
+            }
+            iterations -= 1
+        } while cursor != 0 && iterations > 0 && found.count < count
+
+        c.reply.writeArrayHeader(2)
+        c.reply.writeBulk(String(cursor))
+        writeKeyArray(c, found)
+    }
+
+    /// Redis reads the cursor with `strtoul`: a leading '-' wraps, a blank is an error.
+    private static func parseCursor(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        if let first = bytes.first, isCBlank(first) { return nil }
+        let text = Array(bytes.prefix { $0 != 0 }.map { CChar(bitPattern: $0) }) + [0]
+        return text.withUnsafeBufferPointer { buffer -> UInt64? in
+            errno = 0
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let value = strtoul(buffer.baseAddress!, &end, 10)
+            guard let end, end.pointee == 0, errno != ERANGE else { return nil }
+            return UInt64(value)
+        }
+    }
+
+    private static func writeKeyArray(_ c: ClientSession, _ keys: [Bytes]) {
+        c.reply.writeArrayHeader(keys.count)
+        for key in keys { key.withUnsafeBytes { c.reply.writeBulk($0) } }
+    }
+
+    static func randomkey(_ c: ClientSession, _ args: Arguments) {
+        c.replyBulk(c.db.randomKey(now: c.now))
+    }
+
+    static func dbsize(_ c: ClientSession, _ args: Arguments) {
+        c.reply.writeIntegerReply(c.db.count)
+    }
+
+    // MARK: - Renaming and moving
+
+    static func rename(_ c: ClientSession, _ args: Arguments) { renameGeneric(c, args, onlyIfAbsent: false) }
+    static func renamenx(_ c: ClientSession, _ args: Arguments) { renameGeneric(c, args, onlyIfAbsent: true) }
+
+    /// The one implementation behind RENAME and RENAMENX.
+    private static func renameGeneric(_ c: ClientSession, _ args: Arguments, onlyIfAbsent: Bool) {
+        guard let slot = c.db.lookup(args[1], now: c.now) else { return c.replyError(ErrorReply.noSuchKey) }
+        let samekey = Bytes(args[1]).equals(args[2])
+        if samekey {
+            return onlyIfAbsent ? c.reply.writeIntegerReply(0) : c.replyOK()
+        }
+        let value = c.db.value(at: slot)
+        let expireAt = c.db.expireAt(at: slot)
+        if c.db.exists(args[2], now: c.now) {
+            if onlyIfAbsent { return c.reply.writeIntegerReply(0) }
+            c.db.remove(args[2], now: c.now)
+        }
+        c.db.remove(args[1], now: c.now)
+        c.db.insert(Bytes(args[2]), value, expireAt: expireAt)
+        c.dirty()
+        onlyIfAbsent ? c.reply.writeIntegerReply(1) : c.replyOK()
+    }
+
+    /// COPY source destination [DB destination-db] [REPLACE]
+    static func copy(_ c: ClientSession, _ args: Arguments) {
+        var target = c.db
+        var replace = false
+        var index = 3
+        while index < args.count {
+            if args.matches(index, "replace") {
+                replace = true
+            } else if args.matches(index, "db") && index + 1 < args.count {
+                guard let number = c.int32Argument(args, index + 1) else { return }
+                guard let db = c.engine.keyspace.database(number) else { return c.replyError(ErrorReply.dbIndexOutOfRange) }
+                target = db
+                index += 1
+            } else {
+                return c.replyError(ErrorReply.syntax)
+            }
+            index += 1
+        }
+        if target === c.db && Bytes(args[1]).equals(args[2]) { return c.replyError(ErrorReply.sameObject) }
+        guard let slot = c.db.lookup(args[1], now: c.now) else { return c.reply.writeIntegerReply(0) }
+        let value = c.db.value(at: slot)
+        let expireAt = c.db.expireAt(at: slot)
+        if target.exists(args[2], now: c.now) {
+            guard replace else { return c.reply.writeIntegerReply(0) }
+            target.remove(args[2], now: c.now)
+        }
+        target.insert(Bytes(args[2]), value.duplicate(), expireAt: expireAt)
+        c.dirty()
+        c.reply.writeIntegerReply(1)
+    }
+
+    static func move(_ c: ClientSession, _ args: Arguments) {
+        guard let number = c.int32Argument(args, 2) else { return }
+        guard let target = c.engine.keyspace.database(number) else { return c.replyError(ErrorReply.dbIndexOutOfRange) }
+        guard target !== c.db else { return c.replyError(ErrorReply.sameObject) }
+        guard let slot = c.db.lookup(args[1], now: c.now) else { return c.reply.writeIntegerReply(0) }
+        if target.exists(args[1], now: c.now) { return c.reply.writeIntegerReply(0) }
+        let value = c.db.value(at: slot)
+        let expireAt = c.db.expireAt(at: slot)
+        c.db.remove(args[1], now: c.now)
+        target.insert(Bytes(args[1]), value, expireAt: expireAt)
+        c.dirty()
+        c.reply.writeIntegerReply(1)
+    }
+
+    static func swapdb(_ c: ClientSession, _ args: Arguments) {
+        guard let first = c.int32Argument(args, 1, error: ErrorReply.invalidFirstDBIndex),
+              let second = c.int32Argument(args, 2, error: ErrorReply.invalidSecondDBIndex) else { return }
+        let count = c.engine.keyspace.databases.count
+        guard first >= 0, first < count, second >= 0, second < count else {
+            return c.replyError(ErrorReply.dbIndexOutOfRange)
+        }
+        c.engine.keyspace.swap(first, second)
+        c.dirty()
+        c.replyOK()
+    }
+
+    // MARK: - Flushing
+
+    static func flushdb(_ c: ClientSession, _ args: Arguments) {
+        guard parseFlushMode(c, args) else { return }
+        c.dirty(c.db.count)
+        c.db.removeAll()
+        c.replyOK()
+    }
+
+    static func flushall(_ c: ClientSession, _ args: Arguments) {
+        guard parseFlushMode(c, args) else { return }
+        for db in c.engine.keyspace.databases {
+            c.dirty(db.count)
+            db.removeAll()
+        }
+        c.dirty()
+        c.replyOK()
+    }
+
+    /// [ASYNC | SYNC]: both free memory right away here.
+    private static func parseFlushMode(_ c: ClientSession, _ args: Arguments) -> Bool {
+        if args.count == 1 { return true }
+        if args.count == 2 && (args.matches(1, "async") || args.matches(1, "sync")) { return true }
+        c.replyError(ErrorReply.syntax)
+        return false
+    }
+}
+
+extension Keyspace {
+    /// Database `index`, if it exists.
+    public func database(_ index: Int) -> Database? {
+        index >= 0 && index < databases.count ? databases[index] : nil
+    }
+}

@@ -1,0 +1,65 @@
+import KeyDBRESP
+
+/// Server-wide commands that are neither keys nor configuration.
+enum ServerCommands {
+    static func time(_ c: ClientSession, _ args: Arguments) {
+        let now = Clock.microseconds()
+        c.reply.writeArrayHeader(2)
+        c.reply.writeBulk(String(now / 1_000_000))
+        c.reply.writeBulk(String(now % 1_000_000))
+    }
+
+    static func lastsave(_ c: ClientSession, _ args: Arguments) {
+        c.reply.writeIntegerReply(Int(c.engine.startedAtUnix))
+    }
+
+    /// FUNCTION FLUSH [ASYNC | SYNC]: no function libraries can be loaded yet, so there is none to remove.
+    static func functionFlush(_ c: ClientSession, _ args: Arguments) {
+        if args.count == 3 && !(args.matches(2, "async") || args.matches(2, "sync")) {
+            return c.replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+        }
+        guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
+        c.replyOK()
+    }
+
+    /// MEMORY USAGE key [SAMPLES count]: bytes the key and its value occupy.
+    static func memoryUsage(_ c: ClientSession, _ args: Arguments) {
+        var index = 3
+        while index < args.count {
+            guard args.matches(index, "samples"), index + 1 < args.count else { return c.replyError(ErrorReply.syntax) }
+            guard args.int64(index + 1) != nil else { return c.replyError(ErrorReply.notInteger) }
+            index += 2
+        }
+        guard let slot = c.db.lookup(args[1], now: c.now) else { return c.reply.writeNullBulk() }
+        c.reply.writeIntegerReply(MemoryUsage.bytes(key: c.db.key(at: slot), value: c.db.value(at: slot)))
+    }
+
+    static func memoryHelp(_ c: ClientSession, _ args: Arguments) {
+        writeHelp(c, command: "MEMORY", lines: [
+            "USAGE <key> [SAMPLES <count>]", "    Return memory in bytes used by <key> and its value.",
+        ])
+    }
+}
+
+/// An estimate of the bytes a key costs, for MEMORY USAGE.
+enum MemoryUsage {
+    /// Table entry (key, value, expiry, links) plus heap storage.
+    static let entryBytes = 64
+
+    static func bytes(key: Bytes, value: Value) -> Int {
+        var total = entryBytes + heapBytes(key)
+        switch value {
+        case .string(let bytes): total += heapBytes(bytes)
+        case .list(let list): total += 48 + list.items.reduce(0) { $0 + 24 + heapBytes($1) }
+        case .hash(let hash): total += 48 + hash.fields.reduce(0) { $0 + 56 + heapBytes($1.key) + heapBytes($1.value) }
+        case .set(let set): total += 48 + set.members.reduce(0) { $0 + 32 + heapBytes($1) }
+        case .sortedSet(let zset): total += 48 + zset.scores.reduce(0) { $0 + 40 + heapBytes($1.key) }
+        }
+        return total
+    }
+
+    /// Bytes outside the inline struct: none for short strings, array header plus bytes otherwise.
+    static func heapBytes(_ bytes: Bytes) -> Int {
+        bytes.count <= Bytes.inlineCapacity ? 0 : 32 + bytes.count
+    }
+}

@@ -1,0 +1,55 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Log lines in redis-server's format, so log tooling keeps working:
+/// `pid:M 25 Nov 2026 11:06:00.123 * message`.
+struct RedisLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// Redis's `loglevel` names mapped onto swift-log levels.
+    static func level(named name: String) -> Logger.Level {
+        switch name {
+        case "debug": return .debug
+        case "verbose": return .info
+        case "notice": return .notice
+        case "warning": return .warning
+        default: return .critical  // "nothing"
+        }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let marker: String
+        switch level {
+        case .trace, .debug: marker = "."
+        case .info: marker = "-"
+        case .notice: marker = "*"
+        default: marker = "#"
+        }
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var seconds = spec.tv_sec
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var stamp = [CChar](repeating: 0, count: 64)
+        _ = strftime(&stamp, stamp.count, "%d %b %Y %H:%M:%S", &parts)
+        let millis = Int(spec.tv_nsec / 1_000_000)
+        let paddedMillis = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        let text = "\(getpid()):M \(String(cString: stamp)).\(paddedMillis) \(marker) \(message)\n"
+        // One write(2) per line: lines from different threads never interleave.
+        var line = text
+        line.withUTF8 { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+    }
+}

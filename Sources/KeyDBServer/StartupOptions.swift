@@ -1,0 +1,162 @@
+import KeyDBEngine
+import KeyDBRESP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads settings the way redis-server does: an optional config file in
+/// redis.conf syntax, then `--name value...` options that override it.
+public enum StartupOptions {
+    public enum Outcome {
+        case run(Configuration)
+        case printVersion
+        case printHelp
+    }
+
+    /// A fatal configuration error, worded as Redis prints it.
+    public struct Failure: Error {
+        public let message: String
+    }
+
+    public static func parse(_ arguments: [String]) throws(Failure) -> Outcome {
+        var arguments = arguments
+        if let first = arguments.first {
+            if first == "-v" || first == "--version" { return .printVersion }
+            if first == "-h" || first == "--help" { return .printHelp }
+        }
+        var configuration = Configuration()
+        var lines: [(text: String, words: [String], line: Int?)] = []
+
+        if let first = arguments.first, !first.hasPrefix("--") {
+            arguments.removeFirst()
+            configuration.configFile = absolutePath(first)
+            let contents: String
+            do {
+                contents = try readFile(first)
+            } catch {
+                throw Failure(message: "Fatal error, can't open config file '\(first)': \(error.message)")
+            }
+            for (number, raw) in contents.utf8.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
+                let text = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: " \t\r\n")
+                if text.isEmpty || text.hasPrefix("#") { continue }
+                guard let words = splitWords(text) else {
+                    throw configError(line: number + 1, text: text, "Unbalanced quotes in configuration line")
+                }
+                if !words.isEmpty { lines.append((text, words, number + 1)) }
+            }
+        }
+
+        // Command-line options: each --name starts a directive, following words are its arguments.
+        var current: [String] = []
+        func flush() {
+            if !current.isEmpty { lines.append((current.joined(separator: " "), current, nil)) }
+            current = []
+        }
+        for argument in arguments {
+            if argument.hasPrefix("--") && argument.count > 2 {
+                flush()
+                current = [String(argument.dropFirst(2))]
+            } else {
+                guard !current.isEmpty else {
+                    throw Failure(message: "Invalid option '\(argument)': options start with --, as in --port 6380")
+                }
+                current.append(argument)
+            }
+        }
+        flush()
+
+        for (text, words, line) in lines {
+            let name = words[0].lowercased()
+            guard let option = Configuration.option(named: name) else {
+                throw configError(line: line, text: text, "Bad directive or wrong number of arguments")
+            }
+            var values = Array(words.dropFirst())
+            if option.multiWord {
+                if values.count == 1 && !values[0].isEmpty {
+                    guard let split = splitWords(values[0]) else {
+                        throw configError(line: line, text: text, "Unbalanced quotes in configuration line")
+                    }
+                    values = split
+                }
+            } else if values.count != 1 {
+                throw configError(line: line, text: text, "wrong number of arguments")
+            }
+            do {
+                try option.set(&configuration, values)
+            } catch {
+                throw configError(line: line, text: text, error.message)
+            }
+        }
+        return .run(configuration)
+    }
+
+    static func configError(line: Int?, text: String, _ reason: String) -> Failure {
+        let place = line.map { "Reading the configuration file, at line \($0)" } ?? "Reading the command-line options"
+        return Failure(message: "\n*** FATAL CONFIG FILE ERROR (\(ServerIdentity.name) \(ServerIdentity.version)) ***\n\(place)\n>>> '\(text)'\n\(reason)")
+    }
+
+    /// redis.conf's quoting rules (the same as inline commands).
+    static func splitWords(_ text: String) -> [String]? {
+        var splitter = InlineSplitter()
+        var text = text
+        let ok = text.withUTF8 { splitter.split(UnsafeRawBufferPointer($0)) }
+        guard ok else { return nil }
+        return splitter.spans.map { span in
+            String(decoding: splitter.storage[span.offset..<(span.offset + span.count)], as: UTF8.self)
+        }
+    }
+
+    struct FileError: Error { let message: String }
+
+    static func readFile(_ path: String) throws(FileError) -> String {
+        guard let file = fopen(path, "r") else { throw FileError(message: String(cString: strerror(errno))) }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        return String(cString: buffer) + "/" + path
+    }
+
+    public static let usage = """
+    Usage: swiftkeydb-server [/path/to/redis.conf] [options]
+           swiftkeydb-server -v or --version
+           swiftkeydb-server -h or --help
+
+    Options use redis-server's names, given as --name value:
+      --port 6379  --bind 127.0.0.1  --dir ./data  --databases 16
+      --requirepass <password>  --appendonly no  --appendfsync everysec
+      --save ""  --loglevel notice  --hz 10  --io-threads 1
+      --maxmemory 0  --maxmemory-policy noeviction  --proto-max-bulk-len 512mb
+
+    Examples:
+      swiftkeydb-server
+      swiftkeydb-server --port 7777
+      swiftkeydb-server /etc/redis/redis.conf --loglevel verbose
+    """
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        let characters = Set(set)
+        var slice = Substring(self)
+        while let first = slice.first, characters.contains(first) { slice.removeFirst() }
+        while let last = slice.last, characters.contains(last) { slice.removeLast() }
+        return String(slice)
+    }
+}
