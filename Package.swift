@@ -34,6 +34,7 @@ let package = Package(
                 "KeyDBRESP", "CMemoryStats",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: hotPathFlags
         ),

@@ -2,7 +2,7 @@
 /// Arity counts the command name; negative means "at least".
 extension CommandTable {
     public static let standard = CommandTable(
-        connection + strings + keys + server
+        connection + strings + keys + lists + hashes + sets + server
     )
 
     private typealias F = CommandFlags
@@ -44,6 +44,7 @@ extension CommandTable {
         CommandSpec("msetnx", arity: -3, flags: [.write, .denyOOM], keys: KeyPositions(first: 1, last: -1, step: 2), group: "string", since: "1.0.1", summary: "Sets several keys only if none exists.", complexity: "O(N) where N is the number of keys to set.", handler: StringCommands.msetnx),
         CommandSpec("append", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "2.0.0", summary: "Appends to a key's string value.", handler: StringCommands.append),
         CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "string", since: "2.2.0", summary: "Returns the length of a string value.", handler: StringCommands.strlen),
+        CommandSpec("substr", arity: 4, flags: [.readonly], keys: .one, group: "string", since: "1.0.0", summary: "Returns part of a string value (old name of GETRANGE).", complexity: "O(N) where N is the length of the returned string.", handler: StringCommands.getrange),
         CommandSpec("getrange", arity: 4, flags: [.readonly], keys: .one, group: "string", since: "2.4.0", summary: "Returns part of a string value.", complexity: "O(N) where N is the length of the returned string.", handler: StringCommands.getrange),
         CommandSpec("setrange", arity: 4, flags: [.write, .denyOOM], keys: .one, group: "string", since: "2.2.0", summary: "Overwrites part of a string value.", handler: StringCommands.setrange),
         CommandSpec("incr", arity: 2, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Adds one to an integer value.", handler: StringCommands.incr),
@@ -81,6 +82,31 @@ extension CommandTable {
         CommandSpec("expiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in seconds.", handler: ExpireCommands.expiretime),
         CommandSpec("pexpiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in milliseconds.", handler: ExpireCommands.pexpiretime),
         CommandSpec("persist", arity: 2, flags: [.write, .fast], keys: .one, group: "generic", since: "2.2.0", summary: "Removes a key's TTL.", handler: ExpireCommands.persist),
+    ]
+
+    // MARK: - Collections (the rest of each family arrives with the data-types issue)
+
+    private static let lists: [CommandSpec] = [
+        CommandSpec("lpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Prepends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.lpush),
+        CommandSpec("rpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Appends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.rpush),
+        CommandSpec("llen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Returns the length of a list.", handler: ListCommands.llen),
+        CommandSpec("lrange", arity: 4, flags: [.readonly], keys: .one, group: "list", since: "1.0.0", summary: "Returns a range of list elements.", complexity: "O(S+N) where S is the start offset and N the number of elements returned", handler: ListCommands.lrange),
+    ]
+
+    private static let hashes: [CommandSpec] = [
+        CommandSpec("hset", arity: -4, flags: [.write, .denyOOM, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Sets hash fields.", complexity: "O(1) for each field/value pair added", handler: HashCommands.hset),
+        CommandSpec("hget", arity: 3, flags: [.readonly, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Returns a hash field's value.", handler: HashCommands.hget),
+        CommandSpec("hgetall", arity: 2, flags: [.readonly], keys: .one, group: "hash", since: "2.0.0", summary: "Returns every field and value of a hash.", complexity: "O(N) where N is the size of the hash.", handler: HashCommands.hgetall),
+        CommandSpec("hlen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Returns the number of fields in a hash.", handler: HashCommands.hlen),
+        CommandSpec("hdel", arity: -3, flags: [.write, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Deletes hash fields.", complexity: "O(N) where N is the number of fields to be removed.", handler: HashCommands.hdel),
+    ]
+
+    private static let sets: [CommandSpec] = [
+        CommandSpec("sadd", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Adds members to a set.", complexity: "O(1) for each element added", handler: SetCommands.sadd),
+        CommandSpec("srem", arity: -3, flags: [.write, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Removes members from a set.", complexity: "O(N) where N is the number of members to be removed.", handler: SetCommands.srem),
+        CommandSpec("scard", arity: 2, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Returns the number of members in a set.", handler: SetCommands.scard),
+        CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Tells whether a value is a member of a set.", handler: SetCommands.sismember),
+        CommandSpec("smembers", arity: 2, flags: [.readonly], keys: .one, group: "set", since: "1.0.0", summary: "Returns every member of a set.", complexity: "O(N) where N is the set cardinality.", handler: SetCommands.smembers),
     ]
 
     // MARK: - Server

@@ -8,6 +8,13 @@ enum ConfigCommand {
         var seen = Set<String>()
         for index in 2..<args.count {
             let pattern = args.string(index)
+            // A plain name is answered with the name as the client typed it, as Redis does.
+            if !pattern.contains(where: { "*?[".contains($0) }) {
+                if let option = Configuration.option(named: pattern), seen.insert(option.name).inserted {
+                    pairs.append((pattern, option.get(c.engine.configuration)))
+                }
+                continue
+            }
             for option in Configuration.options where GlobPattern.matches(pattern, option.name, ignoringCase: true) {
                 if seen.insert(option.name).inserted { pairs.append((option.name, option.get(c.engine.configuration))) }
             }
@@ -21,7 +28,7 @@ enum ConfigCommand {
 
     /// CONFIG SET name value [name value ...]: all or nothing.
     static func set(_ c: ClientSession, _ args: Arguments) {
-        guard args.count % 2 == 0 else { return c.replyError(ErrorReply.wrongArity("config|set")) }
+        guard args.count % 2 == 0 else { return c.replyError(ErrorReply.syntax) }
         var updated = c.engine.configuration
         var named = Set<String>()
         for index in stride(from: 2, to: args.count, by: 2) {

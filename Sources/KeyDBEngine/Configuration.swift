@@ -128,6 +128,7 @@ extension Configuration {
     /// redis.conf memory units: 1k = 1000, 1kb = 1024, likewise m/mb, g/gb.
     public static func parseMemory(_ text: String) -> Int64? {
         let lower = text.lowercased()
+        if lower.isEmpty { return 0 }  // redis.conf reads an empty size as 0
         let units: [(String, Int64)] = [("kb", 1024), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1000), ("m", 1_000_000), ("g", 1_000_000_000), ("b", 1)]
         for (suffix, multiplier) in units where lower.hasSuffix(suffix) {
             guard let number = Int64(lower.dropLast(suffix.count)), number >= 0 else { return nil }

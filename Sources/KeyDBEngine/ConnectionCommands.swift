@@ -63,7 +63,7 @@ enum ConnectionCommands {
                 newName = .some(name)
                 index += 2
             } else {
-                return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Syntax error in HELLO option '".utf8) + args[index] + [39]))
+                return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Syntax error in HELLO option '".utf8) + ErrorReply.cString(args[index], limit: .max) + [39]))
             }
         }
         guard c.authenticated else { return c.replyError(ErrorReply.helloNoAuth) }

@@ -43,7 +43,7 @@ public enum ErrorReply {
     }
 
     public static func unknownSubcommand(_ subcommand: UnsafeRawBufferPointer, of command: String) -> [UInt8] {
-        oneLine(Array("ERR unknown subcommand '".utf8) + subcommand.prefix(128) + Array("'. Try \(command.uppercased()) HELP.".utf8))
+        oneLine(Array("ERR unknown subcommand '".utf8) + cString(subcommand, limit: 128) + Array("'. Try \(command.uppercased()) HELP.".utf8))
     }
 
     /// "unknown command 'x', with args beginning with: 'a' 'b' " (raw client bytes, as Redis echoes them).
@@ -51,10 +51,15 @@ public enum ErrorReply {
         var listed: [UInt8] = []
         var index = 1
         while index < args.count && listed.count < 128 {
-            listed += [39] + args[index].prefix(128 - listed.count) + [39, 32]
+            listed += [39] + cString(args[index], limit: 128 - listed.count) + [39, 32]
             index += 1
         }
-        return oneLine(Array("ERR unknown command '".utf8) + args[0].prefix(128) + Array("', with args beginning with: ".utf8) + listed)
+        return oneLine(Array("ERR unknown command '".utf8) + cString(args[0], limit: 128) + Array("', with args beginning with: ".utf8) + listed)
+    }
+
+    /// What C's `%.Ns` prints of an argument: up to `limit` bytes, stopping at a NUL.
+    public static func cString(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [UInt8] {
+        Array(bytes.prefix { $0 != 0 }.prefix(limit))
     }
 
     /// Error replies are one line: Redis turns CR and LF into spaces.

@@ -16,7 +16,7 @@ enum ExpireCommands {
             else if args.matches(index, "xx") { xx = true }
             else if args.matches(index, "gt") { gt = true }
             else if args.matches(index, "lt") { lt = true }
-            else { return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Unsupported option ".utf8) + args[index])) }
+            else { return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Unsupported option ".utf8) + ErrorReply.cString(args[index], limit: .max))) }
         }
         if nx && (xx || gt || lt) { return c.replyError(ErrorReply.expireOptionsNXXX) }
         if gt && lt { return c.replyError(ErrorReply.expireOptionsGTLT) }
@@ -58,7 +58,8 @@ enum ExpireCommands {
         let expireAt = c.db.expireAt(at: slot)
         guard expireAt != 0 else { return c.reply.writeIntegerReply(-1) }
         let value = max(0, absolute ? expireAt : expireAt - c.now)
-        c.reply.writeIntegerReply(milliseconds ? value : (value + 500) / 1000)
+        // Unsigned, so a far-future expiry rounds instead of overflowing (Redis gives the same figure).
+        c.reply.writeIntegerReply(milliseconds ? value : Int64((UInt64(value) + 500) / 1000))
     }
 
     static func persist(_ c: ClientSession, _ args: Arguments) {

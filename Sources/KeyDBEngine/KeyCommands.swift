@@ -82,7 +82,8 @@ enum KeyCommands {
 
         var found: [Bytes] = []
         var cursor = start
-        var iterations = count.multipliedReportingOverflow(by: 10).partialValue
+        let (limit, overflow) = count.multipliedReportingOverflow(by: 10)
+        var iterations = overflow ? Int.max : limit
         repeat {
             cursor = c.db.scanStep(cursor: cursor) { key, value, expireAt in
                 if let pattern, !key.withUnsafeBytes({ GlobPattern.matches(pattern, $0) }) { return }

@@ -1,4 +1,5 @@
 import DequeModule
+import OrderedCollections
 
 /// A key's value: one case per Redis type. Collections are reference types
 /// so that changing one element never copies the whole collection.
@@ -38,10 +39,10 @@ public final class ListValue: @unchecked Sendable {  // guarded by the keyspace 
     public init(_ items: Deque<Bytes> = []) { self.items = items }
 }
 
-/// A hash: field → value.
+/// A hash: field → value, in insertion order (as Redis's small hashes reply).
 public final class HashValue: @unchecked Sendable {  // guarded by the keyspace lock
-    public var fields: [Bytes: Bytes]
-    public init(_ fields: [Bytes: Bytes] = [:]) { self.fields = fields }
+    public var fields: OrderedDictionary<Bytes, Bytes>
+    public init(_ fields: OrderedDictionary<Bytes, Bytes> = [:]) { self.fields = fields }
 }
 
 /// A set of members.

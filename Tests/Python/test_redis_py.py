@@ -665,8 +665,10 @@ def test_config_get_set(r):
     assert all(k.startswith("maxmemory") for k in allmm)
     assert r.config_get("nosuchparam") == {}
     try:
-        assert r.config_set("maxmemory", "100mb") is True
-        assert r.config_get("maxmemory") == {"maxmemory": "104857600"}
+        assert r.config_set("maxmemory", "0") is True
+        assert r.config_get("maxmemory") == {"maxmemory": "0"}
+        assert r.config_set("proto-max-bulk-len", "100mb") is True
+        assert r.config_get("proto-max-bulk-len") == {"proto-max-bulk-len": "104857600"}
         assert r.config_set("maxmemory-policy", "allkeys-lru") is True
         assert r.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
         with pytest.raises(ResponseError, match="argument must be a memory value"):
@@ -676,9 +678,9 @@ def test_config_get_set(r):
             r.config_set("nosuch", "1")
         with pytest.raises(ResponseError, match="can't set immutable config"):
             r.config_set("databases", "32")
-        assert r.config_get("maxmemory") == {"maxmemory": "104857600"}
+        assert r.config_get("maxmemory") == {"maxmemory": "0"}
     finally:
-        r.config_set("maxmemory", "0")
+        r.config_set("proto-max-bulk-len", "512mb")
         r.config_set("maxmemory-policy", "noeviction")
     assert r.config_get("maxmemory") == {"maxmemory": "0"}
     assert r.config_resetstat() is True

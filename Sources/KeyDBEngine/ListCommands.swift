@@ -1,0 +1,52 @@
+import KeyDBRESP
+
+/// List commands (Redis's t_list.c). The rest of the family arrives with the data-types issue.
+enum ListCommands {
+    static func lpush(_ c: ClientSession, _ args: Arguments) { push(c, args, front: true) }
+    static func rpush(_ c: ClientSession, _ args: Arguments) { push(c, args, front: false) }
+
+    /// The one implementation behind LPUSH and RPUSH.
+    private static func push(_ c: ClientSession, _ args: Arguments, front: Bool) {
+        let list: ListValue
+        switch c.list(args[1]) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .found(let existing): list = existing
+        case .missing:
+            list = ListValue()
+            c.db.set(args[1], .list(list), now: c.now)
+        }
+        for index in 2..<args.count {
+            if front { list.items.prepend(Bytes(args[index])) } else { list.items.append(Bytes(args[index])) }
+        }
+        c.dirty(args.count - 2)
+        c.reply.writeIntegerReply(list.items.count)
+    }
+
+    static func llen(_ c: ClientSession, _ args: Arguments) {
+        switch c.list(args[1]) {
+        case .wrongType: c.replyError(ErrorReply.wrongType)
+        case .missing: c.reply.writeIntegerReply(0)
+        case .found(let list): c.reply.writeIntegerReply(list.items.count)
+        }
+    }
+
+    static func lrange(_ c: ClientSession, _ args: Arguments) {
+        guard var start = args.int64(2), var end = args.int64(3) else { return c.replyError(ErrorReply.notInteger) }
+        let list: ListValue
+        switch c.list(args[1]) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .missing: return c.reply.writeArrayHeader(0)
+        case .found(let found): list = found
+        }
+        let length = Int64(list.items.count)
+        if start < 0 { start += length }
+        if end < 0 { end += length }
+        if start < 0 { start = 0 }
+        if start > end || start >= length { return c.reply.writeArrayHeader(0) }
+        if end >= length { end = length - 1 }
+        c.reply.writeArrayHeader(Int(end - start + 1))
+        for index in Int(start)...Int(end) {
+            list.items[index].withUnsafeBytes { c.reply.writeBulk($0) }
+        }
+    }
+}
