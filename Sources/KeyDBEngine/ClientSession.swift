@@ -17,6 +17,8 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var libraryName: String = ""
     public var libraryVersion: String = ""
     public var authenticated: Bool
+    /// Commands queued since MULTI; nil outside a transaction.
+    public var transaction: Transaction? = nil
     /// Set by QUIT and protocol errors: close once the replies are written.
     public var closeAfterReply = false
 

@@ -21,6 +21,9 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let mayReplicate = CommandFlags(rawValue: 1 << 13)
     public static let noMulti = CommandFlags(rawValue: 1 << 14)
     public static let allowBusy = CommandFlags(rawValue: 1 << 15)
+    /// Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD, QUIT, RESET).
+    /// Not a Redis flag word: COMMAND INFO does not list it.
+    public static let runsInsideMulti = CommandFlags(rawValue: 1 << 31)
 
     /// The words COMMAND INFO prints, in Redis's order.
     static let names: [(CommandFlags, String)] = [
@@ -113,6 +116,7 @@ public final class CommandSpec: Sendable {
         case "hash": categories.append("@hash")
         case "set": categories.append("@set")
         case "sorted-set": categories.append("@sortedset")
+        case "bitmap": categories.append("@bitmap")
         case "connection": categories.append("@connection")
         case "transactions": categories.append("@transaction")
         case "scripting": categories.append("@scripting")

@@ -2,7 +2,7 @@
 /// Arity counts the command name; negative means "at least".
 extension CommandTable {
     public static let standard = CommandTable(
-        connection + strings + keys + lists + hashes + sets + server
+        connection + transactions + strings + keys + lists + hashes + sets + server
     )
 
     private typealias F = CommandFlags
@@ -12,11 +12,11 @@ extension CommandTable {
     private static let connection: [CommandSpec] = [
         CommandSpec("ping", arity: -1, flags: [.fast], group: "connection", since: "1.0.0", summary: "Answers PONG, or echoes its argument.", handler: ConnectionCommands.ping),
         CommandSpec("echo", arity: 2, flags: [.fast], group: "connection", since: "1.0.0", summary: "Returns its argument.", handler: ConnectionCommands.echo),
-        CommandSpec("quit", arity: -1, flags: [.allowBusy, .noScript, .loading, .stale, .fast, .noAuth], group: "connection", since: "1.0.0", summary: "Closes the connection after replying.", handler: ConnectionCommands.quit),
+        CommandSpec("quit", arity: -1, flags: [.allowBusy, .noScript, .loading, .stale, .fast, .noAuth, .runsInsideMulti], group: "connection", since: "1.0.0", summary: "Closes the connection after replying.", handler: ConnectionCommands.quit),
         CommandSpec("select", arity: 2, flags: [.loading, .stale, .fast], group: "connection", since: "1.0.0", summary: "Changes the selected database.", handler: ConnectionCommands.select),
         CommandSpec("auth", arity: -2, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "1.0.0", summary: "Authenticates the connection.", complexity: "O(N) where N is the number of passwords defined for the user", handler: ConnectionCommands.auth),
         CommandSpec("hello", arity: -1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "6.0.0", summary: "Handshake: protocol version, authentication and name.", handler: ConnectionCommands.hello),
-        CommandSpec("reset", arity: 1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "6.2.0", summary: "Resets the connection to its initial state.", handler: ConnectionCommands.reset),
+        CommandSpec("reset", arity: 1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy, .runsInsideMulti], group: "connection", since: "6.2.0", summary: "Resets the connection to its initial state.", handler: ConnectionCommands.reset),
         CommandSpec("client", arity: -2, flags: [], group: "connection", since: "2.4.0", summary: "Commands about client connections.", complexity: "Depends on subcommand.", subcommands: [
             CommandSpec("id", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "5.0.0", summary: "Returns the connection's unique id.", parent: "client", handler: ClientCommand.id),
             CommandSpec("setname", arity: 3, flags: [.noScript, .loading, .stale], group: "connection", since: "2.6.9", summary: "Names the connection.", parent: "client", handler: ClientCommand.setname),
@@ -26,6 +26,14 @@ extension CommandTable {
             CommandSpec("info", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "6.2.0", summary: "Describes this connection.", parent: "client", handler: ClientCommand.info),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0", summary: "Lists the CLIENT subcommands.", parent: "client", handler: ClientCommand.help),
         ], handler: nil),
+    ]
+
+    // MARK: - Transactions
+
+    private static let transactions: [CommandSpec] = [
+        CommandSpec("multi", arity: 1, flags: [.noScript, .loading, .stale, .fast, .allowBusy, .runsInsideMulti], group: "transactions", since: "1.2.0", summary: "Starts a transaction.", handler: TransactionCommands.multi),
+        CommandSpec("exec", arity: 1, flags: [.noScript, .loading, .stale, .skipSlowlog, .runsInsideMulti], group: "transactions", since: "1.2.0", summary: "Runs the commands queued since MULTI.", complexity: "Depends on commands in the transaction", handler: TransactionCommands.exec),
+        CommandSpec("discard", arity: 1, flags: [.noScript, .loading, .stale, .fast, .allowBusy, .runsInsideMulti], group: "transactions", since: "2.0.0", summary: "Drops the commands queued since MULTI.", complexity: "O(N), when N is the number of queued commands", handler: TransactionCommands.discard),
     ]
 
     // MARK: - Strings
@@ -44,6 +52,9 @@ extension CommandTable {
         CommandSpec("msetnx", arity: -3, flags: [.write, .denyOOM], keys: KeyPositions(first: 1, last: -1, step: 2), group: "string", since: "1.0.1", summary: "Sets several keys only if none exists.", complexity: "O(N) where N is the number of keys to set.", handler: StringCommands.msetnx),
         CommandSpec("append", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "2.0.0", summary: "Appends to a key's string value.", handler: StringCommands.append),
         CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "string", since: "2.2.0", summary: "Returns the length of a string value.", handler: StringCommands.strlen),
+        CommandSpec("setbit", arity: 4, flags: [.write, .denyOOM], keys: .one, group: "bitmap", since: "2.2.0", summary: "Sets or clears one bit of a string value.", handler: BitCommands.setbit),
+        CommandSpec("getbit", arity: 3, flags: [.readonly, .fast], keys: .one, group: "bitmap", since: "2.2.0", summary: "Returns one bit of a string value.", handler: BitCommands.getbit),
+        CommandSpec("lcs", arity: -3, flags: [.readonly], keys: KeyPositions(first: 1, last: 2, step: 1), group: "string", since: "7.0.0", summary: "Finds the longest common subsequence of two strings.", complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively", handler: LCSCommand.lcs),
         CommandSpec("substr", arity: 4, flags: [.readonly], keys: .one, group: "string", since: "1.0.0", summary: "Returns part of a string value (old name of GETRANGE).", complexity: "O(N) where N is the length of the returned string.", handler: StringCommands.getrange),
         CommandSpec("getrange", arity: 4, flags: [.readonly], keys: .one, group: "string", since: "2.4.0", summary: "Returns part of a string value.", complexity: "O(N) where N is the length of the returned string.", handler: StringCommands.getrange),
         CommandSpec("setrange", arity: 4, flags: [.write, .denyOOM], keys: .one, group: "string", since: "2.2.0", summary: "Overwrites part of a string value.", handler: StringCommands.setrange),
@@ -89,6 +100,8 @@ extension CommandTable {
     private static let lists: [CommandSpec] = [
         CommandSpec("lpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Prepends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.lpush),
         CommandSpec("rpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Appends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.rpush),
+        CommandSpec("lpop", arity: -2, flags: [.write, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Removes and returns the first elements of a list.", complexity: "O(N) where N is the number of elements returned", handler: ListCommands.lpop),
+        CommandSpec("rpop", arity: -2, flags: [.write, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Removes and returns the last elements of a list.", complexity: "O(N) where N is the number of elements returned", handler: ListCommands.rpop),
         CommandSpec("llen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Returns the length of a list.", handler: ListCommands.llen),
         CommandSpec("lrange", arity: 4, flags: [.readonly], keys: .one, group: "list", since: "1.0.0", summary: "Returns a range of list elements.", complexity: "O(S+N) where S is the start offset and N the number of elements returned", handler: ListCommands.lrange),
     ]
@@ -106,6 +119,7 @@ extension CommandTable {
         CommandSpec("srem", arity: -3, flags: [.write, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Removes members from a set.", complexity: "O(N) where N is the number of members to be removed.", handler: SetCommands.srem),
         CommandSpec("scard", arity: 2, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Returns the number of members in a set.", handler: SetCommands.scard),
         CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Tells whether a value is a member of a set.", handler: SetCommands.sismember),
+        CommandSpec("srandmember", arity: -2, flags: [.readonly], keys: .one, group: "set", since: "1.0.0", summary: "Returns random members of a set.", complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", handler: SetCommands.srandmember),
         CommandSpec("smembers", arity: 2, flags: [.readonly], keys: .one, group: "set", since: "1.0.0", summary: "Returns every member of a set.", complexity: "O(N) where N is the set cardinality.", handler: SetCommands.smembers),
     ]
 

@@ -88,6 +88,7 @@ enum ConnectionCommands {
     /// RESET: back to a fresh connection's state.
     static func reset(_ c: ClientSession, _ args: Arguments) {
         c.db = c.engine.keyspace.databases[0]
+        c.transaction = nil
         c.name = nil
         c.authenticated = c.engine.configuration.requirePass == nil
         c.reply.writeSimpleString("RESET")

@@ -55,23 +55,36 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     // MARK: - Dispatch
 
-    /// Looks the command up, checks arity and authentication, then runs it.
+    /// Looks the command up, checks arity and authentication, then runs it
+    /// (or queues it, inside MULTI).
     public func execute(_ args: Arguments, for client: ClientSession) {
         guard args.count > 0 else { return }
         guard let command = commands.lookup(args) else {
+            client.transaction?.abort()
             if let container = commands.container(named: args[0]), args.count >= 2 {
                 return client.replyError(bytes: ErrorReply.unknownSubcommand(args[1], of: container.name))
             }
             return client.replyError(bytes: ErrorReply.unknownCommand(args))
         }
         guard command.acceptsArgumentCount(args.count) else {
+            client.transaction?.abort()
             command.statistics.rejectedCalls += 1
             return client.replyError(ErrorReply.wrongArity(command.fullName))
         }
         guard client.authenticated || command.flags.contains(.noAuth) else {
+            client.transaction?.abort()
             command.statistics.rejectedCalls += 1
             return client.replyError(ErrorReply.noAuth)
         }
+        if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
+            client.transaction?.queue(args)
+            return client.reply.writeSimpleString("QUEUED")
+        }
+        call(command, args, for: client)
+    }
+
+    /// Runs a command that passed every check (also each command of an EXEC).
+    func call(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
         client.now = clock()
         client.lastCommand = command.fullName
         stats.commandsProcessed += 1

@@ -28,6 +28,17 @@ public enum ErrorReply {
     public static let clientNameSpaces = "ERR Client names cannot contain spaces, newlines or special characters."
     public static let expireOptionsNXXX = "ERR NX and XX, GT or LT options at the same time are not compatible"
     public static let expireOptionsGTLT = "ERR GT and LT options at the same time are not compatible"
+    public static let multiNested = "ERR MULTI calls can not be nested"
+    public static let execWithoutMulti = "ERR EXEC without MULTI"
+    public static let discardWithoutMulti = "ERR DISCARD without MULTI"
+    public static let execAbort = "EXECABORT Transaction discarded because of previous errors."
+    public static let bitOffsetNotInteger = "ERR bit offset is not an integer or out of range"
+    public static let bitNotInteger = "ERR bit is not an integer or out of range"
+    public static let lcsNotStrings = "ERR The specified keys must contain string values"
+    public static let lcsLengthAndIndexes = "ERR If you want both the length and indexes, please just use IDX."
+    public static let lcsTooMuchMemory = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+    public static let longOutOfRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+    public static let notPositive = "ERR value is out of range, must be positive"
     public static let timeoutNotFloat = "ERR timeout is not a float or out of range"
 
     public static func unsupportedOption(_ option: String) -> String {

@@ -49,4 +49,40 @@ enum ListCommands {
             list.items[index].withUnsafeBytes { c.reply.writeBulk($0) }
         }
     }
+
+    static func lpop(_ c: ClientSession, _ args: Arguments) { pop(c, args, front: true) }
+    static func rpop(_ c: ClientSession, _ args: Arguments) { pop(c, args, front: false) }
+
+    /// LPOP / RPOP key [count]: one element as a bulk, or up to `count` as an array.
+    private static func pop(_ c: ClientSession, _ args: Arguments, front: Bool) {
+        guard args.count <= 3 else { return c.replyError(ErrorReply.wrongArity(c.lastCommand)) }
+        var count: Int? = nil
+        if args.count == 3 {
+            guard let value = args.int64(2), value >= 0 else { return c.replyError(ErrorReply.notPositive) }
+            count = Int(value)
+        }
+        let list: ListValue
+        switch c.list(args[1]) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .missing: return count == nil ? c.reply.writeNullBulk() : c.reply.writeNullArray()
+        case .found(let found): list = found
+        }
+        guard let count else {
+            let element = front ? list.items.removeFirst() : list.items.removeLast()
+            c.replyBulk(element)
+            return finishPop(c, args[1], list, removed: 1)
+        }
+        if count == 0 { return c.reply.writeArrayHeader(0) }
+        let taken = min(count, list.items.count)
+        c.reply.writeArrayHeader(taken)
+        for _ in 0..<taken {
+            c.replyBulk(front ? list.items.removeFirst() : list.items.removeLast())
+        }
+        finishPop(c, args[1], list, removed: taken)
+    }
+
+    private static func finishPop(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ list: ListValue, removed: Int) {
+        c.removeIfEmpty(key, isEmpty: list.items.isEmpty)
+        c.dirty(removed)
+    }
 }

@@ -59,4 +59,32 @@ enum SetCommands {
             for member in set.members { c.replyBulk(member) }
         }
     }
+
+    /// SRANDMEMBER key [count]: a negative count may repeat members.
+    static func srandmember(_ c: ClientSession, _ args: Arguments) {
+        guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
+        guard args.count == 3 else {
+            switch c.set(args[1]) {
+            case .wrongType: return c.replyError(ErrorReply.wrongType)
+            case .missing: return c.reply.writeNullBulk()
+            case .found(let set): return c.replyBulk(set.members.randomElement())
+            }
+        }
+        guard let count = args.int64(2), count != .min else { return c.replyError(ErrorReply.longOutOfRange) }
+        let set: SetValue
+        switch c.set(args[1]) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .missing: return c.reply.writeArrayHeader(0)
+        case .found(let found): set = found
+        }
+        if count == 0 { return c.reply.writeArrayHeader(0) }
+        if count < 0 {
+            c.reply.writeArrayHeader(Int(-count))
+            for _ in 0..<Int(-count) { c.replyBulk(set.members.randomElement()) }
+            return
+        }
+        let chosen = count >= Int64(set.members.count) ? Array(set.members) : Array(set.members.shuffled().prefix(Int(count)))
+        c.reply.writeArrayHeader(chosen.count)
+        for member in chosen { c.replyBulk(member) }
+    }
 }

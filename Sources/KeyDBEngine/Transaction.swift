@@ -1,0 +1,67 @@
+import KeyDBRESP
+
+/// The commands a client queued after MULTI, copied out of the read buffer.
+public struct Transaction: Sendable {
+    /// Each queued argv, as one byte array plus spans into it.
+    private var commands: [(bytes: [UInt8], spans: [ArgumentSpan])] = []
+    /// A queue-time error (unknown command, wrong arity) makes EXEC refuse to run.
+    public private(set) var aborted = false
+
+    public init() {}
+
+    public var count: Int { commands.count }
+
+    mutating func queue(_ args: Arguments) {
+        var bytes: [UInt8] = []
+        var spans: [ArgumentSpan] = []
+        for index in 0..<args.count {
+            spans.append(ArgumentSpan(offset: bytes.count, count: args[index].count))
+            bytes.append(contentsOf: args[index])
+        }
+        commands.append((bytes, spans))
+    }
+
+    mutating func abort() { aborted = true }
+
+    /// Calls `body` with each queued command's arguments, in order.
+    func forEach(_ body: (Arguments) -> Void) {
+        for command in commands {
+            command.bytes.withUnsafeBytes { bytes in
+                command.spans.withUnsafeBufferPointer { spans in
+                    // An argv of empty strings has no storage; any valid pointer will do.
+                    let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                    body(Arguments(base: base, spans: spans))
+                }
+            }
+        }
+    }
+}
+
+/// MULTI / EXEC / DISCARD (Redis's multi.c). WATCH arrives with the transactions issue.
+enum TransactionCommands {
+    static func multi(_ c: ClientSession, _ args: Arguments) {
+        guard c.transaction == nil else { return c.replyError(ErrorReply.multiNested) }
+        c.transaction = Transaction()
+        c.replyOK()
+    }
+
+    static func discard(_ c: ClientSession, _ args: Arguments) {
+        guard c.transaction != nil else { return c.replyError(ErrorReply.discardWithoutMulti) }
+        c.transaction = nil
+        c.replyOK()
+    }
+
+    /// Runs the queued commands back to back: the keyspace lock is held for the
+    /// whole read batch, so no other client's command runs in between.
+    static func exec(_ c: ClientSession, _ args: Arguments) {
+        guard let transaction = c.transaction else { return c.replyError(ErrorReply.execWithoutMulti) }
+        c.transaction = nil
+        guard !transaction.aborted else { return c.replyError(ErrorReply.execAbort) }
+        c.reply.writeArrayHeader(transaction.count)
+        transaction.forEach { queued in
+            // Checked at queue time; looked up again because the table is the single source.
+            guard let command = c.engine.commands.lookup(queued) else { return }
+            c.engine.call(command, queued, for: c)
+        }
+    }
+}
