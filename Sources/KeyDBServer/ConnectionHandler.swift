@@ -103,8 +103,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             // As Redis: reply, then close; anything pipelined after is dropped.
             closing = true
             pending = nil
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-                context.close(promise: nil)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                channel.close(promise: nil)
             }
         }
     }

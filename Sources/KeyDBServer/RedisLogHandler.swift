@@ -30,9 +30,9 @@ struct RedisLogHandler: LogHandler {
         }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         let marker: String
-        switch level {
+        switch event.level {
         case .trace, .debug: marker = "."
         case .info: marker = "-"
         case .notice: marker = "*"
@@ -47,7 +47,8 @@ struct RedisLogHandler: LogHandler {
         _ = strftime(&stamp, stamp.count, "%d %b %Y %H:%M:%S", &parts)
         let millis = Int(spec.tv_nsec / 1_000_000)
         let paddedMillis = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        let text = "\(getpid()):M \(String(cString: stamp)).\(paddedMillis) \(marker) \(message)\n"
+        let time = String(decoding: stamp.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let text = "\(getpid()):M \(time).\(paddedMillis) \(marker) \(event.message)\n"
         // One write(2) per line: lines from different threads never interleave.
         var line = text
         line.withUTF8 { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }

@@ -130,7 +130,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         for component in path.split(separator: "/") {
             built += "/" + component
             if mkdir(built, 0o755) != 0 && errno != EEXIST {
-                throw StartupError("Can't create the data directory '\(path)': \(String(cString: strerror(errno)))")
+                throw StartupError("Can't create the data directory '\(path)': \(errorText(errno))")
             }
         }
     }

@@ -114,7 +114,7 @@ public enum StartupOptions {
     struct FileError: Error { let message: String }
 
     static func readFile(_ path: String) throws(FileError) -> String {
-        guard let file = fopen(path, "r") else { throw FileError(message: String(cString: strerror(errno))) }
+        guard let file = fopen(path, "r") else { throw FileError(message: errorText(errno)) }
         defer { fclose(file) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -130,7 +130,7 @@ public enum StartupOptions {
         if path.hasPrefix("/") { return path }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
         guard getcwd(&buffer, buffer.count) != nil else { return path }
-        return String(cString: buffer) + "/" + path
+        return cText(buffer) + "/" + path
     }
 
     public static let usage = """
@@ -159,4 +159,21 @@ extension StringProtocol {
         while let last = slice.last, characters.contains(last) { slice.removeLast() }
         return String(slice)
     }
+}
+
+/// A NUL-terminated C buffer as a String.
+func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// `strerror` as a String.
+func errorText(_ code: Int32) -> String {
+    guard let text = strerror(code) else { return "error \(code)" }
+    var bytes: [UInt8] = []
+    var pointer = text
+    while pointer.pointee != 0 {
+        bytes.append(UInt8(bitPattern: pointer.pointee))
+        pointer += 1
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
