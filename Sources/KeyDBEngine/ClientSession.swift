@@ -5,7 +5,8 @@ import NIOCore
 /// authentication, and the reply buffer commands write into.
 public final class ClientSession: @unchecked Sendable {  // used under the keyspace lock
     public let id: Int64
-    public unowned let engine: Engine
+    /// The engine outlives every session, so no reference counting is needed.
+    public unowned(unsafe) let engine: Engine
     /// The selected database.
     public var db: Database
     /// Replies for the current read batch; the server sends and replaces it.
@@ -28,7 +29,9 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public let fileDescriptor: Int
     public let createdAt: Int64
     public var lastInteraction: Int64
-    public var lastCommand: String = "NULL"
+    /// The command running now, or the last one run (CLIENT LIST cmd=, error texts).
+    public unowned(unsafe) var lastCommandSpec: CommandSpec? = nil
+    public var lastCommand: String { lastCommandSpec?.fullName ?? "NULL" }
 
     public init(engine: Engine, address: String = "", localAddress: String = "", fileDescriptor: Int = -1, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.engine = engine

@@ -14,8 +14,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public let commands = CommandTable.standard
     /// Connected clients by id (CLIENT LIST).
     public private(set) var clients: [Int64: ClientSession] = [:]
-    /// Unix ms; injectable so tests can move time.
-    public var clock: @Sendable () -> Int64 = { Clock.milliseconds() }
+    /// Unix ms; tests inject their own to move time. nil: the real clock.
+    public var clock: (@Sendable () -> Int64)? = nil
+    /// Unix µs at which the next command starts, while a read batch runs:
+    /// one clock read per command serves as its start time, the previous
+    /// command's end time and the expiry clock.
+    private var tick: Int64? = nil
     /// Told about CONFIG SET (log level, limits the network layer enforces).
     public var onConfigurationChange: ((Configuration) -> Void)?
     /// Facts only the network layer knows (tcp_port, connected clients' addresses...).
@@ -85,17 +89,24 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     /// Runs a command that passed every check (also each command of an EXEC).
     func call(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
-        client.now = clock()
-        client.lastCommand = command.fullName
+        let started = tick ?? Clock.microseconds()
+        client.now = clock?() ?? started / 1000
+        client.lastCommandSpec = command
         stats.commandsProcessed += 1
         let errorsBefore = stats.errorReplies
-        let started = Clock.monotonicMicroseconds()
         command.handler?(client, args)
+        let finished = Clock.microseconds()
+        if tick != nil { tick = finished }
         let statistics = command.statistics
         statistics.calls += 1
-        statistics.microseconds += Int(Clock.monotonicMicroseconds() - started)
+        statistics.microseconds += Int(max(0, finished - started))
         if stats.errorReplies != errorsBefore { statistics.failedCalls += 1 }
     }
+
+    /// Marks the start of a read batch: commands until `endBatch` chain their clock reads.
+    public func beginBatch() { tick = Clock.microseconds() }
+
+    public func endBatch() { tick = nil }
 
     /// Counts an error reply by its code (the first word), for INFO errorstats.
     public func countError(_ text: some Collection<UInt8>) {
@@ -135,7 +146,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// One run of the active expiry cycle: walks a slice of every database
     /// holding keys with a TTL, sized so each is walked whole about once a second.
     public func activeExpireCycle() {
-        let now = clock()
+        let now = clock?() ?? Clock.milliseconds()
         let slices = max(1, configuration.hz)
         for db in keyspace.databases where db.volatileCount > 0 {
             let buckets = max(16, db.bucketCount / slices + 1)

@@ -79,6 +79,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             engine.limits(into: &parser.limits)
             engine.stats.readsProcessed += 1
             engine.stats.netInputBytes += buffer.readableBytes
+            engine.beginBatch()
+            defer { engine.endBatch() }
             return buffer.withUnsafeReadableBytes { bytes in
                 runRequests(in: bytes, session: session, failure: &failure)
             }
