@@ -61,7 +61,13 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             }
         for address in configuration.bind {
             let host = address.hasPrefix("-") ? String(address.dropFirst()) : address
-            channels.append(try bootstrap.bind(host: host, port: configuration.port).wait())
+            do {
+                channels.append(try bootstrap.bind(host: host, port: configuration.port).wait())
+            } catch let error as IOError {
+                throw StartupError("Could not create server TCP listening socket \(host):\(configuration.port): \(errorText(error.errnoCode))")
+            } catch {
+                throw StartupError("Could not create server TCP listening socket \(host):\(configuration.port): \(error)")
+            }
         }
         let boundPort = channels.first?.localAddress?.port ?? configuration.port
         lock.withLock {

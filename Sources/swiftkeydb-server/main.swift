@@ -33,7 +33,7 @@ do {
         do {
             try server.start()
         } catch {
-            FileHandleStderr.write("Could not start the server: \(error)\n")
+            FileHandleStderr.write("\(error)\n")
             exit(1)
         }
         server.runUntilSignalled()
