@@ -102,7 +102,7 @@ enum CommandCommand {
         c.reply.writeArrayHeader(1)
         c.reply.writeArrayHeader(6)
         c.reply.writeBulk("flags")
-        let flags = command.flags.contains(.write) ? ["RW", "UPDATE"] : ["RO", "ACCESS"]
+        let flags = command.flags.contains(.write) ? ["RW", "update"] : ["RO", "access"]
         c.reply.writeArrayHeader(flags.count)
         for flag in flags { c.reply.writeSimpleString(flag) }
         c.reply.writeBulk("begin_search")

@@ -99,31 +99,27 @@ public final class CommandSpec: Sendable {
         arity >= 0 ? count == arity : count >= -arity
     }
 
-    /// ACL categories as Redis derives them: from the group and the flags.
+    /// ACL categories as Redis derives them from the group and the flags, in Redis's table order.
     public var aclCategories: [String] {
-        var categories: [String] = []
-        if flags.contains(.write) { categories.append("@write") }
-        if flags.contains(.readonly) && group != "scripting" { categories.append("@read") }
-        if flags.contains(.admin) { categories += ["@admin", "@dangerous"] }
-        if flags.contains(.pubsub) { categories.append("@pubsub") }
-        if flags.contains(.fast) { categories.append("@fast") }
-        if flags.contains(.blocking) { categories.append("@blocking") }
-        if !flags.contains(.fast) { categories.append("@slow") }
-        switch group {
-        case "string": categories.append("@string")
-        case "generic": categories.append("@keyspace")
-        case "list": categories.append("@list")
-        case "hash": categories.append("@hash")
-        case "set": categories.append("@set")
-        case "sorted-set": categories.append("@sortedset")
-        case "bitmap": categories.append("@bitmap")
-        case "connection": categories.append("@connection")
-        case "transactions": categories.append("@transaction")
-        case "scripting": categories.append("@scripting")
-        default: break
-        }
-        return categories
+        var categories: Set<String> = []
+        if flags.contains(.write) { categories.insert("write") }
+        if flags.contains(.readonly) && group != "scripting" { categories.insert("read") }
+        if flags.contains(.admin) { categories.formUnion(["admin", "dangerous"]) }
+        if flags.contains(.pubsub) { categories.insert("pubsub") }
+        if flags.contains(.fast) { categories.insert("fast") }
+        if flags.contains(.blocking) { categories.insert("blocking") }
+        if !flags.contains(.fast) { categories.insert("slow") }
+        let byGroup = ["string": "string", "generic": "keyspace", "list": "list", "hash": "hash", "set": "set",
+                       "sorted-set": "sortedset", "bitmap": "bitmap", "connection": "connection",
+                       "transactions": "transaction", "scripting": "scripting"]
+        if let category = byGroup[group] { categories.insert(category) }
+        return Self.categoryOrder.filter(categories.contains).map { "@" + $0 }
     }
+
+    /// Redis's ACL category table order, which COMMAND INFO follows.
+    static let categoryOrder = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+                                "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
+                                "dangerous", "connection", "transaction", "scripting"]
 }
 
 /// A command's counters; mutated under the keyspace lock.

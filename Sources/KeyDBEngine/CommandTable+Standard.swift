@@ -1,15 +1,16 @@
 /// The command table, as data: one row per command, in Redis's terms.
 /// Arity counts the command name; negative means "at least".
 extension CommandTable {
-    public static let standard = CommandTable(
-        connection + transactions + strings + keys + lists + hashes + sets + server
-    )
+    /// A fresh table: the rows are built anew so each engine has its own counters.
+    public static func standard() -> CommandTable {
+        CommandTable(connection + transactions + strings + keys + lists + hashes + sets + server)
+    }
 
     private typealias F = CommandFlags
 
     // MARK: - Connection
 
-    private static let connection: [CommandSpec] = [
+    private static var connection: [CommandSpec] { [
         CommandSpec("ping", arity: -1, flags: [.fast], group: "connection", since: "1.0.0", summary: "Answers PONG, or echoes its argument.", handler: ConnectionCommands.ping),
         CommandSpec("echo", arity: 2, flags: [.fast], group: "connection", since: "1.0.0", summary: "Returns its argument.", handler: ConnectionCommands.echo),
         CommandSpec("quit", arity: -1, flags: [.allowBusy, .noScript, .loading, .stale, .fast, .noAuth, .runsInsideMulti], group: "connection", since: "1.0.0", summary: "Closes the connection after replying.", handler: ConnectionCommands.quit),
@@ -26,19 +27,19 @@ extension CommandTable {
             CommandSpec("info", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "6.2.0", summary: "Describes this connection.", parent: "client", handler: ClientCommand.info),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0", summary: "Lists the CLIENT subcommands.", parent: "client", handler: ClientCommand.help),
         ], handler: nil),
-    ]
+    ] }
 
     // MARK: - Transactions
 
-    private static let transactions: [CommandSpec] = [
+    private static var transactions: [CommandSpec] { [
         CommandSpec("multi", arity: 1, flags: [.noScript, .loading, .stale, .fast, .allowBusy, .runsInsideMulti], group: "transactions", since: "1.2.0", summary: "Starts a transaction.", handler: TransactionCommands.multi),
         CommandSpec("exec", arity: 1, flags: [.noScript, .loading, .stale, .skipSlowlog, .runsInsideMulti], group: "transactions", since: "1.2.0", summary: "Runs the commands queued since MULTI.", complexity: "Depends on commands in the transaction", handler: TransactionCommands.exec),
         CommandSpec("discard", arity: 1, flags: [.noScript, .loading, .stale, .fast, .allowBusy, .runsInsideMulti], group: "transactions", since: "2.0.0", summary: "Drops the commands queued since MULTI.", complexity: "O(N), when N is the number of queued commands", handler: TransactionCommands.discard),
-    ]
+    ] }
 
     // MARK: - Strings
 
-    private static let strings: [CommandSpec] = [
+    private static var strings: [CommandSpec] { [
         CommandSpec("get", arity: 2, flags: [.readonly, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Returns the string value of a key.", handler: StringCommands.get),
         CommandSpec("set", arity: -3, flags: [.write, .denyOOM], keys: .one, group: "string", since: "1.0.0", summary: "Sets a key's string value, with optional expiry and conditions.", handler: StringCommands.set),
         CommandSpec("setnx", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Sets a key only if it does not exist.", handler: StringCommands.setnx),
@@ -63,11 +64,11 @@ extension CommandTable {
         CommandSpec("incrby", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Adds an integer to an integer value.", handler: StringCommands.incrby),
         CommandSpec("decrby", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "1.0.0", summary: "Subtracts an integer from an integer value.", handler: StringCommands.decrby),
         CommandSpec("incrbyfloat", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "2.6.0", summary: "Adds a floating-point number to a value.", handler: StringCommands.incrbyfloat),
-    ]
+    ] }
 
     // MARK: - Keys
 
-    private static let keys: [CommandSpec] = [
+    private static var keys: [CommandSpec] { [
         CommandSpec("del", arity: -2, flags: [.write], keys: .all, group: "generic", since: "1.0.0", summary: "Deletes keys.", complexity: "O(N) where N is the number of keys that will be removed.", handler: KeyCommands.del),
         CommandSpec("unlink", arity: -2, flags: [.write, .fast], keys: .all, group: "generic", since: "4.0.0", summary: "Deletes keys.", complexity: "O(1) for each key removed.", handler: KeyCommands.del),
         CommandSpec("exists", arity: -2, flags: [.readonly, .fast], keys: .all, group: "generic", since: "1.0.0", summary: "Counts how many of the keys exist.", complexity: "O(N) where N is the number of keys to check.", handler: KeyCommands.exists),
@@ -93,39 +94,39 @@ extension CommandTable {
         CommandSpec("expiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in seconds.", handler: ExpireCommands.expiretime),
         CommandSpec("pexpiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in milliseconds.", handler: ExpireCommands.pexpiretime),
         CommandSpec("persist", arity: 2, flags: [.write, .fast], keys: .one, group: "generic", since: "2.2.0", summary: "Removes a key's TTL.", handler: ExpireCommands.persist),
-    ]
+    ] }
 
     // MARK: - Collections (the rest of each family arrives with the data-types issue)
 
-    private static let lists: [CommandSpec] = [
+    private static var lists: [CommandSpec] { [
         CommandSpec("lpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Prepends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.lpush),
         CommandSpec("rpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Appends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.rpush),
         CommandSpec("lpop", arity: -2, flags: [.write, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Removes and returns the first elements of a list.", complexity: "O(N) where N is the number of elements returned", handler: ListCommands.lpop),
         CommandSpec("rpop", arity: -2, flags: [.write, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Removes and returns the last elements of a list.", complexity: "O(N) where N is the number of elements returned", handler: ListCommands.rpop),
         CommandSpec("llen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Returns the length of a list.", handler: ListCommands.llen),
         CommandSpec("lrange", arity: 4, flags: [.readonly], keys: .one, group: "list", since: "1.0.0", summary: "Returns a range of list elements.", complexity: "O(S+N) where S is the start offset and N the number of elements returned", handler: ListCommands.lrange),
-    ]
+    ] }
 
-    private static let hashes: [CommandSpec] = [
+    private static var hashes: [CommandSpec] { [
         CommandSpec("hset", arity: -4, flags: [.write, .denyOOM, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Sets hash fields.", complexity: "O(1) for each field/value pair added", handler: HashCommands.hset),
         CommandSpec("hget", arity: 3, flags: [.readonly, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Returns a hash field's value.", handler: HashCommands.hget),
         CommandSpec("hgetall", arity: 2, flags: [.readonly], keys: .one, group: "hash", since: "2.0.0", summary: "Returns every field and value of a hash.", complexity: "O(N) where N is the size of the hash.", handler: HashCommands.hgetall),
         CommandSpec("hlen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Returns the number of fields in a hash.", handler: HashCommands.hlen),
         CommandSpec("hdel", arity: -3, flags: [.write, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Deletes hash fields.", complexity: "O(N) where N is the number of fields to be removed.", handler: HashCommands.hdel),
-    ]
+    ] }
 
-    private static let sets: [CommandSpec] = [
+    private static var sets: [CommandSpec] { [
         CommandSpec("sadd", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Adds members to a set.", complexity: "O(1) for each element added", handler: SetCommands.sadd),
         CommandSpec("srem", arity: -3, flags: [.write, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Removes members from a set.", complexity: "O(N) where N is the number of members to be removed.", handler: SetCommands.srem),
         CommandSpec("scard", arity: 2, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Returns the number of members in a set.", handler: SetCommands.scard),
         CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Tells whether a value is a member of a set.", handler: SetCommands.sismember),
         CommandSpec("srandmember", arity: -2, flags: [.readonly], keys: .one, group: "set", since: "1.0.0", summary: "Returns random members of a set.", complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", handler: SetCommands.srandmember),
         CommandSpec("smembers", arity: 2, flags: [.readonly], keys: .one, group: "set", since: "1.0.0", summary: "Returns every member of a set.", complexity: "O(N) where N is the set cardinality.", handler: SetCommands.smembers),
-    ]
+    ] }
 
     // MARK: - Server
 
-    private static let server: [CommandSpec] = [
+    private static var server: [CommandSpec] { [
         CommandSpec("info", arity: -1, flags: [.loading, .stale], group: "server", since: "1.0.0", summary: "Returns information and statistics about the server.", complexity: "O(1)", handler: InfoCommand.info),
         CommandSpec("time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0", summary: "Returns the server time.", handler: ServerCommands.time),
         CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "1.0.0", summary: "Returns the Unix time of the last save.", handler: ServerCommands.lastsave),
@@ -149,5 +150,5 @@ extension CommandTable {
             CommandSpec("usage", arity: -3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "server", since: "4.0.0", summary: "Estimates the memory a key uses.", complexity: "O(N) where N is the number of samples.", parent: "memory", handler: ServerCommands.memoryUsage),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "4.0.0", summary: "Lists the MEMORY subcommands.", parent: "memory", handler: ServerCommands.memoryHelp),
         ], handler: nil),
-    ]
+    ] }
 }

@@ -61,13 +61,13 @@ extension Configuration {
             case true: throw ConfigError("the append-only log is not available in this build yet")
             }
         }, multiWord: false),
-        choice("appendfsync", ["always", "everysec", "no"], \.appendFsync),
+        choice("appendfsync", ["everysec", "always", "no"], \.appendFsync),
         ConfigOption(name: "save", immutable: false, get: { $0.save }, set: { config, words throws(ConfigError) in
             let joined = words.joined(separator: " ")
             guard joined.isEmpty else { throw ConfigError("RDB snapshots are not available in this build yet; use save \"\"") }
             config.save = ""
         }, multiWord: true),
-        choice("loglevel", ["debug", "verbose", "notice", "warning", "nothing"], \.logLevel),
+        choice("loglevel", ["debug", "verbose", "notice", "warning"], \.logLevel),
         ConfigOption(name: "maxmemory", immutable: false, get: { String($0.maxMemory) }, set: { config, words throws(ConfigError) in
             guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
             guard bytes == 0 else { throw ConfigError("a memory limit is not available in this build yet; use 0") }
@@ -83,7 +83,12 @@ extension Configuration {
             config.protoMaxBulkLength = Int(bytes)
         }, multiWord: false),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
-        integer("hz", immutable: false, 1...500, \.hz),
+        // Redis accepts any non-negative int and keeps it within 1...500.
+        ConfigOption(name: "hz", immutable: false, get: { String($0.hz) }, set: { config, words throws(ConfigError) in
+            guard let value = Int(words[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
+            guard value >= 0 && value <= Int(Int32.max) else { throw ConfigError("argument must be between 0 and 2147483647 inclusive") }
+            config.hz = min(max(value, 1), 500)
+        }, multiWord: false),
     ]
 
     public static func option(named name: String) -> ConfigOption? {

@@ -23,7 +23,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         let hash = KeyHash.hash(key)
         guard let slot = table.find(key, hash: hash) else { return nil }
         let expireAt = table.entries[Int(slot)].expireAt
-        if expireAt != 0 && expireAt <= now {
+        if isExpired(expireAt, now: now) {
             table.remove(key, hash: hash)
             expiredKeys += 1
             return nil
@@ -50,7 +50,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         let hash = KeyHash.hash(key)
         if let slot = table.find(key, hash: hash) {
             let old = table.entries[Int(slot)].expireAt
-            let expired = old != 0 && old <= now
+            let expired = isExpired(old, now: now)
             table.entries[Int(slot)].value = value
             table.setExpire(slot: slot, expireAt ?? (expired ? 0 : old))
             if expired { expiredKeys += 1 }
@@ -77,7 +77,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     @discardableResult
     public func remove(_ key: UnsafeRawBufferPointer, now: Int64) -> (value: Value, expireAt: Int64)? {
         guard let removed = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
-        if removed.expireAt != 0 && removed.expireAt <= now {
+        if isExpired(removed.expireAt, now: now) {
             expiredKeys += 1
             return nil
         }
@@ -112,7 +112,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             let slots = table.slots(inBucket: Int.random(in: 0..<table.bucketCount))
             guard let slot = slots.randomElement() else { continue }
             let entry = table.entries[Int(slot)]
-            if entry.expireAt != 0 && entry.expireAt <= now {
+            if isExpired(entry.expireAt, now: now) {
                 entry.key.withUnsafeBytes { _ = remove($0, now: now) }
                 continue
             }
@@ -129,7 +129,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         for _ in 0..<buckets {
             cursor = table.scanStep(cursor: cursor) { slot in
                 let entry = table.entries[Int(slot)]
-                if entry.expireAt != 0 && entry.expireAt <= now { expired.append(entry.key) }
+                if isExpired(entry.expireAt, now: now) { expired.append(entry.key) }
             }
             if cursor == 0 { break }
         }
@@ -139,4 +139,10 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         }
         return expired.count
     }
+}
+
+/// Whether an entry with this expiry is gone at `now`. As in Redis, a key lives
+/// through its expiry millisecond and is expired only once the clock passes it.
+@inline(__always) func isExpired(_ expireAt: Int64, now: Int64) -> Bool {
+    expireAt != 0 && expireAt < now
 }

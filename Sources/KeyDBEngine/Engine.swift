@@ -11,7 +11,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         didSet { onConfigurationChange?(configuration) }
     }
     public var stats = ServerStats()
-    public let commands = CommandTable.standard
+    /// Built per engine: each engine counts its own command statistics.
+    public let commands = CommandTable.standard()
     /// Connected clients by id (CLIENT LIST).
     public private(set) var clients: [Int64: ClientSession] = [:]
     /// Unix ms; tests inject their own to move time. nil: the real clock.
@@ -126,6 +127,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         stats = ServerStats()
         errorCounts = [:]
         for spec in commands.allSpecs { spec.statistics.reset() }
+        for db in keyspace.databases { db.expiredKeys = 0 }
         peakMemory = 0
     }
 
@@ -150,8 +152,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         let slices = max(1, configuration.hz)
         for db in keyspace.databases where db.volatileCount > 0 {
             let buckets = max(16, db.bucketCount / slices + 1)
-            let expired = db.activeExpireStep(buckets: buckets, now: now)
-            stats.expiredKeys += expired
+            _ = db.activeExpireStep(buckets: buckets, now: now)  // counted by the database
         }
     }
 }

@@ -49,7 +49,7 @@ enum KeyCommands {
         var cursor: UInt64 = 0
         repeat {
             cursor = c.db.scanStep(cursor: cursor) { key, _, expireAt in
-                guard expireAt == 0 || expireAt > c.now else { return }
+                guard !isExpired(expireAt, now: c.now) else { return }
                 if everything || key.withUnsafeBytes({ GlobPattern.matches(pattern, $0) }) { found.append(key) }
             }
         } while cursor != 0
@@ -81,6 +81,7 @@ enum KeyCommands {
         }
 
         var found: [Bytes] = []
+        var expired: [Bytes] = []
         var cursor = start
         let (limit, overflow) = count.multipliedReportingOverflow(by: 10)
         var iterations = overflow ? Int.max : limit
@@ -88,11 +89,13 @@ enum KeyCommands {
             cursor = c.db.scanStep(cursor: cursor) { key, value, expireAt in
                 if let pattern, !key.withUnsafeBytes({ GlobPattern.matches(pattern, $0) }) { return }
                 if let typeFilter, "\(value.typeName)" != typeFilter { return }
-                if expireAt != 0 && expireAt <= c.now { return }
+                // Expired keys met on the way are deleted, as Redis's SCAN does.
+                if isExpired(expireAt, now: c.now) { return expired.append(key) }
                 found.append(key)
             }
             iterations -= 1
         } while cursor != 0 && iterations > 0 && found.count < count
+        for key in expired { key.withUnsafeBytes { _ = c.db.remove($0, now: c.now) } }
 
         c.reply.writeArrayHeader(2)
         c.reply.writeBulk(String(cursor))

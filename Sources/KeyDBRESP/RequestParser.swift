@@ -43,6 +43,7 @@ public struct RequestParser {
         }
         var lineEnd = newline
         if lineEnd > start && buffer[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+        if lineEnd == start { return .empty(end: newline + 1) }
         return .inline(start: start, lineEnd: lineEnd, end: newline + 1)
     }
 
@@ -88,11 +89,15 @@ public struct RequestParser {
 
     // MARK: - Helpers
 
+    /// The first `byte` at or after `start` — as Redis's `strchr`, a NUL byte
+    /// before it hides it (Redis then waits for more data, until its size limit).
     @inline(__always)
     private func find(_ byte: UInt8, in buffer: UnsafeRawBufferPointer, from start: Int) -> Int? {
         guard start < buffer.count, let base = buffer.baseAddress else { return nil }
         guard let hit = memchr(base + start, Int32(byte), buffer.count - start) else { return nil }
-        return UnsafeRawPointer(hit) - base
+        let offset = UnsafeRawPointer(hit) - base
+        if memchr(base + start, 0, offset - start) != nil { return nil }
+        return offset
     }
 
     /// Redis's `string2ll` on a header: optional '-', digits, no leading zeros, fits Int64.
