@@ -8,27 +8,37 @@ enum Lookup<T> {
     case wrongType
 }
 
+/// `forWrite`: a write command's lookup, which (as Redis's lookupKeyWrite) does
+/// not count keyspace hits or misses.
 extension ClientSession {
-    func list(_ key: UnsafeRawBufferPointer) -> Lookup<ListValue> {
-        switch lookupRead(key) {
+    func list(_ key: UnsafeRawBufferPointer, forWrite: Bool = false) -> Lookup<ListValue> {
+        switch forWrite ? db.get(key, now: now) : lookupRead(key) {
         case .none: return .missing
         case .list(let list)?: return .found(list)
         case .some: return .wrongType
         }
     }
 
-    func hash(_ key: UnsafeRawBufferPointer) -> Lookup<HashValue> {
-        switch lookupRead(key) {
+    func hash(_ key: UnsafeRawBufferPointer, forWrite: Bool = false) -> Lookup<HashValue> {
+        switch forWrite ? db.get(key, now: now) : lookupRead(key) {
         case .none: return .missing
         case .hash(let hash)?: return .found(hash)
         case .some: return .wrongType
         }
     }
 
-    func set(_ key: UnsafeRawBufferPointer) -> Lookup<SetValue> {
-        switch lookupRead(key) {
+    func set(_ key: UnsafeRawBufferPointer, forWrite: Bool = false) -> Lookup<SetValue> {
+        switch forWrite ? db.get(key, now: now) : lookupRead(key) {
         case .none: return .missing
         case .set(let set)?: return .found(set)
+        case .some: return .wrongType
+        }
+    }
+
+    func sortedSet(_ key: UnsafeRawBufferPointer, forWrite: Bool = false) -> Lookup<SortedSetValue> {
+        switch forWrite ? db.get(key, now: now) : lookupRead(key) {
+        case .none: return .missing
+        case .sortedSet(let zset)?: return .found(zset)
         case .some: return .wrongType
         }
     }

@@ -3,7 +3,7 @@
 extension CommandTable {
     /// A fresh table: the rows are built anew so each engine has its own counters.
     public static func standard() -> CommandTable {
-        CommandTable(connection + transactions + strings + keys + lists + hashes + sets + server)
+        CommandTable(connection + transactions + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + server)
     }
 
     private typealias F = CommandFlags
@@ -96,33 +96,8 @@ extension CommandTable {
         CommandSpec("persist", arity: 2, flags: [.write, .fast], keys: .one, group: "generic", since: "2.2.0", summary: "Removes a key's TTL.", handler: ExpireCommands.persist),
     ] }
 
-    // MARK: - Collections (the rest of each family arrives with the data-types issue)
 
-    private static var lists: [CommandSpec] { [
-        CommandSpec("lpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Prepends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.lpush),
-        CommandSpec("rpush", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Appends elements to a list.", complexity: "O(1) for each element added", handler: ListCommands.rpush),
-        CommandSpec("lpop", arity: -2, flags: [.write, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Removes and returns the first elements of a list.", complexity: "O(N) where N is the number of elements returned", handler: ListCommands.lpop),
-        CommandSpec("rpop", arity: -2, flags: [.write, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Removes and returns the last elements of a list.", complexity: "O(N) where N is the number of elements returned", handler: ListCommands.rpop),
-        CommandSpec("llen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "list", since: "1.0.0", summary: "Returns the length of a list.", handler: ListCommands.llen),
-        CommandSpec("lrange", arity: 4, flags: [.readonly], keys: .one, group: "list", since: "1.0.0", summary: "Returns a range of list elements.", complexity: "O(S+N) where S is the start offset and N the number of elements returned", handler: ListCommands.lrange),
-    ] }
 
-    private static var hashes: [CommandSpec] { [
-        CommandSpec("hset", arity: -4, flags: [.write, .denyOOM, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Sets hash fields.", complexity: "O(1) for each field/value pair added", handler: HashCommands.hset),
-        CommandSpec("hget", arity: 3, flags: [.readonly, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Returns a hash field's value.", handler: HashCommands.hget),
-        CommandSpec("hgetall", arity: 2, flags: [.readonly], keys: .one, group: "hash", since: "2.0.0", summary: "Returns every field and value of a hash.", complexity: "O(N) where N is the size of the hash.", handler: HashCommands.hgetall),
-        CommandSpec("hlen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Returns the number of fields in a hash.", handler: HashCommands.hlen),
-        CommandSpec("hdel", arity: -3, flags: [.write, .fast], keys: .one, group: "hash", since: "2.0.0", summary: "Deletes hash fields.", complexity: "O(N) where N is the number of fields to be removed.", handler: HashCommands.hdel),
-    ] }
-
-    private static var sets: [CommandSpec] { [
-        CommandSpec("sadd", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Adds members to a set.", complexity: "O(1) for each element added", handler: SetCommands.sadd),
-        CommandSpec("srem", arity: -3, flags: [.write, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Removes members from a set.", complexity: "O(N) where N is the number of members to be removed.", handler: SetCommands.srem),
-        CommandSpec("scard", arity: 2, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Returns the number of members in a set.", handler: SetCommands.scard),
-        CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Tells whether a value is a member of a set.", handler: SetCommands.sismember),
-        CommandSpec("srandmember", arity: -2, flags: [.readonly], keys: .one, group: "set", since: "1.0.0", summary: "Returns random members of a set.", complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", handler: SetCommands.srandmember),
-        CommandSpec("smembers", arity: 2, flags: [.readonly], keys: .one, group: "set", since: "1.0.0", summary: "Returns every member of a set.", complexity: "O(N) where N is the set cardinality.", handler: SetCommands.smembers),
-    ] }
 
     // MARK: - Server
 

@@ -58,43 +58,22 @@ enum KeyCommands {
 
     /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
     static func scan(_ c: ClientSession, _ args: Arguments) {
-        guard let start = parseCursor(args[1]) else { return c.replyError(ErrorReply.invalidCursor) }
-        var count = 10
-        var pattern: UnsafeRawBufferPointer? = nil
-        var typeFilter: String? = nil
-        var index = 2
-        while index < args.count {
-            let remaining = args.count - index
-            if args.matches(index, "count") && remaining >= 2 {
-                guard let value = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
-                guard value >= 1 else { return c.replyError(ErrorReply.syntax) }
-                count = Int(value)
-            } else if args.matches(index, "match") && remaining >= 2 {
-                let candidate = args[index + 1]
-                pattern = candidate.count == 1 && candidate[0] == UInt8(ascii: "*") ? nil : candidate
-            } else if args.matches(index, "type") && remaining >= 2 {
-                typeFilter = args.string(index + 1).lowercased()
-            } else {
-                return c.replyError(ErrorReply.syntax)
-            }
-            index += 2
-        }
-
+        guard let options = ScanOptions.parse(c, args, cursorAt: 1, allowType: true) else { return }
         var found: [Bytes] = []
         var expired: [Bytes] = []
-        var cursor = start
-        let (limit, overflow) = count.multipliedReportingOverflow(by: 10)
+        var cursor = options.cursor
+        let (limit, overflow) = options.count.multipliedReportingOverflow(by: 10)
         var iterations = overflow ? Int.max : limit
         repeat {
             cursor = c.db.scanStep(cursor: cursor) { key, value, expireAt in
-                if let pattern, !key.withUnsafeBytes({ GlobPattern.matches(pattern, $0) }) { return }
-                if let typeFilter, "\(value.typeName)" != typeFilter { return }
+                if !options.matches(key) { return }
+                if let typeFilter = options.type, "\(value.typeName)" != typeFilter { return }
                 // Expired keys met on the way are deleted, as Redis's SCAN does.
                 if isExpired(expireAt, now: c.now) { return expired.append(key) }
                 found.append(key)
             }
             iterations -= 1
-        } while cursor != 0 && iterations > 0 && found.count < count
+        } while cursor != 0 && iterations > 0 && found.count < options.count
         for key in expired { key.withUnsafeBytes { _ = c.db.remove($0, now: c.now) } }
 
         c.reply.writeArrayHeader(2)
@@ -103,7 +82,7 @@ enum KeyCommands {
     }
 
     /// Redis reads the cursor with `strtoul`: a leading '-' wraps, a blank is an error.
-    private static func parseCursor(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+    static func parseCursor(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
         if let first = bytes.first, isCBlank(first) { return nil }
         let text = Array(bytes.prefix { $0 != 0 }.map { CChar(bitPattern: $0) }) + [0]
         return text.withUnsafeBufferPointer { buffer -> UInt64? in
