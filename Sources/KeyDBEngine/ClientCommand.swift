@@ -57,6 +57,21 @@ enum ClientCommand {
         c.reply.writeBulk(c.infoLine(now: c.now, current: c) + "\n")
     }
 
+    /// CLIENT UNBLOCK id [TIMEOUT | ERROR]: ends another client's blocking wait.
+    static func unblock(_ c: ClientSession, _ args: Arguments) {
+        guard let id = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
+        var withError = false
+        if args.count == 4 {
+            if args.matches(3, "error") {
+                withError = true
+            } else if !args.matches(3, "timeout") {
+                return c.replyError(ErrorReply.unblockReason)
+            }
+        }
+        guard let target = c.engine.clients[id] else { return c.reply.writeIntegerReply(0) }
+        c.reply.writeIntegerReply(c.engine.forceUnblock(target, withError: withError) ? 1 : 0)
+    }
+
     static func help(_ c: ClientSession, _ args: Arguments) {
         writeHelp(c, command: "CLIENT", lines: [
             "ID", "    Return the ID of the current connection.",
@@ -65,6 +80,7 @@ enum ClientCommand {
             "GETNAME", "    Return the name of the current connection.",
             "SETNAME <name>", "    Assign the name <name> to the current connection.",
             "SETINFO <LIB-NAME|LIB-VER> <value>", "    Record the client library's name or version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
         ])
     }
 

@@ -18,6 +18,13 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var libraryName: String = ""
     public var libraryVersion: String = ""
     public var authenticated: Bool
+    /// Set while the client waits in a blocking command; it runs nothing else meanwhile.
+    public internal(set) var blocked: BlockedState? = nil
+    /// Called (under the keyspace lock) when a blocked client got its reply:
+    /// the network layer sends it and resumes reading.
+    public var wakeup: (@Sendable () -> Void)? = nil
+    /// Blocking commands answer at once instead of waiting (inside EXEC).
+    public var denyBlocking = false
     /// Commands queued since MULTI; nil outside a transaction.
     public var transaction: Transaction? = nil
     /// Set by QUIT and protocol errors: close once the replies are written.

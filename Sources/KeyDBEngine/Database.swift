@@ -10,6 +10,11 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     /// Keys deleted because their time passed (INFO expired_keys).
     public var expiredKeys = 0
 
+    /// Keys some client is blocked on, and those of them filled since the last command.
+    var waitedKeys: Set<Bytes> = []
+    var readyKeys: [Bytes] = []
+    unowned(unsafe) var owner: Keyspace? = nil
+
     public init(index: Int) { self.index = index }
 
     public var count: Int { table.count }
@@ -56,6 +61,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             if expired { expiredKeys += 1 }
         } else {
             table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash)
+            signalKeyAdded(key)
         }
     }
 
@@ -71,6 +77,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     /// Inserts `key` (absent or already removed) with its value and expiry.
     public func insert(_ key: Bytes, _ value: Value, expireAt: Int64) {
         table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key))
+        key.withUnsafeBytes { signalKeyAdded($0) }
     }
 
     /// Deletes `key`; returns what it held (expired keys count as absent).

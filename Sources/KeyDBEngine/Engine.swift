@@ -38,6 +38,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public let runID: String = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
 
     private var lastClientID: Int64 = 0
+    /// Blocked clients by the key they wait on, in arrival order (Blocking.swift).
+    var blockedByKey: [BlockKey: [ClientSession]] = [:]
+    /// INFO blocked_clients.
+    public internal(set) var blockedClientCount = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -55,6 +59,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     }
 
     public func unregister(_ client: ClientSession) {
+        unblock(client)
         clients[client.id] = nil
     }
 
@@ -86,6 +91,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return client.reply.writeSimpleString("QUEUED")
         }
         call(command, args, for: client)
+        if keyspace.hasReadyKeys { serveReadyKeys() }
     }
 
     /// Runs a command that passed every check (also each command of an EXEC).
@@ -172,8 +178,12 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     /// Writes since start (INFO rdb_changes_since_last_save).
     public var dirty = 0
 
+    /// Set when a key some client waits on was added; the engine serves them after the command.
+    var hasReadyKeys = false
+
     public init(databases count: Int) {
         databases = (0..<count).map { Database(index: $0) }
+        for db in databases { db.owner = self }
     }
 
     /// Swaps the contents of two databases (SWAPDB); clients keep their numbers.

@@ -184,6 +184,9 @@ enum KeyCommands {
             return c.replyError(ErrorReply.dbIndexOutOfRange)
         }
         c.engine.keyspace.swap(first, second)
+        // Clients blocked in either database may now find their keys.
+        c.engine.keyspace.databases[first].signalWaitedKeysPresent(now: c.now)
+        c.engine.keyspace.databases[second].signalWaitedKeysPresent(now: c.now)
         c.dirty()
         c.replyOK()
     }

@@ -58,6 +58,9 @@ enum TransactionCommands {
         c.transaction = nil
         guard !transaction.aborted else { return c.replyError(ErrorReply.execAbort) }
         c.reply.writeArrayHeader(transaction.count)
+        // Blocking commands inside a transaction answer at once, as in Redis.
+        c.denyBlocking = true
+        defer { c.denyBlocking = false }
         transaction.forEach { queued in
             // Checked at queue time; looked up again because the table is the single source.
             guard let command = c.engine.commands.lookup(queued) else { return }

@@ -20,6 +20,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Do not parse again until this many bytes are pending (a large argument is arriving).
     private var neededBytes = 0
     private var closing = false
+    /// The context, kept to send the replies of a blocked client served by someone else.
+    private var context: ChannelHandlerContext?
+    /// The deadline a timeout timer is already set for.
+    private var timerDeadline: Int64 = 0
 
     init(engine: Engine, lock: NIOLock, limits: ProtocolLimits) {
         self.engine = engine
@@ -29,12 +33,17 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
+        self.context = context
+        // A served or unblocked client is woken from whichever thread served it.
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
         let session = lock.withLock {
             let session = ClientSession(engine: engine,
                                         address: channel.remoteAddress.map(Self.describe) ?? "",
                                         localAddress: channel.localAddress.map(Self.describe) ?? "",
                                         fileDescriptor: -1,
                                         allocator: channel.allocator)
+            session.wakeup = { loop.execute { bound.value.resume() } }
             engine.register(session)
             return session
         }
@@ -47,6 +56,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             lock.withLock { engine.unregister(session) }
         }
         session = nil
+        self.context = nil
         context.fireChannelInactive()
     }
 
@@ -62,6 +72,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         process(context: context)
     }
 
+    /// A blocked client got its reply from another command (or timed out): send it and
+    /// go on with whatever the client pipelined after the blocking command.
+    private func resume() {
+        guard let context, !closing else { return }
+        process(context: context)
+        context.flush()
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
     }
@@ -73,33 +91,44 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: - Running requests
 
     private func process(context: ChannelHandlerContext) {
-        guard let session, var buffer = pending, buffer.readableBytes > 0 else { return }
+        guard let session else { return }
         var failure: ProtocolError? = nil
-        let consumed: Int = lock.withLock {
-            engine.limits(into: &parser.limits)
-            engine.stats.readsProcessed += 1
-            engine.stats.netInputBytes += buffer.readableBytes
-            engine.beginBatch()
-            defer { engine.endBatch() }
-            return buffer.withUnsafeReadableBytes { bytes in
-                runRequests(in: bytes, session: session, failure: &failure)
+        var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
+        let (consumed, replies, deadline): (Int, ByteBuffer, Int64?) = lock.withLock {
+            var consumed = 0
+            if session.blocked == nil && buffer.readableBytes > 0 {
+                engine.limits(into: &parser.limits)
+                engine.stats.readsProcessed += 1
+                engine.stats.netInputBytes += buffer.readableBytes
+                engine.beginBatch()
+                consumed = buffer.withUnsafeReadableBytes { bytes in
+                    runRequests(in: bytes, session: session, failure: &failure)
+                }
+                engine.endBatch()
             }
+            if let failure {
+                session.reply.writeError(bytes: failure.message)
+                engine.countError(failure.message)
+            }
+            // Replies are taken under the lock: a command on another event loop may be
+            // serving this client (a blocked pop) and writing into its buffer.
+            let replies = session.reply
+            if replies.readableBytes > 0 {
+                engine.stats.netOutputBytes += replies.readableBytes
+                engine.stats.writesProcessed += 1
+                session.reply = context.channel.allocator.buffer(capacity: 512)
+            }
+            return (consumed, replies, session.blocked?.deadline)
         }
         buffer.moveReaderIndex(forwardBy: consumed)
         pending = buffer.readableBytes > 0 ? buffer : nil
         if pending == nil { neededBytes = 0 }
 
-        if let failure {
-            session.reply.writeError(bytes: failure.message)
-            lock.withLock { engine.countError(failure.message) }
+        if replies.readableBytes > 0 {
+            context.write(wrapOutboundOut(replies), promise: nil)
         }
-        if session.reply.readableBytes > 0 {
-            lock.withLock {
-                engine.stats.netOutputBytes += session.reply.readableBytes
-                engine.stats.writesProcessed += 1
-            }
-            context.write(wrapOutboundOut(session.reply), promise: nil)
-            session.reply = context.channel.allocator.buffer(capacity: 512)
+        if let deadline, deadline > 0, deadline != timerDeadline {
+            scheduleTimeout(deadline, context: context, session: session)
         }
         if failure != nil || session.closeAfterReply {
             // As Redis: reply, then close; anything pipelined after is dropped.
@@ -112,10 +141,21 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Wakes the client with its timeout reply once `deadline` (Unix ms) passes.
+    private func scheduleTimeout(_ deadline: Int64, context: ChannelHandlerContext, session: ClientSession) {
+        timerDeadline = deadline
+        let engine = self.engine, lock = self.lock
+        let delay = max(0, deadline - Clock.milliseconds()) + 1
+        let target = NIOLoopBound(session, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
+            lock.withLock { engine.blockTimedOut(target.value, deadline: deadline) }
+        }
+    }
+
     /// Parses and runs every complete request in `bytes`; returns how many bytes it used.
     private func runRequests(in bytes: UnsafeRawBufferPointer, session: ClientSession, failure: inout ProtocolError?) -> Int {
         var position = 0
-        while position < bytes.count && !session.closeAfterReply {
+        while position < bytes.count && !session.closeAfterReply && session.blocked == nil {
             switch parser.parse(bytes, from: position, authenticated: session.authenticated) {
             case .command(let end):
                 parser.arguments.withUnsafeBufferPointer { spans in

@@ -1,0 +1,129 @@
+import KeyDBRESP
+
+/// A client waiting in a blocking command (BLPOP, BLMOVE, BZPOPMIN...).
+public final class BlockedState: @unchecked Sendable {  // guarded by the keyspace lock
+    /// What a client that times out receives: `*-1` for pops, `$-1` for moves.
+    enum TimeoutReply { case nullArray, nullBulk }
+
+    let db: Database
+    let keys: [Bytes]
+    /// Unix ms after which the client gets the timeout reply; 0 waits forever.
+    public let deadline: Int64
+    let timeoutReply: TimeoutReply
+    /// Tries to serve the client now; writes its reply and returns true when it did.
+    let attempt: (ClientSession) -> Bool
+
+    init(db: Database, keys: [Bytes], deadline: Int64, timeoutReply: TimeoutReply, attempt: @escaping (ClientSession) -> Bool) {
+        self.db = db
+        self.keys = keys
+        self.deadline = deadline
+        self.timeoutReply = timeoutReply
+        self.attempt = attempt
+    }
+}
+
+/// Where blocked clients wait: per database and key, first come first served.
+struct BlockKey: Hashable {
+    let db: Int
+    let key: Bytes
+}
+
+extension Engine {
+    /// Parks `client` until one of `keys` can serve it or `deadline` passes.
+    /// Inside EXEC (or wherever blocking is denied) it gets the timeout reply at once.
+    func block(_ client: ClientSession, keys: [Bytes], deadline: Int64, timeoutReply: BlockedState.TimeoutReply,
+               attempt: @escaping (ClientSession) -> Bool) {
+        guard !client.denyBlocking else { return writeTimeoutReply(timeoutReply, to: client) }
+        let state = BlockedState(db: client.db, keys: keys, deadline: deadline, timeoutReply: timeoutReply, attempt: attempt)
+        client.blocked = state
+        blockedClientCount += 1
+        for key in Set(keys) {
+            blockedByKey[BlockKey(db: client.db.index, key: key), default: []].append(client)
+            client.db.waitedKeys.insert(key)
+        }
+    }
+
+    /// Takes `client` out of every wait queue (served, timed out, unblocked or gone).
+    func unblock(_ client: ClientSession) {
+        guard let state = client.blocked else { return }
+        client.blocked = nil
+        blockedClientCount -= 1
+        for key in Set(state.keys) {
+            let blockKey = BlockKey(db: state.db.index, key: key)
+            blockedByKey[blockKey]?.removeAll { $0 === client }
+            if blockedByKey[blockKey]?.isEmpty == true {
+                blockedByKey[blockKey] = nil
+                state.db.waitedKeys.remove(key)
+            }
+        }
+    }
+
+    /// Serves clients waiting on keys that commands just filled, in the order
+    /// they blocked, until no ready key is left (a served BLMOVE can fill another).
+    func serveReadyKeys() {
+        while keyspace.hasReadyKeys {
+            keyspace.hasReadyKeys = false
+            for db in keyspace.databases where !db.readyKeys.isEmpty {
+                let ready = db.readyKeys
+                db.readyKeys = []
+                for key in ready {
+                    serve(BlockKey(db: db.index, key: key))
+                }
+            }
+        }
+    }
+
+    private func serve(_ blockKey: BlockKey) {
+        guard let waiting = blockedByKey[blockKey] else { return }
+        for client in waiting where client.blocked != nil {
+            guard blockKey.key.withUnsafeBytes({ client.db.exists($0, now: clock?() ?? Clock.milliseconds()) }) else { return }
+            client.now = clock?() ?? Clock.milliseconds()
+            guard let state = client.blocked, state.attempt(client) else { continue }
+            unblock(client)
+            client.wakeup?()
+        }
+    }
+
+    /// The server's timer for a blocked client fired: give it the timeout reply if still waiting.
+    public func blockTimedOut(_ client: ClientSession, deadline: Int64) {
+        guard let state = client.blocked, state.deadline == deadline else { return }
+        unblock(client)
+        writeTimeoutReply(state.timeoutReply, to: client)
+        client.wakeup?()
+    }
+
+    /// CLIENT UNBLOCK: ends `client`'s wait with the timeout reply or an UNBLOCKED error.
+    func forceUnblock(_ client: ClientSession, withError: Bool) -> Bool {
+        guard let state = client.blocked else { return false }
+        unblock(client)
+        if withError { client.replyError(ErrorReply.unblocked) } else { writeTimeoutReply(state.timeoutReply, to: client) }
+        client.wakeup?()
+        return true
+    }
+
+    private func writeTimeoutReply(_ reply: BlockedState.TimeoutReply, to client: ClientSession) {
+        switch reply {
+        case .nullArray: client.reply.writeNullArray()
+        case .nullBulk: client.reply.writeNullBulk()
+        }
+    }
+}
+
+extension Database {
+    /// A key was added: if clients wait on it, queue it for serving after the command.
+    func signalKeyAdded(_ key: UnsafeRawBufferPointer) {
+        guard !waitedKeys.isEmpty else { return }
+        let bytes = Bytes(key)
+        guard waitedKeys.contains(bytes) else { return }
+        readyKeys.append(bytes)
+        owner?.hasReadyKeys = true
+    }
+
+    /// After SWAPDB: every waited key that now exists is ready.
+    func signalWaitedKeysPresent(now: Int64) {
+        for key in waitedKeys where key.withUnsafeBytes({ exists($0, now: now) }) {
+            readyKeys.append(key)
+            owner?.hasReadyKeys = true
+        }
+    }
+}
