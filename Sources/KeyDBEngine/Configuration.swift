@@ -20,6 +20,15 @@ public struct Configuration: Sendable {
     public var ioThreads = 1
     /// Background task frequency: active expiry runs `hz` times a second.
     public var hz = 10
+    // Redis's encoding thresholds. SwiftKeyDB's structures do not change shape with
+    // them; they are kept so configs, CONFIG GET/SET and OBJECT ENCODING agree with Redis.
+    public var hashMaxListpackEntries = 512
+    public var hashMaxListpackValue = 64
+    public var listMaxListpackSize = -2
+    public var listCompressDepth = 0
+    public var setMaxIntsetEntries = 512
+    public var zsetMaxListpackEntries = 128
+    public var zsetMaxListpackValue = 64
     /// The config file the server was started with, if any (INFO config_file).
     public var configFile = ""
 
@@ -89,6 +98,22 @@ extension Configuration {
             guard value >= 0 && value <= Int(Int32.max) else { throw ConfigError("argument must be between 0 and 2147483647 inclusive") }
             config.hz = min(max(value, 1), 500)
         }, multiWord: false),
+    ] + encodingThresholds
+
+    /// Each under its 7.0 name and its older ziplist alias, as Redis lists them.
+    static let encodingThresholds: [ConfigOption] = [
+        integer("hash-max-listpack-entries", 0...Int.max, \.hashMaxListpackEntries),
+        integer("hash-max-ziplist-entries", 0...Int.max, \.hashMaxListpackEntries),
+        integer("hash-max-listpack-value", 0...Int.max, \.hashMaxListpackValue),
+        integer("hash-max-ziplist-value", 0...Int.max, \.hashMaxListpackValue),
+        integer("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
+        integer("list-max-ziplist-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
+        integer("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
+        integer("set-max-intset-entries", 0...Int.max, \.setMaxIntsetEntries),
+        integer("zset-max-listpack-entries", 0...Int.max, \.zsetMaxListpackEntries),
+        integer("zset-max-ziplist-entries", 0...Int.max, \.zsetMaxListpackEntries),
+        integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue),
+        integer("zset-max-ziplist-value", 0...Int.max, \.zsetMaxListpackValue),
     ]
 
     public static func option(named name: String) -> ConfigOption? {
