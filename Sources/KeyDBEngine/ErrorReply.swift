@@ -55,6 +55,20 @@ public enum ErrorReply {
     public static let valueOutOfRange = "ERR value is out of range"
     public static let numkeysExceedArgs = "ERR Number of keys can't be greater than number of args"
     public static let limitNegative = "ERR LIMIT can't be negative"
+    // Sorted sets (t_zset.c).
+    public static let zaddXXAndNX = "ERR XX and NX options at the same time are not compatible"
+    public static let zaddGTLTAndNX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+    public static let zaddIncrSinglePair = "ERR INCR option supports a single increment-element pair"
+    public static let scoreNaN = "ERR resulting score is not a number (NaN)"
+    public static let minMaxNotFloat = "ERR min or max is not a float"
+    public static let minMaxNotStringRange = "ERR min or max not valid string range item"
+    public static let zrangeLimitNeedsByScoreOrByLex = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    public static let zrangeWithScoresAndByLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+    public static let weightNotFloat = "ERR weight value is not a float"
+
+    public static func atLeastOneInputKey(_ fullName: String) -> String {
+        "ERR at least 1 input key is needed for '\(fullName)' command"
+    }
 
     public static func unsupportedOption(_ option: String) -> String {
         "ERR Unsupported option \(option)"

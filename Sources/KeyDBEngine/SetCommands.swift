@@ -1,10 +1,12 @@
 import KeyDBRESP
 
-/// Set commands (Redis's t_set.c). The rest of the family arrives with the data-types issue.
+/// Set commands (Redis's t_set.c): adding, removing, testing and listing
+/// members. Random picks are in SetCommands+Random.swift, intersections,
+/// unions and differences in SetCommands+Algebra.swift.
 enum SetCommands {
     static func sadd(_ c: ClientSession, _ args: Arguments) {
         let set: SetValue
-        switch c.set(args[1]) {
+        switch c.set(args[1], forWrite: true) {
         case .wrongType: return c.replyError(ErrorReply.wrongType)
         case .found(let existing): set = existing
         case .missing:
@@ -20,7 +22,7 @@ enum SetCommands {
     }
 
     static func srem(_ c: ClientSession, _ args: Arguments) {
-        switch c.set(args[1]) {
+        switch c.set(args[1], forWrite: true) {
         case .wrongType: c.replyError(ErrorReply.wrongType)
         case .missing: c.reply.writeIntegerReply(0)
         case .found(let set):
@@ -33,6 +35,37 @@ enum SetCommands {
             c.reply.writeIntegerReply(removed)
         }
     }
+
+    /// SMOVE source destination member: 1 when the member was in the source.
+    static func smove(_ c: ClientSession, _ args: Arguments) {
+        // A missing source answers 0 before any type check, as in Redis.
+        let source: SetValue
+        switch c.set(args[1], forWrite: true) {
+        case .missing: return c.reply.writeIntegerReply(0)
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .found(let found): source = found
+        }
+        var destination: SetValue? = nil
+        switch c.set(args[2], forWrite: true) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .missing: break
+        case .found(let found): destination = found
+        }
+        let member = Bytes(args[3])
+        if destination === source { return c.reply.writeIntegerReply(source.members.contains(member) ? 1 : 0) }
+        guard source.members.remove(member) != nil else { return c.reply.writeIntegerReply(0) }
+        c.removeIfEmpty(args[1], isEmpty: source.members.isEmpty)
+        c.dirty()
+        if let destination {
+            if destination.members.insert(member).inserted { c.dirty() }
+        } else {
+            c.db.set(args[2], .set(SetValue([member])), now: c.now)
+            c.dirty()
+        }
+        c.reply.writeIntegerReply(1)
+    }
+
+    // MARK: - Reading
 
     static func scard(_ c: ClientSession, _ args: Arguments) {
         switch c.set(args[1]) {
@@ -50,41 +83,42 @@ enum SetCommands {
         }
     }
 
+    /// SMISMEMBER key member [member ...]: a missing key reads as an empty set (all zeros).
+    static func smismember(_ c: ClientSession, _ args: Arguments) {
+        var set: SetValue? = nil
+        switch c.set(args[1]) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .missing: break
+        case .found(let found): set = found
+        }
+        c.reply.writeArrayHeader(args.count - 2)
+        for index in 2..<args.count {
+            c.reply.writeIntegerReply(set?.members.contains(Bytes(args[index])) == true ? 1 : 0)
+        }
+    }
+
     static func smembers(_ c: ClientSession, _ args: Arguments) {
         switch c.set(args[1]) {
         case .wrongType: c.replyError(ErrorReply.wrongType)
         case .missing: c.reply.writeArrayHeader(0)
-        case .found(let set):
-            c.reply.writeArrayHeader(set.members.count)
-            for member in set.members { c.replyBulk(member) }
+        case .found(let set): replyMembers(c, set.members)
         }
     }
 
-    /// SRANDMEMBER key [count]: a negative count may repeat members.
-    static func srandmember(_ c: ClientSession, _ args: Arguments) {
-        guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
-        guard args.count == 3 else {
-            switch c.set(args[1]) {
-            case .wrongType: return c.replyError(ErrorReply.wrongType)
-            case .missing: return c.reply.writeNullBulk()
-            case .found(let set): return c.replyBulk(set.members.randomElement())
-            }
-        }
-        guard let count = args.int64(2), count != .min else { return c.replyError(ErrorReply.longOutOfRange) }
-        let set: SetValue
+    static func replyMembers(_ c: ClientSession, _ members: some Collection<Bytes>) {
+        c.reply.writeArrayHeader(members.count)
+        for member in members { c.replyBulk(member) }
+    }
+
+    /// SSCAN key cursor [MATCH pattern] [COUNT count]
+    static func sscan(_ c: ClientSession, _ args: Arguments) {
+        guard CollectionScan.checkCursor(c, args) else { return }
         switch c.set(args[1]) {
-        case .wrongType: return c.replyError(ErrorReply.wrongType)
-        case .missing: return c.reply.writeArrayHeader(0)
-        case .found(let found): set = found
+        case .wrongType: c.replyError(ErrorReply.wrongType)
+        case .missing: CollectionScan.reply(c, [])
+        case .found(let set):
+            guard let options = ScanOptions.parse(c, args, cursorAt: 2, allowType: false) else { return }
+            CollectionScan.reply(c, set.members.filter(options.matches))
         }
-        if count == 0 { return c.reply.writeArrayHeader(0) }
-        if count < 0 {
-            c.reply.writeArrayHeader(Int(-count))
-            for _ in 0..<Int(-count) { c.replyBulk(set.members.randomElement()) }
-            return
-        }
-        let chosen = count >= Int64(set.members.count) ? Array(set.members) : Array(set.members.shuffled().prefix(Int(count)))
-        c.reply.writeArrayHeader(chosen.count)
-        for member in chosen { c.replyBulk(member) }
     }
 }

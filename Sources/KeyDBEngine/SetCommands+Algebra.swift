@@ -1,0 +1,135 @@
+import KeyDBRESP
+
+/// SINTER, SINTERCARD, SUNION, SDIFF and their STORE forms. A missing key
+/// is an empty set; any key of another type is an error, checked for every
+/// key before computing.
+extension SetCommands {
+    static func sinter(_ c: ClientSession, _ args: Arguments) {
+        guard let sets = sources(c, args, from: 1, to: args.count) else { return }
+        replyMembers(c, intersection(sets))
+    }
+
+    static func sinterstore(_ c: ClientSession, _ args: Arguments) {
+        guard let sets = sources(c, args, from: 2, to: args.count) else { return }
+        store(c, args[1], Set(intersection(sets)))
+    }
+
+    static func sunion(_ c: ClientSession, _ args: Arguments) {
+        guard let sets = sources(c, args, from: 1, to: args.count) else { return }
+        replyMembers(c, union(sets))
+    }
+
+    static func sunionstore(_ c: ClientSession, _ args: Arguments) {
+        guard let sets = sources(c, args, from: 2, to: args.count) else { return }
+        store(c, args[1], union(sets))
+    }
+
+    static func sdiff(_ c: ClientSession, _ args: Arguments) {
+        guard let sets = sources(c, args, from: 1, to: args.count) else { return }
+        replyMembers(c, difference(sets))
+    }
+
+    static func sdiffstore(_ c: ClientSession, _ args: Arguments) {
+        guard let sets = sources(c, args, from: 2, to: args.count) else { return }
+        store(c, args[1], difference(sets))
+    }
+
+    /// SINTERCARD numkeys key [key ...] [LIMIT limit]: the intersection's size,
+    /// counting stopped at `limit` (0: no limit).
+    static func sintercard(_ c: ClientSession, _ args: Arguments) {
+        guard let numkeys = args.int64(1), numkeys >= 1 else { return c.replyError(ErrorReply.numkeysNotPositive) }
+        guard numkeys <= args.count - 2 else { return c.replyError(ErrorReply.numkeysExceedArgs) }
+        let keysEnd = 2 + Int(numkeys)
+        var limit = 0
+        var index = keysEnd
+        while index < args.count {
+            guard args.matches(index, "limit"), index + 1 < args.count else { return c.replyError(ErrorReply.syntax) }
+            guard let value = args.int64(index + 1), value >= 0 else { return c.replyError(ErrorReply.limitNegative) }
+            limit = Int(value)
+            index += 2
+        }
+        guard let sets = sources(c, args, from: 2, to: keysEnd) else { return }
+        c.reply.writeIntegerReply(intersectionCount(sets, limit: limit))
+    }
+
+    // MARK: - Computing
+
+    /// The sets at keys `from..<to` (nil for missing keys), or nil after replying WRONGTYPE.
+    private static func sources(_ c: ClientSession, _ args: Arguments, from: Int, to: Int) -> [SetValue?]? {
+        var sets: [SetValue?] = []
+        sets.reserveCapacity(to - from)
+        for index in from..<to {
+            switch c.set(args[index]) {
+            case .wrongType:
+                c.replyError(ErrorReply.wrongType)
+                return nil
+            case .missing: sets.append(nil)
+            case .found(let set): sets.append(set)
+            }
+        }
+        return sets
+    }
+
+    /// The present sets, smallest first: intersections walk the smallest one.
+    private static func smallestFirst(_ sets: [SetValue?]) -> [SetValue]? {
+        var present: [SetValue] = []
+        for set in sets {
+            guard let set else { return nil }  // a missing key empties any intersection
+            present.append(set)
+        }
+        return present.sorted { $0.members.count < $1.members.count }
+    }
+
+    private static func intersection(_ sets: [SetValue?]) -> [Bytes] {
+        guard let sets = smallestFirst(sets) else { return [] }
+        let others = sets.dropFirst().filter { $0 !== sets[0] }
+        return sets[0].members.filter { member in others.allSatisfy { $0.members.contains(member) } }
+    }
+
+    private static func intersectionCount(_ sets: [SetValue?], limit: Int) -> Int {
+        guard let sets = smallestFirst(sets) else { return 0 }
+        let others = sets.dropFirst().filter { $0 !== sets[0] }
+        var count = 0
+        for member in sets[0].members where others.allSatisfy({ $0.members.contains(member) }) {
+            count += 1
+            if count == limit { break }
+        }
+        return count
+    }
+
+    private static func union(_ sets: [SetValue?]) -> Set<Bytes> {
+        var result = Set<Bytes>()
+        for case let set? in sets {
+            if result.isEmpty { result = set.members } else { result.formUnion(set.members) }
+        }
+        return result
+    }
+
+    /// The first set less every later one.
+    private static func difference(_ sets: [SetValue?]) -> Set<Bytes> {
+        guard let first = sets[0] else { return [] }
+        let others = sets.dropFirst().compactMap { $0 }
+        if others.contains(where: { $0 === first }) { return [] }  // the same key subtracted from itself
+        // Test each member of the first set, or remove the others' members
+        // from a copy, whichever touches fewer members (Redis weighs the same way).
+        let othersSize = others.reduce(0) { $0 + $1.members.count }
+        if first.members.count * others.count / 2 <= othersSize {
+            return first.members.filter { member in !others.contains { $0.members.contains(member) } }
+        }
+        var result = first.members
+        for other in others where !result.isEmpty { result.subtract(other.members) }
+        return result
+    }
+
+    /// The STORE forms: the result replaces `destination` (and its TTL); an
+    /// empty result deletes it. Replies the result's size.
+    private static func store(_ c: ClientSession, _ destination: UnsafeRawBufferPointer, _ members: Set<Bytes>) {
+        if members.isEmpty {
+            if c.db.remove(destination, now: c.now) != nil { c.dirty() }
+            return c.reply.writeIntegerReply(0)
+        }
+        c.db.set(destination, .set(SetValue(members)), now: c.now)
+        c.dirty()
+        c.reply.writeIntegerReply(members.count)
+    }
+}

@@ -1,0 +1,76 @@
+import KeyDBRESP
+
+/// SPOP and SRANDMEMBER: random members, removed or not.
+extension SetCommands {
+    /// SPOP key [count]: removes and returns random members; the key goes when emptied.
+    static func spop(_ c: ClientSession, _ args: Arguments) {
+        guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
+        guard args.count == 3 else {
+            switch c.set(args[1], forWrite: true) {
+            case .wrongType: return c.replyError(ErrorReply.wrongType)
+            case .missing: return c.reply.writeNullBulk()
+            case .found(let set):
+                let member = set.members.randomElement()!
+                set.members.remove(member)
+                c.replyBulk(member)
+                c.removeIfEmpty(args[1], isEmpty: set.members.isEmpty)
+                c.dirty()
+                return
+            }
+        }
+        // Redis gives one text for a count that is negative or no integer at all.
+        guard let count = args.int64(2), count >= 0 else { return c.replyError(ErrorReply.notPositive) }
+        let set: SetValue
+        switch c.set(args[1], forWrite: true) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .missing: return c.reply.writeArrayHeader(0)
+        case .found(let found): set = found
+        }
+        if count == 0 { return c.reply.writeArrayHeader(0) }
+        // Popping at least every member hands over the whole set and deletes the key.
+        if count >= set.members.count {
+            // Redis answers this case through SUNION of the key, whose read counts a hit.
+            c.engine.stats.keyspaceHits += 1
+            c.dirty(set.members.count)
+            replyMembers(c, set.members)
+            c.db.remove(args[1], now: c.now)
+            return
+        }
+        let popped = RandomSample.distinct(Array(set.members), count: Int(count))
+        for member in popped { set.members.remove(member) }
+        c.dirty(popped.count)
+        replyMembers(c, popped)
+    }
+
+    /// SRANDMEMBER key [count]: a negative count may repeat members.
+    static func srandmember(_ c: ClientSession, _ args: Arguments) {
+        guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
+        guard args.count == 3 else {
+            switch c.set(args[1]) {
+            case .wrongType: return c.replyError(ErrorReply.wrongType)
+            case .missing: return c.reply.writeNullBulk()
+            case .found(let set): return c.replyBulk(set.members.randomElement())
+            }
+        }
+        // Redis takes counts in -LONG_MAX...LONG_MAX, so that negating one never overflows.
+        guard let count = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
+        guard count != .min else { return c.replyError(ErrorReply.longOutOfRange) }
+        let set: SetValue
+        switch c.set(args[1]) {
+        case .wrongType: return c.replyError(ErrorReply.wrongType)
+        case .missing: return c.reply.writeArrayHeader(0)
+        case .found(let found): set = found
+        }
+        if count == 0 { return c.reply.writeArrayHeader(0) }
+        if count < 0 || count == 1 {
+            // One array of the members, so each pick is O(1) (a Set has no random access).
+            let members = Array(set.members)
+            let picks = Int(count.magnitude)
+            c.reply.writeArrayHeader(picks)
+            for _ in 0..<picks { c.replyBulk(members[Int.random(in: 0..<members.count)]) }
+            return
+        }
+        if count >= set.members.count { return replyMembers(c, set.members) }
+        replyMembers(c, RandomSample.distinct(Array(set.members), count: Int(count)))
+    }
+}
