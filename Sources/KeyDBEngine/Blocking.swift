@@ -10,10 +10,11 @@ public final class BlockedState: @unchecked Sendable {  // guarded by the keyspa
     /// Unix ms after which the client gets the timeout reply; 0 waits forever.
     public let deadline: Int64
     let timeoutReply: TimeoutReply
-    /// Tries to serve the client now; writes its reply and returns true when it did.
-    let attempt: (ClientSession) -> Bool
+    /// Tries to serve the client from the key that just filled; writes its reply and
+    /// returns true when it did.
+    let attempt: (ClientSession, Bytes) -> Bool
 
-    init(db: Database, keys: [Bytes], deadline: Int64, timeoutReply: TimeoutReply, attempt: @escaping (ClientSession) -> Bool) {
+    init(db: Database, keys: [Bytes], deadline: Int64, timeoutReply: TimeoutReply, attempt: @escaping (ClientSession, Bytes) -> Bool) {
         self.db = db
         self.keys = keys
         self.deadline = deadline
@@ -30,10 +31,10 @@ struct BlockKey: Hashable {
 
 extension Engine {
     /// Parks `client` until one of `keys` can serve it or `deadline` passes.
-    /// Inside EXEC (or wherever blocking is denied) it gets the timeout reply at once.
-    func block(_ client: ClientSession, keys: [Bytes], deadline: Int64, timeoutReply: BlockedState.TimeoutReply,
-               attempt: @escaping (ClientSession) -> Bool) {
-        guard !client.denyBlocking else { return writeTimeoutReply(timeoutReply, to: client) }
+    /// Inside EXEC (or wherever blocking is denied) it gets `deniedReply` at once.
+    func block(_ client: ClientSession, keys: [Bytes], deadline: Int64, timeoutReply: BlockedState.TimeoutReply = .nullArray,
+               deniedReply: BlockedState.TimeoutReply = .nullArray, attempt: @escaping (ClientSession, Bytes) -> Bool) {
+        guard !client.denyBlocking else { return writeTimeoutReply(deniedReply, to: client) }
         let state = BlockedState(db: client.db, keys: keys, deadline: deadline, timeoutReply: timeoutReply, attempt: attempt)
         client.blocked = state
         blockedClientCount += 1
@@ -78,7 +79,7 @@ extension Engine {
         for client in waiting where client.blocked != nil {
             guard blockKey.key.withUnsafeBytes({ client.db.exists($0, now: clock?() ?? Clock.milliseconds()) }) else { return }
             client.now = clock?() ?? Clock.milliseconds()
-            guard let state = client.blocked, state.attempt(client) else { continue }
+            guard let state = client.blocked, state.attempt(client, blockKey.key) else { continue }
             unblock(client)
             client.wakeup?()
         }

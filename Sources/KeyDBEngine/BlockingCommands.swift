@@ -14,25 +14,22 @@ enum BlockingCommands {
         switch popOneEach(c, request, stopOnWrongType: true) {
         case .served, .failed: return
         case .empty:
-            c.engine.block(c, keys: keys, deadline: deadline, timeoutReply: .nullArray) { client in
-                popOneEach(client, request, stopOnWrongType: false) == .served
+            c.engine.block(c, keys: keys, deadline: deadline) { client, readyKey in
+                popOneEach(client, MultiPop(keys: [readyKey], end: end, count: 1), stopOnWrongType: false) == .served
             }
         }
     }
 
     /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
     static func blmpop(_ c: ClientSession, _ args: Arguments) {
-        guard let deadline = parseTimeout(c, args, 1) else { return }
+        // Redis reads numkeys, the end and COUNT before the timeout.
         guard let request = MultiPop.parse(c, args, numkeysAt: 2) else { return }
+        guard let deadline = parseTimeout(c, args, 1) else { return }
         if ListCommands.popFirstNonEmpty(c, request) { return }
-        c.engine.block(c, keys: request.keys, deadline: deadline, timeoutReply: .nullArray) { client in
+        c.engine.block(c, keys: request.keys, deadline: deadline) { client, readyKey in
             // Waiting, a key of another type is skipped rather than answered with WRONGTYPE.
-            let lists = request.keys.filter { key in
-                if case .found = key.withUnsafeBytes({ client.list($0, forWrite: true) }) { return true }
-                return false
-            }
-            guard !lists.isEmpty else { return false }
-            return ListCommands.popFirstNonEmpty(client, MultiPop(keys: lists, end: request.end, count: request.count))
+            guard case .found = readyKey.withUnsafeBytes({ client.list($0, forWrite: true) }) else { return false }
+            return ListCommands.popFirstNonEmpty(client, MultiPop(keys: [readyKey], end: request.end, count: request.count))
         }
     }
 
@@ -58,7 +55,8 @@ enum BlockingCommands {
         case .missing: break
         }
         let source = Bytes(args[1]), destination = Bytes(args[2])
-        c.engine.block(c, keys: [source], deadline: deadline, timeoutReply: .nullBulk) { client in
+        // A timeout answers *-1 as every blocked list command does; EXEC's refusal to block answers $-1.
+        c.engine.block(c, keys: [source], deadline: deadline, deniedReply: .nullBulk) { client, _ in
             guard case .found = source.withUnsafeBytes({ client.list($0, forWrite: true) }) else { return false }
             return source.withUnsafeBytes { s in
                 destination.withUnsafeBytes { d in ListCommands.move(client, source: s, destination: d, from: from, to: to) }
@@ -97,7 +95,7 @@ enum BlockingCommands {
         }
         let milliseconds = (seconds * 1000).rounded(.up)
         // Redis converts in C: values past the 64-bit range come out negative.
-        guard milliseconds >= 0, milliseconds < 9.2e18 else {
+        guard milliseconds >= 0, milliseconds < 9_223_372_036_854_775_808.0 else {
             c.replyError(ErrorReply.timeoutNegative)
             return nil
         }

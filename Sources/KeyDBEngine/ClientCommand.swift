@@ -59,7 +59,7 @@ enum ClientCommand {
 
     /// CLIENT UNBLOCK id [TIMEOUT | ERROR]: ends another client's blocking wait.
     static func unblock(_ c: ClientSession, _ args: Arguments) {
-        guard let id = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
+        guard args.count <= 4 else { return c.replyError(bytes: ErrorReply.subcommandSyntax(args)) }
         var withError = false
         if args.count == 4 {
             if args.matches(3, "error") {
@@ -68,6 +68,7 @@ enum ClientCommand {
                 return c.replyError(ErrorReply.unblockReason)
             }
         }
+        guard let id = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
         guard let target = c.engine.clients[id] else { return c.reply.writeIntegerReply(0) }
         c.reply.writeIntegerReply(c.engine.forceUnblock(target, withError: withError) ? 1 : 0)
     }
@@ -104,7 +105,8 @@ extension ClientSession {
         let age = (now - createdAt) / 1000
         let idle = self === current ? 0 : (now - lastInteraction) / 1000
         let nameText = name?.description ?? ""
+        let flags = blocked != nil ? "b" : transaction != nil ? "x" : "N"
         let command = self === current ? current.lastCommand : lastCommand
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=N db=\(db.index) sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=default redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flags) db=\(db.index) sub=0 psub=0 ssub=0 multi=\(transaction?.count ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=default redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
     }
 }

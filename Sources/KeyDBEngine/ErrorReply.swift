@@ -86,6 +86,12 @@ public enum ErrorReply {
         oneLine(Array("ERR unknown subcommand '".utf8) + cString(subcommand, limit: 128) + Array("'. Try \(command.uppercased()) HELP.".utf8))
     }
 
+    /// A container's subcommand called with the wrong arguments (Redis's addReplySubcommandSyntaxError).
+    public static func subcommandSyntax(_ args: Arguments) -> [UInt8] {
+        oneLine(Array("ERR unknown subcommand or wrong number of arguments for '".utf8) + cString(args[1], limit: 128)
+                + Array("'. Try \(args.string(0).uppercased()) HELP.".utf8))
+    }
+
     /// "unknown command 'x', with args beginning with: 'a' 'b' " (raw client bytes, as Redis echoes them).
     public static func unknownCommand(_ args: Arguments) -> [UInt8] {
         var listed: [UInt8] = []
@@ -102,8 +108,12 @@ public enum ErrorReply {
         Array(bytes.prefix { $0 != 0 }.prefix(limit))
     }
 
-    /// Error replies are one line: Redis turns CR and LF into spaces.
+    /// Error replies are one line: Redis trims CR and LF from both ends, then
+    /// turns the ones inside into spaces.
     public static func oneLine(_ text: [UInt8]) -> [UInt8] {
-        text.map { $0 == 13 || $0 == 10 ? 32 : $0 }
+        let isLineBreak: (UInt8) -> Bool = { $0 == 13 || $0 == 10 }
+        guard let first = text.firstIndex(where: { !isLineBreak($0) }),
+              let last = text.lastIndex(where: { !isLineBreak($0) }) else { return [] }
+        return text[first...last].map { isLineBreak($0) ? 32 : $0 }
     }
 }

@@ -104,7 +104,9 @@ enum ListCommands {
         var matches: [Int] = []
         var seen: UInt64 = 0
         var scanned: Int64 = 0
-        let limit = count.map { $0 == 0 ? Int.max : Int(clamping: $0) } ?? 1
+        var limit = count.map { $0 == 0 ? Int.max : Int(clamping: $0) } ?? 1
+        // Redis's C arithmetic with the minimum rank never reaches the COUNT limit.
+        if rank == .min && count != nil { limit = .max }
         for offset in 0..<items.count where maxLength == 0 || scanned < maxLength {
             scanned += 1
             let position = fromTail ? items.count - 1 - offset : offset

@@ -2,7 +2,8 @@
 
 Random commands from the vocabulary SwiftKeyDB implements (strings, keys,
 expiry, lists, hashes, sets, SELECT, MULTI/EXEC, plus unknown commands and
-wrong arities) are sent over one persistent connection to each server, over a
+wrong arities) are sent over one persistent connection to each server (now
+and then as a pipelined batch, sometimes split over several writes), over a
 small key space (8 keys, so types collide), with arguments drawn from edge
 values. Raw replies are compared byte for byte, except for the
 timing-dependent TTL/PTTL/EXPIRETIME/PEXPIRETIME (non-negative integers may
@@ -58,6 +59,7 @@ MAX_REPORTED = 30
 ALIVE_EVERY = 100
 REPLY_TIMEOUT = 10.0
 LCS_MAX_LEN = 3000
+PIPELINE_PROB = 0.04   # chance that a pipelined batch of 2..12 commands is sent
 
 
 def _seeds() -> List[int]:
@@ -148,19 +150,37 @@ class Gen:
             (3, self.g_mget), (3, self.g_mset), (2, self.g_msetnx), (4, self.g_append),
             (3, self.g_strlen), (4, self.g_getrange), (4, self.g_setrange),
             (3, self.g_incr), (3, self.g_incrby), (5, self.g_incrbyfloat), (2, self.g_lcs),
-            (3, self.g_setbit), (3, self.g_getbit), (3, self.g_del), (3, self.g_exists),
+            (3, self.g_setbit), (3, self.g_getbit), (4, self.g_del), (3, self.g_exists),
             (1, self.g_touch), (3, self.g_type), (3, self.g_rename), (2, self.g_copy),
             (2, self.g_move), (1, self.g_dbsize), (6, self.g_expire), (3, self.g_expireat),
-            (5, self.g_ttl), (2, self.g_persist), (5, self.g_push), (4, self.g_pop),
-            (2, self.g_llen), (3, self.g_lrange), (4, self.g_hset), (3, self.g_hget),
-            (1, self.g_hlen), (2, self.g_hdel), (4, self.g_sadd), (2, self.g_srem),
+            (5, self.g_ttl), (2, self.g_persist), (6, self.g_push), (4, self.g_pop),
+            (2, self.g_llen), (3, self.g_lrange), (5, self.g_hset), (3, self.g_hget),
+            (1, self.g_hlen), (2, self.g_hdel), (5, self.g_sadd), (2, self.g_srem),
             (1, self.g_scard), (2, self.g_sismember), (1, self.g_select), (1, self.g_ping),
             (1, self.g_echo), (2, self.g_unknown), (2, self.g_multi),
         ]
+        # Each type family mostly uses "its" keys (they overlap, so WRONGTYPE
+        # still happens, but collections get a chance to grow).
+        self.family_of = {}
+        for fam, gens in (("list", "push pop llen lrange"), ("hash", "hset hget hlen hdel"),
+                          ("set", "sadd srem scard sismember"),
+                          ("any", "del exists touch type rename copy move expire expireat "
+                                  "ttl persist unknown")):
+            for g in gens.split():
+                self.family_of["g_" + g] = fam
+        self.family = "string"
         self.total = sum(w for w, _ in self.table)
 
     # -- primitives --------------------------------------------------------
+    FAMILY_KEYS = {"string": [KEYS[0], KEYS[1], KEYS[2], KEYS[7]],
+                   "list": [KEYS[3], KEYS[3], KEYS[2]],
+                   "hash": [KEYS[5], KEYS[5], KEYS[4]],
+                   "set": [KEYS[6], KEYS[6], KEYS[4]]}
+
     def key(self) -> bytes:
+        pool = self.FAMILY_KEYS.get(self.family)
+        if pool is not None and self.r.random() < 0.85:
+            return self.r.choice(pool)
         return self.r.choice(KEYS)
 
     def keys(self, lo: int = 1, hi: int = 4) -> List[bytes]:
@@ -432,11 +452,15 @@ class Gen:
         name = self.r.choice(["expire", "pexpire"])
         opts = self._cond_opts()
         gtlt = any(o.lower() in (b"gt", b"lt") for o in opts)
-        if gtlt and self.r.random() < 0.85:
+        if gtlt:
             # GT/LT compare with the existing expiry: random values so that
-            # "equal" (a millisecond race) practically never happens.
-            val = B(self.r.randint(10**4, 10**8) if name == "expire"
-                    else self.r.randint(10**7, 10**12))
+            # "equal" (a millisecond race) practically never happens; or values
+            # that are invalid / already in the past.
+            if self.r.random() < 0.85:
+                val = B(self.r.randint(10**4, 10**8) if name == "expire"
+                        else self.r.randint(10**7, 10**12))
+            else:
+                val = self.r.choice(EXP_BAD)
         else:
             val = self.rel_s() if name == "expire" else self.rel_ms()
         return [self.case(name), self.key(), val] + opts
@@ -470,7 +494,8 @@ class Gen:
         return [self.case("llen"), self.key()]
 
     def g_lrange(self):
-        return [self.case("lrange"), self.key(), self.int_arg(), self.int_arg()]
+        idx = lambda: self.small_int(-6, 6) if self.r.random() < 0.75 else self.int_arg()
+        return [self.case("lrange"), self.key(), idx(), idx()]
 
     def g_hset(self):
         pairs = []
@@ -531,10 +556,9 @@ class Gen:
         for w, g in self.table:
             pick -= w
             if pick < 0:
-                cmd = g()
                 break
-        else:
-            cmd = self.table[-1][1]()
+        self.family = self.family_of.get(g.__name__, "string")
+        cmd = g()
         if self.r.random() < 0.05:
             cmd = self.mutate_arity(cmd)
         return cmd
@@ -574,6 +598,17 @@ def replies_match(name: bytes, r: bytes, s: bytes) -> bool:
     return False
 
 
+def _error_words(line: str) -> str:
+    """Leading words of an error message, up to the first one that looks like
+    an echoed argument (not purely letters, or very long) -- at most 5."""
+    words = []
+    for w in line.split(" ")[:5]:
+        if not w or len(w) > 20 or not re.fullmatch(r"[A-Za-z]+", w):
+            break
+        words.append(w)
+    return " ".join(words)
+
+
 def shape(raw: Optional[bytes]) -> str:
     """Coarse form of a reply, for de-duplicating mismatches."""
     if raw is None:
@@ -581,10 +616,7 @@ def shape(raw: Optional[bytes]) -> str:
     if not raw:
         return "<empty>"
     if raw[:1] == b"-":
-        line = raw[1:].split(b"\r\n", 1)[0].decode("latin-1")
-        line = re.sub(r"'[^']*'", "'_'", line)
-        line = re.sub(r"\d+", "N", line)
-        return "-" + line[:90]
+        return "-" + _error_words(raw[1:].split(b"\r\n", 1)[0].decode("latin-1"))
     if raw.startswith((b"$-1\r", b"*-1\r")):
         return raw[:1].decode() + "nil"
     if raw.startswith(b"*0\r"):
@@ -602,8 +634,13 @@ def short(b: Optional[bytes], n: int = 300) -> str:
 def cmd_repr(cmd: Sequence[bytes]) -> str:
     parts = []
     for a in cmd:
-        r = repr(a)[2:-1] if len(a) <= 60 else repr(a[:40])[2:-1] + f"...<{len(a)} bytes>"
-        parts.append(r if r and " " not in r else repr(a))
+        tail = b""
+        if len(a) > 60:
+            a, tail = a[:40], b"...<%d bytes>" % len(a)
+        r = repr(a)[2:-1]
+        if not r or " " in r or "'" in r or '"' in r:
+            r = repr(a)
+        parts.append(r + tail.decode())
     return " ".join(parts)
 
 
@@ -632,10 +669,6 @@ class Mismatch:
 # ---------------------------------------------------------------------------
 # The fuzzer
 # ---------------------------------------------------------------------------
-
-class SutDied(Exception):
-    pass
-
 
 class Fuzzer:
     def __init__(self, seed: int, redis_server, sut_server):
@@ -718,34 +751,53 @@ class Fuzzer:
                 f"\n--- server log (tail) ---\n{self.sut_server.log_tail(40)}")
         pytest.fail(msg, pytrace=False)
 
-    # -- one command ---------------------------------------------------------
-    def exchange(self, cmd: List[bytes]) -> Tuple[bytes, Optional[bytes], str]:
-        """Send to both, return (redis reply, sut reply or None, error note)."""
-        payload = encode_command(cmd)
-        self.sent += 1
-        self.last_sent.append(cmd)
-        self.rc.send(payload)
+    # -- sending -------------------------------------------------------------
+    def _send(self, client: RespClient, payload: bytes, cuts: List[int]) -> None:
+        """Send `payload`, split at `cuts` (several writes, to exercise the
+        servers' handling of partial requests)."""
+        prev = 0
+        for c in cuts + [len(payload)]:
+            if c > prev:
+                client.send(payload[prev:c])
+                prev = c
+
+    def exchange(self, cmds: List[List[bytes]]) -> List[Tuple[bytes, Optional[bytes], str]]:
+        """Send a batch (a pipeline if several commands) to both servers and
+        return one (redis reply, sut reply or None, error note) per command."""
+        payload = b"".join(encode_command(c) for c in cmds)
+        cuts: List[int] = []
+        if len(cmds) > 1 and self.rng.random() < 0.3:
+            cuts = sorted(self.rng.randrange(1, len(payload))
+                          for _ in range(self.rng.randint(1, 3)))
+        self.sent += len(cmds)
+        self.last_sent.extend(cmds)
+        self._send(self.rc, payload, cuts)
         note = ""
         sut_ok = True
         try:
-            self.sc.send(payload)
+            self._send(self.sc, payload, cuts)
         except OSError as e:
             sut_ok, note = False, f"send failed: {e}"
-        try:
-            r = self.rc.read_reply()
-        except (ConnectionClosed, ReplyTimeout, RespError) as e:
-            pytest.fail(f"reference redis-server failed on {cmd_repr(cmd)}: {e}", pytrace=False)
-        s = None
-        if sut_ok:
+        out = []
+        for cmd in cmds:
             try:
-                s = self.sc.read_reply()
-            except (ConnectionClosed, ReplyTimeout, RespError, OSError) as e:
-                note = f"{type(e).__name__}: {e}"
-        if s is None:
-            msg = self.sut_dead_message(note)
-            if msg:
-                pytest.fail(msg, pytrace=False)
-        return r, s, note
+                r = self.rc.read_reply()
+            except (ConnectionClosed, ReplyTimeout, RespError) as e:
+                pytest.fail(f"reference redis-server failed on {cmd_repr(cmd)}: {e}",
+                            pytrace=False)
+            s = None
+            if sut_ok:
+                try:
+                    s = self.sc.read_reply()
+                except (ConnectionClosed, ReplyTimeout, RespError, OSError) as e:
+                    note = f"{type(e).__name__}: {e}"
+                    sut_ok = False
+            if s is None:
+                msg = self.sut_dead_message(note)
+                if msg:
+                    pytest.fail(msg, pytrace=False)
+            out.append((r, s, note))
+        return out
 
     def record(self, cmd, r, s, note="", name=None, rr=None, ss=None) -> None:
         self.n_mismatch += 1
@@ -760,25 +812,39 @@ class Fuzzer:
             self.mismatches[k] = Mismatch(self.sent, cmd, r, s, list(self.history)[:-1], note)
 
     def step(self, cmd: List[bytes]) -> bytes:
-        self.history.append(cmd)
-        r, s, note = self.exchange(cmd)
+        return self.steps([cmd])[0]
+
+    def steps(self, cmds: List[List[bytes]]) -> List[bytes]:
+        """Run a batch; returns Redis' replies (fewer if a resync happened)."""
+        results = self.exchange(cmds)
+        out = []
+        for cmd, (r, s, note) in zip(cmds, results):
+            self.history.append(cmd)
+            out.append(r)
+            if not self.process(cmd, r, s, note):
+                break  # resynced: the rest of the batch is moot
+        return out
+
+    def process(self, cmd: List[bytes], r: bytes, s: Optional[bytes], note: str) -> bool:
+        """Compare one reply pair; False if the connections were resynced."""
         name = cmd[0].lower()
         if s is None:
             self.record(cmd, r, s, note)
             self.check_alive(note)
             self.resync()
-            return r
+            return False
         ok = replies_match(name, r, s)
         if not ok and name == b"exec" and self.queued:
             ok = self.compare_exec(cmd, r, s)
             if ok is None:
                 self.resync()
-                return r
+                return False
+            # "errors": already recorded, no state divergence
         if not ok:
             self.record(cmd, r, s)
             if not (r[:1] == b"-" and s[:1] == b"-"):
                 self.resync()
-                return r
+                return False
         # Track MULTI state from the (equal enough) replies.
         if self.in_multi:
             if name in (b"exec", b"discard") and len(cmd) == 1:
@@ -789,17 +855,19 @@ class Fuzzer:
         elif name == b"multi" and r == b"+OK\r\n":
             self.in_multi = True
             self.queued = []
-        return r
+        return True
 
     def compare_exec(self, cmd, r, s):
         """Element-wise EXEC comparison with the TTL tolerance. Returns True if
-        equal, False for a plain mismatch, None if a mismatch was recorded."""
+        equal, False for a plain mismatch (not recorded yet), "errors" if only
+        error replies differed, None if a state-changing mismatch was recorded."""
         try:
             pr, ps = parse_reply(r), parse_reply(s)
         except (RespError, ValueError, IndexError):
             return False
         if not (pr.is_array and ps.is_array and len(pr.items) == len(ps.items) == len(self.queued)):
             return False
+        result = True
         for q, a, b in zip(self.queued, pr.items, ps.items):
             if not replies_match(q[0].lower(), a, b):
                 qname = q[0].lower().decode("latin-1")
@@ -808,8 +876,11 @@ class Fuzzer:
                                  + " ; ".join(cmd_repr(c) for c in self.queued)[:600],
                             name=f"exec/{qname}" if qname.encode("latin-1") in KNOWN_NAMES
                             else "exec/<unknown>")
-                return None
-        return True
+                if a[:1] == b"-" and b[:1] == b"-":
+                    result = "errors"
+                else:
+                    return None
+        return result
 
     # -- main loop -----------------------------------------------------------
     def run(self, n: int) -> float:
@@ -819,19 +890,33 @@ class Fuzzer:
             if time.monotonic() - t0 > TIME_BUDGET:
                 break
             before = self.sent
-            cmd = self.gen.command(self.in_multi)
-            name = cmd[0].lower()
-            if name == b"dbsize" and len(cmd) == 1:
-                # Touch every key first: keys set with a past EXAT/PXAT are only
-                # removed from Redis' dict lazily or by the active expire cycle.
-                self.step([b"EXISTS"] + KEYS)
-            if name == b"lcs" and len(cmd) >= 3:
-                if self.in_multi:
-                    continue
-                lens = [self.step([b"STRLEN", k]) for k in cmd[1:3]]
-                if any(l[:1] == b":" and int(l[1:]) > LCS_MAX_LEN for l in lens):
-                    continue
-            self.step(cmd)
+            if self.rng.random() < PIPELINE_PROB:
+                batch: List[List[bytes]] = []
+                for _ in range(self.rng.randint(2, 12)):
+                    cmd = self.gen.command(self.in_multi)
+                    if cmd[0].lower() == b"lcs":
+                        continue  # needs the STRLEN guard below
+                    if cmd[0].lower() == b"dbsize" and len(cmd) == 1:
+                        batch.append([b"EXISTS"] + KEYS)
+                    batch.append(cmd)
+                if batch:
+                    self.steps(batch)
+            else:
+                cmd = self.gen.command(self.in_multi)
+                name = cmd[0].lower()
+                if name == b"dbsize" and len(cmd) == 1:
+                    # Touch every key first: keys set with a past EXAT/PXAT are only
+                    # removed from Redis' dict lazily or by the active expire cycle.
+                    self.step([b"EXISTS"] + KEYS)
+                if name == b"lcs" and len(cmd) >= 3:
+                    if self.in_multi:
+                        continue
+                    # LCS needs len1*len2 memory: only on small strings.
+                    lens = self.steps([[b"STRLEN", k] for k in cmd[1:3]])
+                    if len(lens) < 2 or any(l[:1] == b":" and int(l[1:-2]) > LCS_MAX_LEN
+                                            for l in lens):
+                        continue
+                self.step(cmd)
             if self.sent // ALIVE_EVERY != before // ALIVE_EVERY:
                 self.check_alive("periodic liveness check")
         return time.monotonic() - t0
