@@ -100,7 +100,7 @@ extension SetCommands {
     private static func union(_ sets: [SetValue?]) -> Set<Bytes> {
         var result = Set<Bytes>()
         for case let set? in sets {
-            if result.isEmpty { result = set.members } else { result.formUnion(set.members) }
+            result.formUnion(set.members)
         }
         return result
     }
@@ -114,9 +114,9 @@ extension SetCommands {
         // from a copy, whichever touches fewer members (Redis weighs the same way).
         let othersSize = others.reduce(0) { $0 + $1.members.count }
         if first.members.count * others.count / 2 <= othersSize {
-            return first.members.filter { member in !others.contains { $0.members.contains(member) } }
+            return Set(first.members.filter { member in !others.contains { $0.members.contains(member) } })
         }
-        var result = first.members
+        var result = Set(first.members)
         for other in others where !result.isEmpty { result.subtract(other.members) }
         return result
     }
