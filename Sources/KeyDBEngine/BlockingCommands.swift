@@ -103,3 +103,35 @@ enum BlockingCommands {
         return amount == 0 ? 0 : amount &+ c.now
     }
 }
+
+/// The blocking sorted-set pops (Redis's t_zset.c): as the list pops, for the lowest or highest scores.
+enum BlockingSortedSetCommands {
+    static func bzpopmin(_ c: ClientSession, _ args: Arguments) { blockingPop(c, args, from: .min) }
+    static func bzpopmax(_ c: ClientSession, _ args: Arguments) { blockingPop(c, args, from: .max) }
+
+    /// BZPOPMIN / BZPOPMAX key [key ...] timeout: replies [key, member, score].
+    private static func blockingPop(_ c: ClientSession, _ args: Arguments, from end: SortedSetEnd) {
+        guard let deadline = BlockingCommands.parseTimeout(c, args, args.count - 1) else { return }
+        let keys = (1..<args.count - 1).map { Bytes(args[$0]) }
+        if SortedSetCommands.popFirstNonEmpty(c, keys: keys, from: end, count: 1, shape: .keyThenFlat) { return }
+        c.engine.block(c, keys: keys, deadline: deadline) { client, readyKey in
+            SortedSetCommands.popFirstNonEmpty(client, keys: [readyKey], from: end, count: 1, shape: .keyThenFlat,
+                                               stopOnWrongType: false)
+        }
+    }
+
+    /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+    static func bzmpop(_ c: ClientSession, _ args: Arguments) {
+        // Redis reads numkeys, the end and COUNT before the timeout.
+        guard let request = MultiPop.parse(c, args, numkeysAt: 2, ends: ("min", "max")) else { return }
+        guard let deadline = BlockingCommands.parseTimeout(c, args, 1) else { return }
+        let end: SortedSetEnd = request.end == .left ? .min : .max
+        if SortedSetCommands.popFirstNonEmpty(c, keys: request.keys, from: end, count: request.count, shape: .keyThenPairs) {
+            return
+        }
+        c.engine.block(c, keys: request.keys, deadline: deadline) { client, readyKey in
+            SortedSetCommands.popFirstNonEmpty(client, keys: [readyKey], from: end, count: request.count,
+                                               shape: .keyThenPairs, stopOnWrongType: false)
+        }
+    }
+}

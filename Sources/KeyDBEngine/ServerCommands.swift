@@ -53,7 +53,8 @@ enum MemoryUsage {
         case .list(let list): total += 48 + list.items.reduce(0) { $0 + 24 + heapBytes($1) }
         case .hash(let hash): total += 48 + hash.fields.reduce(0) { $0 + 56 + heapBytes($1.key) + heapBytes($1.value) }
         case .set(let set): total += 48 + set.members.reduce(0) { $0 + 32 + heapBytes($1) }
-        case .sortedSet(let zset): total += 48 + zset.scores.reduce(0) { $0 + 40 + heapBytes($1.key) }
+        // Per member: its dictionary slot, its skiplist node and about 1.33 links.
+        case .sortedSet(let zset): total += 96 + zset.scores.reduce(0) { $0 + 88 + heapBytes($1.key) }
         }
         return total
     }
