@@ -95,8 +95,7 @@ enum KeyCommands {
     }
 
     private static func writeKeyArray(_ c: ClientSession, _ keys: [Bytes]) {
-        c.reply.writeArrayHeader(keys.count)
-        for key in keys { key.withUnsafeBytes { c.reply.writeBulk($0) } }
+        c.reply.writeBulkArray(keys)
     }
 
     static func randomkey(_ c: ClientSession, _ args: Arguments) {

@@ -69,8 +69,7 @@ enum ListCommands {
         guard let start = args.int64(2), let end = args.int64(3) else { return c.replyError(ErrorReply.notInteger) }
         guard let list = existingList(c, args[1], missingReply: { $0.reply.writeArrayHeader(0) }) else { return }
         let range = clampRange(start: start, end: end, count: list.items.count)
-        c.reply.writeArrayHeader(range.count)
-        for index in range { c.replyBulk(list.items[index]) }
+        c.reply.writeBulkArray(list.items[range])
     }
 
     /// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]

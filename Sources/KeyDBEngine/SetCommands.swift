@@ -106,8 +106,7 @@ enum SetCommands {
     }
 
     static func replyMembers(_ c: ClientSession, _ members: some Collection<Bytes>) {
-        c.reply.writeArrayHeader(members.count)
-        for member in members { c.replyBulk(member) }
+        c.reply.writeBulkArray(members)
     }
 
     /// SSCAN key cursor [MATCH pattern] [COUNT count]
