@@ -23,8 +23,8 @@ public final class BlockedState: @unchecked Sendable {  // guarded by the keyspa
     }
 }
 
-/// Where blocked clients wait: per database and key, first come first served.
-struct BlockKey: Hashable {
+/// A key in a numbered database: where blocked clients wait and watchers watch.
+struct DatabaseKey: Hashable {
     let db: Int
     let key: Bytes
 }
@@ -39,7 +39,7 @@ extension Engine {
         client.blocked = state
         blockedClientCount += 1
         for key in Set(keys) {
-            blockedByKey[BlockKey(db: client.db.index, key: key), default: []].append(client)
+            blockedByKey[DatabaseKey(db: client.db.index, key: key), default: []].append(client)
             client.db.waitedKeys.insert(key)
         }
     }
@@ -50,7 +50,7 @@ extension Engine {
         client.blocked = nil
         blockedClientCount -= 1
         for key in Set(state.keys) {
-            let blockKey = BlockKey(db: state.db.index, key: key)
+            let blockKey = DatabaseKey(db: state.db.index, key: key)
             blockedByKey[blockKey]?.removeAll { $0 === client }
             if blockedByKey[blockKey]?.isEmpty == true {
                 blockedByKey[blockKey] = nil
@@ -68,13 +68,13 @@ extension Engine {
                 let ready = db.readyKeys
                 db.readyKeys = []
                 for key in ready {
-                    serve(BlockKey(db: db.index, key: key))
+                    serve(DatabaseKey(db: db.index, key: key))
                 }
             }
         }
     }
 
-    private func serve(_ blockKey: BlockKey) {
+    private func serve(_ blockKey: DatabaseKey) {
         guard let waiting = blockedByKey[blockKey] else { return }
         for client in waiting where client.blocked != nil {
             guard blockKey.key.withUnsafeBytes({ client.db.exists($0, now: clock?() ?? Clock.milliseconds()) }) else { return }

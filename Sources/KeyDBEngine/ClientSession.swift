@@ -1,4 +1,5 @@
 import KeyDBRESP
+import OrderedCollections
 import NIOCore
 
 /// One connection's state, as the engine sees it: selected database, name,
@@ -25,6 +26,20 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var wakeup: (@Sendable () -> Void)? = nil
     /// Blocking commands answer at once instead of waiting (inside EXEC).
     public var denyBlocking = false
+    /// Keys watched since WATCH, and whether one changed since.
+    var watchedKeys: [WatchedKey] = []
+    public internal(set) var watchTouched = false
+    /// Pub/sub subscriptions.
+    public internal(set) var subscribedChannels: OrderedSet<Bytes> = []
+    public internal(set) var subscribedPatterns: OrderedSet<Bytes> = []
+    /// A wakeup is already on its way to the network layer.
+    public var wakeupScheduled = false
+    /// The client broke an output buffer limit: the network layer closes it.
+    public var killRequested = false
+    /// Bytes handed to the network layer and not yet written to the socket.
+    public var unsentBytes = 0
+    /// When the client first went over its soft output limit (Unix ms), or 0.
+    var softLimitSince: Int64 = 0
     /// Commands queued since MULTI; nil outside a transaction.
     public var transaction: Transaction? = nil
     /// Set by QUIT and protocol errors: close once the replies are written.

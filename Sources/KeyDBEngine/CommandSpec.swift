@@ -24,6 +24,8 @@ public struct CommandFlags: OptionSet, Sendable {
     /// Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD, QUIT, RESET).
     /// Not a Redis flag word: COMMAND INFO does not list it.
     public static let runsInsideMulti = CommandFlags(rawValue: 1 << 31)
+    /// Allowed in RESP2's subscribed mode ((P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET). Not a Redis flag word.
+    public static let allowedWhileSubscribed = CommandFlags(rawValue: 1 << 30)
 
     /// The words COMMAND INFO prints, in Redis's order.
     static let names: [(CommandFlags, String)] = [

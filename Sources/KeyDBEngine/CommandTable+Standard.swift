@@ -3,7 +3,7 @@
 extension CommandTable {
     /// A fresh table: the rows are built anew so each engine has its own counters.
     public static func standard() -> CommandTable {
-        CommandTable(connection + transactions + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + server)
+        CommandTable(connection + transactions + pubsub + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + server)
     }
 
     private typealias F = CommandFlags
@@ -11,13 +11,13 @@ extension CommandTable {
     // MARK: - Connection
 
     private static var connection: [CommandSpec] { [
-        CommandSpec("ping", arity: -1, flags: [.fast], group: "connection", since: "1.0.0", summary: "Answers PONG, or echoes its argument.", handler: ConnectionCommands.ping),
+        CommandSpec("ping", arity: -1, flags: [.fast, .allowedWhileSubscribed], group: "connection", since: "1.0.0", summary: "Answers PONG, or echoes its argument.", handler: ConnectionCommands.ping),
         CommandSpec("echo", arity: 2, flags: [.fast], group: "connection", since: "1.0.0", summary: "Returns its argument.", handler: ConnectionCommands.echo),
-        CommandSpec("quit", arity: -1, flags: [.allowBusy, .noScript, .loading, .stale, .fast, .noAuth, .runsInsideMulti], group: "connection", since: "1.0.0", summary: "Closes the connection after replying.", handler: ConnectionCommands.quit),
+        CommandSpec("quit", arity: -1, flags: [.allowBusy, .noScript, .loading, .stale, .fast, .noAuth, .runsInsideMulti, .allowedWhileSubscribed], group: "connection", since: "1.0.0", summary: "Closes the connection after replying.", handler: ConnectionCommands.quit),
         CommandSpec("select", arity: 2, flags: [.loading, .stale, .fast], group: "connection", since: "1.0.0", summary: "Changes the selected database.", handler: ConnectionCommands.select),
         CommandSpec("auth", arity: -2, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "1.0.0", summary: "Authenticates the connection.", complexity: "O(N) where N is the number of passwords defined for the user", handler: ConnectionCommands.auth),
         CommandSpec("hello", arity: -1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy], group: "connection", since: "6.0.0", summary: "Handshake: protocol version, authentication and name.", handler: ConnectionCommands.hello),
-        CommandSpec("reset", arity: 1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy, .runsInsideMulti], group: "connection", since: "6.2.0", summary: "Resets the connection to its initial state.", handler: ConnectionCommands.reset),
+        CommandSpec("reset", arity: 1, flags: [.noScript, .loading, .stale, .fast, .noAuth, .allowBusy, .runsInsideMulti, .allowedWhileSubscribed], group: "connection", since: "6.2.0", summary: "Resets the connection to its initial state.", handler: ConnectionCommands.reset),
         CommandSpec("client", arity: -2, flags: [], group: "connection", since: "2.4.0", summary: "Commands about client connections.", complexity: "Depends on subcommand.", subcommands: [
             CommandSpec("id", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "5.0.0", summary: "Returns the connection's unique id.", parent: "client", handler: ClientCommand.id),
             CommandSpec("setname", arity: 3, flags: [.noScript, .loading, .stale], group: "connection", since: "2.6.9", summary: "Names the connection.", parent: "client", handler: ClientCommand.setname),
@@ -35,7 +35,27 @@ extension CommandTable {
     private static var transactions: [CommandSpec] { [
         CommandSpec("multi", arity: 1, flags: [.noScript, .loading, .stale, .fast, .allowBusy, .runsInsideMulti], group: "transactions", since: "1.2.0", summary: "Starts a transaction.", handler: TransactionCommands.multi),
         CommandSpec("exec", arity: 1, flags: [.noScript, .loading, .stale, .skipSlowlog, .runsInsideMulti], group: "transactions", since: "1.2.0", summary: "Runs the commands queued since MULTI.", complexity: "Depends on commands in the transaction", handler: TransactionCommands.exec),
+        CommandSpec("watch", arity: -2, flags: [.noScript, .loading, .stale, .fast, .allowBusy, .runsInsideMulti], keys: .all, group: "transactions", since: "2.2.0", summary: "Watches keys: a later EXEC fails if any of them changes.", complexity: "O(1) for every key.", handler: WatchCommands.watch),
+        CommandSpec("unwatch", arity: 1, flags: [.noScript, .loading, .stale, .fast, .allowBusy], group: "transactions", since: "2.2.0", summary: "Forgets every watched key.", handler: WatchCommands.unwatch),
         CommandSpec("discard", arity: 1, flags: [.noScript, .loading, .stale, .fast, .allowBusy, .runsInsideMulti], group: "transactions", since: "2.0.0", summary: "Drops the commands queued since MULTI.", complexity: "O(N), when N is the number of queued commands", handler: TransactionCommands.discard),
+    ] }
+
+    // MARK: - Pub/sub
+
+    private static var pubsub: [CommandSpec] { [
+        CommandSpec("subscribe", arity: -2, flags: [.pubsub, .noScript, .loading, .stale, .allowedWhileSubscribed], group: "pubsub", since: "2.0.0", summary: "Listens for messages on channels.", complexity: "O(N) where N is the number of channels to subscribe to.", handler: PubSubCommands.subscribe),
+        CommandSpec("unsubscribe", arity: -1, flags: [.pubsub, .noScript, .loading, .stale, .allowedWhileSubscribed], group: "pubsub", since: "2.0.0", summary: "Stops listening on channels (all when none is named).", complexity: "O(N) where N is the number of clients already subscribed to a channel.", handler: PubSubCommands.unsubscribe),
+        CommandSpec("psubscribe", arity: -2, flags: [.pubsub, .noScript, .loading, .stale, .allowedWhileSubscribed], group: "pubsub", since: "2.0.0", summary: "Listens for messages on channels matching glob patterns.", complexity: "O(N) where N is the number of patterns the client is already subscribed to.", handler: PubSubCommands.psubscribe),
+        CommandSpec("punsubscribe", arity: -1, flags: [.pubsub, .noScript, .loading, .stale, .allowedWhileSubscribed], group: "pubsub", since: "2.0.0", summary: "Stops listening on patterns (all when none is named).", complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", handler: PubSubCommands.punsubscribe),
+        CommandSpec("publish", arity: 3, flags: [.pubsub, .loading, .stale, .fast, .mayReplicate], group: "pubsub", since: "2.0.0", summary: "Sends a message to a channel's subscribers.", complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", handler: PubSubCommands.publish),
+        CommandSpec("pubsub", arity: -2, flags: [], group: "pubsub", since: "2.8.0", summary: "Commands about channels and subscriptions.", complexity: "Depends on subcommand.", subcommands: [
+            CommandSpec("channels", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0", summary: "Lists channels with subscribers.", complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", parent: "pubsub", handler: PubSubCommands.channels),
+            CommandSpec("numsub", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0", summary: "Counts the subscribers of channels.", complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels", parent: "pubsub", handler: PubSubCommands.numsub),
+            CommandSpec("numpat", arity: 2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "2.8.0", summary: "Counts pattern subscriptions.", parent: "pubsub", handler: PubSubCommands.numpat),
+            CommandSpec("shardchannels", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "7.0.0", summary: "Lists shard channels with subscribers.", complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", parent: "pubsub", handler: PubSubCommands.shardchannels),
+            CommandSpec("shardnumsub", arity: -2, flags: [.pubsub, .loading, .stale], group: "pubsub", since: "7.0.0", summary: "Counts the subscribers of shard channels.", complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", parent: "pubsub", handler: PubSubCommands.shardnumsub),
+            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "pubsub", since: "6.2.0", summary: "Lists the PUBSUB subcommands.", parent: "pubsub", handler: PubSubCommands.help),
+        ], handler: nil),
     ] }
 
     // MARK: - Strings

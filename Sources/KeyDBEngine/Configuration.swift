@@ -29,6 +29,7 @@ public struct Configuration: Sendable {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    public var outputLimits = OutputBufferLimits()
     /// The config file the server was started with, if any (INFO config_file).
     public var configFile = ""
 
@@ -92,6 +93,9 @@ extension Configuration {
             config.protoMaxBulkLength = Int(bytes)
         }, multiWord: false),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
+        ConfigOption(name: "client-output-buffer-limit", immutable: false, get: { $0.outputLimits.text }, set: { config, words throws(ConfigError) in
+            try config.outputLimits.apply(words)
+        }, multiWord: true),
         // Redis accepts any non-negative int and keeps it within 1...500.
         ConfigOption(name: "hz", immutable: false, get: { String($0.hz) }, set: { config, words throws(ConfigError) in
             guard let value = Int(words[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }

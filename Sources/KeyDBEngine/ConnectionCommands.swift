@@ -3,6 +3,12 @@ import KeyDBRESP
 /// Commands about the connection itself (PING, SELECT, HELLO, AUTH...).
 enum ConnectionCommands {
     static func ping(_ c: ClientSession, _ args: Arguments) {
+        // In subscribed mode PING answers in the shape of a message: [pong, argument or ""].
+        if c.isSubscribed && args.count <= 2 {
+            c.reply.writeArrayHeader(2)
+            c.reply.writeBulk("pong")
+            return args.count == 2 ? c.reply.writeBulk(args[1]) : c.reply.writeBulk("")
+        }
         switch args.count {
         case 1: c.reply.writeSimpleString("PONG")
         case 2: c.reply.writeBulk(args[1])
@@ -89,6 +95,8 @@ enum ConnectionCommands {
     static func reset(_ c: ClientSession, _ args: Arguments) {
         c.db = c.engine.keyspace.databases[0]
         c.transaction = nil
+        c.engine.unwatchAll(c)
+        c.engine.unsubscribeAll(c)
         c.name = nil
         c.authenticated = c.engine.configuration.requirePass == nil
         c.reply.writeSimpleString("RESET")

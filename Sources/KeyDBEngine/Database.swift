@@ -31,6 +31,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         if isExpired(expireAt, now: now) {
             table.remove(key, hash: hash)
             expiredKeys += 1
+            touched(key)
             return nil
         }
         return slot
@@ -48,6 +49,12 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         lookup(key, now: now) != nil
     }
 
+    /// Whether `key` holds a live value, without deleting it if expired (WATCH's view).
+    func holdsLive(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
+        guard let slot = table.find(key) else { return false }
+        return !isExpired(table.entries[Int(slot)].expireAt, now: now)
+    }
+
     // MARK: - Writes
 
     /// Sets `key` to `value`. `expireAt`: nil keeps the current expiry (KEEPTTL), 0 clears it.
@@ -63,27 +70,32 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash)
             signalKeyAdded(key)
         }
+        touched(key)
     }
 
     /// Replaces the value of a live entry, keeping its expiry.
     public func replaceValue(at slot: Int32, _ value: Value) {
         table.entries[Int(slot)].value = value
+        touched(slot: slot)
     }
 
     public func setExpire(at slot: Int32, _ expireAt: Int64) {
         table.setExpire(slot: slot, expireAt)
+        touched(slot: slot)
     }
 
     /// Inserts `key` (absent or already removed) with its value and expiry.
     public func insert(_ key: Bytes, _ value: Value, expireAt: Int64) {
         table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key))
         key.withUnsafeBytes { signalKeyAdded($0) }
+        if owner?.hasWatchers == true { owner?.touch(index, key) }
     }
 
     /// Deletes `key`; returns what it held (expired keys count as absent).
     @discardableResult
     public func remove(_ key: UnsafeRawBufferPointer, now: Int64) -> (value: Value, expireAt: Int64)? {
         guard let removed = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
+        touched(key)
         if isExpired(removed.expireAt, now: now) {
             expiredKeys += 1
             return nil
@@ -94,6 +106,17 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     public func removeAll() {
         table.removeAll()
         expireCursor = 0
+    }
+
+    /// Tells watchers of `key` it changed (WATCH), when anyone watches at all.
+    @inline(__always) private func touched(_ key: UnsafeRawBufferPointer) {
+        guard let owner, owner.hasWatchers else { return }
+        owner.touch(index, Bytes(key))
+    }
+
+    @inline(__always) private func touched(slot: Int32) {
+        guard let owner, owner.hasWatchers else { return }
+        owner.touch(index, table.entries[Int(slot)].key)
     }
 
     /// Swaps contents with `other` (SWAPDB): the numbers stay, the data moves.

@@ -1,4 +1,5 @@
 import KeyDBRESP
+import OrderedCollections
 
 /// The state every client shares — keyspace, settings, counters, client
 /// registry — and the command dispatcher.
@@ -39,7 +40,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     private var lastClientID: Int64 = 0
     /// Blocked clients by the key they wait on, in arrival order (Blocking.swift).
-    var blockedByKey: [BlockKey: [ClientSession]] = [:]
+    var blockedByKey: [DatabaseKey: [ClientSession]] = [:]
+    /// Subscribers per channel, in subscription order (PUBLISH delivers in that order).
+    var channelSubscribers: [Bytes: [ClientSession]] = [:]
+    /// Subscribers per pattern.
+    var patternSubscribers: OrderedDictionary<Bytes, [ClientSession]> = [:]
     /// INFO blocked_clients.
     public internal(set) var blockedClientCount = 0
 
@@ -60,6 +65,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     public func unregister(_ client: ClientSession) {
         unblock(client)
+        unwatchAll(client)
+        unsubscribeAll(client)
         clients[client.id] = nil
     }
 
@@ -86,6 +93,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             command.statistics.rejectedCalls += 1
             return client.replyError(ErrorReply.noAuth)
         }
+        if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
+            client.transaction?.abort()
+            return client.replyError("ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
             client.transaction?.queue(args)
             return client.reply.writeSimpleString("QUEUED")
@@ -101,7 +112,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         client.lastCommandSpec = command
         stats.commandsProcessed += 1
         let errorsBefore = stats.errorReplies
+        let dirtyBefore = keyspace.dirty
         command.handler?(client, args)
+        if keyspace.hasWatchers && keyspace.dirty != dirtyBefore && command.flags.contains(.write) {
+            touchCommandKeys(command, args, for: client)
+        }
         let finished = Clock.microseconds()
         if tick != nil { tick = finished }
         let statistics = command.statistics
@@ -180,6 +195,9 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
 
     /// Set when a key some client waits on was added; the engine serves them after the command.
     var hasReadyKeys = false
+    /// Clients watching each key (WATCH).
+    var watchers: [DatabaseKey: [ClientSession]] = [:]
+    var hasWatchers: Bool { !watchers.isEmpty }
 
     public init(databases count: Int) {
         databases = (0..<count).map { Database(index: $0) }

@@ -31,6 +31,7 @@ public enum ErrorReply {
     public static let multiNested = "ERR MULTI calls can not be nested"
     public static let execWithoutMulti = "ERR EXEC without MULTI"
     public static let discardWithoutMulti = "ERR DISCARD without MULTI"
+    public static let watchInsideMulti = "ERR WATCH inside MULTI is not allowed"
     public static let execAbort = "EXECABORT Transaction discarded because of previous errors."
     public static let bitOffsetNotInteger = "ERR bit offset is not an integer or out of range"
     public static let bitNotInteger = "ERR bit is not an integer or out of range"

@@ -182,6 +182,9 @@ enum KeyCommands {
         guard first >= 0, first < count, second >= 0, second < count else {
             return c.replyError(ErrorReply.dbIndexOutOfRange)
         }
+        let keyspace = c.engine.keyspace
+        keyspace.touchWatchedKeys(in: keyspace.databases[first], orIn: keyspace.databases[second], now: c.now)
+        keyspace.touchWatchedKeys(in: keyspace.databases[second], orIn: keyspace.databases[first], now: c.now)
         c.engine.keyspace.swap(first, second)
         // Clients blocked in either database may now find their keys.
         c.engine.keyspace.databases[first].signalWaitedKeysPresent(now: c.now)
@@ -194,6 +197,7 @@ enum KeyCommands {
 
     static func flushdb(_ c: ClientSession, _ args: Arguments) {
         guard parseFlushMode(c, args) else { return }
+        c.engine.keyspace.touchWatchedKeys(in: c.db, now: c.now)
         c.dirty(c.db.count)
         c.db.removeAll()
         c.replyOK()
@@ -202,6 +206,7 @@ enum KeyCommands {
     static func flushall(_ c: ClientSession, _ args: Arguments) {
         guard parseFlushMode(c, args) else { return }
         for db in c.engine.keyspace.databases {
+            c.engine.keyspace.touchWatchedKeys(in: db, now: c.now)
             c.dirty(db.count)
             db.removeAll()
         }

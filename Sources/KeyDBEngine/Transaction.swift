@@ -37,7 +37,7 @@ public struct Transaction: Sendable {
     }
 }
 
-/// MULTI / EXEC / DISCARD (Redis's multi.c). WATCH arrives with the transactions issue.
+/// MULTI / EXEC / DISCARD (Redis's multi.c); WATCH is in Watch.swift.
 enum TransactionCommands {
     static func multi(_ c: ClientSession, _ args: Arguments) {
         guard c.transaction == nil else { return c.replyError(ErrorReply.multiNested) }
@@ -48,6 +48,7 @@ enum TransactionCommands {
     static func discard(_ c: ClientSession, _ args: Arguments) {
         guard c.transaction != nil else { return c.replyError(ErrorReply.discardWithoutMulti) }
         c.transaction = nil
+        c.engine.unwatchAll(c)
         c.replyOK()
     }
 
@@ -56,7 +57,11 @@ enum TransactionCommands {
     static func exec(_ c: ClientSession, _ args: Arguments) {
         guard let transaction = c.transaction else { return c.replyError(ErrorReply.execWithoutMulti) }
         c.transaction = nil
+        let watchBroken = c.engine.watchBroken(c)
+        c.engine.unwatchAll(c)
         guard !transaction.aborted else { return c.replyError(ErrorReply.execAbort) }
+        // A watched key changed since WATCH: nothing runs, the reply is the null array.
+        guard !watchBroken else { return c.reply.writeNullArray() }
         c.reply.writeArrayHeader(transaction.count)
         // Blocking commands inside a transaction answer at once, as in Redis.
         c.denyBlocking = true

@@ -94,8 +94,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let session else { return }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
-        let (consumed, replies, deadline): (Int, ByteBuffer, Int64?) = lock.withLock {
+        let (consumed, replies, deadline, kill, tracked): (Int, ByteBuffer, Int64?, Bool, Bool) = lock.withLock {
             var consumed = 0
+            session.wakeupScheduled = false
             if session.blocked == nil && buffer.readableBytes > 0 {
                 engine.limits(into: &parser.limits)
                 engine.stats.readsProcessed += 1
@@ -113,18 +114,35 @@ final class ConnectionHandler: ChannelInboundHandler {
             // Replies are taken under the lock: a command on another event loop may be
             // serving this client (a blocked pop) and writing into its buffer.
             let replies = session.reply
+            // Unsent output is counted only where a limit applies (subscribers by default).
+            let tracked = engine.tracksOutput(of: session)
             if replies.readableBytes > 0 {
                 engine.stats.netOutputBytes += replies.readableBytes
                 engine.stats.writesProcessed += 1
                 session.reply = context.channel.allocator.buffer(capacity: 512)
+                if tracked { session.unsentBytes += replies.readableBytes }
             }
-            return (consumed, replies, session.blocked?.deadline)
+            let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))
+            return (consumed, replies, session.blocked?.deadline, kill, tracked)
+        }
+        if kill {
+            // Over its output buffer limit: Redis closes such a client at once, dropping its output.
+            closing = true
+            pending = nil
+            context.close(promise: nil)
+            return
         }
         buffer.moveReaderIndex(forwardBy: consumed)
         pending = buffer.readableBytes > 0 ? buffer : nil
         if pending == nil { neededBytes = 0 }
 
-        if replies.readableBytes > 0 {
+        if replies.readableBytes > 0 && tracked {
+            let size = replies.readableBytes
+            let lock = self.lock
+            context.write(wrapOutboundOut(replies)).whenComplete { _ in
+                lock.withLock { session.unsentBytes -= size }
+            }
+        } else if replies.readableBytes > 0 {
             context.write(wrapOutboundOut(replies), promise: nil)
         }
         if let deadline, deadline > 0, deadline != timerDeadline {

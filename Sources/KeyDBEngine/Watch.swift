@@ -1,0 +1,79 @@
+import KeyDBRESP
+
+/// WATCH / UNWATCH (Redis's multi.c): optimistic locking for MULTI/EXEC.
+/// Any change to a watched key — by any client, by expiry, by FLUSHDB,
+/// SWAPDB or a served blocking pop — makes the watcher's next EXEC answer `*-1`.
+struct WatchedKey {
+    let db: Database
+    let key: Bytes
+    /// Whether the key existed (unexpired) when watched: only then does its expiry count as a change.
+    let existed: Bool
+}
+
+extension Keyspace {
+    /// Marks every client watching `key` in database `db`: its EXEC will fail.
+    func touch(_ db: Int, _ key: Bytes) {
+        guard let watching = watchers[DatabaseKey(db: db, key: key)] else { return }
+        for client in watching { client.watchTouched = true }
+    }
+
+    /// FLUSHDB / FLUSHALL / SWAPDB: touch watched keys of `db` that exist in it (or in `other`).
+    func touchWatchedKeys(in db: Database, orIn other: Database? = nil, now: Int64) {
+        guard !watchers.isEmpty else { return }
+        for (databaseKey, clients) in watchers where databaseKey.db == db.index {
+            let present = databaseKey.key.withUnsafeBytes { db.holdsLive($0, now: now) || (other?.holdsLive($0, now: now) ?? false) }
+            if present { for client in clients { client.watchTouched = true } }
+        }
+    }
+}
+
+extension Engine {
+    func watch(_ client: ClientSession, _ key: Bytes) {
+        guard !client.watchedKeys.contains(where: { $0.db === client.db && $0.key == key }) else { return }
+        let existed = key.withUnsafeBytes { client.db.holdsLive($0, now: client.now) }
+        client.watchedKeys.append(WatchedKey(db: client.db, key: key, existed: existed))
+        keyspace.watchers[DatabaseKey(db: client.db.index, key: key), default: []].append(client)
+    }
+
+    /// Forgets every watched key (EXEC, DISCARD, UNWATCH, RESET, disconnect).
+    func unwatchAll(_ client: ClientSession) {
+        for watched in client.watchedKeys {
+            let databaseKey = DatabaseKey(db: watched.db.index, key: watched.key)
+            keyspace.watchers[databaseKey]?.removeAll { $0 === client }
+            if keyspace.watchers[databaseKey]?.isEmpty == true { keyspace.watchers[databaseKey] = nil }
+        }
+        client.watchedKeys = []
+        client.watchTouched = false
+    }
+
+    /// Whether EXEC must fail: a watched key changed, or expired since WATCH.
+    func watchBroken(_ client: ClientSession) -> Bool {
+        if client.watchTouched { return true }
+        return client.watchedKeys.contains { watched in
+            watched.existed && !watched.key.withUnsafeBytes { watched.db.holdsLive($0, now: client.now) }
+        }
+    }
+
+    /// After a write command changed the keyspace: touch the keys its table row names.
+    func touchCommandKeys(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
+        for index in command.keys.indices(count: args.count) where index < args.count {
+            keyspace.touch(client.db.index, Bytes(args[index]))
+        }
+    }
+}
+
+enum WatchCommands {
+    static func watch(_ c: ClientSession, _ args: Arguments) {
+        guard c.transaction == nil else { return c.replyError(ErrorReply.watchInsideMulti) }
+        // Already doomed: watching more changes nothing.
+        if !c.watchTouched {
+            for index in 1..<args.count { c.engine.watch(c, Bytes(args[index])) }
+        }
+        c.replyOK()
+    }
+
+    static func unwatch(_ c: ClientSession, _ args: Arguments) {
+        c.engine.unwatchAll(c)
+        c.replyOK()
+    }
+}
