@@ -30,6 +30,7 @@ public struct Configuration: Sendable {
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
     public var outputLimits = OutputBufferLimits()
+    public var keyspaceEvents: KeyspaceEventFlags = []
     /// The config file the server was started with, if any (INFO config_file).
     public var configFile = ""
 
@@ -93,6 +94,10 @@ extension Configuration {
             config.protoMaxBulkLength = Int(bytes)
         }, multiWord: false),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
+        ConfigOption(name: "notify-keyspace-events", immutable: false, get: { $0.keyspaceEvents.letters }, set: { config, words throws(ConfigError) in
+            guard let flags = KeyspaceEventFlags(letters: words[0]) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") }
+            config.keyspaceEvents = flags
+        }, multiWord: false),
         ConfigOption(name: "client-output-buffer-limit", immutable: false, get: { $0.outputLimits.text }, set: { config, words throws(ConfigError) in
             try config.outputLimits.apply(words)
         }, multiWord: true),

@@ -30,8 +30,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         let expireAt = table.entries[Int(slot)].expireAt
         if isExpired(expireAt, now: now) {
             table.remove(key, hash: hash)
-            expiredKeys += 1
-            touched(key)
+            expired(key)
             return nil
         }
         return slot
@@ -95,17 +94,24 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     @discardableResult
     public func remove(_ key: UnsafeRawBufferPointer, now: Int64) -> (value: Value, expireAt: Int64)? {
         guard let removed = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
-        touched(key)
         if isExpired(removed.expireAt, now: now) {
-            expiredKeys += 1
+            expired(key)
             return nil
         }
+        touched(key)
         return removed
     }
 
     public func removeAll() {
         table.removeAll()
         expireCursor = 0
+    }
+
+    /// A key deleted because its time passed: counted, watchers touched, `expired` event sent.
+    private func expired(_ key: UnsafeRawBufferPointer) {
+        expiredKeys += 1
+        touched(key)
+        owner?.onExpired?(index, Bytes(key))
     }
 
     /// Tells watchers of `key` it changed (WATCH), when anyone watches at all.

@@ -51,6 +51,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.keyspace = Keyspace(databases: configuration.databases)
+        keyspace.onExpired = { [unowned self] db, key in
+            // self.configuration: the live settings, not the ones the engine started with.
+            guard self.configuration.keyspaceEvents.contains(.expired) else { return }
+            self.notify(.expired, "expired", key: key, db: db)
+        }
     }
 
     func nextClientID() -> Int64 {
@@ -198,6 +203,8 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     /// Clients watching each key (WATCH).
     var watchers: [DatabaseKey: [ClientSession]] = [:]
     var hasWatchers: Bool { !watchers.isEmpty }
+    /// Called for every key deleted on expiry (the `expired` keyspace event).
+    var onExpired: ((Int, Bytes) -> Void)?
 
     public init(databases count: Int) {
         databases = (0..<count).map { Database(index: $0) }
