@@ -125,6 +125,7 @@ extension CommandTable {
     private static var server: [CommandSpec] { [
         CommandSpec("info", arity: -1, flags: [.loading, .stale], group: "server", since: "1.0.0", summary: "Returns information and statistics about the server.", complexity: "O(1)", handler: InfoCommand.info),
         CommandSpec("time", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "2.6.0", summary: "Returns the server time.", handler: ServerCommands.time),
+        CommandSpec("shutdown", arity: -1, flags: [.admin, .noScript, .loading, .stale, .noMulti, .allowBusy], group: "server", since: "1.0.0", summary: "Stops the server.", complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", handler: ServerCommands.shutdown),
         CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], group: "server", since: "1.0.0", summary: "Returns the Unix time of the last save.", handler: ServerCommands.lastsave),
         CommandSpec("config", arity: -2, flags: [], group: "server", since: "2.0.0", summary: "Commands about the server's configuration.", complexity: "Depends on subcommand.", subcommands: [
             CommandSpec("get", arity: -3, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.0.0", summary: "Returns settings matching glob patterns.", complexity: "O(N) when N is the number of configuration parameters provided", parent: "config", handler: ConfigCommand.get),

@@ -22,6 +22,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// one clock read per command serves as its start time, the previous
     /// command's end time and the expiry clock.
     private var tick: Int64? = nil
+    /// Writes a warning to the server log; set by the network layer.
+    public var logWarning: (@Sendable (String) -> Void)?
+    /// Asked to stop the server (SHUTDOWN); set by the network layer.
+    public var onShutdown: (@Sendable () -> Void)?
     /// Told about CONFIG SET (log level, limits the network layer enforces).
     public var onConfigurationChange: ((Configuration) -> Void)?
     /// Facts only the network layer knows (tcp_port, connected clients' addresses...).
@@ -97,6 +101,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
             return client.replyError(ErrorReply.noAuth)
+        }
+        if client.transaction != nil && command.flags.contains(.noMulti) {
+            client.transaction?.abort()
+            command.statistics.rejectedCalls += 1
+            return client.replyError(ErrorReply.notAllowedInTransaction)
         }
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
             client.transaction?.abort()

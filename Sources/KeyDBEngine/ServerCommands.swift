@@ -9,6 +9,26 @@ enum ServerCommands {
         c.reply.writeBulk(String(now % 1_000_000))
     }
 
+    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: stops the server; the client
+    /// gets no reply, its connection just closes, as with Redis.
+    static func shutdown(_ c: ClientSession, _ args: Arguments) {
+        var save = false, abort = false
+        for index in 1..<max(1, args.count) {
+            if args.matches(index, "save") { save = true }
+            else if args.matches(index, "nosave") || args.matches(index, "now") || args.matches(index, "force") { continue }
+            else if args.matches(index, "abort") { abort = true }
+            else { return c.replyError(ErrorReply.syntax) }
+        }
+        if abort { return c.replyError(ErrorReply.noShutdownInProgress) }
+        // Snapshots arrive with the durability issue: a SAVE that cannot happen must not look done.
+        if save {
+            c.engine.logWarning?("SHUTDOWN SAVE refused: this build has no RDB snapshots yet, so nothing can be saved.")
+            return c.replyError(ErrorReply.shutdownFailed)
+        }
+        c.closeAfterReply = true
+        c.engine.onShutdown?()
+    }
+
     static func lastsave(_ c: ClientSession, _ args: Arguments) {
         c.reply.writeIntegerReply(Int(c.engine.startedAtUnix))
     }

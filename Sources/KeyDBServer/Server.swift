@@ -75,6 +75,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.serverFacts.eventLoops = configuration.ioThreads
             engine.serverFacts.processID = Int(getpid())
             engine.serverFacts.executablePath = CommandLine.arguments.first.map(StartupOptions.absolutePath) ?? ""
+            engine.logWarning = { [logger] text in logger.warning("\(text)") }
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
             }
@@ -87,9 +88,15 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// The port the first listener is bound to (useful with --port 0).
     public var port: Int? { channels.first?.localAddress?.port }
 
-    /// Blocks until SIGINT or SIGTERM, then shuts down gracefully.
+    /// Blocks until SIGINT, SIGTERM or SHUTDOWN, then shuts down gracefully.
     public func runUntilSignalled() {
         let done = DispatchSemaphore(value: 0)
+        lock.withLock {
+            engine.onShutdown = { [logger] in
+                logger.warning("User requested shutdown...")
+                done.signal()
+            }
+        }
         let sources = [SIGINT, SIGTERM].map { signalNumber -> DispatchSourceSignal in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -106,7 +113,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     }
 
     public func shutdown() {
-        logger.warning("User requested shutdown...")
+        logger.warning("Shutting down: closing listeners and client connections.")
         for channel in channels { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
         logger.warning("SwiftKeyDB is now ready to exit, bye bye...")
