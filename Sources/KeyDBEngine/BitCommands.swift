@@ -23,6 +23,7 @@ enum BitCommands {
             c.db.set(args[1], .string(Bytes(bytes)), now: c.now)
         }
         c.dirty()
+        c.notify(.string, "setbit", args[1])
         c.reply.writeIntegerReply(previous)
     }
 

@@ -45,6 +45,9 @@ extension ClientSession {
 
     /// Deletes `key` if the collection under it became empty (Redis never keeps empty collections).
     func removeIfEmpty(_ key: UnsafeRawBufferPointer, isEmpty: Bool) {
-        if isEmpty { db.remove(key, now: now) }
+        if isEmpty {
+            db.remove(key, now: now)
+            notify(.generic, "del", key)
+        }
     }
 }

@@ -40,8 +40,10 @@ enum ExpireCommands {
 
         if when <= c.now {
             c.db.remove(args[1], now: c.now)
+            c.notify(.generic, "del", args[1])
         } else {
             c.db.setExpire(at: slot, when)
+            c.notify(.generic, "expire", args[1])
         }
         c.dirty()
         c.reply.writeIntegerReply(1)
@@ -67,6 +69,7 @@ enum ExpireCommands {
             return c.reply.writeIntegerReply(0)
         }
         c.db.setExpire(at: slot, 0)
+        c.notify(.generic, "persist", args[1])
         c.dirty()
         c.reply.writeIntegerReply(1)
     }

@@ -19,6 +19,7 @@ extension HashCommands {
         hash.fields[field] = withDecimalDigits(result) { Bytes($0) }
         if isNew { c.db.set(args[1], .hash(hash), now: c.now) }
         c.dirty()
+        c.notify(.hash, "hincrby", args[1])
         c.reply.writeIntegerReply(result)
     }
 
@@ -43,6 +44,7 @@ extension HashCommands {
         hash.fields[field] = Bytes(text)
         if isNew { c.db.set(args[1], .hash(hash), now: c.now) }
         c.dirty()
+        c.notify(.hash, "hincrbyfloat", args[1])
         c.reply.writeBulk(text)
     }
 }

@@ -31,6 +31,7 @@ enum HashCommands {
         if isNew { c.db.set(args[1], .hash(hash), now: c.now) }
         // Redis counts every pair written, new or not.
         c.dirty((args.count - 2) / 2)
+        c.notify(.hash, "hset", args[1])
         return created
     }
 
@@ -41,6 +42,7 @@ enum HashCommands {
         hash.fields[field] = Bytes(args[3])
         if isNew { c.db.set(args[1], .hash(hash), now: c.now) }
         c.dirty()
+        c.notify(.hash, "hset", args[1])
         c.reply.writeIntegerReply(1)
     }
 
@@ -65,6 +67,7 @@ enum HashCommands {
             for index in 2..<args.count where hash.fields.removeValue(forKey: Bytes(args[index])) != nil {
                 deleted += 1
             }
+            if deleted > 0 { c.notify(.hash, "hdel", args[1]) }
             c.removeIfEmpty(args[1], isEmpty: hash.fields.isEmpty)
             c.dirty(deleted)
             c.reply.writeIntegerReply(deleted)

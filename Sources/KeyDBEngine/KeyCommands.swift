@@ -14,6 +14,7 @@ enum KeyCommands {
     static func del(_ c: ClientSession, _ args: Arguments) {
         var deleted = 0
         for index in 1..<args.count where c.db.remove(args[index], now: c.now) != nil {
+            c.notify(.generic, "del", args[index])
             deleted += 1
         }
         c.dirty(deleted)
@@ -126,6 +127,8 @@ enum KeyCommands {
         }
         c.db.remove(args[1], now: c.now)
         c.db.insert(Bytes(args[2]), value, expireAt: expireAt)
+        c.notify(.generic, "rename_from", args[1])
+        c.notify(.generic, "rename_to", args[2])
         c.dirty()
         onlyIfAbsent ? c.reply.writeIntegerReply(1) : c.replyOK()
     }
@@ -157,6 +160,7 @@ enum KeyCommands {
             target.remove(args[2], now: c.now)
         }
         target.insert(Bytes(args[2]), value.duplicate(), expireAt: expireAt)
+        c.engine.notify(.generic, "copy_to", key: Bytes(args[2]), db: target.index)
         c.dirty()
         c.reply.writeIntegerReply(1)
     }
@@ -171,6 +175,8 @@ enum KeyCommands {
         let expireAt = c.db.expireAt(at: slot)
         c.db.remove(args[1], now: c.now)
         target.insert(Bytes(args[1]), value, expireAt: expireAt)
+        c.notify(.generic, "move_from", args[1])
+        c.engine.notify(.generic, "move_to", key: Bytes(args[1]), db: target.index)
         c.dirty()
         c.reply.writeIntegerReply(1)
     }

@@ -35,6 +35,7 @@ enum ListCommands {
             if end == .left { list.items.prepend(Bytes(args[index])) } else { list.items.append(Bytes(args[index])) }
         }
         c.dirty(args.count - 2)
+        c.notify(.list, end == .left ? "lpush" : "rpush", args[1])
         c.reply.writeIntegerReply(list.items.count)
     }
 
@@ -48,6 +49,7 @@ enum ListCommands {
         guard let position = list.items.firstIndex(where: { $0.equals(args[3]) }) else { return c.reply.writeIntegerReply(-1) }
         list.items.insert(Bytes(args[4]), at: after ? position + 1 : position)
         c.dirty()
+        c.notify(.list, "linsert", args[1])
         c.reply.writeIntegerReply(list.items.count)
     }
 
@@ -131,6 +133,7 @@ enum ListCommands {
         guard let position = resolve(index, count: list.items.count) else { return c.replyError(ErrorReply.indexOutOfRange) }
         list.items[position] = Bytes(args[3])
         c.dirty()
+        c.notify(.list, "lset", args[1])
         c.replyOK()
     }
 
@@ -150,7 +153,10 @@ enum ListCommands {
                 kept.append(item)
             }
         }
-        if removed > 0 { list.items = wanted < 0 ? Deque(kept.reversed()) : kept }
+        if removed > 0 {
+            list.items = wanted < 0 ? Deque(kept.reversed()) : kept
+            c.notify(.list, "lrem", args[1])
+        }
         c.removeIfEmpty(args[1], isEmpty: list.items.isEmpty)
         c.dirty(Int(removed))
         c.reply.writeIntegerReply(Int(removed))
@@ -167,6 +173,7 @@ enum ListCommands {
             list.items.removeLast(list.items.count - range.upperBound)
             list.items.removeFirst(range.lowerBound)
         }
+        c.notify(.list, "ltrim", args[1])
         c.removeIfEmpty(args[1], isEmpty: list.items.isEmpty)
         c.dirty(removed)
         c.replyOK()
@@ -188,13 +195,13 @@ enum ListCommands {
         guard let list = existingList(c, args[1], forWrite: true, missingReply: { count == nil ? $0.reply.writeNullBulk() : $0.reply.writeNullArray() }) else { return }
         guard let count else {
             c.replyBulk(popOne(list, from: end))
-            return removed(c, args[1], list, count: 1)
+            return removed(c, args[1], list, count: 1, from: end)
         }
         if count == 0 { return c.reply.writeArrayHeader(0) }
         let taken = min(count, list.items.count)
         c.reply.writeArrayHeader(taken)
         for _ in 0..<taken { c.replyBulk(popOne(list, from: end)) }
-        removed(c, args[1], list, count: taken)
+        removed(c, args[1], list, count: taken, from: end)
     }
 
     /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
@@ -221,7 +228,7 @@ enum ListCommands {
                 c.replyBulk(key)
                 c.reply.writeArrayHeader(taken)
                 for _ in 0..<taken { c.replyBulk(popOne(list, from: request.end)) }
-                key.withUnsafeBytes { removed(c, $0, list, count: taken) }
+                key.withUnsafeBytes { removed(c, $0, list, count: taken, from: request.end) }
                 return true
             }
         }
@@ -259,7 +266,9 @@ enum ListCommands {
         let destinationList = target ?? ListValue()
         if to == .left { destinationList.items.prepend(element) } else { destinationList.items.append(element) }
         if target == nil { c.db.set(destination, .list(destinationList), now: c.now) }
+        c.notify(.list, to == .left ? "lpush" : "rpush", destination)
         c.replyBulk(element)
+        c.notify(.list, from == .left ? "lpop" : "rpop", source)
         c.removeIfEmpty(source, isEmpty: list.items.isEmpty)
         c.dirty()
         return true
@@ -283,7 +292,8 @@ enum ListCommands {
     }
 
     /// After popping `count` elements: delete an emptied list, count the change.
-    static func removed(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ list: ListValue, count: Int) {
+    static func removed(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ list: ListValue, count: Int, from end: ListEnd) {
+        c.notify(.list, end == .left ? "lpop" : "rpop", key)
         c.removeIfEmpty(key, isEmpty: list.items.isEmpty)
         c.dirty(count)
     }

@@ -11,7 +11,7 @@ extension SetCommands {
 
     static func sinterstore(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 2, to: args.count) else { return }
-        store(c, args[1], Set(intersection(sets)))
+        store(c, args[1], Set(intersection(sets)), event: "sinterstore")
     }
 
     static func sunion(_ c: ClientSession, _ args: Arguments) {
@@ -21,7 +21,7 @@ extension SetCommands {
 
     static func sunionstore(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 2, to: args.count) else { return }
-        store(c, args[1], union(sets))
+        store(c, args[1], union(sets), event: "sunionstore")
     }
 
     static func sdiff(_ c: ClientSession, _ args: Arguments) {
@@ -31,7 +31,7 @@ extension SetCommands {
 
     static func sdiffstore(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 2, to: args.count) else { return }
-        store(c, args[1], difference(sets))
+        store(c, args[1], difference(sets), event: "sdiffstore")
     }
 
     /// SINTERCARD numkeys key [key ...] [LIMIT limit]: the intersection's size,
@@ -123,13 +123,17 @@ extension SetCommands {
 
     /// The STORE forms: the result replaces `destination` (and its TTL); an
     /// empty result deletes it. Replies the result's size.
-    private static func store(_ c: ClientSession, _ destination: UnsafeRawBufferPointer, _ members: Set<Bytes>) {
+    private static func store(_ c: ClientSession, _ destination: UnsafeRawBufferPointer, _ members: Set<Bytes>, event: StaticString) {
         if members.isEmpty {
-            if c.db.remove(destination, now: c.now) != nil { c.dirty() }
+            if c.db.remove(destination, now: c.now) != nil {
+                c.dirty()
+                c.notify(.generic, "del", destination)
+            }
             return c.reply.writeIntegerReply(0)
         }
         c.db.set(destination, .set(SetValue(members)), now: c.now)
         c.dirty()
+        c.notify(.set, event, destination)
         c.reply.writeIntegerReply(members.count)
     }
 }

@@ -12,6 +12,7 @@ extension SetCommands {
             case .found(let set):
                 let member = set.members.randomElement()!
                 set.members.remove(member)
+                c.notify(.set, "spop", args[1])
                 c.replyBulk(member)
                 c.removeIfEmpty(args[1], isEmpty: set.members.isEmpty)
                 c.dirty()
@@ -27,6 +28,7 @@ extension SetCommands {
         case .found(let found): set = found
         }
         if count == 0 { return c.reply.writeArrayHeader(0) }
+        c.notify(.set, "spop", args[1])
         // Popping at least every member hands over the whole set and deletes the key.
         if count >= set.members.count {
             // Redis answers this case through SUNION of the key, whose read counts a hit.
@@ -34,6 +36,7 @@ extension SetCommands {
             c.dirty(set.members.count)
             replyMembers(c, set.members)
             c.db.remove(args[1], now: c.now)
+            c.notify(.generic, "del", args[1])
             return
         }
         let popped = RandomSample.distinct(Array(set.members), count: Int(count))

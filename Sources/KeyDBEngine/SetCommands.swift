@@ -17,6 +17,7 @@ enum SetCommands {
         for index in 2..<args.count where set.members.insert(Bytes(args[index])).inserted {
             added += 1
         }
+        if added > 0 { c.notify(.set, "sadd", args[1]) }
         c.dirty(added)
         c.reply.writeIntegerReply(added)
     }
@@ -30,6 +31,7 @@ enum SetCommands {
             for index in 2..<args.count where set.members.remove(Bytes(args[index])) != nil {
                 removed += 1
             }
+            if removed > 0 { c.notify(.set, "srem", args[1]) }
             c.removeIfEmpty(args[1], isEmpty: set.members.isEmpty)
             c.dirty(removed)
             c.reply.writeIntegerReply(removed)
@@ -54,13 +56,18 @@ enum SetCommands {
         let member = Bytes(args[3])
         if destination === source { return c.reply.writeIntegerReply(source.members.contains(member) ? 1 : 0) }
         guard source.members.remove(member) != nil else { return c.reply.writeIntegerReply(0) }
+        c.notify(.set, "srem", args[1])
         c.removeIfEmpty(args[1], isEmpty: source.members.isEmpty)
         c.dirty()
         if let destination {
-            if destination.members.insert(member).inserted { c.dirty() }
+            if destination.members.insert(member).inserted {
+                c.dirty()
+                c.notify(.set, "sadd", args[2])
+            }
         } else {
             c.db.set(args[2], .set(SetValue([member])), now: c.now)
             c.dirty()
+            c.notify(.set, "sadd", args[2])
         }
         c.reply.writeIntegerReply(1)
     }

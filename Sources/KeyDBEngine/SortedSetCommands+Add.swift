@@ -96,6 +96,7 @@ extension SortedSetCommands {
             }
         }
         c.dirty(added + updated)
+        if added + updated > 0 { c.notify(.zset, options.incr ? "zincr" : "zadd", args[1]) }
         replyAdded(c, options, added: added, updated: updated, result: result)
     }
 

@@ -86,6 +86,7 @@ extension SortedSetCommands {
         var popped: [(Bytes, Double)] = []
         popped.reserveCapacity(taken)
         zset.removeRanks(ranks) { member, score in popped.append((member, score)) }
+        c.notify(.zset, end == .min ? "zpopmin" : "zpopmax", key)
         // Removal walks up the order; MAX replies from the top down.
         if end == .max { popped.reverse() }
         for (member, score) in popped {

@@ -134,7 +134,10 @@ extension SortedSetCommands {
                                    from start: Int, count: Int, reverse: Bool, listpack: Bool) {
         guard let source, count > 0 else {
             c.reply.writeIntegerReply(0)
-            if c.db.remove(destination, now: c.now) != nil { c.dirty() }
+            if c.db.remove(destination, now: c.now) != nil {
+                c.dirty()
+                c.notify(.generic, "del", destination)
+            }
             return
         }
         let stored = SortedSetValue(isListpack: listpack)
@@ -144,6 +147,7 @@ extension SortedSetCommands {
         }
         c.db.set(destination, .sortedSet(stored), now: c.now)
         c.dirty()
+        c.notify(.zset, "zrangestore", destination)
         c.reply.writeIntegerReply(count)
     }
 

@@ -160,11 +160,19 @@ extension SortedSetCommands {
         if let destination {
             guard !result.isEmpty else {
                 c.reply.writeIntegerReply(0)
-                if c.db.remove(args[destination], now: c.now) != nil { c.dirty() }
+                if c.db.remove(args[destination], now: c.now) != nil {
+                    c.dirty()
+                    c.notify(.generic, "del", args[destination])
+                }
                 return
             }
             c.db.set(args[destination], .sortedSet(SortedSetValue(result, limits: c.zsetListpackLimits)), now: c.now)
             c.dirty()
+            switch operation {
+            case .union: c.notify(.zset, "zunionstore", args[destination])
+            case .inter: c.notify(.zset, "zinterstore", args[destination])
+            case .diff: c.notify(.zset, "zdiffstore", args[destination])
+            }
             return c.reply.writeIntegerReply(result.count)
         }
         let ordered = result.sorted { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }

@@ -60,6 +60,7 @@ enum SortedSetCommands {
             if zset.remove(Bytes(args[index])) { removed += 1 }
             if zset.count == 0 { break }  // the key is gone: later members cannot be in it
         }
+        if removed > 0 { c.notify(.zset, "zrem", args[1]) }
         c.removeIfEmpty(args[1], isEmpty: zset.count == 0)
         c.dirty(removed)
         c.reply.writeIntegerReply(removed)

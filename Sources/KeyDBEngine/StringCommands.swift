@@ -14,6 +14,7 @@ enum StringCommands {
         c.replyBulk(value)
         if value != nil {
             c.db.remove(args[1], now: c.now)
+            c.notify(.generic, "del", args[1])
             c.dirty()
         }
     }
@@ -32,12 +33,15 @@ enum StringCommands {
         if let expiry = options.expiry, let expireAt = resolved {
             if expiry.isAbsolute && expireAt <= c.now {
                 c.db.remove(args[1], now: c.now)
+                c.notify(.generic, "del", args[1])
             } else {
                 c.db.setExpire(at: slot, expireAt)
+                c.notify(.generic, "expire", args[1])
             }
             c.dirty()
         } else if options.persist && c.db.expireAt(at: slot) != 0 {
             c.db.setExpire(at: slot, 0)
+            c.notify(.generic, "persist", args[1])
             c.dirty()
         }
     }
@@ -126,6 +130,8 @@ enum StringCommands {
         }
         c.db.set(args[key], .string(Bytes(args[value])), expireAt: expireAt, now: c.now)
         c.dirty()
+        c.notify(.string, "set", args[key])
+        if resolved != nil { c.notify(.generic, "expire", args[key]) }
         if options.get { return }
         if let okReply { return c.reply.writeIntegerReply(okReply.0) }
         c.replyOK()
@@ -135,6 +141,7 @@ enum StringCommands {
         guard args.count % 2 == 1 else { return c.replyError(ErrorReply.wrongArity("mset")) }
         for index in stride(from: 1, to: args.count, by: 2) {
             c.db.set(args[index], .string(Bytes(args[index + 1])), now: c.now)
+            c.notify(.string, "set", args[index])
         }
         c.dirty((args.count - 1) / 2)
         c.replyOK()
@@ -147,6 +154,7 @@ enum StringCommands {
         }
         for index in stride(from: 1, to: args.count, by: 2) {
             c.db.set(args[index], .string(Bytes(args[index + 1])), now: c.now)
+            c.notify(.string, "set", args[index])
         }
         c.dirty((args.count - 1) / 2)
         c.reply.writeIntegerReply(1)
@@ -158,6 +166,7 @@ enum StringCommands {
         guard let slot = c.db.lookup(args[1], now: c.now) else {
             c.db.set(args[1], .string(Bytes(args[2])), now: c.now)
             c.dirty()
+            c.notify(.string, "append", args[1])
             return c.reply.writeIntegerReply(args[2].count)
         }
         guard case .string(let old) = c.db.value(at: slot) else { return c.replyError(ErrorReply.wrongType) }
@@ -166,6 +175,7 @@ enum StringCommands {
         bytes.append(contentsOf: args[2])
         c.db.replaceValue(at: slot, .string(Bytes(bytes)))
         c.dirty()
+        c.notify(.string, "append", args[1])
         c.reply.writeIntegerReply(bytes.count)
     }
 
@@ -192,6 +202,7 @@ enum StringCommands {
             c.db.set(args[1], .string(Bytes(bytes)), now: c.now)
         }
         c.dirty()
+        c.notify(.string, "setrange", args[1])
         c.reply.writeIntegerReply(bytes.count)
     }
 
@@ -239,6 +250,7 @@ enum StringCommands {
             c.db.set(key, stored, now: c.now)
         }
         c.dirty()
+        c.notify(.string, "incrby", key)
         c.reply.writeIntegerReply(result)
     }
 
@@ -260,6 +272,7 @@ enum StringCommands {
             c.db.set(args[1], .string(Bytes(text)), now: c.now)
         }
         c.dirty()
+        c.notify(.string, "incrbyfloat", args[1])
         c.reply.writeBulk(text)
     }
 }
