@@ -73,6 +73,20 @@ enum ClientCommand {
         c.reply.writeIntegerReply(c.engine.forceUnblock(target, withError: withError) ? 1 : 0)
     }
 
+    /// CLIENT REPLY ON | OFF | SKIP
+    static func reply(_ c: ClientSession, _ args: Arguments) {
+        if args.matches(2, "on") {
+            c.replyMode = .on
+            c.replyOK()
+        } else if args.matches(2, "off") {
+            c.replyMode = .off
+        } else if args.matches(2, "skip") {
+            if c.replyMode != .off { c.replyMode = .skipNext }
+        } else {
+            c.replyError(ErrorReply.syntax)
+        }
+    }
+
     static func help(_ c: ClientSession, _ args: Arguments) {
         writeHelp(c, command: "CLIENT", lines: [
             "ID", "    Return the ID of the current connection.",
@@ -81,7 +95,8 @@ enum ClientCommand {
             "GETNAME", "    Return the name of the current connection.",
             "SETNAME <name>", "    Assign the name <name> to the current connection.",
             "SETINFO <LIB-NAME|LIB-VER> <value>", "    Record the client library's name or version.",
-            "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    End another client's blocking wait.",
+            "REPLY (ON|OFF|SKIP)", "    Turn replies to this connection's commands on or off, or skip the next one.",
         ])
     }
 

@@ -26,6 +26,9 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var wakeup: (@Sendable () -> Void)? = nil
     /// Blocking commands answer at once instead of waiting (inside EXEC).
     public var denyBlocking = false
+    /// CLIENT REPLY: whether this client's own command replies are sent (pushed messages always are).
+    public enum ReplyMode: Sendable { case on, off, skipNext, skip }
+    public var replyMode = ReplyMode.on
     /// Keys watched since WATCH, and whether one changed since.
     var watchedKeys: [WatchedKey] = []
     public internal(set) var watchTouched = false

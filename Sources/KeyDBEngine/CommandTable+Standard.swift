@@ -25,6 +25,7 @@ extension CommandTable {
             CommandSpec("setinfo", arity: 4, flags: [.noScript, .loading, .stale], group: "connection", since: "7.2.0", summary: "Records the client library's name or version.", parent: "client", handler: ClientCommand.setinfo),
             CommandSpec("list", arity: -2, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "2.4.0", summary: "Lists client connections.", complexity: "O(N) where N is the number of client connections", parent: "client", handler: ClientCommand.list),
             CommandSpec("info", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "6.2.0", summary: "Describes this connection.", parent: "client", handler: ClientCommand.info),
+            CommandSpec("reply", arity: 3, flags: [.noScript, .loading, .stale], group: "connection", since: "3.2.0", summary: "Turns this connection's replies on or off.", parent: "client", handler: ClientCommand.reply),
             CommandSpec("unblock", arity: -3, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "5.0.0", summary: "Ends another client's blocking wait.", complexity: "O(log N) where N is the number of client connections", parent: "client", handler: ClientCommand.unblock),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0", summary: "Lists the CLIENT subcommands.", parent: "client", handler: ClientCommand.help),
         ], handler: nil),

@@ -82,8 +82,29 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     // MARK: - Dispatch
 
     /// Looks the command up, checks arity and authentication, then runs it
-    /// (or queues it, inside MULTI).
+    /// (or queues it, inside MULTI). CLIENT REPLY OFF/SKIP drop the reply afterwards.
     public func execute(_ args: Arguments, for client: ClientSession) {
+        guard client.replyMode != .on else {
+            dispatch(args, for: client)
+            // CLIENT REPLY SKIP itself answers nothing; the command after it is skipped.
+            if client.replyMode == .skipNext { client.replyMode = .skip }
+            return
+        }
+        let mark = client.reply.writerIndex
+        let skippingThis = client.replyMode == .skip
+        dispatch(args, for: client)
+        switch client.replyMode {
+        case .on: break  // CLIENT REPLY ON answers even when it ends a skip
+        case .off, .skip:
+            client.reply.moveWriterIndex(to: mark)
+            if skippingThis && client.replyMode == .skip { client.replyMode = .on }
+        case .skipNext:
+            client.reply.moveWriterIndex(to: mark)
+            client.replyMode = .skip
+        }
+    }
+
+    private func dispatch(_ args: Arguments, for client: ClientSession) {
         guard args.count > 0 else { return }
         guard let command = commands.lookup(args) else {
             client.transaction?.abort()
