@@ -26,6 +26,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let runsInsideMulti = CommandFlags(rawValue: 1 << 31)
     /// Allowed in RESP2's subscribed mode ((P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET). Not a Redis flag word.
     public static let allowedWhileSubscribed = CommandFlags(rawValue: 1 << 30)
+    /// Replies with pushed messages (subscription confirmations), sent even under CLIENT REPLY OFF. Not a Redis flag word.
+    public static let pushesReplies = CommandFlags(rawValue: 1 << 29)
 
     /// The words COMMAND INFO prints, in Redis's order.
     static let names: [(CommandFlags, String)] = [

@@ -68,6 +68,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         } else {
             table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash)
             signalKeyAdded(key)
+            if let owner, owner.notifyNewKeys { owner.onNewKey?(index, Bytes(key)) }
         }
         touched(key)
     }
@@ -88,6 +89,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key))
         key.withUnsafeBytes { signalKeyAdded($0) }
         if owner?.hasWatchers == true { owner?.touch(index, key) }
+        if let owner, owner.notifyNewKeys { owner.onNewKey?(index, key) }
     }
 
     /// Deletes `key`; returns what it held (expired keys count as absent).

@@ -9,7 +9,10 @@ import OrderedCollections
 public final class Engine: @unchecked Sendable {  // guarded by the server's keyspace lock
     public let keyspace: Keyspace
     public var configuration: Configuration {
-        didSet { onConfigurationChange?(configuration) }
+        didSet {
+            keyspace.notifyNewKeys = configuration.keyspaceEvents.contains(.newKey)
+            onConfigurationChange?(configuration)
+        }
     }
     public var stats = ServerStats()
     /// Built per engine: each engine counts its own command statistics.
@@ -60,6 +63,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             guard self.configuration.keyspaceEvents.contains(.expired) else { return }
             self.notify(.expired, "expired", key: key, db: db)
         }
+        keyspace.onNewKey = { [unowned self] db, key in self.notify(.newKey, "new", key: key, db: db) }
+        keyspace.notifyNewKeys = configuration.keyspaceEvents.contains(.newKey)
     }
 
     func nextClientID() -> Int64 {
@@ -92,11 +97,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         let mark = client.reply.writerIndex
         let skippingThis = client.replyMode == .skip
-        dispatch(args, for: client)
+        let command = dispatch(args, for: client)
+        // Subscription confirmations are pushed messages: silenced replies do not hide them.
+        let pushed = command?.flags.contains(.pushesReplies) == true
         switch client.replyMode {
         case .on: break  // CLIENT REPLY ON answers even when it ends a skip
         case .off, .skip:
-            client.reply.moveWriterIndex(to: mark)
+            if !pushed { client.reply.moveWriterIndex(to: mark) }
             if skippingThis && client.replyMode == .skip { client.replyMode = .on }
         case .skipNext:
             client.reply.moveWriterIndex(to: mark)
@@ -104,40 +111,50 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
     }
 
-    private func dispatch(_ args: Arguments, for client: ClientSession) {
-        guard args.count > 0 else { return }
+    /// Runs (or rejects, or queues) one command; returns the command when it ran.
+    @discardableResult
+    private func dispatch(_ args: Arguments, for client: ClientSession) -> CommandSpec? {
+        guard args.count > 0 else { return nil }
         guard let command = commands.lookup(args) else {
             client.transaction?.abort()
             if let container = commands.container(named: args[0]), args.count >= 2 {
-                return client.replyError(bytes: ErrorReply.unknownSubcommand(args[1], of: container.name))
+                client.replyError(bytes: ErrorReply.unknownSubcommand(args[1], of: container.name))
+                return nil
             }
-            return client.replyError(bytes: ErrorReply.unknownCommand(args))
+            client.replyError(bytes: ErrorReply.unknownCommand(args))
+            return nil
         }
         guard command.acceptsArgumentCount(args.count) else {
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
-            return client.replyError(ErrorReply.wrongArity(command.fullName))
+            client.replyError(ErrorReply.wrongArity(command.fullName))
+            return nil
         }
         guard client.authenticated || command.flags.contains(.noAuth) else {
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
-            return client.replyError(ErrorReply.noAuth)
+            client.replyError(ErrorReply.noAuth)
+            return nil
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
-            return client.replyError(ErrorReply.notAllowedInTransaction)
+            client.replyError(ErrorReply.notAllowedInTransaction)
+            return nil
         }
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
             client.transaction?.abort()
-            return client.replyError("ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            client.replyError("ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+            return nil
         }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
             client.transaction?.queue(args)
-            return client.reply.writeSimpleString("QUEUED")
+            client.reply.writeSimpleString("QUEUED")
+            return nil
         }
         call(command, args, for: client)
         if keyspace.hasReadyKeys { serveReadyKeys() }
+        return command
     }
 
     /// Runs a command that passed every check (also each command of an EXEC).
@@ -235,6 +252,9 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     var hasWatchers: Bool { !watchers.isEmpty }
     /// Called for every key deleted on expiry (the `expired` keyspace event).
     var onExpired: ((Int, Bytes) -> Void)?
+    /// Called for every key created while `new` events are on (`notify-keyspace-events n`).
+    var onNewKey: ((Int, Bytes) -> Void)?
+    var notifyNewKeys = false
 
     public init(databases count: Int) {
         databases = (0..<count).map { Database(index: $0) }
