@@ -38,7 +38,7 @@ enum BitCommands {
 
     /// A bit offset: non-negative and inside proto-max-bulk-len bytes.
     private static func bitOffset(_ c: ClientSession, _ args: Arguments, _ index: Int) -> Int64? {
-        guard let offset = args.int64(index), offset >= 0, offset >> 3 < Int64(c.engine.configuration.protoMaxBulkLength) else {
+        guard let offset = args.int64(index), offset >= 0, offset >> 3 < Int64(c.engine.protoMaxBulkLength) else {
             c.replyError(ErrorReply.bitOffsetNotInteger)
             return nil
         }

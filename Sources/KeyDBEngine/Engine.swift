@@ -10,7 +10,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public let keyspace: Keyspace
     public var configuration: Configuration {
         didSet {
-            keyspace.notifyNewKeys = configuration.keyspaceEvents.contains(.newKey)
+            cacheHotSettings()
             onConfigurationChange?(configuration)
         }
     }
@@ -59,12 +59,27 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         self.configuration = configuration
         self.keyspace = Keyspace(databases: configuration.databases)
         keyspace.onExpired = { [unowned self] db, key in
-            // self.configuration: the live settings, not the ones the engine started with.
-            guard self.configuration.keyspaceEvents.contains(.expired) else { return }
+            // self.: the live settings, not the ones the engine started with.
+            guard self.keyspaceEvents.contains(.expired) else { return }
             self.notify(.expired, "expired", key: key, db: db)
         }
         keyspace.onNewKey = { [unowned self] db, key in self.notify(.newKey, "new", key: key, db: db) }
-        keyspace.notifyNewKeys = configuration.keyspaceEvents.contains(.newKey)
+        cacheHotSettings()
+    }
+
+    /// Settings read on every command, copied out of `configuration`: reading a
+    /// field through the struct property would copy (and retain) the whole struct.
+    public private(set) var keyspaceEvents: KeyspaceEventFlags = []
+    public private(set) var outputLimits = OutputBufferLimits()
+    public private(set) var protoMaxBulkLength = 512 * 1024 * 1024
+    public private(set) var zsetListpackLimits = (entries: 128, value: 64)
+
+    private func cacheHotSettings() {
+        keyspaceEvents = configuration.keyspaceEvents
+        outputLimits = configuration.outputLimits
+        protoMaxBulkLength = configuration.protoMaxBulkLength
+        zsetListpackLimits = (configuration.zsetMaxListpackEntries, configuration.zsetMaxListpackValue)
+        keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
     }
 
     func nextClientID() -> Int64 {

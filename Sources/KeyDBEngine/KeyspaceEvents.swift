@@ -71,7 +71,7 @@ extension Engine {
     /// Publishes `__keyspace@<db>__:<key> <event>` and/or `__keyevent@<db>__:<event> <key>`
     /// when the event's class is enabled.
     public func notify(_ type: KeyspaceEventFlags, _ event: StaticString, key: Bytes, db: Int) {
-        let flags = configuration.keyspaceEvents
+        let flags = keyspaceEvents
         guard flags.contains(type) else { return }
         let eventBytes = Bytes("\(event)")
         if flags.contains(.keyspace) {
@@ -86,12 +86,12 @@ extension Engine {
 extension ClientSession {
     /// A keyspace event about `key` in the selected database.
     public func notify(_ type: KeyspaceEventFlags, _ event: StaticString, _ key: UnsafeRawBufferPointer) {
-        guard !engine.configuration.keyspaceEvents.isEmpty else { return }
+        guard !engine.keyspaceEvents.isEmpty else { return }
         engine.notify(type, event, key: Bytes(key), db: db.index)
     }
 
     public func notify(_ type: KeyspaceEventFlags, _ event: StaticString, _ key: Bytes) {
-        guard !engine.configuration.keyspaceEvents.isEmpty else { return }
+        guard !engine.keyspaceEvents.isEmpty else { return }
         engine.notify(type, event, key: key, db: db.index)
     }
 }

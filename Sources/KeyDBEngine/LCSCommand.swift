@@ -37,7 +37,7 @@ enum LCSCommand {
         let a = strings[0], b = strings[1]
         let width = b.count + 1
         let (cells, overflow) = (a.count + 1).multipliedReportingOverflow(by: width)
-        guard !overflow, cells * 4 <= c.engine.configuration.protoMaxBulkLength else {
+        guard !overflow, cells * 4 <= c.engine.protoMaxBulkLength else {
             return c.replyError(ErrorReply.lcsTooMuchMemory)
         }
         // table[i * width + j]: LCS length of a[0..<i] and b[0..<j].

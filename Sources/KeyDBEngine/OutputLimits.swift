@@ -44,7 +44,7 @@ public struct OutputBufferLimits: Sendable, Equatable {
 extension Engine {
     /// Whether `client` has gone past its class's output limit (Redis's checkClientOutputBufferLimits).
     public func outputLimitExceeded(_ client: ClientSession) -> Bool {
-        let limit = client.isSubscribed ? configuration.outputLimits.pubsub : configuration.outputLimits.normal
+        let limit = client.isSubscribed ? outputLimits.pubsub : outputLimits.normal
         let used = Int64(client.reply.readableBytes + client.unsentBytes)
         if limit.hard > 0 && used >= limit.hard { return true }
         guard limit.soft > 0 && used >= limit.soft else {
@@ -63,7 +63,7 @@ extension Engine {
 extension Engine {
     /// Whether `client`'s unsent output has a limit to be checked against.
     public func tracksOutput(of client: ClientSession) -> Bool {
-        let limit = client.isSubscribed ? configuration.outputLimits.pubsub : configuration.outputLimits.normal
+        let limit = client.isSubscribed ? outputLimits.pubsub : outputLimits.normal
         return limit.hard > 0 || limit.soft > 0 || client.unsentBytes > 0
     }
 }

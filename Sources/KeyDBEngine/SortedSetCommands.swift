@@ -91,7 +91,7 @@ enum SortedSetCommands {
 extension ClientSession {
     /// zset-max-listpack-entries / -value, as they are now.
     var zsetListpackLimits: SortedSetValue.ListpackLimits {
-        SortedSetValue.ListpackLimits(maxEntries: engine.configuration.zsetMaxListpackEntries,
-                                      maxValue: engine.configuration.zsetMaxListpackValue)
+        SortedSetValue.ListpackLimits(maxEntries: engine.zsetListpackLimits.entries,
+                                      maxValue: engine.zsetListpackLimits.value)
     }
 }

@@ -209,7 +209,7 @@ enum StringCommands {
     /// Redis's `checkStringLength`: the result may not exceed proto-max-bulk-len.
     private static func checkLength(_ c: ClientSession, _ size: Int, _ append: Int) -> Bool {
         let (total, overflow) = size.addingReportingOverflow(append)
-        guard !overflow, total <= c.engine.configuration.protoMaxBulkLength else {
+        guard !overflow, total <= c.engine.protoMaxBulkLength else {
             c.replyError(ErrorReply.stringTooLong)
             return false
         }

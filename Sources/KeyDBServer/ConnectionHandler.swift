@@ -215,6 +215,6 @@ final class ConnectionHandler: ChannelInboundHandler {
 extension Engine {
     /// The protocol limits the current configuration asks for.
     func limits(into limits: inout ProtocolLimits) {
-        limits.maxBulkLength = configuration.protoMaxBulkLength
+        limits.maxBulkLength = protoMaxBulkLength
     }
 }
