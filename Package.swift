@@ -57,11 +57,11 @@ let package = Package(
 
         .testTarget(
             name: "KeyDBRESPTests",
-            dependencies: ["KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["KeyDBRESP", "KeyDBTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "KeyDBEngineTests",
-            dependencies: ["KeyDBEngine", "KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["KeyDBEngine", "KeyDBRESP", "KeyDBTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Shared helpers for the integration tests: starts the server binary
         // (ServerProcess) and speaks raw RESP over a socket (RawClient).

@@ -1,4 +1,5 @@
 import KeyDBEngine
+import KeyDBTestSupport
 import Testing
 
 /// SCAN's guarantees, checked through the command as a client would use it.
@@ -73,7 +74,7 @@ struct ScanTests {
     @Test("keys present for the whole scan are returned while the table grows and shrinks", arguments: [UInt64(1), 2, 3, 4])
     func growAndShrink(_ seed: UInt64) {
         let h = EngineHarness()
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let stable = (0..<100).map { "stable:\($0)" }
         var others: [String] = (0..<900).map { "orig:\($0)" }
         for key in stable + others { h.run("SET", key, "v") }
@@ -152,15 +153,3 @@ struct ScanTests {
     }
 }
 
-/// SplitMix64, for reproducible random choices.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,4 +1,5 @@
 @testable import KeyDBEngine
+import KeyDBTestSupport
 import Testing
 
 /// The skiplist under every sorted set, checked against a plain sorted array
@@ -24,17 +25,6 @@ struct SortedSetIndexTests {
         }
     }
 
-    /// A small deterministic generator, so a failure can be replayed.
-    private struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Everything the index answers, compared with the model.
     private func check(_ index: SortedSetIndex, _ model: Model, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -61,7 +51,7 @@ struct SortedSetIndexTests {
 
     @Test("random inserts and removes keep order, ranks and both walks", arguments: [1, 2, 3, 4])
     func randomOperations(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(seed: seed)
         var index = SortedSetIndex()
         var model = Model()
         var present: [Bytes: Double] = [:]
@@ -119,7 +109,7 @@ struct SortedSetIndexTests {
 
     @Test("removing rank ranges matches the model, including the ends")
     func removeRanks() {
-        var random = SplitMix(state: 99)
+        var random = SeededGenerator(seed: 99)
         for _ in 0..<40 {
             var index = SortedSetIndex()
             var model = Model()

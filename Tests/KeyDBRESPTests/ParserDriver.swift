@@ -1,4 +1,5 @@
 import KeyDBRESP
+import KeyDBTestSupport
 import Testing
 
 /// What a connection sees come out of the parser: commands to run, or the
@@ -36,7 +37,7 @@ enum Feed: Sendable, CustomStringConvertible {
         case .whole: return count == 0 ? [] : [count]
         case .byteByByte: return Array(repeating: 1, count: count)
         case .random(let seed, let maxChunk):
-            var rng = SplitMix64(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             var sizes: [Int] = []
             var left = count
             while left > 0 {
@@ -66,18 +67,6 @@ enum Feed: Sendable, CustomStringConvertible {
     }
 }
 
-/// A deterministic generator (SplitMix64), so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Simulates the server's read loop (ConnectionHandler.runRequests): bytes
 /// accumulate in a pending buffer; every request found is run (recorded);

@@ -1,4 +1,5 @@
 import KeyDBRESP
+import KeyDBTestSupport
 import Testing
 
 /// One input stream and what Redis 7.0.15 makes of it, whatever the chunking.
@@ -111,7 +112,7 @@ struct RequestParserTests {
 
     @Test("a long random pipeline of every request shape parses identically in any chunking")
     func randomPipeline() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         var input: [UInt8] = []
         var expected: [ParsedEvent] = []
         for i in 0..<400 {
