@@ -28,6 +28,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let allowedWhileSubscribed = CommandFlags(rawValue: 1 << 30)
     /// Replies with pushed messages (subscription confirmations), sent even under CLIENT REPLY OFF. Not a Redis flag word.
     public static let pushesReplies = CommandFlags(rawValue: 1 << 29)
+    /// Touches exactly the keys it changed (for WATCH) instead of every key it names. Not a Redis flag word.
+    public static let touchesOwnKeys = CommandFlags(rawValue: 1 << 28)
 
     /// The words COMMAND INFO prints, in Redis's order.
     static let names: [(CommandFlags, String)] = [

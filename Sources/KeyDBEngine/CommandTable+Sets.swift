@@ -3,7 +3,7 @@ extension CommandTable {
     static var setCommands: [CommandSpec] { [
         CommandSpec("sadd", arity: -3, flags: [.write, .denyOOM, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Adds members to a set.", complexity: "O(1) for each element added", handler: SetCommands.sadd),
         CommandSpec("srem", arity: -3, flags: [.write, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Removes members from a set.", complexity: "O(N) where N is the number of members to be removed.", handler: SetCommands.srem),
-        CommandSpec("smove", arity: 4, flags: [.write, .fast], keys: KeyPositions(first: 1, last: 2, step: 1), group: "set", since: "1.0.0", summary: "Moves a member from one set to another.", handler: SetCommands.smove),
+        CommandSpec("smove", arity: 4, flags: [.write, .fast, .touchesOwnKeys], keys: KeyPositions(first: 1, last: 2, step: 1), group: "set", since: "1.0.0", summary: "Moves a member from one set to another.", handler: SetCommands.smove),
         CommandSpec("scard", arity: 2, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Returns the number of members in a set.", handler: SetCommands.scard),
         CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], keys: .one, group: "set", since: "1.0.0", summary: "Tells whether a value is a member of a set.", handler: SetCommands.sismember),
         CommandSpec("smismember", arity: -3, flags: [.readonly, .fast], keys: .one, group: "set", since: "6.2.0", summary: "Tells, for each of several values, whether it is a member of a set.", complexity: "O(N) in the number of values tested", handler: SetCommands.smismember),

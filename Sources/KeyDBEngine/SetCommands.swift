@@ -58,9 +58,12 @@ enum SetCommands {
         guard source.members.remove(member) != nil else { return c.reply.writeIntegerReply(0) }
         c.notify(.set, "srem", args[1])
         c.removeIfEmpty(args[1], isEmpty: source.members.isEmpty)
+        c.touch(args[1])
         c.dirty()
         if let destination {
+            // A destination that already had the member is unchanged: its watchers stay valid.
             if destination.members.insert(member).inserted {
+                c.touch(args[2])
                 c.dirty()
                 c.notify(.set, "sadd", args[2])
             }

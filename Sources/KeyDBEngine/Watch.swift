@@ -54,8 +54,10 @@ extension Engine {
         }
     }
 
-    /// After a write command changed the keyspace: touch the keys its table row names.
+    /// After a write command changed the keyspace: touch the keys its table row names
+    /// (commands flagged `touchesOwnKeys` say precisely which keys changed instead).
     func touchCommandKeys(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
+        guard !command.flags.contains(.touchesOwnKeys) else { return }
         for index in command.keys.indices(count: args.count) where index < args.count {
             keyspace.touch(client.db.index, Bytes(args[index]))
         }
@@ -75,5 +77,13 @@ enum WatchCommands {
     static func unwatch(_ c: ClientSession, _ args: Arguments) {
         c.engine.unwatchAll(c)
         c.replyOK()
+    }
+}
+
+extension ClientSession {
+    /// Tells watchers of `key` (in the selected database) that it changed.
+    func touch(_ key: UnsafeRawBufferPointer) {
+        guard engine.keyspace.hasWatchers else { return }
+        engine.keyspace.touch(db.index, Bytes(key))
     }
 }
