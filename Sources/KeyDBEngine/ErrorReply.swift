@@ -31,6 +31,8 @@ public enum ErrorReply {
     public static let multiNested = "ERR MULTI calls can not be nested"
     public static let execWithoutMulti = "ERR EXEC without MULTI"
     public static let discardWithoutMulti = "ERR DISCARD without MULTI"
+    /// Not a Redis text: Redis would try to build the reply and run out of memory.
+    public static let tooManyPicks = "ERR count is too large: the reply would not fit in an output buffer"
     public static let notAllowedInTransaction = "ERR Command not allowed inside a transaction"
     public static let shutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs."
     public static let noShutdownInProgress = "ERR No shutdown in progress."

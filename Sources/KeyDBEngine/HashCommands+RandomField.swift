@@ -33,7 +33,7 @@ extension HashCommands {
 
         // A negative count may repeat fields; so may a count of one, trivially.
         if count < 0 || count == 1 {
-            let picks = Int(count.magnitude)
+            guard let picks = RandomSample.repeatedPicks(count, c) else { return }
             c.reply.writeArrayHeader(picks * perField)
             for _ in 0..<picks {
                 let index = Int.random(in: 0..<fields.count)

@@ -66,11 +66,9 @@ extension SetCommands {
         }
         if count == 0 { return c.reply.writeArrayHeader(0) }
         if count < 0 || count == 1 {
-            // One array of the members, so each pick is O(1) (a Set has no random access).
-            let members = Array(set.members)
-            let picks = Int(count.magnitude)
+            guard let picks = RandomSample.repeatedPicks(count, c) else { return }
             c.reply.writeArrayHeader(picks)
-            for _ in 0..<picks { c.replyBulk(members[Int.random(in: 0..<members.count)]) }
+            for _ in 0..<picks { c.replyBulk(set.members.randomElement()) }
             return
         }
         if count >= set.members.count { return replyMembers(c, set.members) }

@@ -28,7 +28,7 @@ extension SortedSetCommands {
         }
         // A negative count (or a single member): independent draws, repeats allowed.
         if requested < 0 || requested == 1 {
-            let count = Int(requested.magnitude)
+            guard let count = RandomSample.repeatedPicks(requested, c) else { return }
             c.reply.writeArrayHeader(withScores ? count * 2 : count)
             for _ in 0..<count { reply(Int.random(in: 0..<zset.count)) }
             return

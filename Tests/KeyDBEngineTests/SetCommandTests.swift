@@ -26,6 +26,19 @@ struct SetCommandTests {
         h.script([("SREM s b c d", int(3)), ("EXISTS s", int(0))])
     }
 
+    @Test("a repeated-pick count whose reply could not fit is refused instead of crashing")
+    func hugeNegativeCounts() {
+        let h = EngineHarness()
+        let refused = "-ERR count is too large: the reply would not fit in an output buffer\r\n"
+        h.script([
+            ("SADD s a", int(1)), ("HSET h f v", int(1)), ("ZADD z 1 m", int(1)),
+            ("SRANDMEMBER s -100000000", refused),
+            ("HRANDFIELD h -100000000", refused),
+            ("ZRANDMEMBER z -100000000", refused),
+            ("SRANDMEMBER s -3", "*3\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n"),
+        ])
+    }
+
     @Test("members are binary-safe")
     func binary() {
         let h = EngineHarness()
