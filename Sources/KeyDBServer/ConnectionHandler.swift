@@ -90,8 +90,17 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     // MARK: - Running requests
 
+    /// Replies handed to the channel in pieces of at most about this size, so a
+    /// pipeline of large replies never grows one buffer toward ByteBuffer's 4 GiB limit.
+    static let replyChunk = 64 << 20
+
     private func process(context: ChannelHandlerContext) {
-        guard let session else { return }
+        while processOnce(context: context) {}
+    }
+
+    /// Runs what is pending; returns true when it stopped early to hand over a full reply chunk.
+    private func processOnce(context: ChannelHandlerContext) -> Bool {
+        guard let session else { return false }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
         let (consumed, replies, deadline, kill, tracked): (Int, ByteBuffer, Int64?, Bool, Bool) = lock.withLock {
@@ -100,12 +109,12 @@ final class ConnectionHandler: ChannelInboundHandler {
             if session.blocked == nil && buffer.readableBytes > 0 {
                 engine.limits(into: &parser.limits)
                 engine.stats.readsProcessed += 1
-                engine.stats.netInputBytes += buffer.readableBytes
                 engine.beginBatch()
                 consumed = buffer.withUnsafeReadableBytes { bytes in
                     runRequests(in: bytes, session: session, failure: &failure)
                 }
                 engine.endBatch()
+                engine.stats.netInputBytes += consumed
             }
             if let failure {
                 session.reply.writeError(bytes: failure.message)
@@ -130,7 +139,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             closing = true
             pending = nil
             context.close(promise: nil)
-            return
+            return false
         }
         buffer.moveReaderIndex(forwardBy: consumed)
         pending = buffer.readableBytes > 0 ? buffer : nil
@@ -156,7 +165,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 channel.close(promise: nil)
             }
+            return false
         }
+        return consumed > 0 && pending != nil && replies.readableBytes >= Self.replyChunk
     }
 
     /// Wakes the client with its timeout reply once `deadline` (Unix ms) passes.
@@ -173,7 +184,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Parses and runs every complete request in `bytes`; returns how many bytes it used.
     private func runRequests(in bytes: UnsafeRawBufferPointer, session: ClientSession, failure: inout ProtocolError?) -> Int {
         var position = 0
-        while position < bytes.count && !session.closeAfterReply && session.blocked == nil {
+        while position < bytes.count && !session.closeAfterReply && session.blocked == nil
+                && session.reply.readableBytes < Self.replyChunk {
             switch parser.parse(bytes, from: position, authenticated: session.authenticated) {
             case .command(let end):
                 parser.arguments.withUnsafeBufferPointer { spans in

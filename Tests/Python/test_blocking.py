@@ -685,3 +685,29 @@ def test_huge_timeout_blocks(conns):
     assert conns.blocked_clients() == 1
     assert conns.admin.call("CLIENT", "UNBLOCK", ida) == integer(1)
     assert a.read_reply() == NIL_ARRAY
+
+
+def test_pipelined_large_replies_arrive_whole(sut_server):
+    """20 pipelined GETs of a 10 MB value (200 MB of replies) arrive complete and in order:
+    the server hands them over in chunks instead of one buffer growing toward its 4 GiB limit."""
+    import socket
+    sock = socket.create_connection(("127.0.0.1", sut_server.require().port), timeout=30)
+    try:
+        value = b"x" * (10 * 1024 * 1024)
+        sock.sendall(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n%s\r\n" % (len(value), value))
+        reply = b""
+        while not reply.endswith(b"+OK\r\n"):
+            chunk = sock.recv(64)
+            assert chunk, "connection closed"
+            reply += chunk
+        sock.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 20 + b"PING\r\n")
+        expected = 20 * (len(b"$10485760\r\n") + len(value) + 2) + len(b"+PONG\r\n")
+        received, tail = 0, b""
+        while received < expected:
+            chunk = sock.recv(1 << 20)
+            assert chunk, "connection closed after %d of %d bytes" % (received, expected)
+            received += len(chunk)
+            tail = (tail + chunk)[-16:]
+        assert received == expected and tail.endswith(b"+PONG\r\n")
+    finally:
+        sock.close()
