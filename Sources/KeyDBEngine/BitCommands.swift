@@ -13,14 +13,14 @@ enum BitCommands {
             bytes = old.array
         }
         let byteIndex = Int(offset >> 3)
-        if bytes.count <= byteIndex { bytes.append(contentsOf: repeatElement(0, count: byteIndex + 1 - bytes.count)) }
+        if bytes.count <= byteIndex { bytes.append(contentsOf: [UInt8](repeating: 0, count: byteIndex + 1 - bytes.count)) }
         let mask = UInt8(0x80) >> UInt8(offset & 7)
         let previous = bytes[byteIndex] & mask != 0 ? 1 : 0
         if bit == 1 { bytes[byteIndex] |= mask } else { bytes[byteIndex] &= ~mask }
         if let slot {
-            c.db.replaceValue(at: slot, .string(Bytes(bytes)))
+            c.db.replaceValue(at: slot, .string(Bytes(array: bytes)))
         } else {
-            c.db.set(args[1], .string(Bytes(bytes)), now: c.now)
+            c.db.set(args[1], .string(Bytes(array: bytes)), now: c.now)
         }
         c.dirty()
         c.notify(.string, "setbit", args[1])

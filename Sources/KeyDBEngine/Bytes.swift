@@ -29,8 +29,16 @@ public struct Bytes: Sendable {
     }
 
     @inlinable public init<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
-        let array = Array(bytes)
-        self = array.withUnsafeBytes { Bytes($0) }
+        self.init(array: Array(bytes))
+    }
+
+    /// Takes over `array` without copying when it is too long to keep inline.
+    @inlinable public init(array: [UInt8]) {
+        if array.count > Bytes.inlineCapacity {
+            storage = .large(array)
+        } else {
+            self = array.withUnsafeBytes { Bytes($0) }
+        }
     }
 
     @inlinable public init(_ string: String) {

@@ -330,8 +330,13 @@ struct MultiPop {
             c.replyError(ErrorReply.numkeysNotPositive)
             return nil
         }
-        let endIndex = index + 1 + Int(clamping: numkeys)
-        guard endIndex < args.count, endIndex > index else {
+        // More keys than arguments cannot be right (and must not overflow the index arithmetic).
+        guard numkeys < Int64(args.count) else {
+            c.replyError(ErrorReply.syntax)
+            return nil
+        }
+        let endIndex = index + 1 + Int(numkeys)
+        guard endIndex < args.count else {
             c.replyError(ErrorReply.syntax)
             return nil
         }

@@ -173,7 +173,7 @@ enum StringCommands {
         guard checkLength(c, old.count, args[2].count) else { return }
         var bytes = old.array
         bytes.append(contentsOf: args[2])
-        c.db.replaceValue(at: slot, .string(Bytes(bytes)))
+        c.db.replaceValue(at: slot, .string(Bytes(array: bytes)))
         c.dirty()
         c.notify(.string, "append", args[1])
         c.reply.writeIntegerReply(bytes.count)
@@ -194,12 +194,12 @@ enum StringCommands {
         }
         guard checkLength(c, Int(clamping: offset), patch.count) else { return }
         let end = Int(offset) + patch.count
-        if bytes.count < end { bytes.append(contentsOf: repeatElement(0, count: end - bytes.count)) }
+        if bytes.count < end { bytes.append(contentsOf: [UInt8](repeating: 0, count: end - bytes.count)) }
         bytes.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: Int(offset)).copyMemory(from: patch.baseAddress!, byteCount: patch.count) }
         if let slot {
-            c.db.replaceValue(at: slot, .string(Bytes(bytes)))
+            c.db.replaceValue(at: slot, .string(Bytes(array: bytes)))
         } else {
-            c.db.set(args[1], .string(Bytes(bytes)), now: c.now)
+            c.db.set(args[1], .string(Bytes(array: bytes)), now: c.now)
         }
         c.dirty()
         c.notify(.string, "setrange", args[1])
