@@ -3,36 +3,39 @@ import KeyDBRESP
 /// SUBSCRIBE, PUBLISH and friends (Redis's pubsub.c).
 enum PubSubCommands {
     static func subscribe(_ c: ClientSession, _ args: Arguments) {
-        for index in 1..<args.count {
-            let channel = Bytes(args[index])
-            _ = c.engine.subscribe(c, channel: channel)
-            writeEvent(c, "subscribe", channel)
-        }
+        subscribe(c, args, "subscribe") { c.engine.subscribe(c, channel: $0) }
     }
 
     static func psubscribe(_ c: ClientSession, _ args: Arguments) {
-        for index in 1..<args.count {
-            let pattern = Bytes(args[index])
-            _ = c.engine.subscribe(c, pattern: pattern)
-            writeEvent(c, "psubscribe", pattern)
-        }
+        subscribe(c, args, "psubscribe") { c.engine.subscribe(c, pattern: $0) }
     }
 
     static func unsubscribe(_ c: ClientSession, _ args: Arguments) {
-        let channels = args.count == 1 ? Array(c.subscribedChannels) : (1..<args.count).map { Bytes(args[$0]) }
-        if channels.isEmpty { return writeEvent(c, "unsubscribe", nil) }
-        for channel in channels {
-            _ = c.engine.unsubscribe(c, channel: channel)
-            writeEvent(c, "unsubscribe", channel)
-        }
+        unsubscribe(c, args, "unsubscribe", current: Array(c.subscribedChannels)) { c.engine.unsubscribe(c, channel: $0) }
     }
 
     static func punsubscribe(_ c: ClientSession, _ args: Arguments) {
-        let patterns = args.count == 1 ? Array(c.subscribedPatterns) : (1..<args.count).map { Bytes(args[$0]) }
-        if patterns.isEmpty { return writeEvent(c, "punsubscribe", nil) }
-        for pattern in patterns {
-            _ = c.engine.unsubscribe(c, pattern: pattern)
-            writeEvent(c, "punsubscribe", pattern)
+        unsubscribe(c, args, "punsubscribe", current: Array(c.subscribedPatterns)) { c.engine.unsubscribe(c, pattern: $0) }
+    }
+
+    /// The one implementation behind SUBSCRIBE and PSUBSCRIBE: one confirmation per name.
+    private static func subscribe(_ c: ClientSession, _ args: Arguments, _ kind: StaticString, _ add: (Bytes) -> Bool) {
+        for index in 1..<args.count {
+            let name = Bytes(args[index])
+            _ = add(name)
+            writeEvent(c, kind, name)
+        }
+    }
+
+    /// The one implementation behind UNSUBSCRIBE and PUNSUBSCRIBE: no names means all
+    /// `current` ones, and with none at all Redis still confirms once, with a nil name.
+    private static func unsubscribe(_ c: ClientSession, _ args: Arguments, _ kind: StaticString, current: [Bytes],
+                                    _ remove: (Bytes) -> Bool) {
+        let names = args.count == 1 ? current : (1..<args.count).map { Bytes(args[$0]) }
+        if names.isEmpty { return writeEvent(c, kind, nil) }
+        for name in names {
+            _ = remove(name)
+            writeEvent(c, kind, name)
         }
     }
 
