@@ -38,11 +38,27 @@ let package = Package(
             ],
             swiftSettings: hotPathFlags
         ),
+        // Redis's on-disk formats: RDB (reader, writer, listpack, ziplist, intset,
+        // LZF, CRC64). Pure byte work: no engine, no files.
+        .target(name: "KeyDBStorage", swiftSettings: hotPathFlags),
+        // Snapshots and the append-only log for an engine: loading, the log file
+        // and its fsync policy, SAVE/BGSAVE/BGREWRITEAOF, the multi-part AOF.
+        .target(
+            name: "KeyDBPersistence",
+            dependencies: [
+                "KeyDBEngine", "KeyDBRESP", "KeyDBStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: hotPathFlags
+        ),
         // Configuration, SwiftNIO bootstrap, connection handler, shutdown.
         .target(
             name: "KeyDBServer",
             dependencies: [
-                "KeyDBRESP", "KeyDBEngine",
+                "KeyDBRESP", "KeyDBEngine", "KeyDBPersistence",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -58,6 +74,15 @@ let package = Package(
         .testTarget(
             name: "KeyDBRESPTests",
             dependencies: ["KeyDBRESP", "KeyDBTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "KeyDBStorageTests",
+            dependencies: ["KeyDBStorage"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "KeyDBPersistenceTests",
+            dependencies: ["KeyDBPersistence", "KeyDBEngine", "KeyDBRESP", "KeyDBStorage"]
         ),
         .testTarget(
             name: "KeyDBEngineTests",

@@ -47,6 +47,8 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var transaction: Transaction? = nil
     /// Set by QUIT and protocol errors: close once the replies are written.
     public var closeAfterReply = false
+    /// The running command logged its own records (Propagation.swift).
+    public internal(set) var propagatedExplicitly = false
 
     // Shown by CLIENT LIST / CLIENT INFO.
     public let address: String

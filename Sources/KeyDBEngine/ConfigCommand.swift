@@ -50,6 +50,10 @@ enum ConfigCommand {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(option.name)') - \(error.message)")
             }
         }
+        if updated.appendOnly != c.engine.configuration.appendOnly, let persistence = c.engine.persistence,
+           let failure = persistence.setAppendOnly(updated.appendOnly) {
+            return c.replyError("ERR CONFIG SET failed (possibly related to argument 'appendonly') - \(failure)")
+        }
         c.engine.configuration = updated
         c.replyOK()
     }

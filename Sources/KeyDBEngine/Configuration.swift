@@ -9,9 +9,21 @@ public struct Configuration: Sendable {
     public var dir = "./data"
     public var databases = 16
     public var requirePass: String? = nil
-    public var appendOnly = false
+    // Persistence: the log is on by default, so data survives restarts with no set-up.
+    public var appendOnly = true
     public var appendFsync = "everysec"
-    public var save = ""
+    public var appendFilename = "appendonly.aof"
+    public var appendDirname = "appendonlydir"
+    public var autoAOFRewritePercentage = 100
+    public var autoAOFRewriteMinSize: Int64 = 64 * 1024 * 1024
+    public var aofLoadTruncated = true
+    public var aofUseRDBPreamble = true
+    /// Snapshot points: after `seconds` with at least `changes` writes (Redis's default schedule).
+    public var savePoints: [SavePoint] = [SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100),
+                                         SavePoint(seconds: 60, changes: 10000)]
+    public var dbFilename = "dump.rdb"
+    public var rdbCompression = true
+    public var rdbChecksum = true
     public var logLevel = "notice"
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
@@ -66,18 +78,21 @@ extension Configuration {
         ConfigOption(name: "requirepass", immutable: false, get: { $0.requirePass ?? "" }, set: { config, words throws(ConfigError) in
             config.requirePass = words[0].isEmpty ? nil : words[0]
         }, multiWord: false),
-        ConfigOption(name: "appendonly", immutable: false, get: { $0.appendOnly ? "yes" : "no" }, set: { config, words throws(ConfigError) in
-            switch try yesNo(words[0]) {
-            case false: config.appendOnly = false
-            case true: throw ConfigError("the append-only log is not available in this build yet")
-            }
-        }, multiWord: false),
+        boolean("appendonly", \.appendOnly),
         choice("appendfsync", ["everysec", "always", "no"], \.appendFsync),
-        ConfigOption(name: "save", immutable: false, get: { $0.save }, set: { config, words throws(ConfigError) in
-            let joined = words.joined(separator: " ")
-            guard joined.isEmpty else { throw ConfigError("RDB snapshots are not available in this build yet; use save \"\"") }
-            config.save = ""
+        text("appendfilename", immutable: true, \.appendFilename, validate: plainFileName),
+        text("appenddirname", immutable: true, \.appendDirname, validate: plainFileName),
+        integer("auto-aof-rewrite-percentage", 0...Int(Int32.max), \.autoAOFRewritePercentage),
+        memory("auto-aof-rewrite-min-size", \.autoAOFRewriteMinSize),
+        boolean("aof-load-truncated", \.aofLoadTruncated),
+        boolean("aof-use-rdb-preamble", \.aofUseRDBPreamble),
+        ConfigOption(name: "save", immutable: false, get: { $0.savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") },
+                     set: { config, words throws(ConfigError) in
+            config.savePoints = try SavePoint.parse(words)
         }, multiWord: true),
+        text("dbfilename", \.dbFilename, validate: plainFileName),
+        boolean("rdbcompression", \.rdbCompression),
+        boolean("rdbchecksum", immutable: true, \.rdbChecksum),
         choice("loglevel", ["debug", "verbose", "notice", "warning"], \.logLevel),
         ConfigOption(name: "maxmemory", immutable: false, get: { String($0.maxMemory) }, set: { config, words throws(ConfigError) in
             guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
@@ -142,8 +157,10 @@ extension Configuration {
         }, multiWord: false)
     }
 
-    static func text(_ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, String> & Sendable) -> ConfigOption {
+    static func text(_ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, String> & Sendable,
+                     validate: @escaping @Sendable (String) throws(ConfigError) -> Void = { _ throws(ConfigError) in }) -> ConfigOption {
         ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path] }, set: { config, words throws(ConfigError) in
+            try validate(words[0])
             config[keyPath: path] = words[0]
         }, multiWord: false)
     }
@@ -154,6 +171,24 @@ extension Configuration {
             guard allowed.contains(value) else { throw ConfigError("argument(s) must be one of the following: \(allowed.joined(separator: ", "))") }
             config[keyPath: path] = value
         }, multiWord: false)
+    }
+
+    static func boolean(_ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, Bool> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path] ? "yes" : "no" }, set: { config, words throws(ConfigError) in
+            config[keyPath: path] = try yesNo(words[0])
+        }, multiWord: false)
+    }
+
+    static func memory(_ name: String, _ path: WritableKeyPath<Configuration, Int64> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: false, get: { String($0[keyPath: path]) }, set: { config, words throws(ConfigError) in
+            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
+            config[keyPath: path] = bytes
+        }, multiWord: false)
+    }
+
+    /// Redis refuses file names that would leave the data directory.
+    static func plainFileName(_ name: String) throws(ConfigError) {
+        guard !name.contains("/") else { throw ConfigError("File can't be a path, just a filename") }
     }
 
     static func yesNo(_ word: String) throws(ConfigError) -> Bool {
@@ -176,5 +211,25 @@ extension Configuration {
         }
         guard let number = Int64(lower), number >= 0 else { return nil }
         return number
+    }
+}
+
+/// One `save <seconds> <changes>` point: snapshot when that many writes happened in that time.
+public struct SavePoint: Sendable, Equatable {
+    public var seconds: Int
+    public var changes: Int
+
+    /// `save ""` clears the schedule; otherwise pairs of non-negative integers.
+    static func parse(_ words: [String]) throws(ConfigError) -> [SavePoint] {
+        let words = words.filter { !$0.isEmpty }
+        guard words.count % 2 == 0 else { throw ConfigError("Invalid save parameters") }
+        var points: [SavePoint] = []
+        for index in stride(from: 0, to: words.count, by: 2) {
+            guard let seconds = Int(words[index]), let changes = Int(words[index + 1]), seconds >= 0, changes >= 0 else {
+                throw ConfigError("Invalid save parameters")
+            }
+            points.append(SavePoint(seconds: seconds, changes: changes))
+        }
+        return points
     }
 }

@@ -28,7 +28,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         let hash = KeyHash.hash(key)
         guard let slot = table.find(key, hash: hash) else { return nil }
         let expireAt = table.entries[Int(slot)].expireAt
-        if isExpired(expireAt, now: now) {
+        if isExpired(expireAt, now: now) && !expiryPaused {
             table.remove(key, hash: hash)
             expired(key)
             return nil
@@ -51,7 +51,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     /// Whether `key` holds a live value, without deleting it if expired (WATCH's view).
     func holdsLive(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
         guard let slot = table.find(key) else { return false }
-        return !isExpired(table.entries[Int(slot)].expireAt, now: now)
+        return !isExpired(table.entries[Int(slot)].expireAt, now: now) || expiryPaused
     }
 
     // MARK: - Writes
@@ -61,10 +61,11 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         let hash = KeyHash.hash(key)
         if let slot = table.find(key, hash: hash) {
             let old = table.entries[Int(slot)].expireAt
-            let expired = isExpired(old, now: now)
+            let expired = isExpired(old, now: now) && !expiryPaused
             table.entries[Int(slot)].value = value
             table.setExpire(slot: slot, expireAt ?? (expired ? 0 : old))
-            if expired { expiredKeys += 1 }
+            // Overwriting a key whose time passed is, as in Redis, its expiry and then a new key.
+            if expired { self.expired(key) }
         } else {
             table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash)
             signalKeyAdded(key)
@@ -96,7 +97,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     @discardableResult
     public func remove(_ key: UnsafeRawBufferPointer, now: Int64) -> (value: Value, expireAt: Int64)? {
         guard let removed = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
-        if isExpired(removed.expireAt, now: now) {
+        if isExpired(removed.expireAt, now: now) && !expiryPaused {
             expired(key)
             return nil
         }
@@ -115,6 +116,9 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         touched(key)
         owner?.onExpired?(index, Bytes(key))
     }
+
+    /// Expiry waits while the dataset loads (the log may still act on such keys).
+    private var expiryPaused: Bool { owner?.expiryPaused ?? false }
 
     /// Tells watchers of `key` it changed (WATCH), when anyone watches at all.
     @inline(__always) private func touched(_ key: UnsafeRawBufferPointer) {
@@ -150,7 +154,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             let slots = table.slots(inBucket: Int.random(in: 0..<table.bucketCount))
             guard let slot = slots.randomElement() else { continue }
             let entry = table.entries[Int(slot)]
-            if isExpired(entry.expireAt, now: now) {
+            if isExpired(entry.expireAt, now: now) && !expiryPaused {
                 entry.key.withUnsafeBytes { _ = remove($0, now: now) }
                 continue
             }

@@ -54,12 +54,21 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     var patternSubscribers: OrderedDictionary<Bytes, [ClientSession]> = [:]
     /// INFO blocked_clients.
     public internal(set) var blockedClientCount = 0
+    /// Where writes are recorded for the append-only log; nil when the log is off (or loading).
+    public var appendOnlyFeed: AppendOnlyFeed?
+    /// Set while the dataset is read from disk: only commands flagged `loading` run.
+    public var loading = false {
+        didSet { keyspace.expiryPaused = loading }
+    }
+    /// Snapshots and the log, as the server's persistence layer provides them (SAVE, BGSAVE, INFO persistence).
+    public var persistence: (any PersistenceControl)?
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.keyspace = Keyspace(databases: configuration.databases)
         keyspace.onExpired = { [unowned self] db, key in
             // self.: the live settings, not the ones the engine started with.
+            self.propagateExpiry(db: db, key: key)
             guard self.keyspaceEvents.contains(.expired) else { return }
             self.notify(.expired, "expired", key: key, db: db)
         }
@@ -151,6 +160,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.replyError(ErrorReply.noAuth)
             return nil
         }
+        guard !loading || command.flags.contains(.loading) else {
+            client.transaction?.abort()
+            command.statistics.rejectedCalls += 1
+            client.replyError(ErrorReply.loading)
+            return nil
+        }
         if client.transaction != nil && command.flags.contains(.noMulti) {
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
@@ -180,7 +195,19 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         stats.commandsProcessed += 1
         let errorsBefore = stats.errorReplies
         let dirtyBefore = keyspace.dirty
-        command.handler?(client, args)
+        if let feed = appendOnlyFeed {
+            feed.enterCall()
+            let outer = client.propagatedExplicitly
+            client.propagatedExplicitly = false
+            command.handler?(client, args)
+            if keyspace.dirty != dirtyBefore && command.flags.contains(.write) && !client.propagatedExplicitly {
+                feed.record(db: client.db.index, args)
+            }
+            client.propagatedExplicitly = outer
+            feed.leaveCall()
+        } else {
+            command.handler?(client, args)
+        }
         if keyspace.hasWatchers && keyspace.dirty != dirtyBefore && command.flags.contains(.write) {
             touchCommandKeys(command, args, for: client)
         }
@@ -236,6 +263,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// One run of the active expiry cycle: walks a slice of every database
     /// holding keys with a TTL, sized so each is walked whole about once a second.
     public func activeExpireCycle() {
+        guard !loading else { return }
         let now = clock?() ?? Clock.milliseconds()
         let slices = max(1, configuration.hz)
         for db in keyspace.databases where db.volatileCount > 0 {
@@ -257,8 +285,10 @@ public struct ServerFacts: Sendable {
 /// All databases.
 public final class Keyspace: @unchecked Sendable {  // guarded by the server's keyspace lock
     public private(set) var databases: [Database]
-    /// Writes since start (INFO rdb_changes_since_last_save).
+    /// Writes since start (INFO rdb_changes_since_last_save counts from the last save).
     public var dirty = 0
+    /// While loading, keys past their time stay until the load ends (as Redis: the log may still act on them).
+    public var expiryPaused = false
 
     /// Set when a key some client waits on was added; the engine serves them after the command.
     var hasReadyKeys = false

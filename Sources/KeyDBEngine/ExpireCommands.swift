@@ -38,12 +38,15 @@ enum ExpireCommands {
         if gt && (current == 0 || when <= current) { return c.reply.writeIntegerReply(0) }
         if lt && current != 0 && when >= current { return c.reply.writeIntegerReply(0) }
 
+        // Logged as an absolute time (or the deletion it caused), whatever form it came in.
         if when <= c.now {
             c.db.remove(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
+            c.propagate("DEL" as StaticString, args[1])
         } else {
             c.db.setExpire(at: slot, when)
             c.notify(.generic, "expire", args[1])
+            c.propagate("PEXPIREAT" as StaticString, args[1], when)
         }
         c.dirty()
         c.reply.writeIntegerReply(1)

@@ -44,6 +44,8 @@ extension HashCommands {
         hash.fields[field] = Bytes(text)
         if isNew { c.db.set(args[1], .hash(hash), now: c.now) }
         c.dirty()
+        // Logged as the value it produced: float formatting must not differ on replay.
+        c.propagate("HSET" as StaticString, args[1], args[2], text)
         c.notify(.hash, "hincrbyfloat", args[1])
         c.reply.writeBulk(text)
     }

@@ -42,15 +42,7 @@ enum InfoCommand {
                       ("tracking_clients", "0"), ("clients_in_timeout_table", "0")]
         case "memory": fields = memory(engine)
         case "persistence":
-            fields = [("loading", "0"), ("async_loading", "0"), ("current_cow_peak", "0"),
-                      ("current_cow_size", "0"), ("current_fork_perc", "0.00"), ("current_save_keys_processed", "0"),
-                      ("current_save_keys_total", "0"), ("rdb_changes_since_last_save", "\(engine.keyspace.dirty)"),
-                      ("rdb_bgsave_in_progress", "0"), ("rdb_last_save_time", "\(engine.startedAtUnix)"),
-                      ("rdb_last_bgsave_status", "ok"), ("rdb_last_bgsave_time_sec", "-1"),
-                      ("rdb_current_bgsave_time_sec", "-1"), ("aof_enabled", engine.configuration.appendOnly ? "1" : "0"),
-                      ("aof_rewrite_in_progress", "0"), ("aof_rewrite_scheduled", "0"),
-                      ("aof_last_rewrite_time_sec", "-1"), ("aof_current_rewrite_time_sec", "-1"),
-                      ("aof_last_bgrewrite_status", "ok"), ("aof_rewrites", "0"), ("aof_last_write_status", "ok")]
+            fields = [("loading", engine.loading ? "1" : "0")] + (engine.persistence?.infoFields ?? [])
         case "stats": fields = stats(engine)
         case "replication":
             fields = [("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),

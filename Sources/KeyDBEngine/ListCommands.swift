@@ -9,6 +9,8 @@ enum ListEnd {
     init?(_ args: Arguments, _ index: Int) {
         if args.matches(index, "left") { self = .left } else if args.matches(index, "right") { self = .right } else { return nil }
     }
+
+    var word: StaticString { self == .left ? "LEFT" : "RIGHT" }
 }
 
 /// List commands (Redis's t_list.c). Lists are deques: O(1) at both ends.
@@ -271,6 +273,8 @@ enum ListCommands {
         c.notify(.list, from == .left ? "lpop" : "rpop", source)
         c.removeIfEmpty(source, isEmpty: list.items.isEmpty)
         c.dirty()
+        // BLMOVE and BRPOPLPUSH, served now or later, log the move they made.
+        c.propagate("LMOVE" as StaticString, source, destination, from.word, to.word)
         return true
     }
 
@@ -292,7 +296,10 @@ enum ListCommands {
     }
 
     /// After popping `count` elements: delete an emptied list, count the change.
+    /// Every pop (plain, multi-key, blocking) is logged as the LPOP / RPOP it amounted to.
     static func removed(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ list: ListValue, count: Int, from end: ListEnd) {
+        let command: StaticString = end == .left ? "LPOP" : "RPOP"
+        if count == 1 { c.propagate(command, key) } else { c.propagate(command, key, count) }
         c.notify(.list, end == .left ? "lpop" : "rpop", key)
         c.removeIfEmpty(key, isEmpty: list.items.isEmpty)
         c.dirty(count)

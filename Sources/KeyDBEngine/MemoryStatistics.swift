@@ -8,9 +8,9 @@ import Darwin
 #endif
 
 /// Process memory as INFO reports it.
-enum MemoryStatistics {
+public enum MemoryStatistics {
     /// Bytes the allocator has handed out and not taken back (INFO used_memory).
-    static func allocatedBytes() -> Int {
+    public static func allocatedBytes() -> Int {
         let bytes = Int(swiftkeydb_allocated_bytes())
         return bytes > 0 ? bytes : residentBytes()
     }

@@ -9,28 +9,26 @@ enum ServerCommands {
         c.reply.writeBulk(String(now % 1_000_000))
     }
 
-    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: stops the server; the client
-    /// gets no reply, its connection just closes, as with Redis.
+    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: syncs the log, saves a snapshot
+    /// when asked (or when save points are set), and stops the server; the client gets
+    /// no reply, its connection just closes, as with Redis. A failed save keeps the
+    /// server up with an error unless FORCE.
     static func shutdown(_ c: ClientSession, _ args: Arguments) {
-        var save = false, abort = false
+        var save: Bool? = nil, abort = false, force = false
         for index in 1..<max(1, args.count) {
             if args.matches(index, "save") { save = true }
-            else if args.matches(index, "nosave") || args.matches(index, "now") || args.matches(index, "force") { continue }
+            else if args.matches(index, "nosave") { save = false }
+            else if args.matches(index, "now") { continue }
+            else if args.matches(index, "force") { force = true }
             else if args.matches(index, "abort") { abort = true }
             else { return c.replyError(ErrorReply.syntax) }
         }
         if abort { return c.replyError(ErrorReply.noShutdownInProgress) }
-        // Snapshots arrive with the durability issue: a SAVE that cannot happen must not look done.
-        if save {
-            c.engine.logWarning?("SHUTDOWN SAVE refused: this build has no RDB snapshots yet, so nothing can be saved.")
+        if let persistence = c.engine.persistence, !persistence.prepareShutdown(save: save), !force {
             return c.replyError(ErrorReply.shutdownFailed)
         }
         c.closeAfterReply = true
         c.engine.onShutdown?()
-    }
-
-    static func lastsave(_ c: ClientSession, _ args: Arguments) {
-        c.reply.writeIntegerReply(Int(c.engine.startedAtUnix))
     }
 
     /// FUNCTION FLUSH [ASYNC | SYNC]: no function libraries can be loaded yet, so there is none to remove.

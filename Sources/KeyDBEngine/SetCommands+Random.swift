@@ -12,6 +12,8 @@ extension SetCommands {
             case .found(let set):
                 let member = set.members.randomElement()!
                 set.members.remove(member)
+                // The random choice is logged as the removal it made.
+                c.propagate("SREM" as StaticString, args[1], member)
                 c.notify(.set, "spop", args[1])
                 c.replyBulk(member)
                 c.removeIfEmpty(args[1], isEmpty: set.members.isEmpty)
@@ -37,10 +39,12 @@ extension SetCommands {
             replyMembers(c, set.members)
             c.db.remove(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
+            c.propagate("DEL" as StaticString, args[1])
             return
         }
         let popped = RandomSample.distinct(Array(set.members), count: Int(count))
         for member in popped { set.members.remove(member) }
+        c.propagate("SREM", args[1], popped)
         c.dirty(popped.count)
         replyMembers(c, popped)
     }

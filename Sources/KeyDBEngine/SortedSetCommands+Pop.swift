@@ -95,6 +95,8 @@ extension SortedSetCommands {
             c.replyDouble(score)
         }
         c.dirty(taken)
+        // ZMPOP and the blocking pops, served now or later, log the plain pop they made.
+        key.withUnsafeBytes { c.propagate(end == .min ? "ZPOPMIN" as StaticString : "ZPOPMAX", $0, taken) }
         key.withUnsafeBytes { c.removeIfEmpty($0, isEmpty: zset.count == 0) }
     }
 }

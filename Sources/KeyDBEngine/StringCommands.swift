@@ -34,9 +34,11 @@ enum StringCommands {
             if expiry.isAbsolute && expireAt <= c.now {
                 c.db.remove(args[1], now: c.now)
                 c.notify(.generic, "del", args[1])
+                c.propagate("DEL" as StaticString, args[1])
             } else {
                 c.db.setExpire(at: slot, expireAt)
                 c.notify(.generic, "expire", args[1])
+                c.propagate("PEXPIREAT" as StaticString, args[1], expireAt)
             }
             c.dirty()
         } else if options.persist && c.db.expireAt(at: slot) != 0 {
@@ -130,6 +132,8 @@ enum StringCommands {
         }
         c.db.set(args[key], .string(Bytes(args[value])), expireAt: expireAt, now: c.now)
         c.dirty()
+        // Logged with an absolute time, so replay gives the key the same deadline.
+        if let resolved { c.propagate("SET" as StaticString, args[key], args[value], "PXAT" as StaticString, resolved) }
         c.notify(.string, "set", args[key])
         if resolved != nil { c.notify(.generic, "expire", args[key]) }
         if options.get { return }
@@ -272,6 +276,8 @@ enum StringCommands {
             c.db.set(args[1], .string(Bytes(text)), now: c.now)
         }
         c.dirty()
+        // Logged as the value it produced: float formatting must not differ on replay.
+        c.propagate("SET" as StaticString, args[1], text, "KEEPTTL" as StaticString)
         c.notify(.string, "incrbyfloat", args[1])
         c.reply.writeBulk(text)
     }

@@ -1,4 +1,5 @@
 import KeyDBEngine
+import KeyDBPersistence
 import KeyDBRESP
 import NIOConcurrencyHelpers
 import NIOCore
@@ -12,6 +13,12 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private let engine: Engine
     private let lock: NIOLock
+    private let persistence: Persistence
+    /// Replies waiting for their writes to reach the disk (appendfsync always), in
+    /// order, each with the log position that must be synced first.
+    private var held: [(offset: UInt64, replies: ByteBuffer, tracked: Bool)] = []
+    /// Close once the held replies are out (QUIT or a protocol error behind a durable write).
+    private var closeWhenReleased = false
     private var session: ClientSession?
     private var parser: RequestParser
     private var splitter = InlineSplitter()
@@ -25,9 +32,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The deadline a timeout timer is already set for.
     private var timerDeadline: Int64 = 0
 
-    init(engine: Engine, lock: NIOLock, limits: ProtocolLimits) {
+    init(engine: Engine, lock: NIOLock, persistence: Persistence, limits: ProtocolLimits) {
         self.engine = engine
         self.lock = lock
+        self.persistence = persistence
         self.parser = RequestParser(limits: limits)
     }
 
@@ -103,7 +111,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let session else { return false }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
-        let (consumed, replies, deadline, kill, tracked): (Int, ByteBuffer, Int64?, Bool, Bool) = lock.withLock {
+        let (consumed, replies, deadline, kill, tracked, log, logEnd): (Int, ByteBuffer, Int64?, Bool, Bool, AppendOnlyLog?, UInt64?) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
             if session.blocked == nil && buffer.readableBytes > 0 {
@@ -132,8 +140,13 @@ final class ConnectionHandler: ChannelInboundHandler {
                 if tracked { session.unsentBytes += replies.readableBytes }
             }
             let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))
-            return (consumed, replies, session.blocked?.deadline, kill, tracked)
+            // The batch's writes go to the log in the order they ran.
+            let logEnd = persistence.takeRecords()
+            return (consumed, replies, session.blocked?.deadline, kill, tracked, persistence.log, logEnd)
         }
+        // Written to the file before any reply leaves, as Redis does: a crash of
+        // this process after a reply never loses the write it acknowledged.
+        log?.writeQueued()
         if kill {
             // Over its output buffer limit: Redis closes such a client at once, dropping its output.
             closing = true
@@ -145,14 +158,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         pending = buffer.readableBytes > 0 ? buffer : nil
         if pending == nil { neededBytes = 0 }
 
-        if replies.readableBytes > 0 && tracked {
-            let size = replies.readableBytes
-            let lock = self.lock
-            context.write(wrapOutboundOut(replies)).whenComplete { _ in
-                lock.withLock { session.unsentBytes -= size }
-            }
-        } else if replies.readableBytes > 0 {
-            context.write(wrapOutboundOut(replies), promise: nil)
+        if let log, let logEnd, !log.isSynced(through: logEnd) {
+            hold(replies, tracked: tracked, until: logEnd, log: log, context: context)
+        } else if !held.isEmpty {
+            // Behind replies still waiting for the disk: keep the order.
+            if replies.readableBytes > 0 { held.append((held.last!.offset, replies, tracked)) }
+        } else {
+            send(replies, tracked: tracked, context: context)
         }
         if let deadline, deadline > 0, deadline != timerDeadline {
             scheduleTimeout(deadline, context: context, session: session)
@@ -161,6 +173,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             // As Redis: reply, then close; anything pipelined after is dropped.
             closing = true
             pending = nil
+            if !held.isEmpty {
+                closeWhenReleased = true
+                return false
+            }
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 channel.close(promise: nil)
@@ -168,6 +184,40 @@ final class ConnectionHandler: ChannelInboundHandler {
             return false
         }
         return consumed > 0 && pending != nil && replies.readableBytes >= Self.replyChunk
+    }
+
+    private func send(_ replies: ByteBuffer, tracked: Bool, context: ChannelHandlerContext) {
+        guard replies.readableBytes > 0 else { return }
+        guard tracked, let session else { return context.write(wrapOutboundOut(replies), promise: nil) }
+        let size = replies.readableBytes
+        let lock = self.lock
+        context.write(wrapOutboundOut(replies)).whenComplete { _ in
+            lock.withLock { session.unsentBytes -= size }
+        }
+    }
+
+    /// Keeps `replies` until the log is synced through `offset` (group commit: one
+    /// fsync serves every connection whose writes it covers).
+    private func hold(_ replies: ByteBuffer, tracked: Bool, until offset: UInt64, log: AppendOnlyLog, context: ChannelHandlerContext) {
+        held.append((offset, replies, tracked))
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        log.whenSynced(offset) {
+            loop.execute { bound.value.release(through: offset) }
+        }
+    }
+
+    private func release(through offset: UInt64) {
+        guard let context else { return }
+        while let first = held.first, first.offset <= offset {
+            held.removeFirst()
+            send(first.replies, tracked: first.tracked, context: context)
+        }
+        guard held.isEmpty && closeWhenReleased else { return context.flush() }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 
     /// Wakes the client with its timeout reply once `deadline` (Unix ms) passes.

@@ -7,6 +7,7 @@
 // - `RedisLogHandler`: log lines in redis-server's format.
 import Dispatch
 import KeyDBEngine
+import KeyDBPersistence
 import KeyDBRESP
 import Logging
 import NIOConcurrencyHelpers
@@ -29,6 +30,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     let group: MultiThreadedEventLoopGroup
     var channels: [Channel] = []
     var logger: Logger
+    /// Snapshots and the append-only log.
+    let persistence: Persistence
+    /// SHUTDOWN already synced the log and saved (a signal has not).
+    private var shutdownPrepared = false
 
     public init(configuration: Configuration) {
         engine = Engine(configuration: configuration)
@@ -40,14 +45,21 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
         self.logger = logger
+        let lock = self.lock
+        persistence = Persistence(engine: engine, withKeyspace: { body in lock.withLock(body) },
+                                  logNotice: { [logger] text in logger.notice("\(text)") },
+                                  logWarning: { [logger] text in logger.warning("\(text)") })
     }
 
-    /// Binds every `bind` address; throws if none can be bound.
+    /// Binds every `bind` address (throws if none can be bound), then loads the
+    /// dataset from disk; clients connecting meanwhile are answered -LOADING.
     public func start() throws {
         let configuration = engine.configuration
         try prepareDataDirectory(configuration.dir)
         let engine = self.engine
         let lock = self.lock
+        let persistence = self.persistence
+        lock.withLock { engine.persistence = persistence }
         let limits = ProtocolLimits(maxBulkLength: configuration.protoMaxBulkLength)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 511)
@@ -56,7 +68,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(engine: engine, lock: lock, limits: limits))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(engine: engine, lock: lock, persistence: persistence, limits: limits))
                 }
             }
         for address in configuration.bind {
@@ -80,8 +92,13 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
             }
         }
+        logger.notice("SwiftKeyDB \(ServerIdentity.version) (Redis \(ServerIdentity.redisVersion) compatible) pid=\(getpid()) port=\(boundPort) dir=\(configuration.dir)")
+        do {
+            try persistence.load()
+        } catch {
+            throw StartupError("\(error)")
+        }
         scheduleBackgroundCycle(on: group.next())
-        logger.notice("SwiftKeyDB \(ServerIdentity.version) (Redis \(ServerIdentity.redisVersion) compatible) pid=\(getpid()) port=\(boundPort)")
         logger.notice("Ready to accept connections tcp")
     }
 
@@ -92,8 +109,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     public func runUntilSignalled() {
         let done = DispatchSemaphore(value: 0)
         lock.withLock {
-            engine.onShutdown = { [logger] in
+            engine.onShutdown = { [weak self, logger] in
                 logger.warning("User requested shutdown...")
+                self?.shutdownPrepared = true
                 done.signal()
             }
         }
@@ -113,6 +131,13 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     }
 
     public func shutdown() {
+        lock.withLock {
+            // A signal: sync the log and save as SHUTDOWN would (it already did, if it ran).
+            if !shutdownPrepared && !persistence.prepareShutdown(save: nil) {
+                logger.warning("Errors trying to shut down cleanly; exiting anyway (the log was synced as far as possible).")
+            }
+            shutdownPrepared = true
+        }
         logger.warning("Shutting down: closing listeners and client connections.")
         for channel in channels { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
@@ -127,7 +152,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             self.lock.withLock {
                 self.engine.activeExpireCycle()
                 self.engine.sampleOperations()
+                self.persistence.tick()
             }
+            // Expired keys' DELs go to the file now, not with the next client's batch.
+            self.persistence.log?.writeQueued()
             self.scheduleBackgroundCycle(on: loop)
         }
     }

@@ -1,0 +1,33 @@
+/// Whole-database walks and bulk loading, for snapshots and the log's rewrite.
+extension Database {
+    /// Visits every entry, expired ones included (a snapshot keeps them with
+    /// their time, as Redis's does; whoever loads it decides).
+    public func forEachEntry<E: Error>(_ body: (Bytes, Value, Int64) throws(E) -> Void) throws(E) {
+        for head in table.heads {
+            var slot = head
+            while slot >= 0 {
+                let entry = table.entries[Int(slot)]
+                try body(entry.key, entry.value, entry.expireAt)
+                slot = entry.next
+            }
+        }
+    }
+
+    /// Adds a key read from disk, replacing any older value under the same name.
+    public func load(_ key: Bytes, _ value: Value, expireAt: Int64) {
+        let hash = key.withUnsafeBytes { KeyHash.hash($0) }
+        _ = key.withUnsafeBytes { table.remove($0, hash: hash) }
+        table.insertNew(key, value, expireAt: expireAt, hash: hash)
+    }
+}
+
+extension SortedSetValue {
+    /// Members with their scores in Redis's order (score, then member).
+    public func forEachInOrder(_ body: (Bytes, Double) -> Void) {
+        var node = index.first
+        while node != SortedSetIndex.none {
+            body(index.member(node), index.score(node))
+            node = index.next(node)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// What the engine asks of the persistence layer (snapshots and the append-only
+/// log live outside the engine, which touches no files). Called under the keyspace lock.
+public protocol PersistenceControl: AnyObject {
+    /// SAVE: writes a snapshot now, blocking every client.
+    func save() -> PersistenceReply
+    /// BGSAVE [SCHEDULE].
+    func backgroundSave(schedule: Bool) -> PersistenceReply
+    /// BGREWRITEAOF.
+    func rewriteAppendOnlyFile() -> PersistenceReply
+    /// LASTSAVE: Unix seconds of the last successful snapshot.
+    var lastSaveTime: Int64 { get }
+    /// INFO persistence, after `loading`.
+    var infoFields: [(String, String)] { get }
+    /// SHUTDOWN / SIGTERM: flush and sync the log and, when `save` says so (nil: when
+    /// save points are configured), write a snapshot. False when that failed.
+    func prepareShutdown(save: Bool?) -> Bool
+    /// CONFIG SET appendonly yes|no; an error text when it cannot start.
+    func setAppendOnly(_ enabled: Bool) -> String?
+}
+
+/// A background job's answer: a status line or an error text.
+public enum PersistenceReply: Equatable, Sendable {
+    case status(String)
+    case error(String)
+}

@@ -1,0 +1,137 @@
+import KeyDBRESP
+import NIOCore
+
+/// The write-ahead log's view of the engine (Redis's propagate / feedAppendOnlyFile):
+/// every effective write, in execution order, as a RESP record in Redis's AOF form.
+///
+/// A command that changed data is logged as it was sent unless it chose its own
+/// records (`ClientSession.propagate`): relative expiry becomes absolute, random
+/// or blocking effects become the plain writes they made. Everything one top-level
+/// command wrote (an EXEC, a pop that also expired a key) is framed by MULTI/EXEC
+/// when it is more than one record, so replay applies it all or nothing.
+public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keyspace lock
+    /// Records not yet handed to the log file.
+    public var buffer: ByteBuffer
+    /// The database the log's reader will have selected; -1 forces a SELECT.
+    public var selectedDatabase = -1
+
+    /// Nesting of `call` (EXEC runs its commands inside its own call).
+    var depth = 0
+    /// Where the current top-level command's first record starts (after any SELECT), and how many it wrote.
+    var unitStart = -1
+    var unitRecords = 0
+
+    public init(allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        buffer = allocator.buffer(capacity: 16 * 1024)
+    }
+
+    /// Starts one record of `count` arguments in database `db`.
+    @inline(__always) func beginRecord(db: Int, count: Int) {
+        if db != selectedDatabase {
+            buffer.writeArrayHeader(2)
+            buffer.writeBulk("SELECT")
+            buffer.writeBulkDecimal(Int64(db))
+            selectedDatabase = db
+        }
+        if depth > 0 {
+            if unitRecords == 0 { unitStart = buffer.writerIndex }
+            unitRecords += 1
+        }
+        buffer.writeArrayHeader(count)
+    }
+
+    func enterCall() {
+        depth += 1
+        if depth == 1 { unitRecords = 0 }
+    }
+
+    func leaveCall() {
+        depth -= 1
+        guard depth == 0, unitRecords > 1 else { return }
+        // More than one record for one command: replay must apply them together.
+        let body = buffer.getSlice(at: unitStart, length: buffer.writerIndex - unitStart)!
+        buffer.moveWriterIndex(to: unitStart)
+        buffer.writeArrayHeader(1)
+        buffer.writeBulk("MULTI")
+        var copy = body
+        buffer.writeBuffer(&copy)
+        buffer.writeArrayHeader(1)
+        buffer.writeBulk("EXEC")
+        unitRecords = 0
+    }
+
+    /// Logs `args` as they are (the default record of a write command).
+    func record(db: Int, _ args: Arguments) {
+        beginRecord(db: db, count: args.count)
+        for index in 0..<args.count { buffer.writeBulk(args[index]) }
+    }
+}
+
+/// One argument of a record a command writes itself.
+public protocol LogArgument {
+    func write(to buffer: inout ByteBuffer)
+}
+
+extension StaticString: LogArgument {
+    public func write(to buffer: inout ByteBuffer) {
+        withUTF8Buffer { buffer.writeBulk(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension Bytes: LogArgument {
+    public func write(to buffer: inout ByteBuffer) {
+        withUnsafeBytes { buffer.writeBulk($0) }
+    }
+}
+
+extension UnsafeRawBufferPointer: LogArgument {
+    public func write(to buffer: inout ByteBuffer) { buffer.writeBulk(self) }
+}
+
+extension Int64: LogArgument {
+    public func write(to buffer: inout ByteBuffer) { buffer.writeBulkDecimal(self) }
+}
+
+extension Int: LogArgument {
+    public func write(to buffer: inout ByteBuffer) { buffer.writeBulkDecimal(Int64(self)) }
+}
+
+extension Array: LogArgument where Element == UInt8 {
+    public func write(to buffer: inout ByteBuffer) { buffer.writeBulk(self) }
+}
+
+extension ClientSession {
+    /// Logs one record of this command's effect in place of its argv. Call it for
+    /// each write the command made; a command that calls it is not logged as sent.
+    public func propagate<each A: LogArgument>(_ arguments: repeat each A) {
+        propagatedExplicitly = true
+        guard let feed = engine.appendOnlyFeed else { return }
+        var count = 0
+        for _ in repeat each arguments { count += 1 }
+        feed.beginRecord(db: db.index, count: count)
+        for argument in repeat each arguments { argument.write(to: &feed.buffer) }
+    }
+
+    /// Logs one record whose arguments are only known at run time (SPOP's members).
+    public func propagate(_ command: StaticString, _ key: UnsafeRawBufferPointer, _ elements: some Collection<Bytes>) {
+        propagatedExplicitly = true
+        guard let feed = engine.appendOnlyFeed else { return }
+        feed.beginRecord(db: db.index, count: 2 + elements.count)
+        command.write(to: &feed.buffer)
+        feed.buffer.writeBulk(key)
+        for element in elements { element.write(to: &feed.buffer) }
+    }
+
+    /// The command changed data but its effect needs no record (rare: e.g. a no-op rewrite).
+    public func suppressPropagation() { propagatedExplicitly = true }
+}
+
+extension Engine {
+    /// Logs a key deleted because its time passed, as Redis does: a DEL in its database.
+    func propagateExpiry(db: Int, key: Bytes) {
+        guard let feed = appendOnlyFeed else { return }
+        feed.beginRecord(db: db, count: 2)
+        feed.buffer.writeBulk("DEL")
+        key.withUnsafeBytes { feed.buffer.writeBulk($0) }
+    }
+}

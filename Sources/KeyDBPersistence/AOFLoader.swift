@@ -1,0 +1,126 @@
+import KeyDBEngine
+import KeyDBRESP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Replays one AOF file (RESP records, Redis's format) through the engine, the
+/// way Redis's loadSingleAppendOnlyFile does: MULTI blocks are applied only when
+/// their EXEC is read; a file cut short (or ending inside MULTI) is an error
+/// unless the caller allows dropping the torn tail; anything else malformed is
+/// refused with the offset where it starts.
+struct AOFLoader {
+    enum Outcome: Equatable {
+        case complete
+        /// The file ends in a torn record (or an unfinished MULTI): valid up to `validLength`.
+        case truncated(validLength: Int)
+    }
+
+    /// Runs `body` with the keyspace lock held; the loader takes it per batch of commands.
+    let withKeyspace: (() -> Void) -> Void
+    let engine: Engine
+    let client: ClientSession
+    /// Commands replayed per lock hold, so -LOADING replies keep flowing meanwhile.
+    static let commandsPerBatch = 1024
+
+    /// Replays `bytes` (the file `name`, for messages).
+    func replay(_ bytes: UnsafeRawBufferPointer, name: String) throws -> Outcome {
+        var parser = RequestParser()
+        parser.limits.maxBulkLength = Int.max
+        var position = 0
+        var validUpTo = 0
+        /// Start offsets of the commands queued since MULTI, and where that MULTI started.
+        var queued: [Int] = []
+        var multiStart: Int? = nil
+        var failure: Error? = nil
+
+        func run(at start: Int) throws {
+            guard case .command = parser.parse(bytes, from: start) else { return }
+            let failure = parser.arguments.withUnsafeBufferPointer { spans -> Engine.ReplayFailure? in
+                do throws(Engine.ReplayFailure) {
+                    try engine.replay(Arguments(base: bytes.baseAddress!, spans: spans), for: client)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            switch failure {
+            case .unknownCommand(let command):
+                throw PersistenceError("Unknown command '\(command)' reading the append only file \(name) at offset \(start)")
+            case .wrongArity(let command):
+                throw PersistenceError("Bad file format reading the append only file \(name): wrong number of arguments for '\(command)' at offset \(start)")
+            case nil: break
+            }
+        }
+
+        while position < bytes.count && failure == nil {
+            withKeyspace {
+                var done = 0
+                while position < bytes.count && done < Self.commandsPerBatch && failure == nil {
+                    if bytes[position] == UInt8(ascii: "#") {
+                        // Annotations (#TS:...) are skipped, as Redis does.
+                        guard let newline = bytes[position...].firstIndex(of: UInt8(ascii: "\n")) else { position = bytes.count; break }
+                        position = newline + 1
+                        validUpTo = position
+                        continue
+                    }
+                    guard bytes[position] == UInt8(ascii: "*") else {
+                        failure = Self.badFormat(name, position)
+                        return
+                    }
+                    switch parser.parse(bytes, from: position) {
+                    case .command(let end):
+                        let start = position
+                        position = end
+                        done += 1
+                        if parser.arguments.count == 1 && matches(bytes, parser.arguments[0], "multi") {
+                            guard multiStart == nil else { failure = Self.badFormat(name, start); return }
+                            multiStart = start
+                        } else if parser.arguments.count == 1 && matches(bytes, parser.arguments[0], "exec") {
+                            guard multiStart != nil else { failure = Self.badFormat(name, start); return }
+                            do {
+                                for offset in queued { try run(at: offset) }
+                            } catch {
+                                failure = error
+                                return
+                            }
+                            queued.removeAll()
+                            multiStart = nil
+                            validUpTo = end
+                        } else if multiStart != nil {
+                            queued.append(start)
+                        } else {
+                            do { try run(at: start) } catch { failure = error; return }
+                            validUpTo = end
+                        }
+                    case .incomplete:
+                        position = bytes.count
+                        return
+                    case .empty, .inline, .error:
+                        failure = Self.badFormat(name, position)
+                        return
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        // A torn last record, or a MULTI whose EXEC never made it to disk.
+        if multiStart != nil || validUpTo < bytes.count {
+            return .truncated(validLength: multiStart ?? validUpTo)
+        }
+        return .complete
+    }
+
+    private func matches(_ bytes: UnsafeRawBufferPointer, _ span: ArgumentSpan, _ word: StaticString) -> Bool {
+        guard span.count == word.utf8CodeUnitCount else { return false }
+        return word.withUTF8Buffer { expected in
+            (0..<span.count).allSatisfy { bytes[span.offset + $0] | 0x20 == expected[$0] }
+        }
+    }
+
+    static func badFormat(_ name: String, _ offset: Int) -> PersistenceError {
+        PersistenceError("Bad file format reading the append only file \(name) at offset \(offset): "
+            + "make a backup of your AOF file, then use redis-check-aof --fix <filename.manifest>")
+    }
+}

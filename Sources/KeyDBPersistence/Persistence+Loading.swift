@@ -1,0 +1,91 @@
+import KeyDBEngine
+
+/// Loading at start (Redis's loadDataFromDisk): the log when it is on, the
+/// snapshot when it is off. Clients may connect meanwhile; they are answered
+/// -LOADING, as the keyspace lock is taken per batch of keys or commands.
+extension Persistence {
+    /// Loads the dataset, then opens the log for appending when it is on.
+    public func load() throws {
+        withKeyspace { engine.loading = true }
+        defer { withKeyspace { engine.loading = false } }
+        let started = Clock.monotonicMicroseconds()
+        if configuration.appendOnly {
+            if let text = try FileIO.read(manifestPath) { manifest = try AOFManifest(parsing: text) }
+            if !manifest.replayOrder.isEmpty {
+                try loadLog()
+                logNotice("DB loaded from append only file: \(elapsed(since: started)) seconds")
+            } else if FileIO.exists(snapshotPath) {
+                // No log yet but a snapshot (from Redis, or from before the log was on): start from it.
+                try loadSnapshot(snapshotPath)
+                logNotice("DB loaded from disk: \(elapsed(since: started)) seconds")
+            }
+            var failure: Error? = nil
+            withKeyspace {
+                do { try startLog(freshBase: false) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        } else if FileIO.exists(snapshotPath) {
+            try loadSnapshot(snapshotPath)
+            logNotice("DB loaded from disk: \(elapsed(since: started)) seconds")
+        }
+        withKeyspace {
+            keysLoaded = engine.keyspace.keyCount
+            dirtyAtLastSave = engine.keyspace.dirty
+        }
+    }
+
+    private func elapsed(since start: Int64) -> String {
+        let micros = Clock.monotonicMicroseconds() - start
+        return "\(micros / 1_000_000).\(String(micros / 1000 % 1000 + 1000).dropFirst())"
+    }
+
+    /// `dump.rdb`: keys already past their time are skipped (and counted), as Redis does.
+    func loadSnapshot(_ path: String) throws {
+        guard let file = try MappedFile(path) else { return }
+        keysExpiredOnLoad = try Snapshot.load(file.bytes, name: path, into: engine, skipExpired: true, withKeyspace: withKeyspace)
+    }
+
+    /// Replays the manifest's files in order. Only the last may end in a torn record.
+    func loadLog() throws {
+        let files = manifest.replayOrder
+        for (position, entry) in files.enumerated() {
+            let path = logDirectory + "/" + entry.name
+            guard let file = try MappedFile(path) else {
+                throw PersistenceError("Fatal error: the AOF file \(entry.name) named in the manifest doesn't exist")
+            }
+            guard file.bytes.count > 0 else { continue }
+            let started = Clock.monotonicMicroseconds()
+            let kind = entry.kind == .base ? "base" : "incr"
+            if file.bytes.starts(with: Array("REDIS".utf8)) {
+                guard entry.kind == .base else {
+                    throw PersistenceError("Bad file format reading the append only file \(entry.name): an RDB image outside the base file")
+                }
+                logNotice("Reading RDB base file on AOF loading...")
+                _ = try Snapshot.load(file.bytes, name: entry.name, into: engine, skipExpired: false, withKeyspace: withKeyspace)
+            } else {
+                var client: ClientSession!
+                withKeyspace {
+                    client = ClientSession(engine: engine)
+                    client.authenticated = true
+                }
+                let loader = AOFLoader(withKeyspace: withKeyspace, engine: engine, client: client)
+                if case .truncated(let valid) = try loader.replay(file.bytes, name: entry.name) {
+                    guard position == files.count - 1 else {
+                        throw PersistenceError("Fatal error: the truncated file \(entry.name) is not the last file")
+                    }
+                    guard configuration.aofLoadTruncated else {
+                        throw PersistenceError("Unexpected end of file reading the append only file \(entry.name) at offset \(valid). "
+                            + "You can: 1) Make a backup of your AOF file, then use redis-check-aof --fix <filename.manifest>. "
+                            + "2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.")
+                    }
+                    logWarning("!!! Warning: short read while loading the AOF file \(entry.name)!!!")
+                    logWarning("!!! Truncating the AOF \(entry.name) at offset \(valid) !!!")
+                    try FileIO.truncate(path, to: valid)
+                    logWarning("AOF \(entry.name) loaded anyway because aof-load-truncated is enabled")
+                }
+            }
+            if entry.kind == .base { baseSize = file.bytes.count }
+            logNotice("DB loaded from \(kind) file \(entry.name): \(elapsed(since: started)) seconds")
+        }
+    }
+}

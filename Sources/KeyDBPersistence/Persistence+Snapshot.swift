@@ -1,0 +1,60 @@
+import KeyDBEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RDB snapshots: SAVE in place, BGSAVE in a child, both written to a temporary
+/// file that is synced and renamed over `dbfilename`, so a crash leaves either
+/// the old snapshot or the new one.
+extension Persistence {
+    func writeSnapshot(to path: String) throws {
+        let temporary = directory + "/temp-\(getpid()).rdb"
+        do {
+            let file = try BufferedFile(creating: temporary)
+            try Snapshot.write(engine, to: file, aofBase: false)
+            try file.finish()
+            try FileIO.rename(temporary, path)
+            try FileIO.syncDirectory(directory)
+        } catch {
+            FileIO.remove(temporary)
+            throw error
+        }
+    }
+
+    func startSnapshot() -> Bool {
+        guard child == nil else { return false }
+        snapshotScheduled = false
+        lastSnapshotAttempt = Clock.milliseconds() / 1000
+        let path = snapshotPath
+        guard let pid = BackgroundChild.fork({ [self] in (try? writeSnapshot(to: path)) != nil }) else {
+            logWarning("Can't save in background: fork: \(String(cString: strerror(errno)))")
+            lastSnapshotSucceeded = false
+            return false
+        }
+        logNotice("Background saving started by pid \(pid)")
+        child = BackgroundChild(pid: pid, kind: .snapshot, startedAt: lastSnapshotAttempt,
+                                temporaryPath: directory + "/temp-\(pid).rdb", dirtyAtStart: engine.keyspace.dirty)
+        return true
+    }
+
+    func finishSnapshot(_ child: BackgroundChild, succeeded: Bool) {
+        let seconds = Int(Clock.milliseconds() / 1000 - child.startedAt)
+        if succeeded {
+            logNotice("Background saving terminated with success")
+        } else {
+            logWarning("Background saving error")
+            FileIO.remove(child.temporaryPath)
+        }
+        snapshotFinished(succeeded: succeeded, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
+    }
+
+    func snapshotFinished(succeeded: Bool, dirtyAtStart: Int, seconds: Int) {
+        lastSnapshotSucceeded = succeeded
+        lastSnapshotSeconds = seconds
+        guard succeeded else { return }
+        snapshots += 1
+        lastSaveTime = Clock.milliseconds() / 1000
+        dirtyAtLastSave = dirtyAtStart
+    }
+}

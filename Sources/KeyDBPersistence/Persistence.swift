@@ -1,0 +1,240 @@
+import KeyDBEngine
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Snapshots and the append-only log for one engine: loading at start, the log
+/// file and its fsync policy, SAVE / BGSAVE / BGREWRITEAOF, the save schedule,
+/// automatic rewrites, and the INFO persistence fields.
+///
+/// Everything but `load` runs under the keyspace lock.
+public final class Persistence: PersistenceControl, @unchecked Sendable {  // guarded by the keyspace lock
+    let engine: Engine
+    /// Takes the keyspace lock around `body` (loading takes it per batch).
+    let withKeyspace: (() -> Void) -> Void
+    let logWarning: @Sendable (String) -> Void
+    let logNotice: @Sendable (String) -> Void
+
+    public internal(set) var log: AppendOnlyLog?
+    var manifest = AOFManifest()
+    var child: BackgroundChild?
+    var rewriteScheduled = false
+    /// Whether the running rewrite writes an RDB base (aof-use-rdb-preamble when it started).
+    var rewriteAsSnapshot = true
+    var snapshotScheduled = false
+
+    // What INFO persistence reports.
+    public internal(set) var lastSaveTime: Int64
+    var dirtyAtLastSave = 0
+    var lastSnapshotSucceeded = true
+    var lastSnapshotSeconds = -1
+    var lastSnapshotAttempt: Int64 = 0
+    var snapshots = 0
+    var lastRewriteSucceeded = true
+    var lastRewriteSeconds = -1
+    var rewrites = 0
+    var rewriteFailuresInARow = 0
+    var baseSize = 0
+    var keysLoaded = 0
+    var keysExpiredOnLoad = 0
+    private var lastBackgroundSync: Int64 = 0
+
+    public init(engine: Engine, withKeyspace: @escaping (() -> Void) -> Void,
+                logNotice: @escaping @Sendable (String) -> Void, logWarning: @escaping @Sendable (String) -> Void) {
+        self.engine = engine
+        self.withKeyspace = withKeyspace
+        self.logNotice = logNotice
+        self.logWarning = logWarning
+        lastSaveTime = Clock.milliseconds() / 1000
+    }
+
+    var configuration: Configuration { engine.configuration }
+    var directory: String { configuration.dir }
+    var logDirectory: String { directory + "/" + configuration.appendDirname }
+    var manifestPath: String { logDirectory + "/" + configuration.appendFilename + ".manifest" }
+    var snapshotPath: String { directory + "/" + configuration.dbFilename }
+    var changesSinceSave: Int { engine.keyspace.dirty - dirtyAtLastSave }
+
+    // MARK: - After each command batch
+
+    /// Hands the records of the batch just run to the log file; returns the log
+    /// position a reply must wait for under `appendfsync always` (nil: no wait).
+    public func takeRecords() -> UInt64? {
+        guard let feed = engine.appendOnlyFeed, let log else { return nil }
+        guard feed.buffer.readableBytes > 0 else { return nil }
+        let end = log.enqueue(&feed.buffer)
+        return log.policy == .always ? end : nil
+    }
+
+    // MARK: - Background cycle
+
+    /// Runs `hz` times a second: finishes children, starts scheduled and due
+    /// snapshots or rewrites, and syncs the log once a second under everysec.
+    public func tick() {
+        _ = takeRecords()
+        let now = Clock.milliseconds()
+        if let log, log.policy == .everysec, now - lastBackgroundSync >= 1000 {
+            lastBackgroundSync = now
+            log.syncInBackground()
+        }
+        if let child, let succeeded = child.finished() {
+            self.child = nil
+            switch child.kind {
+            case .snapshot: finishSnapshot(child, succeeded: succeeded)
+            case .rewrite: finishRewrite(child, succeeded: succeeded)
+            }
+        }
+        guard child == nil else { return }
+        if rewriteScheduled {
+            _ = startRewrite()
+        } else if snapshotScheduled {
+            _ = startSnapshot()
+        } else if snapshotDue(now: now / 1000) {
+            _ = startSnapshot()
+        } else if rewriteDue() {
+            logNotice("Starting automatic rewriting of AOF on \(growthPercent)% growth")
+            _ = startRewrite()
+        }
+    }
+
+    /// A save point is reached; after a failed snapshot, retried no sooner than 5 s later (as Redis).
+    private func snapshotDue(now: Int64) -> Bool {
+        guard changesSinceSave > 0 else { return false }
+        return configuration.savePoints.contains { point in
+            changesSinceSave >= point.changes && now - lastSaveTime > Int64(point.seconds)
+                && (lastSnapshotSucceeded || now - lastSnapshotAttempt > 5)
+        }
+    }
+
+    private var growthPercent: Int {
+        let base = max(baseSize, 1)
+        return ((log?.currentFileBytes ?? 0) + baseSize - base) * 100 / base
+    }
+
+    private func rewriteDue() -> Bool {
+        guard let log, configuration.autoAOFRewritePercentage > 0 else { return false }
+        let size = baseSize + log.currentFileBytes
+        guard size > configuration.autoAOFRewriteMinSize else { return false }
+        return growthPercent >= configuration.autoAOFRewritePercentage
+    }
+
+    // MARK: - PersistenceControl
+
+    public func save() -> PersistenceReply {
+        if child?.kind == .snapshot { return .error(ErrorReply.saveInProgress) }
+        lastSnapshotAttempt = Clock.milliseconds() / 1000
+        do {
+            try writeSnapshot(to: snapshotPath)
+            snapshotFinished(succeeded: true, dirtyAtStart: engine.keyspace.dirty, seconds: 0)
+            return .status("OK")
+        } catch {
+            logWarning("Failed saving the DB: \(error)")
+            lastSnapshotSucceeded = false
+            return .error(ErrorReply.generic)
+        }
+    }
+
+    public func backgroundSave(schedule: Bool) -> PersistenceReply {
+        if child?.kind == .snapshot { return .error(ErrorReply.saveInProgress) }
+        if child != nil {
+            guard schedule else { return .error(ErrorReply.childActiveForSave) }
+            snapshotScheduled = true
+            return .status("Background saving scheduled")
+        }
+        return startSnapshot() ? .status("Background saving started") : .error(ErrorReply.generic)
+    }
+
+    public func rewriteAppendOnlyFile() -> PersistenceReply {
+        if child?.kind == .rewrite { return .error(ErrorReply.rewriteInProgress) }
+        if child != nil {
+            rewriteScheduled = true
+            rewriteFailuresInARow = 0
+            return .status("Background append only file rewriting scheduled")
+        }
+        return startRewrite() ? .status("Background append only file rewriting started") : .error(ErrorReply.rewriteFailed)
+    }
+
+    public func prepareShutdown(save: Bool?) -> Bool {
+        if let child {
+            logWarning("There is a child \(child.kind == .snapshot ? "saving an .rdb" : "rewriting the AOF"). Killing it!")
+            child.kill()
+            FileIO.remove(child.temporaryPath)
+            self.child = nil
+        }
+        var succeeded = true
+        if let log {
+            _ = takeRecords()
+            logNotice("Calling fsync() on the AOF file.")
+            do { try log.syncNow() } catch {
+                logWarning("Error syncing the AOF file on shutdown: \(error)")
+                succeeded = false
+            }
+        }
+        if save ?? !configuration.savePoints.isEmpty {
+            logNotice("Saving the final RDB snapshot before exiting.")
+            if self.save() == .status("OK") {
+                logNotice("DB saved on disk")
+            } else {
+                logWarning("Error trying to save the DB, can't exit.")
+                succeeded = false
+            }
+        }
+        return succeeded
+    }
+
+    public func setAppendOnly(_ enabled: Bool) -> String? {
+        if !enabled {
+            if let child, child.kind == .rewrite {
+                child.kill()
+                FileIO.remove(child.temporaryPath)
+                self.child = nil
+            }
+            _ = takeRecords()
+            try? log?.syncNow()
+            log = nil
+            engine.appendOnlyFeed = nil
+            return nil
+        }
+        // As Redis: the log starts from a fresh base with the current data.
+        do {
+            try startLog(freshBase: true)
+            return nil
+        } catch {
+            logWarning("Unable to turn on AOF: \(error)")
+            return "Unable to turn on AOF. Check server logs."
+        }
+    }
+
+    public var infoFields: [(String, String)] {
+        let now = Clock.milliseconds() / 1000
+        var fields: [(String, String)] = [
+            ("async_loading", "0"), ("current_cow_peak", "0"), ("current_cow_size", "0"), ("current_cow_size_age", "0"),
+            ("current_fork_perc", "0.00"), ("current_save_keys_processed", "0"), ("current_save_keys_total", "0"),
+            ("rdb_changes_since_last_save", "\(changesSinceSave)"),
+            ("rdb_bgsave_in_progress", child?.kind == .snapshot ? "1" : "0"),
+            ("rdb_last_save_time", "\(lastSaveTime)"),
+            ("rdb_last_bgsave_status", lastSnapshotSucceeded ? "ok" : "err"),
+            ("rdb_last_bgsave_time_sec", "\(lastSnapshotSeconds)"),
+            ("rdb_current_bgsave_time_sec", child?.kind == .snapshot ? "\(now - child!.startedAt)" : "-1"),
+            ("rdb_saves", "\(snapshots)"), ("rdb_last_cow_size", "0"),
+            ("rdb_last_load_keys_expired", "\(keysExpiredOnLoad)"), ("rdb_last_load_keys_loaded", "\(keysLoaded)"),
+            ("aof_enabled", log != nil ? "1" : "0"),
+            ("aof_rewrite_in_progress", child?.kind == .rewrite ? "1" : "0"),
+            ("aof_rewrite_scheduled", rewriteScheduled ? "1" : "0"),
+            ("aof_last_rewrite_time_sec", "\(lastRewriteSeconds)"),
+            ("aof_current_rewrite_time_sec", child?.kind == .rewrite ? "\(now - child!.startedAt)" : "-1"),
+            ("aof_last_bgrewrite_status", lastRewriteSucceeded ? "ok" : "err"),
+            ("aof_rewrites", "\(rewrites)"), ("aof_rewrites_consecutive_failures", "\(rewriteFailuresInARow)"),
+            ("aof_last_write_status", log?.lastWriteFailed == true ? "err" : "ok"),
+            ("aof_last_cow_size", "0"), ("module_fork_in_progress", "0"), ("module_fork_last_cow_size", "0"),
+        ]
+        if let log {
+            fields += [("aof_current_size", "\(baseSize + log.currentFileBytes)"), ("aof_base_size", "\(baseSize)"),
+                       ("aof_pending_rewrite", rewriteScheduled ? "1" : "0"), ("aof_buffer_length", "\(log.pendingBytes)"),
+                       ("aof_pending_bio_fsync", log.syncPending ? "1" : "0"), ("aof_delayed_fsync", "0")]
+        }
+        return fields
+    }
+}

@@ -1,0 +1,164 @@
+import DequeModule
+import KeyDBEngine
+import KeyDBStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Bytes: RDBBytes {
+    public func withRDBBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(body)
+    }
+}
+
+/// The dataset as an RDB image (Redis 7.0's format and encodings) and back.
+enum Snapshot {
+    /// Writes every database; `aofBase` marks an AOF base file (the aux field Redis writes).
+    static func write(_ engine: Engine, to file: BufferedFile, aofBase: Bool) throws {
+        let configuration = engine.configuration
+        var limits = RDBEncodingLimits()
+        limits.setMaxIntsetEntries = configuration.setMaxIntsetEntries
+        limits.hashMaxListpackEntries = configuration.hashMaxListpackEntries
+        limits.hashMaxListpackValue = configuration.hashMaxListpackValue
+        limits.sortedSetMaxListpackEntries = configuration.zsetMaxListpackEntries
+        limits.sortedSetMaxListpackValue = configuration.zsetMaxListpackValue
+        var writer = RDBWriter(compression: configuration.rdbCompression, checksum: configuration.rdbChecksum,
+                               limits: limits) { bytes in try file.write(bytes) }
+        do {
+            try writer.writeHeader()
+            for (key, value) in [("redis-ver", ServerIdentity.redisVersion), ("redis-bits", "64"),
+                                 ("ctime", String(Clock.milliseconds() / 1000)),
+                                 ("used-mem", String(MemoryStatistics.allocatedBytes())), ("aof-base", aofBase ? "1" : "0")] {
+                try writer.writeAux(Array(key.utf8), Array(value.utf8))
+            }
+            for db in engine.keyspace.databases where db.count > 0 {
+                try writer.selectDatabase(db.index)
+                try writer.resizeDatabase(keys: db.count, expires: db.volatileCount)
+                try db.forEachEntry { key, value, expireAt in
+                    try write(key, value, expireAt == 0 ? nil : expireAt, to: &writer)
+                }
+            }
+            try writer.finish()
+        } catch let error as PersistenceError {
+            throw error
+        } catch {
+            throw PersistenceError("Error writing the snapshot \(file.path): \(error)")
+        }
+    }
+
+    private static func write(_ key: Bytes, _ value: Value, _ expireAt: Int64?, to writer: inout RDBWriter) throws {
+        switch value {
+        case .string(let bytes):
+            try writer.writeString(key: key, value: bytes, expireAtMilliseconds: expireAt)
+        case .list(let list):
+            try writer.writeList(key: key, elements: list.items, expireAtMilliseconds: expireAt)
+        case .set(let set):
+            try writer.writeSet(key: key, members: set.members, expireAtMilliseconds: expireAt)
+        case .hash(let hash):
+            try writer.writeHash(key: key, fields: hash.fields.map { ($0.key, $0.value) }, expireAtMilliseconds: expireAt)
+        case .sortedSet(let zset):
+            var members: [(Bytes, Double)] = []
+            members.reserveCapacity(zset.count)
+            zset.forEachInOrder { members.append(($0, $1)) }
+            try writer.writeSortedSet(key: key, members: members, expireAtMilliseconds: expireAt)
+        }
+    }
+
+    /// Loads an RDB image into the engine's databases; returns how many keys were
+    /// skipped because their time had passed (only with `skipExpired`).
+    static func load(_ image: UnsafeRawBufferPointer, name: String, into engine: Engine, skipExpired: Bool,
+                     withKeyspace: @escaping (() -> Void) -> Void) throws -> Int {
+        var sink = Loader(engine: engine, skipExpired: skipExpired, withKeyspace: withKeyspace)
+        do {
+            try RDBReader.read(Array(image), into: &sink)
+            sink.flush()
+        } catch let error as RDBError {
+            throw PersistenceError("Bad RDB format in \(name): \(error)")
+        } catch let error as PersistenceError {
+            throw error
+        } catch {
+            throw PersistenceError("Can't load \(name): \(error)")
+        }
+        return sink.expired
+    }
+
+    /// Receives keys from the reader and adds them in batches, one lock hold each.
+    private struct Loader: RDBLoadSink {
+        let engine: Engine
+        let skipExpired: Bool
+        let withKeyspace: (() -> Void) -> Void
+        let now = Clock.milliseconds()
+        var database = 0
+        var pending: [(db: Int, key: Bytes, value: Value, expireAt: Int64)] = []
+        var expired = 0
+
+        init(engine: Engine, skipExpired: Bool, withKeyspace: @escaping (() -> Void) -> Void) {
+            self.engine = engine
+            self.skipExpired = skipExpired
+            self.withKeyspace = withKeyspace
+        }
+
+        mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {}
+
+        mutating func selectDatabase(_ index: Int) throws {
+            let count = engine.keyspace.databases.count
+            guard index < count else {
+                throw PersistenceError("FATAL: Data file was created with a Redis server configured to handle more than \(count) databases. Exiting")
+            }
+            database = index
+        }
+
+        mutating func resizeDatabase(keys: Int, expires: Int) throws {}
+
+        mutating func function(_ code: [UInt8]) throws {
+            throw PersistenceError("the snapshot holds function libraries, which this build cannot load yet")
+        }
+
+        mutating func entry(key: [UInt8], value: RDBObject, expireAtMilliseconds: Int64?) throws {
+            if skipExpired, let expireAt = expireAtMilliseconds, expireAt < now {
+                expired += 1
+                return
+            }
+            guard let converted = convert(value) else { return }  // Redis skips empty collections too
+            pending.append((database, Bytes(array: key), converted, expireAtMilliseconds ?? 0))
+            if pending.count >= 1024 { flush() }
+        }
+
+        mutating func flush() {
+            guard !pending.isEmpty else { return }
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            withKeyspace {
+                for entry in batch {
+                    engine.keyspace.databases[entry.db].load(entry.key, entry.value, expireAt: entry.expireAt)
+                }
+            }
+        }
+
+        private func convert(_ object: RDBObject) -> Value? {
+            switch object {
+            case .string(let bytes):
+                return .string(Bytes(array: bytes))
+            case .list(let items):
+                guard !items.isEmpty else { return nil }
+                return .list(ListValue(Deque(items.map { Bytes(array: $0) })))
+            case .set(let members):
+                guard !members.isEmpty else { return nil }
+                return .set(SetValue(members.map { Bytes(array: $0) }))
+            case .hash(let pairs):
+                guard !pairs.isEmpty else { return nil }
+                var fields = HashFields()
+                for (field, value) in pairs { _ = fields.updateValue(Bytes(array: value), forKey: Bytes(array: field)) }
+                return .hash(HashValue(fields))
+            case .sortedSet(let members):
+                guard !members.isEmpty else { return nil }
+                let limits = SortedSetValue.ListpackLimits(maxEntries: engine.configuration.zsetMaxListpackEntries,
+                                                           maxValue: engine.configuration.zsetMaxListpackValue)
+                let zset = SortedSetValue(isListpack: members.count <= limits.maxEntries)
+                for (member, score) in members { zset.set(Bytes(array: member), score: score, limits: limits) }
+                return .sortedSet(zset)
+            }
+        }
+    }
+}
