@@ -39,6 +39,9 @@ enum ConfigCommand {
             if option.immutable {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
             }
+            if option.isProtected {
+                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set protected config")
+            }
             guard named.insert(option.name).inserted else {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
             }

@@ -64,6 +64,9 @@ public struct ConfigOption: Sendable {
     public let set: @Sendable (inout Configuration, [String]) throws(ConfigError) -> Void
     /// Takes several words (`save 900 1 300 10`, `bind a b`).
     public let multiWord: Bool
+    /// Refused by CONFIG SET as Redis's protected configs are (enable-protected-configs no):
+    /// they name files the server writes.
+    public var isProtected = false
 }
 
 extension Configuration {
@@ -73,7 +76,7 @@ extension Configuration {
             guard !words.isEmpty, words.count <= 16 else { throw ConfigError("Too many bind addresses specified.") }
             config.bind = words
         }, multiWord: true),
-        text("dir", immutable: true, \.dir),
+        protected(text("dir", \.dir)),
         integer("databases", immutable: true, 1...Int(Int32.max), \.databases),
         ConfigOption(name: "requirepass", immutable: false, get: { $0.requirePass ?? "" }, set: { config, words throws(ConfigError) in
             config.requirePass = words[0].isEmpty ? nil : words[0]
@@ -90,7 +93,7 @@ extension Configuration {
                      set: { config, words throws(ConfigError) in
             config.savePoints = try SavePoint.parse(words)
         }, multiWord: true),
-        text("dbfilename", \.dbFilename, validate: plainFileName),
+        protected(text("dbfilename", \.dbFilename, validate: plainFileName)),
         boolean("rdbcompression", \.rdbCompression),
         boolean("rdbchecksum", immutable: true, \.rdbChecksum),
         choice("loglevel", ["debug", "verbose", "notice", "warning"], \.logLevel),
@@ -171,6 +174,12 @@ extension Configuration {
             guard allowed.contains(value) else { throw ConfigError("argument(s) must be one of the following: \(allowed.joined(separator: ", "))") }
             config[keyPath: path] = value
         }, multiWord: false)
+    }
+
+    static func protected(_ option: ConfigOption) -> ConfigOption {
+        var option = option
+        option.isProtected = true
+        return option
     }
 
     static func boolean(_ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, Bool> & Sendable) -> ConfigOption {

@@ -1,9 +1,9 @@
 /// Redis's CRC-64 (Jones polynomial 0xad93d23594c935a9, reflected, init 0, no
 /// final xor), used for the RDB trailer and DUMP payloads. Slicing-by-8.
 public struct CRC64: Sendable {
-    public private(set) var value: UInt64
+    public private(set) var value: UInt64 = 0
 
-    public init(value: UInt64 = 0) { self.value = value }
+    public init() {}
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         let table = crc64Table

@@ -29,10 +29,6 @@ enum IntegerText {
         return Int64(magnitude)
     }
 
-    static func parseCanonical(_ s: [UInt8]) -> Int64? {
-        s.withUnsafeBytes { parseCanonical($0) }
-    }
-
     static func bytes(_ value: Int64) -> [UInt8] {
         Array(String(value).utf8)
     }

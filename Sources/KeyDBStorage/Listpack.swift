@@ -132,7 +132,7 @@ public struct ListpackBuilder {
                 bytes.append(UInt8(n & 0xFF))
             } else {
                 bytes.append(0xF0)
-                appendLittleEndian(UInt32(n), 4)
+                appendLittleEndian(UInt64(n), 4)
             }
             bytes.append(contentsOf: element)
             finishEntry(headerAndData: n + Self.stringHeaderSize(n))
@@ -207,10 +207,6 @@ public struct ListpackBuilder {
 
     private mutating func appendLittleEndian(_ v: UInt64, _ width: Int) {
         for k in 0..<width { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * k))) }
-    }
-
-    private mutating func appendLittleEndian(_ v: UInt32, _ width: Int) {
-        appendLittleEndian(UInt64(v), width)
     }
 
     private mutating func finishEntry(headerAndData size: Int) {

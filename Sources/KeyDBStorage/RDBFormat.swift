@@ -64,7 +64,8 @@ enum QuicklistContainer {
 }
 
 /// A value as it appears in an RDB image. Integers stored in packed encodings
-/// come back as their decimal ASCII bytes.
+/// come back as their decimal ASCII bytes. Equality is exact and in order
+/// (scores compared bit for bit), as the tests need.
 public enum RDBObject: Equatable, Sendable {
     case string([UInt8])
     case list([[UInt8]])

@@ -34,7 +34,7 @@ struct RDBFixtureTests {
 
     @Test("the fixture covers the encodings Redis 7.0 writes")
     func fixtureCoversEncodings() throws {
-        let types = try Self.valueTypes(in: Self.fixture("all-types.rdb"))
+        let types = try Self.values(in: Self.fixture("all-types.rdb")).mapValues(\.type)
         #expect(types[bytes("str:short")] == .string)
         #expect(types[bytes("list:many")] == .listQuicklist2)
         #expect(types[bytes("set:int16")] == .setIntset)
@@ -43,6 +43,21 @@ struct RDBFixtureTests {
         #expect(types[bytes("hash:many")] == .hash)
         #expect(types[bytes("zset:small")] == .sortedSetListpack)
         #expect(types[bytes("zset:many")] == .sortedSet2)
+    }
+
+    @Test("re-encoding Redis's packed values gives Redis's bytes (node splits, score text, int encodings)", arguments: [
+        "list:small", "list:many", "list:bigelem", "list:plain", "set:int16", "set:int32", "set:int64",
+        "hash:small", "hash:longval", "zset:small", "zset:longmember", "str:int:-129", "str:int:2147483647", "str:lzf",
+    ])
+    func reencodesLikeRedis(key: String) throws {
+        let image = try Self.fixture("all-types-uncompressed.rdb")
+        let value = try #require(try Self.values(in: image)[bytes(key)])
+        var limits = RDBEncodingLimits()
+        if key == "list:plain" { limits.listPlainThreshold = 8192 }  // as the script set it with DEBUG
+        var encoder = RDBObjectEncoder(compression: false, limits: limits)
+        var cursor = RDBCursor(image, offset: value.bytes.lowerBound)
+        try encoder.encode(RDBObjectDecoder.decode(type: value.type.rawValue, from: &cursor))
+        #expect(encoder.bytes == [value.type.rawValue] + Array(image[value.bytes]))
     }
 
     @Test("a wrong checksum is refused; a zero checksum is not checked")
@@ -62,14 +77,14 @@ struct RDBFixtureTests {
         #expect(sink.entries.contains { $0.key == bytes("str:short") && $0.value == .string(bytes("jello")) })
     }
 
-    /// The type byte of every key, walking the top level of the image.
-    static func valueTypes(in image: [UInt8]) throws -> [[UInt8]: RDBValueType] {
+    /// The type byte and payload bytes of every key, walking the top level of the image.
+    static func values(in image: [UInt8]) throws -> [[UInt8]: (type: RDBValueType, bytes: Range<Int>)] {
         var cursor = RDBCursor(image, offset: 9)
-        var types: [[UInt8]: RDBValueType] = [:]
+        var values: [[UInt8]: (type: RDBValueType, bytes: Range<Int>)] = [:]
         while true {
             let opcode = try cursor.readByte()
             switch opcode {
-            case RDBOpcode.eof: return types
+            case RDBOpcode.eof: return values
             case RDBOpcode.aux: _ = (try cursor.readString(), try cursor.readString())
             case RDBOpcode.selectDB: _ = try cursor.readLength()
             case RDBOpcode.resizeDB: _ = (try cursor.readLength(), try cursor.readLength())
@@ -77,8 +92,9 @@ struct RDBFixtureTests {
             case RDBOpcode.function2: _ = try cursor.readString()
             default:
                 let key = try cursor.readString()
+                let start = cursor.offset
                 _ = try RDBObjectDecoder.decode(type: opcode, from: &cursor)
-                types[key] = RDBValueType(rawValue: opcode)
+                values[key] = (RDBValueType(rawValue: opcode)!, start..<cursor.offset)
             }
         }
     }

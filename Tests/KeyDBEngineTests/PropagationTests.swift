@@ -1,0 +1,148 @@
+import KeyDBEngine
+import KeyDBRESP
+import NIOCore
+import Testing
+
+/// What the engine hands the write-ahead log: one record per effective write,
+/// deterministic on replay, framed by MULTI/EXEC when one command made several.
+@Suite struct PropagationTests {
+    let harness: EngineHarness
+    let feed = AppendOnlyFeed()
+
+    init() {
+        harness = EngineHarness()
+        harness.engine.appendOnlyFeed = feed
+    }
+
+    /// The records logged since the last call, as text argv lists.
+    func records() -> [[String]] {
+        var parser = RequestParser()
+        var result: [[String]] = []
+        feed.buffer.withUnsafeReadableBytes { bytes in
+            var position = 0
+            while position < bytes.count, case .command(let end) = parser.parse(bytes, from: position) {
+                result.append(parser.arguments.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0.offset..<$0.offset + $0.count]), as: UTF8.self) })
+                position = end
+            }
+            #expect(position == bytes.count, "the feed holds only whole records")
+        }
+        feed.buffer.clear()
+        return result.filter { $0.first != "SELECT" }
+    }
+
+    @Test func plainWritesAreLoggedAsSentAndReadsAreNot() {
+        harness.run("SET", "k", "v")
+        harness.run("GET", "k")
+        harness.run("RPUSH", "l", "a", "b")
+        #expect(records() == [["SET", "k", "v"], ["RPUSH", "l", "a", "b"]])
+    }
+
+    @Test func theFirstRecordSelectsItsDatabaseAndSwitchesAreLogged() {
+        harness.run("SET", "a", "1")
+        harness.run("SELECT", "3")
+        harness.run("SET", "b", "2")
+        let text = feed.buffer.getString(at: feed.buffer.readerIndex, length: feed.buffer.readableBytes)!
+        #expect(text == "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+            + "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n")
+    }
+
+    @Test func failedAndNoOpWritesAreNotLogged() {
+        harness.run("SET", "s", "x")
+        _ = records()
+        harness.run("LPUSH", "s", "a")  // WRONGTYPE
+        harness.run("SETNX", "s", "y")  // not set
+        harness.run("DEL", "missing")
+        #expect(records().isEmpty)
+    }
+
+    @Test func relativeExpiryBecomesAbsolute() {
+        let now = harness.now
+        harness.run("SET", "k", "v", "EX", "10")
+        harness.run("SETEX", "s", "5", "v")
+        harness.run("EXPIRE", "k", "100")
+        harness.run("PEXPIRE", "s", "1500")
+        harness.run("GETEX", "k", "PX", "20")
+        harness.run("GETEX", "k", "PERSIST")
+        #expect(records() == [["SET", "k", "v", "PXAT", "\(now + 10_000)"], ["SET", "s", "v", "PXAT", "\(now + 5000)"],
+                              ["PEXPIREAT", "k", "\(now + 100_000)"], ["PEXPIREAT", "s", "\(now + 1500)"],
+                              ["PEXPIREAT", "k", "\(now + 20)"], ["GETEX", "k", "PERSIST"]])
+    }
+
+    @Test func anExpiryInThePastIsLoggedAsTheDeletionItCaused() {
+        harness.run("SET", "k", "v")
+        harness.run("EXPIRE", "k", "-1")
+        #expect(records() == [["SET", "k", "v"], ["DEL", "k"]])
+    }
+
+    @Test func floatIncrementsAreLoggedAsTheirResult() {
+        harness.run("INCRBYFLOAT", "f", "1.5")
+        harness.run("HINCRBYFLOAT", "h", "x", "0.25")
+        #expect(records() == [["SET", "f", "1.5", "KEEPTTL"], ["HSET", "h", "x", "0.25"]])
+    }
+
+    @Test func randomPopsAreLoggedAsTheMembersRemoved() {
+        harness.run("SADD", "s", "a", "b", "c", "d")
+        _ = records()
+        let one = harness.value("SPOP", "s").string!
+        let two = harness.value("SPOP", "s", "2").array.compactMap(\.string)
+        let rest = harness.value("SPOP", "s", "5").array.compactMap(\.string)
+        #expect(records() == [["SREM", "s", one], ["SREM", "s"] + two, ["DEL", "s"]])
+        #expect(rest.count == 1)
+    }
+
+    @Test func blockingAndMultiKeyPopsAreLoggedAsPlainPops() {
+        harness.run("RPUSH", "l", "a", "b", "c", "d")
+        harness.run("ZADD", "z", "1", "m", "2", "n")
+        _ = records()
+        harness.run("BLPOP", "nothing", "l", "0")
+        harness.run("LMPOP", "2", "nothing", "l", "RIGHT", "COUNT", "2")
+        harness.run("BZPOPMAX", "z", "0")
+        harness.run("BLMOVE", "l", "dst", "LEFT", "RIGHT", "0")
+        #expect(records() == [["LPOP", "l"], ["RPOP", "l", "2"], ["ZPOPMAX", "z", "1"], ["LMOVE", "l", "dst", "LEFT", "RIGHT"]])
+    }
+
+    @Test func aClientServedLaterLogsItsPopAfterThePushThatServedIt() {
+        let waiter = harness.connect()
+        waiter.run("BRPOPLPUSH", "src", "dst", "0")
+        #expect(records().isEmpty)
+        harness.run("LPUSH", "src", "x")
+        #expect(records() == [["LPUSH", "src", "x"], ["LMOVE", "src", "dst", "RIGHT", "LEFT"]])
+    }
+
+    @Test func transactionsAreFramedWhenTheyWroteMoreThanOnce() {
+        harness.run("MULTI")
+        harness.run("SET", "a", "1")
+        harness.run("GET", "a")
+        harness.run("INCR", "n")
+        harness.run("EXEC")
+        #expect(records() == [["MULTI"], ["SET", "a", "1"], ["INCR", "n"], ["EXEC"]])
+        harness.run("MULTI")
+        harness.run("SET", "a", "2")
+        harness.run("GET", "a")
+        harness.run("EXEC")
+        #expect(records() == [["SET", "a", "2"]])
+    }
+
+    @Test func lazyExpiryIsLoggedAsADeleteBeforeTheCommand() {
+        harness.run("SET", "k", "v", "PX", "10")
+        _ = records()
+        harness.advance(milliseconds: 20)
+        harness.run("GET", "k")
+        #expect(records() == [["DEL", "k"]])
+        harness.run("SET", "t", "v", "PX", "10")
+        _ = records()
+        harness.advance(milliseconds: 20)
+        // Overwriting a key whose time passed: its expiry, then the write, applied together.
+        harness.run("SET", "t", "w", "KEEPTTL")
+        #expect(records() == [["MULTI"], ["DEL", "t"], ["SET", "t", "w", "KEEPTTL"], ["EXEC"]])
+    }
+
+    @Test func loadingRefusesAllButLoadingCommands() {
+        harness.engine.loading = true
+        #expect(harness.run("GET", "k") == "-LOADING Redis is loading the dataset in memory\r\n")
+        #expect(harness.run("PING") == "-LOADING Redis is loading the dataset in memory\r\n")
+        #expect(harness.run("INFO", "persistence").contains("loading:1"))
+        harness.engine.loading = false
+        #expect(harness.run("PING") == "+PONG\r\n")
+    }
+}
