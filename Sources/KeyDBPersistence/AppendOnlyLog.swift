@@ -63,6 +63,9 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         }
     }
 
+    /// The stream position everything logged so far ends at.
+    public var appendedOffset: UInt64 { lock.withLock { appended } }
+
     /// Writes what is queued to the file (not yet durable). Replies may follow.
     public func writeQueued() {
         lock.withLock { writeQueuedLocked() }
@@ -89,7 +92,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     // MARK: - Durability
 
     /// Whether everything up to `offset` is on disk already.
-    public func isSynced(through offset: UInt64) -> Bool { lock.withLock { synced >= offset } }
+    public func isSynced(through offset: UInt64) -> Bool { synced(through: offset) }
 
     /// Calls `body` (on the sync thread) once everything up to `offset` is on disk.
     public func whenSynced(_ offset: UInt64, _ body: @escaping @Sendable () -> Void) {
@@ -101,6 +104,28 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         }
         if now { body() }
     }
+
+    /// Writes and syncs through at least `offset` on the calling thread (an event
+    /// loop between turns, as Redis's beforeSleep); the keyspace lock is not held.
+    /// False when the disk refused: the caller keeps waiting on `whenSynced`.
+    public func syncNow(through offset: UInt64) -> Bool {
+        let (descriptor, target): (Int32, UInt64) = lock.withLock {
+            writeQueuedLocked()
+            return (fd, written)
+        }
+        if lock.withLock({ synced >= offset }) { return true }
+        guard fdatasync(descriptor) == 0 else { return false }
+        let done: [@Sendable () -> Void] = lock.withLock {
+            synced = max(synced, target)
+            let done = waiters.filter { $0.offset <= synced }.map(\.body)
+            waiters.removeAll { $0.offset <= synced }
+            return done
+        }
+        done.forEach { $0() }
+        return synced(through: offset)
+    }
+
+    private func synced(through offset: UInt64) -> Bool { lock.withLock { synced >= offset } }
 
     /// everysec: one background fsync when something was written since the last.
     public func syncInBackground() {

@@ -5,6 +5,13 @@ import NIOCore
 import Glibc
 #endif
 
+/// What a batch's replies wait for: the log written (and synced) through `offset`.
+public struct LogWait: Sendable {
+    public let log: AppendOnlyLog
+    public let offset: UInt64
+    public let sync: Bool
+}
+
 /// Snapshots and the append-only log for one engine: loading at start, the log
 /// file and its fsync policy, SAVE / BGSAVE / BGREWRITEAOF, the save schedule,
 /// automatic rewrites, and the INFO persistence fields.
@@ -59,13 +66,19 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
 
     // MARK: - After each command batch
 
-    /// Hands the records of the batch just run to the log file; returns the log
-    /// position a reply must wait for under `appendfsync always` (nil: no wait).
-    public func takeRecords() -> UInt64? {
-        guard let feed = engine.appendOnlyFeed, let log else { return nil }
-        guard feed.buffer.readableBytes > 0 else { return nil }
-        let end = log.enqueue(&feed.buffer)
-        return log.policy == .always ? end : nil
+    /// Hands the records of the batch just run to the log. Returns the log position
+    /// the batch's replies must wait for (written, or synced under `always`), or nil
+    /// when they need not wait: no log, or nothing of theirs or unsynced to wait for.
+    public func takeRecords() -> LogWait? {
+        guard let log else { return nil }
+        let feed = engine.appendOnlyFeed
+        let wrote = (feed?.buffer.readableBytes ?? 0) > 0
+        let end = wrote ? log.enqueue(&feed!.buffer) : log.appendedOffset
+        // Under `always` even a read waits while what it may have seen is not on disk.
+        if log.policy == .always {
+            return log.isSynced(through: end) ? nil : LogWait(log: log, offset: end, sync: true)
+        }
+        return wrote ? LogWait(log: log, offset: end, sync: false) : nil
     }
 
     // MARK: - Background cycle

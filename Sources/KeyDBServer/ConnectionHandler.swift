@@ -14,6 +14,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let engine: Engine
     private let lock: NIOLock
     private let persistence: Persistence
+    private let logBatcher: LogBatcher
     /// Replies waiting for their writes to reach the disk (appendfsync always), in
     /// order, each with the log position that must be synced first.
     private var held: [(offset: UInt64, replies: ByteBuffer, tracked: Bool)] = []
@@ -32,10 +33,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The deadline a timeout timer is already set for.
     private var timerDeadline: Int64 = 0
 
-    init(engine: Engine, lock: NIOLock, persistence: Persistence, limits: ProtocolLimits) {
+    init(engine: Engine, lock: NIOLock, persistence: Persistence, logBatcher: LogBatcher, limits: ProtocolLimits) {
         self.engine = engine
         self.lock = lock
         self.persistence = persistence
+        self.logBatcher = logBatcher
         self.parser = RequestParser(limits: limits)
     }
 
@@ -111,7 +113,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let session else { return false }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
-        let (consumed, replies, deadline, kill, tracked, log, logEnd): (Int, ByteBuffer, Int64?, Bool, Bool, AppendOnlyLog?, UInt64?) = lock.withLock {
+        let (consumed, replies, deadline, kill, tracked, logWait): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
             if session.blocked == nil && buffer.readableBytes > 0 {
@@ -141,12 +143,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))
             // The batch's writes go to the log in the order they ran.
-            let logEnd = persistence.takeRecords()
-            return (consumed, replies, session.blocked?.deadline, kill, tracked, persistence.log, logEnd)
+            let logWait = persistence.takeRecords()
+            return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait)
         }
-        // Written to the file before any reply leaves, as Redis does: a crash of
-        // this process after a reply never loses the write it acknowledged.
-        log?.writeQueued()
         if kill {
             // Over its output buffer limit: Redis closes such a client at once, dropping its output.
             closing = true
@@ -158,8 +157,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         pending = buffer.readableBytes > 0 ? buffer : nil
         if pending == nil { neededBytes = 0 }
 
-        if let log, let logEnd, !log.isSynced(through: logEnd) {
-            hold(replies, tracked: tracked, until: logEnd, log: log, context: context)
+        if let logWait {
+            // Sent once the log has the batch's writes (synced, under `always`).
+            held.append((logWait.offset, replies, tracked))
+            logBatcher.add(self, logWait)
         } else if !held.isEmpty {
             // Behind replies still waiting for the disk: keep the order.
             if replies.readableBytes > 0 { held.append((held.last!.offset, replies, tracked)) }
@@ -196,18 +197,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Keeps `replies` until the log is synced through `offset` (group commit: one
-    /// fsync serves every connection whose writes it covers).
-    private func hold(_ replies: ByteBuffer, tracked: Bool, until offset: UInt64, log: AppendOnlyLog, context: ChannelHandlerContext) {
-        held.append((offset, replies, tracked))
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let loop = context.eventLoop
-        log.whenSynced(offset) {
-            loop.execute { bound.value.release(through: offset) }
-        }
-    }
-
-    private func release(through offset: UInt64) {
+    /// The log has what the replies held up to `offset` acknowledge: send them.
+    func release(through offset: UInt64) {
         guard let context else { return }
         while let first = held.first, first.offset <= offset {
             held.removeFirst()

@@ -61,6 +61,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         let persistence = self.persistence
         lock.withLock { engine.persistence = persistence }
         let limits = ProtocolLimits(maxBulkLength: configuration.protoMaxBulkLength)
+        var batchers: [ObjectIdentifier: LogBatcher] = [:]
+        for loop in group.makeIterator() { batchers[ObjectIdentifier(loop)] = LogBatcher(loop: loop) }
+        let logBatchers = batchers
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -68,7 +71,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(engine: engine, lock: lock, persistence: persistence, limits: limits))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionHandler(engine: engine, lock: lock, persistence: persistence,
+                                                                                    logBatcher: logBatchers[ObjectIdentifier(channel.eventLoop)]!, limits: limits))
                 }
             }
         for address in configuration.bind {
