@@ -216,6 +216,7 @@ enum KeyCommands {
             c.dirty(db.count)
             db.removeAll()
         }
+        c.engine.persistence?.flushedAll()
         c.dirty()
         c.replyOK()
     }

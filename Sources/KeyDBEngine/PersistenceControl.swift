@@ -16,6 +16,13 @@ public protocol PersistenceControl: AnyObject {
     func prepareShutdown(save: Bool?) -> Bool
     /// CONFIG SET appendonly yes|no; an error text when it cannot start.
     func setAppendOnly(_ enabled: Bool) -> String?
+    /// FLUSHALL emptied every database: a running snapshot is stopped and, with save
+    /// points set, an empty snapshot replaces the old one (so a restart cannot bring the data back).
+    func flushedAll()
+    /// DEBUG RELOAD: save (unless not `save`), empty (unless not `flush`), load the snapshot.
+    func debugReload(flush: Bool, save: Bool) -> PersistenceReply
+    /// DEBUG LOADAOF: sync the log, empty the data, replay the log.
+    func debugLoadLog() -> PersistenceReply
 }
 
 /// A background job's answer: a status line or an error text.

@@ -1,5 +1,9 @@
 import KeyDBEngine
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Loading at start (Redis's loadDataFromDisk): the log when it is on, the
 /// snapshot when it is off. Clients may connect meanwhile; they are answered
 /// -LOADING, as the keyspace lock is taken per batch of keys or commands.
@@ -12,7 +16,7 @@ extension Persistence {
         if configuration.appendOnly {
             if let text = try FileIO.read(manifestPath) { manifest = try AOFManifest(parsing: text) }
             if !manifest.replayOrder.isEmpty {
-                try loadLog()
+                try loadLog(withKeyspace: withKeyspace)
                 logNotice("DB loaded from append only file: \(elapsed(since: started)) seconds")
             } else if FileIO.exists(snapshotPath) {
                 // No log yet but a snapshot (from Redis, or from before the log was on): start from it.
@@ -46,7 +50,7 @@ extension Persistence {
     }
 
     /// Replays the manifest's files in order. Only the last may end in a torn record.
-    func loadLog() throws {
+    func loadLog(withKeyspace: @escaping (() -> Void) -> Void) throws {
         let files = manifest.replayOrder
         for (position, entry) in files.enumerated() {
             let path = logDirectory + "/" + entry.name
@@ -87,5 +91,61 @@ extension Persistence {
             if entry.kind == .base { baseSize = file.bytes.count }
             logNotice("DB loaded from \(kind) file \(entry.name): \(elapsed(since: started)) seconds")
         }
+    }
+}
+
+/// FLUSHALL and DEBUG's reloads, all under the keyspace lock already.
+extension Persistence {
+    public func flushedAll() {
+        if let child, child.kind == .snapshot {
+            child.kill()
+            FileIO.remove(child.temporaryPath)
+            self.child = nil
+        }
+        if !configuration.savePoints.isEmpty { _ = save() }
+    }
+
+    public func debugReload(flush: Bool, save: Bool) -> PersistenceReply {
+        if save, self.save() != .status("OK") { return .error(ErrorReply.generic) }
+        if flush { emptyAll() }
+        do {
+            guard let file = try MappedFile(snapshotPath) else { return .error("ERR Error trying to load the RDB dump") }
+            _ = try Snapshot.load(file.bytes, name: snapshotPath, into: engine, skipExpired: true, withKeyspace: { $0() })
+        } catch {
+            logWarning("Error trying to load the RDB dump: \(error)")
+            return .error("ERR Error trying to load the RDB dump")
+        }
+        logNotice("DB reloaded by DEBUG RELOAD")
+        return .status("OK")
+    }
+
+    public func debugLoadLog() -> PersistenceReply {
+        _ = takeRecords()
+        try? log?.syncNow()
+        emptyAll()
+        // Replayed commands are not logged again, and keys wait for the end to expire.
+        let feed = engine.appendOnlyFeed
+        engine.appendOnlyFeed = nil
+        engine.loading = true
+        defer {
+            engine.loading = false
+            engine.appendOnlyFeed = feed
+        }
+        do {
+            if let text = try FileIO.read(manifestPath) { manifest = try AOFManifest(parsing: text) }
+            removeHistory()
+            try loadLog(withKeyspace: { $0() })
+        } catch {
+            // As Redis: a log that cannot be read back is fatal, not something to run on without.
+            logWarning("Fatal error loading the AOF by DEBUG LOADAOF: \(error)")
+            exit(1)
+        }
+        dirtyAtLastSave = engine.keyspace.dirty
+        logWarning("Append Only File loaded by DEBUG LOADAOF")
+        return .status("OK")
+    }
+
+    private func emptyAll() {
+        for db in engine.keyspace.databases { db.removeAll() }
     }
 }
