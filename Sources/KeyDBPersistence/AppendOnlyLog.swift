@@ -202,6 +202,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     var currentFileBytes: Int { lock.withLock { fileBytes + queued.count } }
     var pendingBytes: Int { lock.withLock { queued.count } }
+    var hasUnwritten: Bool { lock.withLock { !queued.isEmpty } }
     var lastWriteFailed: Bool { lock.withLock { writeError != nil } }
     var syncPending: Bool { lock.withLock { syncScheduled } }
 }

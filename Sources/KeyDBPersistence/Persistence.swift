@@ -78,7 +78,9 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         if log.policy == .always {
             return log.isSynced(through: end) ? nil : LogWait(log: log, offset: end, sync: true)
         }
-        return wrote ? LogWait(log: log, offset: end, sync: false) : nil
+        // Otherwise a reply waits only for the file write of what it may have seen
+        // (a blocked client served by another connection's push, for one).
+        return wrote || log.hasUnwritten ? LogWait(log: log, offset: end, sync: false) : nil
     }
 
     // MARK: - Background cycle
@@ -195,6 +197,12 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
             }
         }
         return succeeded
+    }
+
+    /// CONFIG SET took effect: the fsync policy applies from the next write on.
+    public func configurationChanged() {
+        guard let log, let policy = AppendOnlyLog.FsyncPolicy(rawValue: configuration.appendFsync) else { return }
+        if log.policy != policy { log.policy = policy }
     }
 
     public func setAppendOnly(_ enabled: Bool) -> String? {

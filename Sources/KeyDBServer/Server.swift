@@ -94,6 +94,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.logWarning = { [logger] text in logger.warning("\(text)") }
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
+                self?.persistence.configurationChanged()
             }
         }
         logger.notice("SwiftKeyDB \(ServerIdentity.version) (Redis \(ServerIdentity.redisVersion) compatible) pid=\(getpid()) port=\(boundPort) dir=\(configuration.dir)")
