@@ -76,7 +76,7 @@ enum Snapshot {
         } catch let error as RDBError {
             throw PersistenceError("Bad RDB format in \(name): \(error)")
         } catch let error as PersistenceError {
-            throw error
+            throw PersistenceError("Can't load \(name): \(error)")
         } catch {
             throw PersistenceError("Can't load \(name): \(error)")
         }
