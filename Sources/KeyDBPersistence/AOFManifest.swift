@@ -16,6 +16,10 @@ struct AOFManifest: Equatable {
     var base: Entry?
     var history: [Entry] = []
     var incrementals: [Entry] = []
+    /// The highest sequence numbers ever used (history included), so a new file
+    /// never takes the name of one that is about to be deleted.
+    private(set) var lastBaseSequence = 0
+    private(set) var lastIncrementalSequence = 0
 
     /// Parses a manifest; the error names the line that is wrong.
     init(parsing text: [UInt8]) throws {
@@ -39,6 +43,13 @@ struct AOFManifest: Equatable {
                 throw Self.invalid(lineNumber, "Invalid AOF manifest file format")
             }
             let entry = Entry(name: name, sequence: sequence, kind: kind)
+            // History files do not say which kind they were: their names do.
+            let isBase = kind == .base || (kind == .history && (name.hasSuffix(".base.rdb") || name.hasSuffix(".base.aof")))
+            if isBase {
+                lastBaseSequence = max(lastBaseSequence, sequence)
+            } else {
+                lastIncrementalSequence = max(lastIncrementalSequence, sequence)
+            }
             switch kind {
             case .base:
                 guard base == nil else { throw Self.invalid(lineNumber, "Found duplicate base file information") }
@@ -71,12 +82,12 @@ struct AOFManifest: Equatable {
     /// Files to replay, in order.
     var replayOrder: [Entry] { [base].compactMap { $0 } + incrementals }
 
-    var nextBaseSequence: Int { (base?.sequence ?? 0) + 1 }
-    var nextIncrementalSequence: Int { (incrementals.last?.sequence ?? 0) + 1 }
+    var nextBaseSequence: Int { lastBaseSequence + 1 }
 
     /// Adds a new incremental file `<prefix>.<seq>.incr.aof`; returns its name.
     mutating func addIncremental(prefix: String) -> String {
-        let sequence = nextIncrementalSequence
+        lastIncrementalSequence += 1
+        let sequence = lastIncrementalSequence
         let name = "\(prefix).\(sequence).incr.aof"
         incrementals.append(Entry(name: name, sequence: sequence, kind: .incremental))
         return name
@@ -90,6 +101,7 @@ struct AOFManifest: Equatable {
             history.insert(old, at: 0)
         }
         base = newBase
+        lastBaseSequence = max(lastBaseSequence, newBase.sequence)
         for var entry in incrementals.reversed() where entry.name != current {
             entry.kind = .history
             history.insert(entry, at: 0)

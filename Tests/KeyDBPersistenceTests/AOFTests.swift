@@ -30,6 +30,18 @@ import Testing
         }
     }
 
+    /// Regression: after a fresh base made every incremental file history, the next
+    /// incremental file took the name of the old one, which was then deleted.
+    @Test func newFilesNeverReuseTheNameOfAHistoryFile() throws {
+        var manifest = try AOFManifest(parsing: Array("file a.1.base.rdb seq 1 type b\nfile a.3.incr.aof seq 3 type h\nfile a.2.incr.aof seq 2 type i\n".utf8))
+        manifest.install(base: .init(name: "a.2.base.rdb", sequence: manifest.nextBaseSequence, kind: .base), keeping: nil)
+        #expect(manifest.incrementals.isEmpty)
+        let name = manifest.addIncremental(prefix: "a")
+        #expect(name == "a.4.incr.aof")
+        #expect(!manifest.history.contains { $0.name == name })
+        #expect(manifest.nextBaseSequence == 3)
+    }
+
     @Test func installingABaseTurnsOlderFilesIntoHistory() {
         var manifest = AOFManifest()
         manifest.base = .init(name: "b1", sequence: 1, kind: .base)
