@@ -89,13 +89,18 @@ extension Persistence {
             if let log {
                 _ = takeRecords()
                 let name = manifest.addIncremental(prefix: logPrefix)
+                let path = logDirectory + "/" + name
+                // The file exists before the manifest names it, and writes move to it only after.
+                close(try FileIO.openForAppend(path))
                 do {
                     try persistManifest()
-                    try log.switchFile(to: logDirectory + "/" + name)
                 } catch {
                     manifest.incrementals.removeLast()
+                    FileIO.remove(path)
                     throw error
                 }
+                // If this fails, writes stay in the previous file, which replay reads first.
+                try log.switchFile(to: path)
                 logNotice("Creating AOF incr file \(name) on background rewrite")
                 engine.appendOnlyFeed?.selectedDatabase = -1
             }
