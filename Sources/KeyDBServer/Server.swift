@@ -59,7 +59,12 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         let engine = self.engine
         let lock = self.lock
         let persistence = self.persistence
-        lock.withLock { engine.persistence = persistence }
+        // Loading from the first accepted client on: none may see (or write to) the
+        // keyspace before the data is read back and the log is open.
+        lock.withLock {
+            engine.persistence = persistence
+            engine.loading = true
+        }
         let limits = ProtocolLimits(maxBulkLength: configuration.protoMaxBulkLength)
         var batchers: [ObjectIdentifier: LogBatcher] = [:]
         for loop in group.makeIterator() { batchers[ObjectIdentifier(loop)] = LogBatcher(loop: loop) }
