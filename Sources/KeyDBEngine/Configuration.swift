@@ -23,6 +23,8 @@ public struct Configuration: Sendable {
                                          SavePoint(seconds: 60, changes: 10000)]
     public var dbFilename = "dump.rdb"
     public var rdbCompression = true
+    /// Refuse writes (-MISCONF) while the last background save failed and save points are set.
+    public var stopWritesOnBgsaveError = true
     public var rdbChecksum = true
     public var logLevel = "notice"
     public var maxMemory: Int64 = 0
@@ -95,6 +97,7 @@ extension Configuration {
         }, multiWord: true),
         protected(text("dbfilename", \.dbFilename, validate: plainFileName)),
         boolean("rdbcompression", \.rdbCompression),
+        boolean("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         boolean("rdbchecksum", immutable: true, \.rdbChecksum),
         choice("loglevel", ["debug", "verbose", "notice", "warning"], \.logLevel),
         ConfigOption(name: "maxmemory", immutable: false, get: { String($0.maxMemory) }, set: { config, words throws(ConfigError) in

@@ -60,6 +60,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var loading = false {
         didSet { keyspace.expiryPaused = loading }
     }
+    /// Set while the disk refuses snapshots or log writes (-MISCONF): writes are turned away.
+    public var writeRefusal: String?
+    /// Commands running now, nested: EXEC runs its commands inside its own call.
+    private var callDepth = 0
+    /// A command runs inside EXEC: a snapshot taken now would hold half a transaction.
+    public var isInsideTransaction: Bool { callDepth > 1 }
     /// Snapshots and the log, as the server's persistence layer provides them (SAVE, BGSAVE, INFO persistence).
     public var persistence: (any PersistenceControl)?
 
@@ -166,6 +172,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.replyError(ErrorReply.loading)
             return nil
         }
+        // As Redis, PING is refused too: monitoring notices the disk problem.
+        if let refusal = writeRefusal, command.flags.contains(.write) || command.fullName == "ping" {
+            client.transaction?.abort()
+            command.statistics.rejectedCalls += 1
+            client.replyError(refusal)
+            return nil
+        }
         if client.transaction != nil && command.flags.contains(.noMulti) {
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
@@ -195,6 +208,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         stats.commandsProcessed += 1
         let errorsBefore = stats.errorReplies
         let dirtyBefore = keyspace.dirty
+        callDepth += 1
+        defer { callDepth -= 1 }
         if let feed = appendOnlyFeed {
             feed.enterCall()
             let outer = client.propagatedExplicitly

@@ -37,6 +37,8 @@ public enum ErrorReply {
     public static let shutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs."
     public static let noShutdownInProgress = "ERR No shutdown in progress."
     public static let loading = "LOADING Redis is loading the dataset in memory"
+    public static let bgsaveFailed = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+    public static func logWriteFailed(_ reason: String) -> String { "MISCONF Errors writing to the AOF file: \(reason)" }
     /// Redis's shared.err: the details are in the server log.
     public static let generic = "ERR"
     public static let persistenceUnavailable = "ERR persistence is not set up in this process"

@@ -7,21 +7,26 @@ import Glibc
 #endif
 
 /// The open incremental AOF file: records queued under the keyspace lock, written
-/// by the event loop after it lets go of that lock, and made durable by one
-/// background thread. Under `appendfsync always` callers wait for `whenSynced`:
-/// every write that reached the file before an fsync starts shares that fsync
-/// (group commit), and nothing holds the keyspace while the disk works.
+/// by the event loop after it lets go of that lock, and made durable either on
+/// the event loop between turns (`appendfsync always`, one fsync shared by every
+/// write of the turn) or by one background thread (everysec, and retries).
+///
+/// Two locks: `lock` guards the counters and the queue and is only ever held
+/// briefly (it is taken under the keyspace lock); `writerLock` orders the file
+/// writes and file switches, so a slow disk never holds up the keyspace.
 public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lock`
     public enum FsyncPolicy: String, Sendable { case always, everysec, no }
 
     private let lock = NIOLock()
+    private let writerLock = NIOLock()
     private var fd: Int32
     private(set) var path: String
     private var queued: [UInt8] = []
-    /// Byte positions in the stream of everything ever logged (across file switches).
-    private var appended: UInt64 = 0
-    private var written: UInt64 = 0
-    private var synced: UInt64 = 0
+    /// Byte positions in the stream of everything ever logged (they continue
+    /// across file switches, and from the log this one replaced).
+    private var appended: UInt64
+    private var written: UInt64
+    private var synced: UInt64
     private var waiters: [(offset: UInt64, body: @Sendable () -> Void)] = []
     private var syncScheduled = false
     private let syncThread: NIOThreadPool
@@ -36,19 +41,26 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     /// Told about write and fsync failures (the server log).
     let logWarning: @Sendable (String) -> Void
 
-    init(path: String, policy: FsyncPolicy, logWarning: @escaping @Sendable (String) -> Void) throws {
+    init(path: String, policy: FsyncPolicy, startingAt offset: UInt64 = 0,
+         logWarning: @escaping @Sendable (String) -> Void) throws {
         fd = try FileIO.openForAppend(path)
         self.path = path
         fileBytes = FileIO.size(path) ?? 0
         policyValue = policy
+        appended = offset
+        written = offset
+        synced = offset
         self.logWarning = logWarning
         syncThread = NIOThreadPool(numberOfThreads: 1)
         syncThread.start()
     }
 
-    deinit {
-        close(fd)
-        try? syncThread.syncShutdownGracefully()
+    deinit { Glibc.close(fd) }
+
+    /// The log is turned off: syncs what it has and stops its thread.
+    func close() throws {
+        defer { syncThread.shutdownGracefully { _ in } }
+        try syncNow()
     }
 
     // MARK: - Appending
@@ -68,33 +80,49 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     /// Writes what is queued to the file (not yet durable). Replies may follow.
     public func writeQueued() {
-        lock.withLock { writeQueuedLocked() }
+        writerLock.withLock { _ = writeQueuedWriting() }
     }
 
-    private func writeQueuedLocked() {
-        guard !queued.isEmpty else { return }
-        do {
-            try queued.withUnsafeBytes { bytes in try FileIO.writeAll(fd, bytes, path: path) }
-            written += UInt64(queued.count)
-            fileBytes += queued.count
-            queued.removeAll(keepingCapacity: queued.capacity <= 1 << 20)
-            if writeError != nil {
-                writeError = nil
-                logWarning("AOF write error looks solved, Redis can write again.")
+    /// With `writerLock` held: writes the queue; false when the disk refused.
+    private func writeQueuedWriting() -> Bool {
+        let (chunk, descriptor, file, sizeBefore): ([UInt8], Int32, String, Int) = lock.withLock {
+            defer { queued = [] }
+            return (queued, fd, path, fileBytes)
+        }
+        guard !chunk.isEmpty else { return true }
+        let (count, failure) = chunk.withUnsafeBytes { FileIO.write(descriptor, $0) }
+        return lock.withLock {
+            guard let failure else {
+                written += UInt64(count)
+                fileBytes += count
+                if writeError != nil {
+                    writeError = nil
+                    logWarning("AOF write error looks solved, the log is being written again.")
+                }
+                return true
             }
-        } catch {
-            // Kept queued: the next attempt writes it again, in order.
-            if writeError == nil { logWarning("Error writing to the AOF file: \(error)") }
-            writeError = "\(error)"
+            // A short write must not stay in the file: the retry writes the whole
+            // chunk again. Cut it off; if that fails too, keep it and retry the rest.
+            var unwritten = chunk[...]
+            if count > 0 {
+                if ftruncate(descriptor, off_t(sizeBefore)) != 0 {
+                    written += UInt64(count)
+                    fileBytes += count
+                    unwritten = chunk[count...]
+                }
+            }
+            queued = Array(unwritten) + queued
+            if writeError == nil { logWarning("Error writing to the AOF file \(file): \(failure)") }
+            writeError = failure
+            return false
         }
     }
 
     // MARK: - Durability
 
-    /// Whether everything up to `offset` is on disk already.
-    public func isSynced(through offset: UInt64) -> Bool { synced(through: offset) }
+    public func isSynced(through offset: UInt64) -> Bool { lock.withLock { synced >= offset } }
 
-    /// Calls `body` (on the sync thread) once everything up to `offset` is on disk.
+    /// Calls `body` (on the sync thread, or now) once everything up to `offset` is on disk.
     public func whenSynced(_ offset: UInt64, _ body: @escaping @Sendable () -> Void) {
         let now: Bool = lock.withLock {
             if synced >= offset { return true }
@@ -107,14 +135,23 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     /// Writes and syncs through at least `offset` on the calling thread (an event
     /// loop between turns, as Redis's beforeSleep); the keyspace lock is not held.
-    /// False when the disk refused: the caller keeps waiting on `whenSynced`.
+    /// False when the disk refused the write: the sync thread retries it.
     public func syncNow(through offset: UInt64) -> Bool {
-        let (descriptor, target): (Int32, UInt64) = lock.withLock {
-            writeQueuedLocked()
-            return (fd, written)
+        if isSynced(through: offset) { return true }
+        let outcome: Bool = writerLock.withLock {
+            guard writeQueuedWriting() else { return false }
+            return syncWritten()
         }
-        if lock.withLock({ synced >= offset }) { return true }
-        guard fdatasync(descriptor) == 0 else { return false }
+        return outcome && isSynced(through: offset)
+    }
+
+    /// With `writerLock` held: fsyncs what is written and wakes whoever it covers.
+    private func syncWritten() -> Bool {
+        let (descriptor, target) = lock.withLock { (fd, written) }
+        guard fdatasync(descriptor) == 0 else {
+            syncFailed(String(cString: strerror(errno)))
+            return false
+        }
         let done: [@Sendable () -> Void] = lock.withLock {
             synced = max(synced, target)
             let done = waiters.filter { $0.offset <= synced }.map(\.body)
@@ -122,10 +159,23 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
             return done
         }
         done.forEach { $0() }
-        return synced(through: offset)
+        return true
     }
 
-    private func synced(through offset: UInt64) -> Bool { lock.withLock { synced >= offset } }
+    /// After a failed fsync the kernel may have dropped the pages: a later fsync
+    /// succeeding proves nothing. Under `always` that breaks the promise made to
+    /// clients, so the server stops, as Redis does; otherwise INFO reports it.
+    private func syncFailed(_ reason: String) {
+        let fatal: Bool = lock.withLock {
+            writeError = reason
+            return policyValue == .always
+        }
+        if fatal {
+            logWarning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': \(reason). Exiting...")
+            exit(1)
+        }
+        logWarning("Can't fsync the AOF file \(path): \(reason)")
+    }
 
     /// everysec: one background fsync when something was written since the last.
     public func syncInBackground() {
@@ -140,45 +190,26 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         syncThread.submit { [self] _ in syncLoop() }
     }
 
-    /// Syncs until no one waits: each round covers everything written before it started.
+    /// Writes and syncs until no one waits: each round covers everything written before it.
     private func syncLoop() {
         while true {
-            let (descriptor, target): (Int32, UInt64) = lock.withLock {
-                writeQueuedLocked()
-                return (fd, written)
-            }
-            let succeeded = fdatasync(descriptor) == 0
-            let (done, again): ([@Sendable () -> Void], Bool) = lock.withLock {
-                // A file switched away from meanwhile was synced whole by the switch.
-                if succeeded || descriptor != fd {
-                    synced = max(synced, target)
-                } else {
-                    let reason = String(cString: strerror(errno))
-                    if writeError == nil { logWarning("Can't fsync the AOF file \(path): \(reason)") }
-                    writeError = "fsync: \(reason)"
-                }
-                let done = waiters.filter { $0.offset <= synced }.map(\.body)
-                waiters.removeAll { $0.offset <= synced }
+            let succeeded = writerLock.withLock { writeQueuedWriting() && syncWritten() }
+            let again: Bool = lock.withLock {
                 let again = !waiters.isEmpty
                 if !again { syncScheduled = false }
-                return (done, again)
+                return again
             }
-            done.forEach { $0() }
             guard again else { return }
             if !succeeded { usleep(100_000) }  // a failing disk: retry without spinning
         }
     }
 
-    /// Writes and syncs everything now (SHUTDOWN, switching files).
+    /// Writes and syncs everything now (SHUTDOWN, switching files, turning the log off).
     public func syncNow() throws {
-        try lock.withLock { () throws in try syncLocked() }
-    }
-
-    private func syncLocked() throws {
-        writeQueuedLocked()
-        if let writeError { throw PersistenceError("AOF write failed: \(writeError)") }
-        try FileIO.sync(fd, path: path)
-        synced = written
+        try writerLock.withLock {
+            guard writeQueuedWriting() else { throw PersistenceError("AOF write failed: \(writeError ?? "")") }
+            guard syncWritten() else { throw PersistenceError("AOF fsync failed: \(writeError ?? "")") }
+        }
     }
 
     // MARK: - Switching files
@@ -186,16 +217,21 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     /// Makes the current file durable and continues in `newPath` (a rewrite began).
     func switchFile(to newPath: String) throws {
         let newFD = try FileIO.openForAppend(newPath)
-        let old: Int32 = try lock.withLock { () throws -> Int32 in
-            do { try syncLocked() } catch { close(newFD); throw error }
-            let old = fd
-            fd = newFD
-            path = newPath
-            fileBytes = FileIO.size(newPath) ?? 0
-            return old
+        let old: Int32 = try writerLock.withLock {
+            guard writeQueuedWriting(), syncWritten() else {
+                Glibc.close(newFD)
+                throw PersistenceError("Can't switch AOF files: \(writeError ?? "")")
+            }
+            return lock.withLock {
+                let old = fd
+                fd = newFD
+                path = newPath
+                fileBytes = FileIO.size(newPath) ?? 0
+                return old
+            }
         }
         // Closed on the sync thread, after any fsync of it still running there.
-        syncThread.submit { _ in close(old) }
+        syncThread.submit { _ in Glibc.close(old) }
     }
 
     // MARK: - INFO
@@ -204,5 +240,6 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     var pendingBytes: Int { lock.withLock { queued.count } }
     var hasUnwritten: Bool { lock.withLock { !queued.isEmpty } }
     var lastWriteFailed: Bool { lock.withLock { writeError != nil } }
+    var lastError: String? { lock.withLock { writeError } }
     var syncPending: Bool { lock.withLock { syncScheduled } }
 }

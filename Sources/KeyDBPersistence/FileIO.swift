@@ -50,15 +50,24 @@ enum FileIO {
 
     /// Writes all of `bytes`, retrying short writes and interrupts.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        let (_, failure) = write(fd, bytes)
+        if let failure { throw PersistenceError("Error writing to \(path): \(failure)") }
+    }
+
+    /// Writes as much of `bytes` as the disk takes: how many bytes made it, and
+    /// errno's text when not all did.
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> (count: Int, failure: String?) {
         var offset = 0
         while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if Glibc.errno == EINTR { continue }
-                throw PersistenceError.errno("Error writing to", path)
+                return (offset, String(cString: strerror(Glibc.errno)))
             }
+            if written == 0 { return (offset, "no space written") }
             offset += written
         }
+        return (offset, nil)
     }
 
     static func sync(_ fd: Int32, path: String) throws {

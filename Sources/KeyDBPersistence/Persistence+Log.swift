@@ -28,8 +28,14 @@ extension Persistence {
             logNotice("Opening AOF incr file \(name) on server start")
         }
         let policy = AppendOnlyLog.FsyncPolicy(rawValue: configuration.appendFsync) ?? .everysec
-        log = try AppendOnlyLog(path: logDirectory + "/" + name, policy: policy, logWarning: logWarning)
-        try persistManifest()
+        let opened = try AppendOnlyLog(path: logDirectory + "/" + name, policy: policy, startingAt: previousLogEnd,
+                                       logWarning: logWarning)
+        do { try persistManifest() } catch {
+            try? opened.close()
+            throw error
+        }
+        // Only now, with the manifest naming the file, does anything get logged.
+        log = opened
         removeHistory()
         engine.appendOnlyFeed = AppendOnlyFeed()
     }
@@ -88,6 +94,8 @@ extension Persistence {
             try FileIO.makeDirectory(logDirectory)
             if let log {
                 _ = takeRecords()
+                // The current file is complete on disk before a later one is named after it.
+                try log.syncNow()
                 let name = manifest.addIncremental(prefix: logPrefix)
                 let path = logDirectory + "/" + name
                 // The file exists before the manifest names it, and writes move to it only after.

@@ -52,6 +52,7 @@ extension Persistence {
     func snapshotFinished(succeeded: Bool, dirtyAtStart: Int, seconds: Int) {
         lastSnapshotSucceeded = succeeded
         lastSnapshotSeconds = seconds
+        updateWriteRefusal()
         guard succeeded else { return }
         snapshots += 1
         lastSaveTime = Clock.milliseconds() / 1000

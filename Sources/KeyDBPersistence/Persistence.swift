@@ -28,6 +28,9 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     var manifest = AOFManifest()
     var child: BackgroundChild?
     var rewriteScheduled = false
+    /// Where the last log's positions ended, so a new log's continue after them
+    /// (replies still held for the old one must not be released by the new one's).
+    var previousLogEnd: UInt64 = 0
     /// Whether the running rewrite writes an RDB base (aof-use-rdb-preamble when it started).
     var rewriteAsSnapshot = true
     var snapshotScheduled = false
@@ -89,6 +92,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     /// snapshots or rewrites, and syncs the log once a second under everysec.
     public func tick() {
         _ = takeRecords()
+        defer { updateWriteRefusal() }
         let now = Clock.milliseconds()
         if let log, log.policy == .everysec, now - lastBackgroundSync >= 1000 {
             lastBackgroundSync = now
@@ -111,6 +115,18 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         } else if rewriteDue() {
             logNotice("Starting automatic rewriting of AOF on \(growthPercent)% growth")
             _ = startRewrite()
+        }
+    }
+
+    /// Writes are refused while snapshots fail (with save points and stop-writes-on-bgsave-error)
+    /// or the log cannot be written, as Redis's writeCommandsDeniedByDiskError.
+    func updateWriteRefusal() {
+        if configuration.stopWritesOnBgsaveError && !configuration.savePoints.isEmpty && !lastSnapshotSucceeded {
+            engine.writeRefusal = ErrorReply.bgsaveFailed
+        } else if let failure = log?.lastError {
+            engine.writeRefusal = ErrorReply.logWriteFailed(failure)
+        } else {
+            engine.writeRefusal = nil
         }
     }
 
@@ -145,16 +161,16 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
             snapshotFinished(succeeded: true, dirtyAtStart: engine.keyspace.dirty, seconds: 0)
             return .status("OK")
         } catch {
+            // As Redis: a failed SAVE answers an error but does not turn writes away (a failed BGSAVE does).
             logWarning("Failed saving the DB: \(error)")
-            lastSnapshotSucceeded = false
             return .error(ErrorReply.generic)
         }
     }
 
     public func backgroundSave(schedule: Bool) -> PersistenceReply {
         if child?.kind == .snapshot { return .error(ErrorReply.saveInProgress) }
-        if child != nil {
-            guard schedule else { return .error(ErrorReply.childActiveForSave) }
+        if child != nil || engine.isInsideTransaction {
+            guard schedule || engine.isInsideTransaction else { return .error(ErrorReply.childActiveForSave) }
             snapshotScheduled = true
             return .status("Background saving scheduled")
         }
@@ -163,7 +179,8 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
 
     public func rewriteAppendOnlyFile() -> PersistenceReply {
         if child?.kind == .rewrite { return .error(ErrorReply.rewriteInProgress) }
-        if child != nil {
+        // Inside EXEC the fork (and the switch to a new file) waits for the transaction's end.
+        if child != nil || engine.isInsideTransaction {
             rewriteScheduled = true
             rewriteFailuresInARow = 0
             return .status("Background append only file rewriting scheduled")
@@ -171,13 +188,17 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         return startRewrite() ? .status("Background append only file rewriting started") : .error(ErrorReply.rewriteFailed)
     }
 
+    /// Kills a running child of `kind` (any, when nil) and removes its unfinished file.
+    func stopChild(_ kind: BackgroundChild.Kind? = nil) {
+        guard let child, kind == nil || child.kind == kind else { return }
+        logWarning("There is a child \(child.kind == .snapshot ? "saving an .rdb" : "rewriting the AOF"). Killing it!")
+        child.kill()
+        FileIO.remove(child.temporaryPath)
+        self.child = nil
+    }
+
     public func prepareShutdown(save: Bool?) -> Bool {
-        if let child {
-            logWarning("There is a child \(child.kind == .snapshot ? "saving an .rdb" : "rewriting the AOF"). Killing it!")
-            child.kill()
-            FileIO.remove(child.temporaryPath)
-            self.child = nil
-        }
+        stopChild()
         var succeeded = true
         if let log {
             _ = takeRecords()
@@ -201,19 +222,24 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
 
     /// CONFIG SET took effect: the fsync policy applies from the next write on.
     public func configurationChanged() {
+        updateWriteRefusal()
         guard let log, let policy = AppendOnlyLog.FsyncPolicy(rawValue: configuration.appendFsync) else { return }
         if log.policy != policy { log.policy = policy }
     }
 
     public func setAppendOnly(_ enabled: Bool) -> String? {
+        // The log must start or stop between commands, never inside one's records.
+        if engine.loading || engine.isInsideTransaction {
+            return "Unable to turn AOF on or off while loading or inside a transaction"
+        }
+        // A rewrite running now started from older data (or for the old log): its base must not be installed.
+        stopChild(.rewrite)
         if !enabled {
-            if let child, child.kind == .rewrite {
-                child.kill()
-                FileIO.remove(child.temporaryPath)
-                self.child = nil
-            }
             _ = takeRecords()
-            try? log?.syncNow()
+            if let log {
+                do { try log.close() } catch { logWarning("Error syncing the AOF file while turning it off: \(error)") }
+                previousLogEnd = log.appendedOffset
+            }
             log = nil
             engine.appendOnlyFeed = nil
             return nil

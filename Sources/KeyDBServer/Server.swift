@@ -159,13 +159,14 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         let hz = lock.withLock { engine.configuration.hz }
         loop.scheduleTask(in: .milliseconds(Int64(1000 / max(1, hz)))) { [weak self] in
             guard let self else { return }
-            self.lock.withLock {
+            let log = self.lock.withLock {
                 self.engine.activeExpireCycle()
                 self.engine.sampleOperations()
                 self.persistence.tick()
+                return self.persistence.log
             }
             // Expired keys' DELs go to the file now, not with the next client's batch.
-            self.persistence.log?.writeQueued()
+            log?.writeQueued()
             self.scheduleBackgroundCycle(on: loop)
         }
     }

@@ -117,6 +117,22 @@ import Testing
         #expect(throws: PersistenceError.self) { try replay(Self.record("EXEC")) }
     }
 
+    /// Regression: replaying `PEXPIREAT k <past>` deleted k, so a later PERSIST (or a
+    /// refreshed EXPIRE) in the log found nothing and the key was lost.
+    @Test func anExpiryThatHasPassedSinceIsNotADeletionWhileLoading() throws {
+        engine.loading = true
+        let log = Self.record("SET", "k", "v") + Self.record("PEXPIREAT", "k", "1000") + Self.record("PERSIST", "k")
+            + Self.record("SET", "g", "w") + Self.record("GETEX", "g", "PXAT", "1000") + Self.record("PEXPIREAT", "g", "99999999999999")
+        #expect(try replay(log) == .complete)
+        engine.loading = false
+        // k has no expiry left, g the later one: both live now and k at any time.
+        #expect(alive("k", at: .max - 1) && alive("g", at: Int64(Date().timeIntervalSince1970 * 1000)))
+    }
+
+    func alive(_ key: String, at now: Int64) -> Bool {
+        key.withCString { engine.keyspace.databases[0].lookup(UnsafeRawBufferPointer(start: $0, count: strlen($0)), now: now) != nil }
+    }
+
     @Test func keysPastTheirTimeStayWhileLoading() throws {
         engine.loading = true
         #expect(try replay(Self.record("SET", "k", "v", "PXAT", "1000") + Self.record("APPEND", "k", "w")) == .complete)

@@ -1337,3 +1337,36 @@ def test_info_persistence_matches_redis(servers, appendonly):
         assert sut_saved[field] == ref_saved[field], (field, sut_saved[field], ref_saved[field])
     assert sut_saved["rdb_changes_since_last_save"] == "0"
     assert int(sut_saved["rdb_saves"]) == int(ref_saved["rdb_saves"]) == 1
+
+
+# ---------------------------------------------------------------------------
+# Writes refused while the disk refuses (MISCONF), as Redis does
+# ---------------------------------------------------------------------------
+
+
+def test_failed_bgsave_refuses_writes_like_redis(servers):
+    """A BGSAVE that cannot write (its directory is gone) turns writes and PING
+    away with Redis's exact MISCONF text until stop-writes-on-bgsave-error no."""
+    replies = {}
+    for kind in ("sut", "redis"):
+        s = servers(kind, f"{kind}-misconf", ["--appendonly", "no", "--save", "3600 1"])
+        s.start()
+        r = s.client()
+        assert raw(r, "SET", "a", "1") == b"OK"
+        shutil.rmtree(s.dir)
+        assert raw(r, "BGSAVE") == b"Background saving started"
+        wait_for(lambda: s.info().get("rdb_bgsave_in_progress") == "0"
+                 and s.info().get("rdb_last_bgsave_status") == "err", 10, 0.02, "the BGSAVE to fail")
+        def reply(*args):
+            try:
+                return raw(r, *args)
+            except redis.ResponseError as error:
+                return f"-{error}"
+
+        refused = (reply("SET", "b", "2"), reply("PING"), reply("GET", "a"))
+        assert reply("CONFIG", "SET", "stop-writes-on-bgsave-error", "no") == b"OK"
+        replies[kind] = refused + (reply("SET", "b", "2"),)
+        s.kill()
+    assert replies["sut"] == replies["redis"]
+    assert replies["sut"][0].startswith("-MISCONF Redis is configured to save RDB snapshots")
+    assert replies["sut"][2:] == (b"1", b"OK")
