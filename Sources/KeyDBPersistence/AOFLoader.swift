@@ -24,12 +24,12 @@ struct AOFLoader {
     /// Commands replayed per lock hold, so -LOADING replies keep flowing meanwhile.
     static let commandsPerBatch = 1024
 
-    /// Replays `bytes` (the file `name`, for messages).
-    func replay(_ bytes: UnsafeRawBufferPointer, name: String) throws -> Outcome {
+    /// Replays `bytes` from `start` (the file `name`, for messages; offsets count from the file's start).
+    func replay(_ bytes: UnsafeRawBufferPointer, from start: Int = 0, name: String) throws -> Outcome {
         var parser = RequestParser()
         parser.limits.maxBulkLength = Int.max
-        var position = 0
-        var validUpTo = 0
+        var position = start
+        var validUpTo = start
         /// Start offsets of the commands queued since MULTI, and where that MULTI started.
         var queued: [Int] = []
         var multiStart: Int? = nil

@@ -15,6 +15,8 @@ extension Persistence {
         let started = Clock.monotonicMicroseconds()
         if configuration.appendOnly {
             if let text = try FileIO.read(manifestPath) { manifest = try AOFManifest(parsing: text) }
+            let oldStyle = directory + "/" + configuration.appendFilename
+            if manifest.replayOrder.isEmpty && FileIO.exists(oldStyle) { try upgradeOldStyleLog(oldStyle) }
             if !manifest.replayOrder.isEmpty {
                 try loadLog(withKeyspace: withKeyspace)
                 logNotice("DB loaded from append only file: \(elapsed(since: started)) seconds")
@@ -38,6 +40,18 @@ extension Persistence {
         }
     }
 
+    /// A data directory from before Redis 7 (one `appendonly.aof`, no manifest): the file
+    /// moves into the log directory and becomes the base, as Redis 7 migrates it.
+    private func upgradeOldStyleLog(_ path: String) throws {
+        try FileIO.makeDirectory(logDirectory)
+        let name = configuration.appendFilename
+        try FileIO.rename(path, logDirectory + "/" + name)
+        manifest.install(base: .init(name: name, sequence: manifest.nextBaseSequence, kind: .base), keeping: nil)
+        try persistManifest()
+        try FileIO.syncDirectory(directory)
+        logNotice("Successfully migrated an old-style AOF file (\(name)) into the AOF directory (\(configuration.appendDirname)).")
+    }
+
     private func elapsed(since start: Int64) -> String {
         let micros = Clock.monotonicMicroseconds() - start
         return "\(micros / 1_000_000).\(String(micros / 1000 % 1000 + 1000).dropFirst())"
@@ -46,7 +60,7 @@ extension Persistence {
     /// `dump.rdb`: keys already past their time are skipped (and counted), as Redis does.
     func loadSnapshot(_ path: String) throws {
         guard let file = try MappedFile(path) else { return }
-        keysExpiredOnLoad = try Snapshot.load(file.bytes, name: path, into: engine, skipExpired: true, withKeyspace: withKeyspace)
+        keysExpiredOnLoad = try Snapshot.load(file.bytes, name: path, into: engine, skipExpired: true, withKeyspace: withKeyspace).expired
     }
 
     /// Replays the manifest's files in order. Only the last may end in a torn record.
@@ -60,20 +74,24 @@ extension Persistence {
             guard file.bytes.count > 0 else { continue }
             let started = Clock.monotonicMicroseconds()
             let kind = entry.kind == .base ? "base" : "incr"
+            // An RDB base, or (from before Redis 7) an RDB preamble followed by commands.
+            var commandsStart = 0
             if file.bytes.starts(with: Array("REDIS".utf8)) {
                 guard entry.kind == .base else {
                     throw PersistenceError("Bad file format reading the append only file \(entry.name): an RDB image outside the base file")
                 }
                 logNotice("Reading RDB base file on AOF loading...")
-                _ = try Snapshot.load(file.bytes, name: entry.name, into: engine, skipExpired: false, withKeyspace: withKeyspace)
-            } else {
+                commandsStart = try Snapshot.load(file.bytes, name: entry.name, into: engine, skipExpired: false,
+                                                  withKeyspace: withKeyspace).length
+            }
+            if commandsStart < file.bytes.count {
                 var client: ClientSession!
                 withKeyspace {
                     client = ClientSession(engine: engine)
                     client.authenticated = true
                 }
                 let loader = AOFLoader(withKeyspace: withKeyspace, engine: engine, client: client)
-                if case .truncated(let valid) = try loader.replay(file.bytes, name: entry.name) {
+                if case .truncated(let valid) = try loader.replay(file.bytes, from: commandsStart, name: entry.name) {
                     // Last, or followed only by empty files (a crash right after a rewrite began).
                     let later = files[(position + 1)...].map { FileIO.size(logDirectory + "/" + $0.name) ?? 0 }
                     guard later.allSatisfy({ $0 == 0 }) else {
@@ -108,7 +126,7 @@ extension Persistence {
         if flush { emptyAll() }
         do {
             guard let file = try MappedFile(snapshotPath) else { return .error("ERR Error trying to load the RDB dump") }
-            _ = try Snapshot.load(file.bytes, name: snapshotPath, into: engine, skipExpired: true, withKeyspace: { $0() })
+            try Snapshot.load(file.bytes, name: snapshotPath, into: engine, skipExpired: true, withKeyspace: { $0() })
         } catch {
             logWarning("Error trying to load the RDB dump: \(error)")
             return .error("ERR Error trying to load the RDB dump")

@@ -66,12 +66,15 @@ enum Snapshot {
     }
 
     /// Loads an RDB image into the engine's databases; returns how many keys were
-    /// skipped because their time had passed (only with `skipExpired`).
+    /// skipped because their time had passed (only with `skipExpired`) and where
+    /// the image ended (an old-style AOF file goes on with commands after it).
+    @discardableResult
     static func load(_ image: UnsafeRawBufferPointer, name: String, into engine: Engine, skipExpired: Bool,
-                     withKeyspace: @escaping (() -> Void) -> Void) throws -> Int {
+                     withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int) {
         var sink = Loader(engine: engine, skipExpired: skipExpired, withKeyspace: withKeyspace)
+        let length: Int
         do {
-            try RDBReader.read(Array(image), into: &sink)
+            length = try RDBReader.readPrefix(Array(image), into: &sink).length
             sink.flush()
         } catch let error as RDBError {
             throw PersistenceError("Bad RDB format in \(name): \(error)")
@@ -80,7 +83,7 @@ enum Snapshot {
         } catch {
             throw PersistenceError("Can't load \(name): \(error)")
         }
-        return sink.expired
+        return (sink.expired, length)
     }
 
     /// Receives keys from the reader and adds them in batches, one lock hold each.

@@ -5,6 +5,12 @@ public enum RDBReader {
     /// writes when `rdbchecksum` is off. Bytes after the trailer are ignored.
     @discardableResult
     public static func read(_ image: [UInt8], into sink: inout some RDBLoadSink) throws -> Int {
+        try readPrefix(image, into: &sink).version
+    }
+
+    /// As `read`, also telling where the image ends: an old-style AOF file is an
+    /// RDB image followed by commands.
+    public static func readPrefix(_ image: [UInt8], into sink: inout some RDBLoadSink) throws -> (version: Int, length: Int) {
         var cursor = RDBCursor(image)
         let version = try readHeader(&cursor)
         var expireAt: Int64? = nil
@@ -14,7 +20,7 @@ public enum RDBReader {
             switch opcode {
             case RDBOpcode.eof:
                 try verifyChecksum(image, eofAt: opcodeAt, version: version)
-                return version
+                return (version, opcodeAt + 1 + (version >= 5 ? 8 : 0))
             case RDBOpcode.selectDB:
                 try sink.selectDatabase(try cursor.readLength("database number"))
             case RDBOpcode.resizeDB:

@@ -99,10 +99,10 @@ import Testing
         let bytes = try snapshotBytes(of: source)
         let target = Engine()
         let path = "dump.rdb"
-        let expired = try bytes.withUnsafeBytes {
+        let loaded = try bytes.withUnsafeBytes {
             try Snapshot.load($0, name: path, into: target, skipExpired: true, withKeyspace: { $0() })
         }
-        #expect(expired == 0)
+        #expect(loaded.expired == 0 && loaded.length == bytes.count)
         #expect(Self.describe(target) == Self.describe(source))
     }
 
@@ -112,5 +112,28 @@ import Testing
         #expect(throws: PersistenceError.self) {
             try bytes.withUnsafeBytes { try Snapshot.load($0, name: "dump.rdb", into: Engine(), skipExpired: false, withKeyspace: { $0() }) }
         }
+    }
+
+    /// A data directory from before Redis 7: `appendonly.aof` holding an RDB preamble
+    /// and then commands. It is moved into the log directory as the base and loaded whole.
+    @Test func anOldStyleLogIsMigratedAndLoadedWithItsTail() throws {
+        let directory = temporaryPath("old-style")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = Self.sampleEngine()
+        let tail = AOFReplayTests.record("SELECT", "0") + AOFReplayTests.record("SET", "after-preamble", "yes")
+        FileManager.default.createFile(atPath: directory + "/appendonly.aof", contents: Data(try snapshotBytes(of: source) + Array(tail.utf8)))
+
+        var configuration = Configuration()
+        configuration.dir = directory
+        configuration.savePoints = []
+        let engine = Engine(configuration: configuration)
+        let persistence = Persistence(engine: engine, withKeyspace: { $0() }, logNotice: { _ in }, logWarning: { _ in })
+        try persistence.load()
+
+        #expect(engine.keyspace.databases[0].count == source.keyspace.databases[0].count + 1)
+        let manifest = try #require(try FileIO.read(directory + "/appendonlydir/appendonly.aof.manifest"))
+        #expect(String(decoding: manifest, as: UTF8.self).hasPrefix("file appendonly.aof seq 1 type b\n"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/appendonly.aof"))
     }
 }
