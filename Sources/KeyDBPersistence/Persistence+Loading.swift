@@ -38,6 +38,23 @@ extension Persistence {
             keysLoaded = engine.keyspace.keyCount
             dirtyAtLastSave = engine.keyspace.dirty
         }
+        warmUpChildCode()
+    }
+
+    /// Runs the code a forked child runs (both base formats, every type) once here:
+    /// any lazily created runtime state it needs then exists before a fork, instead
+    /// of being created in a child where another thread's lock may never be released.
+    private func warmUpChildCode() {
+        let sample = Engine(configuration: configuration)
+        let db = sample.keyspace.databases[0]
+        let values: [Value] = [.string(Bytes("v")), .list(ListValue([Bytes("a")])), .set(SetValue([Bytes("1"), Bytes("m")])),
+                               .hash(HashValue(HashFields([Bytes("f"): Bytes("v")]))),
+                               .sortedSet(SortedSetValue([Bytes("m"): 1.5]))]
+        for (index, value) in values.enumerated() { db.load(Bytes("k\(index)"), value, expireAt: 0) }
+        guard let file = try? BufferedFile(creating: "/dev/null") else { return }
+        try? Snapshot.write(sample, to: file, aofBase: true)
+        try? AOFRewriter.write(sample.keyspace, to: file)
+        try? file.flush()
     }
 
     /// A data directory from before Redis 7 (one `appendonly.aof`, no manifest): the file
