@@ -234,6 +234,9 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         syncThread.submit { _ in Glibc.close(old) }
     }
 
+    /// The open file was renamed (a first base made it part of the log).
+    func renamed(to newPath: String) { lock.withLock { path = newPath } }
+
     // MARK: - INFO
 
     var currentFileBytes: Int { lock.withLock { fileBytes + queued.count } }

@@ -92,7 +92,9 @@ extension Persistence {
         guard child == nil else { return false }
         do {
             try FileIO.makeDirectory(logDirectory)
-            if let log {
+            if initialRewrite {
+                try startInitialLog()
+            } else if let log {
                 _ = takeRecords()
                 // The current file is complete on disk before a later one is named after it.
                 try log.syncNow()
@@ -141,7 +143,12 @@ extension Persistence {
             logWarning("Background AOF rewrite terminated with error")
             FileIO.remove(child.temporaryPath)
             rewriteFailed()
+            // A log turned on at run time has no base without it: try again.
+            if initialRewrite { rewriteScheduled = true }
             return
+        }
+        if initialRewrite {
+            return finishInitialRewrite(base: child.temporaryPath)
         }
         do {
             let current = log.map { String($0.path.split(separator: "/").last ?? "") }
@@ -161,5 +168,60 @@ extension Persistence {
     private func rewriteFailed() {
         lastRewriteSucceeded = false
         rewriteFailuresInARow += 1
+    }
+
+    // MARK: - Turning the log on at run time
+
+    var temporaryIncrementalPath: String { logDirectory + "/temp-" + logPrefix + ".incr" }
+
+    /// Before each fork of a first base: writes go to a fresh temporary file (on a
+    /// retry the earlier one is dropped: the new base holds everything in it).
+    private func startInitialLog() throws {
+        let path = temporaryIncrementalPath
+        FileIO.remove(path)
+        if let log {
+            _ = takeRecords()
+            try log.switchFile(to: path)
+        } else {
+            let policy = AppendOnlyLog.FsyncPolicy(rawValue: configuration.appendFsync) ?? .everysec
+            log = try AppendOnlyLog(path: path, policy: policy, startingAt: previousLogEnd, logWarning: logWarning)
+            engine.appendOnlyFeed = AppendOnlyFeed()
+        }
+        engine.appendOnlyFeed?.selectedDatabase = -1
+    }
+
+    /// The first base is written: it and the temporary file become the log the manifest names.
+    private func finishInitialRewrite(base temporaryBase: String) {
+        guard let log else { return }
+        do {
+            let name = manifest.addIncremental(prefix: logPrefix)
+            try FileIO.rename(log.path, logDirectory + "/" + name)
+            log.renamed(to: logDirectory + "/" + name)
+            _ = try installBase(from: temporaryBase, asSnapshot: rewriteAsSnapshot, keeping: name)
+            removeHistory()
+            initialRewrite = false
+            lastRewriteSucceeded = true
+            rewriteFailuresInARow = 0
+            logNotice("Background AOF rewrite finished successfully")
+        } catch {
+            logWarning("Error installing the first AOF base: \(error)")
+            FileIO.remove(temporaryBase)
+            rewriteFailed()
+        }
+    }
+
+    /// SHUTDOWN while the first base is still being written: do it in place.
+    func finishInitialRewriteNow() {
+        _ = takeRecords()
+        if let log {
+            try? log.close()
+            FileIO.remove(log.path)
+            previousLogEnd = log.appendedOffset
+        }
+        log = nil
+        engine.appendOnlyFeed = nil
+        initialRewrite = false
+        rewriteScheduled = false
+        do { try startLog(freshBase: true) } catch { logWarning("Error writing the AOF base on shutdown: \(error)") }
     }
 }

@@ -31,6 +31,9 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     /// Where the last log's positions ended, so a new log's continue after them
     /// (replies still held for the old one must not be released by the new one's).
     var previousLogEnd: UInt64 = 0
+    /// The log was turned on at run time and its first base is not written yet:
+    /// writes go to a temporary file the manifest does not name.
+    var initialRewrite = false
     /// Whether the running rewrite writes an RDB base (aof-use-rdb-preamble when it started).
     var rewriteAsSnapshot = true
     var snapshotScheduled = false
@@ -200,6 +203,10 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     public func prepareShutdown(save: Bool?) -> Bool {
         stopChild()
         var succeeded = true
+        if initialRewrite {
+            // The first base was still being written: write it now, so the log is complete.
+            finishInitialRewriteNow()
+        }
         if let log {
             _ = takeRecords()
             logNotice("Calling fsync() on the AOF file.")
@@ -236,6 +243,9 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         stopChild(.rewrite)
         if !enabled {
             _ = takeRecords()
+            if initialRewrite, let log { FileIO.remove(log.path) }
+            initialRewrite = false
+            rewriteScheduled = false
             if let log {
                 do { try log.close() } catch { logWarning("Error syncing the AOF file while turning it off: \(error)") }
                 previousLogEnd = log.appendedOffset
@@ -244,14 +254,17 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
             engine.appendOnlyFeed = nil
             return nil
         }
-        // As Redis: the log starts from a fresh base with the current data.
-        do {
-            try startLog(freshBase: true)
-            return nil
-        } catch {
-            logWarning("Unable to turn on AOF: \(error)")
+        guard log == nil && !initialRewrite else { return nil }
+        // As Redis: writes go to a temporary file while a child writes the current data
+        // as the first base; both enter the manifest together when it is done.
+        initialRewrite = true
+        rewriteScheduled = true
+        if child == nil && !startRewrite() {
+            initialRewrite = false
+            rewriteScheduled = false
             return "Unable to turn on AOF. Check server logs."
         }
+        return nil
     }
 
     public var infoFields: [(String, String)] {
@@ -267,7 +280,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
             ("rdb_current_bgsave_time_sec", child?.kind == .snapshot ? "\(now - child!.startedAt)" : "-1"),
             ("rdb_saves", "\(snapshots)"), ("rdb_last_cow_size", "0"),
             ("rdb_last_load_keys_expired", "\(keysExpiredOnLoad)"), ("rdb_last_load_keys_loaded", "\(keysLoaded)"),
-            ("aof_enabled", log != nil ? "1" : "0"),
+            ("aof_enabled", log != nil || initialRewrite ? "1" : "0"),
             ("aof_rewrite_in_progress", child?.kind == .rewrite ? "1" : "0"),
             ("aof_rewrite_scheduled", rewriteScheduled ? "1" : "0"),
             ("aof_last_rewrite_time_sec", "\(lastRewriteSeconds)"),

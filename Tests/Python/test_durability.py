@@ -1370,3 +1370,24 @@ def test_failed_bgsave_refuses_writes_like_redis(servers):
     assert replies["sut"] == replies["redis"]
     assert replies["sut"][0].startswith("-MISCONF Redis is configured to save RDB snapshots")
     assert replies["sut"][2:] == (b"1", b"OK")
+
+
+def test_log_turned_on_at_run_time_is_written_in_the_background(servers):
+    """CONFIG SET appendonly yes answers at once (a child writes the first base, as
+    Redis does); writes made meanwhile, and a SHUTDOWN that comes before the base
+    is done, still leave a complete log behind."""
+    s = sut(servers, "data", "--appendonly", "no")
+    s.start()
+    r = s.client()
+    pipeline_raw(s.port, [("SET", f"bulk:{i}", "v" * 100) for i in range(200_000)], chunk=20000)
+    assert raw(r, "CONFIG", "SET", "appendonly", "yes") == b"OK"
+    assert s.info()["aof_enabled"] == "1"
+    assert raw(r, "SET", "during", "1") == b"OK"
+    assert raw(r, "RPUSH", "list", "x") == 1
+    # Whether or not the child has finished, SHUTDOWN must leave every write in the log.
+    assert s.shutdown("NOSAVE") == 0
+    assert not (aof_dir(s.dir) / "temp-appendonly.aof.incr").exists()
+    s.start(["--appendonly", "yes"])  # as a config file saying so would, after the change
+    r = s.client()
+    assert raw(r, "DBSIZE") == 200_002
+    assert raw(r, "GET", "during") == b"1" and raw(r, "LRANGE", "list", 0, -1) == [b"x"]
