@@ -102,7 +102,9 @@ enum FileIO {
         }
         close(fd)
         try rename(temporary, path)
-        try syncDirectory(directory)
+        // Past the rename the new file is the one in effect: callers must not undo their
+        // side of it, so a failing directory sync (its durability, not its content) is not thrown.
+        _ = try? syncDirectory(directory)
     }
 
     /// The whole file; nil when it does not exist.
