@@ -7,7 +7,9 @@ extension HashCommands {
             switch c.hash(args[1]) {
             case .wrongType: return c.replyError(ErrorReply.wrongType)
             case .missing: return c.reply.writeNullBulk()
-            case .found(let hash): return c.replyBulk(hash.fields.keys.randomElement())
+            case .found(let hash):
+                let fields = hash.fields.positional
+                return c.replyBulk(fields[Int.random(in: 0..<fields.count)].key)
             }
         }
         // Redis takes counts in -LONG_MAX...LONG_MAX, so that negating one never overflows.
@@ -28,7 +30,7 @@ extension HashCommands {
         case .found(let found): hash = found
         }
         let perField = withValues ? 2 : 1
-        let fields = hash.fields
+        let fields = hash.fields.positional
         if count == 0 { return c.reply.writeArrayHeader(0) }
 
         // A negative count may repeat fields; so may a count of one, trivially.
@@ -37,8 +39,9 @@ extension HashCommands {
             c.reply.writeArrayHeader(picks * perField)
             for _ in 0..<picks {
                 let index = Int.random(in: 0..<fields.count)
-                c.replyBulk(fields.keys[index])
-                if withValues { c.replyBulk(fields.values[index]) }
+                let (field, value) = fields[index]
+                c.replyBulk(field)
+                if withValues { c.replyBulk(value) }
             }
             return
         }
@@ -49,8 +52,9 @@ extension HashCommands {
             : RandomSample.distinct(Array(0..<fields.count), count: Int(count))
         c.reply.writeArrayHeader(chosen.count * perField)
         for index in chosen {
-            c.replyBulk(fields.keys[index])
-            if withValues { c.replyBulk(fields.values[index]) }
+            let (field, value) = fields[index]
+            c.replyBulk(field)
+            if withValues { c.replyBulk(value) }
         }
     }
 }
