@@ -88,6 +88,13 @@ let package = Package(
             name: "KeyDBEngineTests",
             dependencies: ["KeyDBEngine", "KeyDBRESP", "KeyDBTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Counts heap allocations per thread in the test executable (wraps malloc),
+        // so the hot path's allocations per command are checked without timing anything.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(
+            name: "KeyDBAllocationTests",
+            dependencies: ["CAllocationCounter", "KeyDBEngine", "KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // Shared helpers for the integration tests: starts the server binary
         // (ServerProcess) and speaks raw RESP over a socket (RawClient).
         // Foundation + Glibc only.
