@@ -6,10 +6,12 @@ import NIOCore
 /// authentication, and the reply buffer commands write into.
 public final class ClientSession: @unchecked Sendable {  // used under the keyspace lock
     public let id: Int64
-    /// The engine outlives every session, so no reference counting is needed.
-    public unowned(unsafe) let engine: Engine
+    /// A strong `let`: the compiler reads it without retaining (an unowned reference is
+    /// retained on every use). Unregistering a session breaks the engine ↔ session cycle.
+    public let engine: Engine
     /// The selected database.
-    public var db: Database
+    /// Databases live as long as the keyspace, which outlives every session: no reference counting.
+    public unowned(unsafe) var db: Database
     /// Replies for the current read batch; the server sends and replaces it.
     public var reply: ByteBuffer
     /// The time a command is running at (Unix ms), read once per command.

@@ -119,7 +119,8 @@ enum StringCommands {
         guard let resolved = options.resolveExpiry(args, now: c.now, c) else { return }
         // nil keeps the TTL (KEEPTTL); 0 clears it, as a plain SET does.
         let expireAt: Int64? = resolved ?? (options.keepTTL ? nil : 0)
-        let slot = c.db.lookup(args[key], now: c.now)
+        let db = c.db  // one retain for the command, not one per use
+        let slot = db.lookup(args[key], now: c.now)
         if options.get {
             guard let old = c.readString(args[key]) else { return }
             c.replyBulk(old)
@@ -130,7 +131,7 @@ enum StringCommands {
             if let okReply { return c.reply.writeIntegerReply(okReply.1) }
             return c.reply.writeNullBulk()
         }
-        c.db.set(args[key], .string(Bytes(args[value])), expireAt: expireAt, now: c.now)
+        db.set(args[key], .string(Bytes(args[value])), expireAt: expireAt, now: c.now)
         c.dirty()
         // Logged with an absolute time, so replay gives the key the same deadline.
         if let resolved { c.propagate("SET" as StaticString, args[key], args[value], "PXAT" as StaticString, resolved) }
@@ -238,10 +239,11 @@ enum StringCommands {
 
     /// The one implementation behind INCR, DECR, INCRBY and DECRBY.
     private static func incrBy(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ amount: Int64) {
-        let slot = c.db.lookup(key, now: c.now)
+        let db = c.db  // one retain for the command, not one per use
+        let slot = db.lookup(key, now: c.now)
         var current: Int64 = 0
         if let slot {
-            guard case .string(let old) = c.db.value(at: slot) else { return c.replyError(ErrorReply.wrongType) }
+            guard case .string(let old) = db.value(at: slot) else { return c.replyError(ErrorReply.wrongType) }
             guard let parsed = old.withUnsafeBytes({ Int64(redisDecimal: $0) }) else { return c.replyError(ErrorReply.notInteger) }
             current = parsed
         }
@@ -249,9 +251,9 @@ enum StringCommands {
         guard !overflow else { return c.replyError(ErrorReply.overflow) }
         let stored = withDecimalDigits(result) { Value.string(Bytes($0)) }
         if let slot {
-            c.db.replaceValue(at: slot, stored)
+            db.replaceValue(at: slot, stored)
         } else {
-            c.db.set(key, stored, now: c.now)
+            db.set(key, stored, now: c.now)
         }
         c.dirty()
         c.notify(.string, "incrby", key)

@@ -224,6 +224,9 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Parses and runs every complete request in `bytes`; returns how many bytes it used.
     private func runRequests(in bytes: UnsafeRawBufferPointer, session: ClientSession, failure: inout ProtocolError?) -> Int {
+        // A local parser for the batch: reading a class's stored array on every command retains it.
+        var parser = self.parser
+        defer { self.parser = parser }
         var position = 0
         while position < bytes.count && !session.closeAfterReply && session.blocked == nil
                 && session.reply.readableBytes < Self.replyChunk {
