@@ -9,6 +9,11 @@ import Glibc
 /// Above this size a removal swaps the last element into the gap, so it is O(1).
 let orderedCollectionLimit = 128
 
+/// Up to this size a collection is searched by comparing bytes, before a member
+/// is built for hashing: for the few-element collections common in practice that
+/// is faster than an allocation and a hash.
+let smallCollectionScan = 16
+
 /// The fields of a hash. Small hashes (as Redis's listpacks: at most 512 fields,
 /// none longer than 64 bytes) are packed into one byte array, in insertion order
 /// with updates in place: about 20 bytes a field instead of a dictionary entry's
@@ -76,6 +81,22 @@ public struct HashFields: Sequence, Sendable {
         storage = .packed(PackedPairs())
         defer { storage = .table(table) }
         return table.updateValue(value, forKey: field)
+    }
+
+    /// Sets `field` to `value` straight from argument bytes; true when the field is new.
+    /// A packed hash is updated without building either (no allocation).
+    public mutating func setValue(_ value: UnsafeRawBufferPointer, forKey field: UnsafeRawBufferPointer) -> Bool {
+        if case .packed(var pairs) = storage, field.count <= Self.packedMaxLength, value.count <= Self.packedMaxLength {
+            storage = .table([:])  // pairs is now the only reference: changed in place
+            defer { storage = .packed(pairs) }
+            if pairs.replaceValue(of: field, with: value) { return false }
+            if pairs.count < Self.packedMaxEntries {
+                pairs.append(field, value)
+                return true
+            }
+        }
+        // Too long, too many, or a table: the general path (the defer has put the pairs back).
+        return updateValue(Bytes(value), forKey: Bytes(field)) == nil
     }
 
     @discardableResult
@@ -201,14 +222,27 @@ public struct PackedPairs: Sequence, Sendable {
     }
 
     mutating func append(_ field: Bytes, _ value: Bytes) {
+        field.withUnsafeBytes { field in value.withUnsafeBytes { append(field, $0) } }
+    }
+
+    mutating func append(_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
         let needed = bytes.count + 2 + field.count + value.count
         // Grown by an eighth at a time: an array's doubling would leave a quarter of it empty on average.
         if needed > bytes.capacity { bytes.reserveCapacity(Swift.max(needed, bytes.count + bytes.count / 8)) }
         bytes.append(UInt8(field.count))
-        field.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: field)
         bytes.append(UInt8(value.count))
-        value.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: value)
         count += 1
+    }
+
+    /// Replaces the value of `field` in place, from raw bytes; false when `field` is absent.
+    mutating func replaceValue(of field: UnsafeRawBufferPointer, with value: UnsafeRawBufferPointer) -> Bool {
+        guard let offset = find(field) else { return false }
+        let range = valueRange(at: offset)
+        bytes[range.lowerBound - 1] = UInt8(value.count)
+        bytes.replaceSubrange(range, with: value)
+        return true
     }
 
     mutating func remove(_ field: UnsafeRawBufferPointer) -> Bytes? {
@@ -251,6 +285,13 @@ public struct MemberSet: RandomAccessCollection, Sendable {
     public var isEmpty: Bool { storage.isEmpty }
 
     public func contains(_ member: Bytes) -> Bool { storage.contains(member) }
+
+    /// Adds `member` unless present; true when added. A small set is searched
+    /// first without building the member (a long one would cost an allocation).
+    public mutating func insert(_ member: UnsafeRawBufferPointer) -> Bool {
+        if storage.count <= smallCollectionScan && storage.contains(where: { $0.equals(member) }) { return false }
+        return storage.append(Bytes(member)).inserted
+    }
 
     @discardableResult
     public mutating func insert(_ member: Bytes) -> (inserted: Bool, memberAfterInsert: Bytes) {

@@ -26,7 +26,7 @@ enum HashCommands {
         guard let (hash, isNew) = hashForWrite(c, args[1]) else { return nil }
         var created = 0
         for index in stride(from: 2, to: args.count, by: 2) {
-            if hash.fields.updateValue(Bytes(args[index + 1]), forKey: Bytes(args[index])) == nil { created += 1 }
+            if hash.fields.setValue(args[index + 1], forKey: args[index]) { created += 1 }
         }
         if isNew { c.db.set(args[1], .hash(hash), now: c.now) }
         // Redis counts every pair written, new or not.

@@ -14,7 +14,7 @@ enum SetCommands {
             c.db.set(args[1], .set(set), now: c.now)
         }
         var added = 0
-        for index in 2..<args.count where set.members.insert(Bytes(args[index])).inserted {
+        for index in 2..<args.count where set.members.insert(args[index]) {
             added += 1
         }
         if added > 0 { c.notify(.set, "sadd", args[1]) }

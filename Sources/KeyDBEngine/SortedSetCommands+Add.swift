@@ -50,12 +50,10 @@ extension SortedSetCommands {
         }
         if options.incr && words > 2 { return c.replyError(ErrorReply.zaddIncrSinglePair) }
 
-        // Every score is checked before anything changes: all or nothing.
-        var scores: [Double] = []
-        scores.reserveCapacity(words / 2)
-        for index in stride(from: first, to: args.count, by: 2) {
-            guard let score = args.double(index) else { return c.replyError(ErrorReply.notFloat) }
-            scores.append(score)
+        // Every score is checked before anything changes: all or nothing. (They are
+        // parsed again below rather than kept: no array to allocate per command.)
+        for index in stride(from: first, to: args.count, by: 2) where args.double(index) == nil {
+            return c.replyError(ErrorReply.notFloat)
         }
 
         let limits = c.zsetListpackLimits
@@ -72,11 +70,12 @@ extension SortedSetCommands {
 
         var added = 0, updated = 0
         var result: Double? = nil  // the last member's score, if it was added or updated (INCR's reply)
-        for (pair, increment) in scores.enumerated() {
-            let member = Bytes(args[first + 2 * pair + 1])
-            guard let current = zset.scores[member] else {
+        for pair in 0..<(words / 2) {
+            let increment = args.double(first + 2 * pair)!  // checked above
+            let memberBytes = args[first + 2 * pair + 1]
+            guard let current = zset.score(of: memberBytes) else {
                 if options.xx { continue }
-                zset.set(member, score: increment, limits: limits)
+                zset.set(Bytes(memberBytes), score: increment, limits: limits)
                 added += 1
                 result = increment
                 continue
@@ -91,7 +90,7 @@ extension SortedSetCommands {
             if (options.lt && score >= current) || (options.gt && score <= current) { continue }
             result = score
             if score != current {
-                zset.set(member, score: score, limits: limits)
+                zset.set(Bytes(memberBytes), score: score, limits: limits)
                 updated += 1
             }
         }

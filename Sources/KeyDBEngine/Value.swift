@@ -83,6 +83,14 @@ public final class SortedSetValue: @unchecked Sendable {  // guarded by the keys
 
     public var count: Int { scores.count }
 
+    /// The score of `member` straight from argument bytes: a small set is searched
+    /// by comparing bytes, so no member is built (a long one would cost an allocation).
+    public func score(of member: UnsafeRawBufferPointer) -> Double? {
+        guard scores.count <= smallCollectionScan else { return scores[Bytes(member)] }
+        for (stored, score) in scores where stored.equals(member) { return score }
+        return nil
+    }
+
     /// A deep copy (the arrays are copied on their first change).
     public func copy() -> SortedSetValue { SortedSetValue(scores: scores, index: index, isListpack: isListpack) }
 

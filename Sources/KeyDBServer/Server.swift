@@ -73,7 +73,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 1)  // one read per client per turn, as Redis: fair to pipelining clients
+            .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ConnectionHandler(engine: engine, lock: lock, persistence: persistence,

@@ -40,7 +40,12 @@ import Testing
             if Bool.random(using: &random) || Int.random(in: 0..<4, using: &random) > 0 {
                 let length = Int.random(in: 0..<(Int.random(in: 0..<40, using: &random) == 0 ? 80 : 20), using: &random)
                 let value = Bytes(String(repeating: "v", count: length))
-                #expect(fields.updateValue(value, forKey: key) == model.updateValue(value, forKey: key))
+                if Bool.random(using: &random) {
+                    #expect(fields.updateValue(value, forKey: key) == model.updateValue(value, forKey: key))
+                } else {
+                    let created = value.withUnsafeBytes { v in key.withUnsafeBytes { fields.setValue(v, forKey: $0) } }
+                    #expect(created == (model.updateValue(value, forKey: key) == nil))
+                }
             } else {
                 #expect(fields.removeValue(forKey: key) == model.removeValue(forKey: key))
             }
@@ -49,5 +54,15 @@ import Testing
         for (key, value) in model { #expect(fields[key] == value) }
         let positional = fields.positional
         #expect(Set((0..<positional.count).map { positional[$0].key }) == Set(model.keys))
+    }
+
+    @Test func setsAddRawMembersOnce() {
+        var members = MemberSet()
+        for word in ["a", "b", "a", String(repeating: "long", count: 8), String(repeating: "long", count: 8)] {
+            _ = Array(word.utf8).withUnsafeBytes { members.insert($0) }
+        }
+        #expect(members.count == 3)
+        for index in 0..<40 { _ = Array("m\(index % 20)".utf8).withUnsafeBytes { members.insert($0) } }
+        #expect(members.count == 23)
     }
 }
