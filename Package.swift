@@ -39,8 +39,8 @@ let package = Package(
             swiftSettings: hotPathFlags
         ),
         // Redis's on-disk formats: RDB (reader, writer, listpack, ziplist, intset,
-        // LZF, CRC64). Pure byte work: no engine, no files.
-        .target(name: "KeyDBStorage", swiftSettings: hotPathFlags),
+        // LZF, CRC64). Pure byte work: no engine, no files (KeyDBRESP for string2ll).
+        .target(name: "KeyDBStorage", dependencies: ["KeyDBRESP"], swiftSettings: hotPathFlags),
         // Snapshots and the append-only log for an engine: loading, the log file
         // and its fsync policy, SAVE/BGSAVE/BGREWRITEAOF, the multi-part AOF.
         .target(

@@ -13,7 +13,7 @@ enum DebugCommand {
         if args.matches(1, "reload") { return reload(c, args) }
         if args.matches(1, "loadaof") && args.count == 2 {
             guard let persistence = c.engine.persistence else { return c.replyError(ErrorReply.persistenceUnavailable) }
-            return reply(c, persistence.debugLoadLog())
+            return c.reply(persistence.debugLoadLog())
         }
         if args.matches(1, "digest") && args.count == 2 {
             return c.reply.writeBulk(hex(Digest.dataset(c.engine.keyspace)))
@@ -44,14 +44,7 @@ enum DebugCommand {
             else { return c.replyError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.") }
         }
         guard let persistence = c.engine.persistence else { return c.replyError(ErrorReply.persistenceUnavailable) }
-        reply(c, persistence.debugReload(flush: flush, save: save))
-    }
-
-    private static func reply(_ c: ClientSession, _ reply: PersistenceReply) {
-        switch reply {
-        case .status(let text): c.reply.writeSimpleString(text)
-        case .error(let text): c.replyError(text)
-        }
+        c.reply(persistence.debugReload(flush: flush, save: save))
     }
 
     private static func help(_ c: ClientSession) {

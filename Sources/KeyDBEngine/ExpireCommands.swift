@@ -39,9 +39,7 @@ enum ExpireCommands {
         if lt && current != 0 && when >= current { return c.reply.writeIntegerReply(0) }
 
         // Logged as an absolute time (or the deletion it caused), whatever form it came in.
-        // While loading, a time already past is kept, as Redis does: later records may
-        // still act on the key (PERSIST, a new EXPIRE), and the log holds its DEL if it went.
-        if when <= c.now && !c.engine.loading {
+        if c.expiryHasPassed(when) {
             c.db.remove(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
             c.propagate("DEL" as StaticString, args[1])

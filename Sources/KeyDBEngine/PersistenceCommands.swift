@@ -4,7 +4,7 @@ import KeyDBRESP
 enum PersistenceCommands {
     static func save(_ c: ClientSession, _ args: Arguments) {
         guard let persistence = c.engine.persistence else { return c.replyError(ErrorReply.persistenceUnavailable) }
-        reply(c, persistence.save())
+        c.reply(persistence.save())
     }
 
     /// BGSAVE [SCHEDULE]
@@ -15,22 +15,25 @@ enum PersistenceCommands {
             schedule = true
         }
         guard let persistence = c.engine.persistence else { return c.replyError(ErrorReply.persistenceUnavailable) }
-        reply(c, persistence.backgroundSave(schedule: schedule || c.transaction != nil))
+        c.reply(persistence.backgroundSave(schedule: schedule || c.transaction != nil))
     }
 
     static func bgrewriteaof(_ c: ClientSession, _ args: Arguments) {
         guard let persistence = c.engine.persistence else { return c.replyError(ErrorReply.persistenceUnavailable) }
-        reply(c, persistence.rewriteAppendOnlyFile())
+        c.reply(persistence.rewriteAppendOnlyFile())
     }
 
     static func lastsave(_ c: ClientSession, _ args: Arguments) {
         c.reply.writeIntegerReply(Int(c.engine.persistence?.lastSaveTime ?? c.engine.startedAtUnix))
     }
+}
 
-    private static func reply(_ c: ClientSession, _ reply: PersistenceReply) {
-        switch reply {
-        case .status(let text): c.reply.writeSimpleString(text)
-        case .error(let text): c.replyError(text)
+extension ClientSession {
+    /// A persistence job's answer as a status line or an error reply.
+    func reply(_ answer: PersistenceReply) {
+        switch answer {
+        case .status(let text): reply.writeSimpleString(text)
+        case .error(let text): replyError(text)
         }
     }
 }

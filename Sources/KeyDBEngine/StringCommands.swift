@@ -31,7 +31,7 @@ enum StringCommands {
         guard let resolved = options.resolveExpiry(args, now: c.now, c) else { return }
         value.withUnsafeBytes { c.reply.writeBulk($0) }
         if let expiry = options.expiry, let expireAt = resolved {
-            if expiry.isAbsolute && expireAt <= c.now && !c.engine.loading {
+            if expiry.isAbsolute && c.expiryHasPassed(expireAt) {
                 c.db.remove(args[1], now: c.now)
                 c.notify(.generic, "del", args[1])
                 c.propagate("DEL" as StaticString, args[1])

@@ -1,3 +1,5 @@
+import KeyDBRESP
+
 /// Listpack: the packed encoding of small lists, hashes, sorted sets (and sets
 /// in 7.2). Layout: total bytes (u32 LE), entry count (u16 LE, 65535 =
 /// unknown), entries, 0xFF. Each entry is an encoding byte, its data, and a
@@ -121,7 +123,7 @@ public struct ListpackBuilder {
     public var byteCount: Int { bytes.count + 1 }
 
     public mutating func append(_ element: UnsafeRawBufferPointer) {
-        if let v = IntegerText.parseCanonical(element) {
+        if let v = Int64(redisDecimal: element) {
             append(integer: v)
         } else {
             let n = element.count
@@ -177,7 +179,7 @@ public struct ListpackBuilder {
     /// The bytes `append` would add for `element`, backlen included.
     static func entrySize(_ element: UnsafeRawBufferPointer) -> Int {
         let size: Int
-        if let v = IntegerText.parseCanonical(element) {
+        if let v = Int64(redisDecimal: element) {
             switch v {
             case 0...127: size = 1
             case -4096...4095: size = 2

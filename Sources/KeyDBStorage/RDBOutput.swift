@@ -1,3 +1,5 @@
+import KeyDBRESP
+
 /// Buffered output of RDB primitives. With a `drain`, full chunks leave as
 /// they fill (at points the caller chooses) and the CRC64 runs over them;
 /// without one, everything stays in `buffer`.
@@ -61,7 +63,7 @@ struct RDBOutput {
     /// at least 4 bytes; else raw.
     mutating func string(_ s: UnsafeRawBufferPointer) throws {
         let n = s.count
-        if n <= 11, let v = IntegerText.parseCanonical(s), let i = Int32(exactly: v) {
+        if n <= 11, let v = Int64(redisDecimal: s), let i = Int32(exactly: v) {
             if let i8 = Int8(exactly: i) {
                 byte(0xC0)
                 byte(UInt8(bitPattern: i8))

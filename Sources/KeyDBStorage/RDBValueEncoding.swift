@@ -1,3 +1,5 @@
+import KeyDBRESP
+
 /// Values as Redis 7.0 saves them: the type byte, the key (in a key entry;
 /// none in a DUMP payload), then the payload in the encoding Redis would have
 /// in memory under `limits`.
@@ -68,7 +70,7 @@ extension RDBOutput {
             var integers: [Int64] = []
             integers.reserveCapacity(n)
             for m in members {
-                guard let v = m.withRDBBytes({ IntegerText.parseCanonical($0) }) else { break }
+                guard let v = m.withRDBBytes({ Int64(redisDecimal: $0) }) else { break }
                 integers.append(v)
             }
             if integers.count == n {

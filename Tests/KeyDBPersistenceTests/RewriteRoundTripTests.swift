@@ -122,7 +122,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let source = Self.sampleEngine()
         let tail = AOFReplayTests.record("SELECT", "0") + AOFReplayTests.record("SET", "after-preamble", "yes")
-        FileManager.default.createFile(atPath: directory + "/appendonly.aof", contents: Data(try snapshotBytes(of: source) + Array(tail.utf8)))
+        _ = FileManager.default.createFile(atPath: directory + "/appendonly.aof", contents: Data(try snapshotBytes(of: source) + Array(tail.utf8)))
 
         var configuration = Configuration()
         configuration.dir = directory

@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import pytest
 import redis
 
-from conftest import HOST, free_port, redis_server_bin, sut_bin
+from conftest import HOST, _ping_ok, free_port, redis_server_bin, sut_bin
 from resp_client import encode_command
 
 STARTUP_TIMEOUT = float(os.environ.get("SWIFTKEYDB_STARTUP_TIMEOUT", "30"))
@@ -38,23 +38,6 @@ def redis_tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} not found on PATH (apt-get install redis-tools)", pytrace=False)
     return path
-
-
-def _ping(port: int, timeout: float = 0.5) -> Optional[bytes]:
-    """The first reply line to PING, or None when nothing answered."""
-    try:
-        with socket.create_connection((HOST, port), timeout=timeout) as s:
-            s.settimeout(timeout)
-            s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            data = b""
-            while not data.endswith(b"\r\n"):
-                chunk = s.recv(256)
-                if not chunk:
-                    return None
-                data += chunk
-            return data
-    except OSError:
-        return None
 
 
 class Server:
@@ -112,7 +95,7 @@ class Server:
             if self.proc.poll() is not None:
                 pytest.fail(f"{self.kind} exited with status {self.proc.returncode} during startup\n"
                             f"--- log (this run) ---\n{self.log_tail()}", pytrace=False)
-            if _ping(self.port) == b"+PONG\r\n":
+            if _ping_ok(self.port):
                 return self
             time.sleep(0.02)
         pytest.fail(f"{self.kind} did not answer PING within {timeout}s\n--- log ---\n{self.log_tail()}",
@@ -125,7 +108,7 @@ class Server:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     break
-                if _ping(self.port) == b"+PONG\r\n":
+                if _ping_ok(self.port):
                     return self
                 time.sleep(0.02)
             if self.proc.poll() is None:
