@@ -94,6 +94,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
+    /// The client closed its side: finish what it sent (replies held for the log
+    /// included), then close, as Redis answers a request followed by EOF.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else { return context.fireUserInboundEventTriggered(event) }
+        guard !closing else { return }
+        closing = true
+        pending = nil
+        if !held.isEmpty {
+            closeWhenReleased = true
+            return
+        }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -1391,3 +1392,18 @@ def test_log_turned_on_at_run_time_is_written_in_the_background(servers):
     r = s.client()
     assert raw(r, "DBSIZE") == 200_002
     assert raw(r, "GET", "during") == b"1" and raw(r, "LRANGE", "list", 0, -1) == [b"x"]
+
+
+@pytest.mark.parametrize("fsync", ["everysec", "always"])
+def test_a_client_that_closes_its_side_gets_its_replies(servers, fsync):
+    """Regression: nc-style clients send, then close their side. Replies held for
+    the log were dropped when the server saw the end of input first."""
+    s = sut(servers, "data", "--appendonly", "yes", "--appendfsync", fsync)
+    s.start()
+    with socket.create_connection((HOST, s.port), timeout=10) as conn:
+        conn.sendall(b'SET a "b c"\r\nGET a\r\nINCR n\r\n')
+        conn.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := conn.recv(4096):
+            received += chunk
+    assert received == b"+OK\r\n$3\r\nb c\r\n:1\r\n"
