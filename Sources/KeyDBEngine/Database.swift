@@ -14,6 +14,11 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     var waitedKeys: Set<Bytes> = []
     var readyKeys: [Bytes] = []
     unowned(unsafe) var owner: Keyspace? = nil
+    /// Copies of the keyspace's switches, so the write path tests a flag of its own
+    /// instead of retaining `owner` on every write.
+    var watched = false
+    var notifyNewKeys = false
+    var expiryPaused = false
 
     public init(index: Int) { self.index = index }
 
@@ -69,7 +74,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         } else {
             table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash)
             signalKeyAdded(key)
-            if let owner, owner.notifyNewKeys { owner.onNewKey?(index, Bytes(key)) }
+            if notifyNewKeys { owner?.onNewKey?(index, Bytes(key)) }
         }
         touched(key)
     }
@@ -89,8 +94,8 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     public func insert(_ key: Bytes, _ value: Value, expireAt: Int64) {
         table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key))
         key.withUnsafeBytes { signalKeyAdded($0) }
-        if owner?.hasWatchers == true { owner?.touch(index, key) }
-        if let owner, owner.notifyNewKeys { owner.onNewKey?(index, key) }
+        if watched { owner?.touch(index, key) }
+        if notifyNewKeys { owner?.onNewKey?(index, key) }
     }
 
     /// Deletes `key`; returns what it held (expired keys count as absent).
@@ -118,17 +123,16 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     }
 
     /// Expiry waits while the dataset loads (the log may still act on such keys).
-    private var expiryPaused: Bool { owner?.expiryPaused ?? false }
 
     /// Tells watchers of `key` it changed (WATCH), when anyone watches at all.
     @inline(__always) private func touched(_ key: UnsafeRawBufferPointer) {
-        guard let owner, owner.hasWatchers else { return }
-        owner.touch(index, Bytes(key))
+        guard watched else { return }
+        owner?.touch(index, Bytes(key))
     }
 
     @inline(__always) private func touched(slot: Int32) {
-        guard let owner, owner.hasWatchers else { return }
-        owner.touch(index, table.entries[Int(slot)].key)
+        guard watched else { return }
+        owner?.touch(index, table.entries[Int(slot)].key)
     }
 
     /// Swaps contents with `other` (SWAPDB): the numbers stay, the data moves.

@@ -127,9 +127,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         let mark = client.reply.writerIndex
         let skippingThis = client.replyMode == .skip
-        let command = dispatch(args, for: client)
+        let flags = dispatch(args, for: client)
         // Subscription confirmations are pushed messages: silenced replies do not hide them.
-        let pushed = command?.flags.contains(.pushesReplies) == true
+        let pushed = flags?.contains(.pushesReplies) == true
         switch client.replyMode {
         case .on: break  // CLIENT REPLY ON answers even when it ends a skip
         case .off, .skip:
@@ -141,11 +141,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
     }
 
-    /// Runs (or rejects, or queues) one command; returns the command when it ran.
+    /// Runs (or rejects, or queues) one command; returns its flags when it ran.
     @discardableResult
-    private func dispatch(_ args: Arguments, for client: ClientSession) -> CommandSpec? {
+    private func dispatch(_ args: Arguments, for client: ClientSession) -> CommandFlags? {
         guard args.count > 0 else { return nil }
-        guard let command = commands.lookup(args) else {
+        guard let found = commands.borrowedLookup(args) else {
             client.transaction?.abort()
             if let container = commands.container(named: args[0]), args.count >= 2 {
                 client.replyError(bytes: ErrorReply.unknownSubcommand(args[1], of: container.name))
@@ -154,6 +154,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.replyError(bytes: ErrorReply.unknownCommand(args))
             return nil
         }
+        return found._withUnsafeGuaranteedRef { dispatch($0, args, for: client) }
+    }
+
+    private func dispatch(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) -> CommandFlags? {
         guard command.acceptsArgumentCount(args.count) else {
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
@@ -197,7 +201,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         call(command, args, for: client)
         if keyspace.hasReadyKeys { serveReadyKeys() }
-        return command
+        return command.flags
     }
 
     /// Runs a command that passed every check (also each command of an EXEC).
@@ -303,18 +307,33 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     /// Writes since start (INFO rdb_changes_since_last_save counts from the last save).
     public var dirty = 0
     /// While loading, keys past their time stay until the load ends (as Redis: the log may still act on them).
-    public var expiryPaused = false
+    public var expiryPaused = false {
+        didSet { publishSwitches() }
+    }
 
     /// Set when a key some client waits on was added; the engine serves them after the command.
     var hasReadyKeys = false
     /// Clients watching each key (WATCH).
-    var watchers: [DatabaseKey: [ClientSession]] = [:]
+    var watchers: [DatabaseKey: [ClientSession]] = [:] {
+        didSet { if hasWatchers != databases.first?.watched { publishSwitches() } }
+    }
     var hasWatchers: Bool { !watchers.isEmpty }
     /// Called for every key deleted on expiry (the `expired` keyspace event).
     var onExpired: ((Int, Bytes) -> Void)?
     /// Called for every key created while `new` events are on (`notify-keyspace-events n`).
     var onNewKey: ((Int, Bytes) -> Void)?
-    var notifyNewKeys = false
+    var notifyNewKeys = false {
+        didSet { publishSwitches() }
+    }
+
+    /// Every database keeps its own copy of these (read on each write).
+    private func publishSwitches() {
+        for db in databases {
+            db.watched = hasWatchers
+            db.notifyNewKeys = notifyNewKeys
+            db.expiryPaused = expiryPaused
+        }
+    }
 
     public init(databases count: Int) {
         databases = (0..<count).map { Database(index: $0) }

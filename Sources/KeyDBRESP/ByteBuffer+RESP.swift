@@ -1,56 +1,51 @@
 import NIOCore
 
 /// The RESP2 reply encoder: every reply is written straight into the
-/// connection's output buffer, with no intermediate values.
+/// connection's output buffer, with no intermediate values. Each reply is one
+/// reserved write through a raw pointer: NIO's per-write bookkeeping (and its
+/// exclusivity checks, compiled into NIOCore) is paid once per reply, not once
+/// per marker, number and CRLF.
 extension ByteBuffer {
     /// `+text\r\n`
     @inlinable public mutating func writeSimpleString(_ text: StaticString) {
-        writeInteger(UInt8(ascii: "+"))
-        writeStaticString(text)
-        writeCRLF()
+        writeFramed(UInt8(ascii: "+"), UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// `+text\r\n` for text built at run time (INFO-like status lines).
     @inlinable public mutating func writeSimpleString(_ text: String) {
-        writeInteger(UInt8(ascii: "+"))
-        writeString(text)
-        writeCRLF()
+        var text = text
+        text.withUTF8 { writeFramed(UInt8(ascii: "+"), UnsafeRawBufferPointer($0)) }
     }
 
     /// `-text\r\n`; `text` starts with the error code (`ERR`, `WRONGTYPE`, ...).
     @inlinable public mutating func writeError(_ text: String) {
-        writeInteger(UInt8(ascii: "-"))
-        writeString(text)
-        writeCRLF()
+        var text = text
+        text.withUTF8 { writeFramed(UInt8(ascii: "-"), UnsafeRawBufferPointer($0)) }
     }
 
     /// `-text\r\n` from bytes.
     @inlinable public mutating func writeError<Bytes: Sequence>(bytes text: Bytes) where Bytes.Element == UInt8 {
-        writeInteger(UInt8(ascii: "-"))
-        writeBytes(text)
-        writeCRLF()
+        let written: Void? = text.withContiguousStorageIfAvailable { writeFramed(UInt8(ascii: "-"), UnsafeRawBufferPointer($0)) }
+        if written == nil { Array(text).withUnsafeBytes { writeFramed(UInt8(ascii: "-"), $0) } }
     }
 
     /// `:n\r\n`
     @inlinable public mutating func writeIntegerReply(_ value: Int64) {
-        writeInteger(UInt8(ascii: ":"))
-        writeDecimal(value)
-        writeCRLF()
+        writeHeader(UInt8(ascii: ":"), value)
     }
 
     /// `:n\r\n`
     @inlinable public mutating func writeIntegerReply(_ value: Int) {
-        writeIntegerReply(Int64(value))
+        writeHeader(UInt8(ascii: ":"), Int64(value))
     }
 
     /// `$len\r\nbytes\r\n`
     @inlinable public mutating func writeBulk(_ bytes: UnsafeRawBufferPointer) {
-        reserveCapacity(minimumWritableBytes: bytes.count + 24)
-        writeInteger(UInt8(ascii: "$"))
-        writeDecimal(Int64(bytes.count))
-        writeCRLF()
-        writeBytes(bytes)
-        writeCRLF()
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count + RESPFrame.headerCapacity + 2) { buffer in
+            var out = RESPFrame.storeHeader(UInt8(ascii: "$"), Int64(bytes.count), at: buffer.baseAddress!)
+            out = RESPFrame.store(bytes, at: out)
+            return RESPFrame.storeCRLF(at: out) - buffer.baseAddress!
+        }
     }
 
     /// `$len\r\nbytes\r\n`
@@ -71,32 +66,91 @@ extension ByteBuffer {
 
     /// `$-1\r\n`: the null bulk reply.
     @inlinable public mutating func writeNullBulk() {
-        writeStaticString("$-1\r\n")
+        writeRaw("$-1\r\n")
     }
 
     /// `*-1\r\n`: the null array reply.
     @inlinable public mutating func writeNullArray() {
-        writeStaticString("*-1\r\n")
+        writeRaw("*-1\r\n")
     }
 
     /// `*count\r\n`, followed by `count` replies.
     @inlinable public mutating func writeArrayHeader(_ count: Int) {
-        writeInteger(UInt8(ascii: "*"))
-        writeDecimal(Int64(count))
-        writeCRLF()
+        writeHeader(UInt8(ascii: "*"), Int64(count))
     }
 
-    @inlinable public mutating func writeCRLF() {
-        writeInteger(UInt16(0x0D0A))  // big-endian: '\r' then '\n'
-    }
-
-    /// Writes `value` in decimal without allocating.
-    @inlinable public mutating func writeDecimal(_ value: Int64) {
-        if value >= 0 && value < 10 {
-            writeInteger(UInt8(truncatingIfNeeded: 48 + value))
-            return
+    /// `<marker><value>\r\n`: integer replies and array or bulk headers.
+    @inlinable public mutating func writeHeader(_ marker: UInt8, _ value: Int64) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: RESPFrame.headerCapacity) { buffer in
+            RESPFrame.storeHeader(marker, value, at: buffer.baseAddress!) - buffer.baseAddress!
         }
-        _ = withDecimalDigits(value) { writeBytes($0) }
+    }
+
+    /// `<marker>text\r\n`
+    @inlinable mutating func writeFramed(_ marker: UInt8, _ text: UnsafeRawBufferPointer) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: text.count + 3) { buffer in
+            let start = buffer.baseAddress!
+            start.storeBytes(of: marker, as: UInt8.self)
+            return RESPFrame.storeCRLF(at: RESPFrame.store(text, at: start + 1)) - start
+        }
+    }
+
+    /// Fixed reply text, as is.
+    @inlinable mutating func writeRaw(_ text: StaticString) {
+        let bytes = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { buffer in
+            RESPFrame.store(bytes, at: buffer.baseAddress!) - buffer.baseAddress!
+        }
+    }
+}
+
+/// Raw-pointer pieces of RESP frames, for encoders that reserve space once.
+public enum RESPFrame {
+    /// Room for a marker, a 20-character Int64 and CRLF.
+    public static let headerCapacity = 23
+
+    /// Stores `<marker><value>\r\n` at `out` (room for `headerCapacity` bytes); returns the end.
+    @inlinable @inline(__always)
+    public static func storeHeader(_ marker: UInt8, _ value: Int64, at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        out.storeBytes(of: marker, as: UInt8.self)
+        return storeCRLF(at: storeDecimal(value, at: out + 1))
+    }
+
+    /// Stores `value` in decimal at `out`; returns the end.
+    @inlinable @inline(__always)
+    public static func storeDecimal(_ value: Int64, at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        var out = out
+        if value < 0 {
+            out.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self)
+            out += 1
+        }
+        var magnitude = value.magnitude
+        var digits = 1
+        var limit: UInt64 = 10
+        while digits < 20 && magnitude >= limit {
+            digits += 1
+            limit &*= 10
+        }
+        var position = digits
+        repeat {
+            position -= 1
+            (out + position).storeBytes(of: UInt8(truncatingIfNeeded: 48 + magnitude % 10), as: UInt8.self)
+            magnitude /= 10
+        } while position > 0
+        return out + digits
+    }
+
+    @inlinable @inline(__always)
+    public static func store(_ bytes: UnsafeRawBufferPointer, at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        if bytes.count > 0 { out.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        return out + bytes.count
+    }
+
+    @inlinable @inline(__always)
+    public static func storeCRLF(at out: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        out.storeBytes(of: 13, as: UInt8.self)
+        (out + 1).storeBytes(of: 10, as: UInt8.self)
+        return out + 2
     }
 }
 

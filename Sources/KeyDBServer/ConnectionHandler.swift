@@ -121,6 +121,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// pipeline of large replies never grows one buffer toward ByteBuffer's 4 GiB limit.
     static let replyChunk = 64 << 20
 
+    /// Reply buffers up to this size are kept for the connection's next batch (Redis keeps 16 KB per client too).
+    static let keptReplyCapacity = 16 << 10
+
     private func process(context: ChannelHandlerContext) {
         while processOnce(context: context) {}
     }
@@ -134,6 +137,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             var consumed = 0
             session.wakeupScheduled = false
             if session.blocked == nil && buffer.readableBytes > 0 {
+                // Rewinds in place when the last batch's bytes are out (it allocates only if the socket still holds them).
+                if session.reply.readableBytes == 0 && session.reply.writerIndex > 0 { session.reply.clear() }
                 engine.limits(into: &parser.limits)
                 engine.stats.readsProcessed += 1
                 engine.beginBatch()
@@ -155,7 +160,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             if replies.readableBytes > 0 {
                 engine.stats.netOutputBytes += replies.readableBytes
                 engine.stats.writesProcessed += 1
-                session.reply = context.channel.allocator.buffer(capacity: 512)
+                // The storage stays with the session: once the socket has taken these
+                // bytes it is ours alone again, and the next batch reuses it (no
+                // allocation or regrowth per batch). Large ones are let go.
+                if replies.capacity <= Self.keptReplyCapacity {
+                    session.reply.moveReaderIndex(forwardBy: replies.readableBytes)
+                } else {
+                    session.reply = context.channel.allocator.buffer(capacity: 512)
+                }
                 if tracked { session.unsentBytes += replies.readableBytes }
             }
             let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))

@@ -51,7 +51,10 @@ struct DispatchTests {
     @Test("command names are case-insensitive")
     func caseInsensitive() {
         let h = EngineHarness()
-        h.script([("sEt k v", ok), ("GeT k", bulk("v")), ("PING", "+PONG\r\n"), ("ping hello", bulk("hello")), ("EcHo x", bulk("x"))])
+        h.script([("sEt k v", ok), ("GeT k", bulk("v")), ("PING", "+PONG\r\n"), ("ping hello", bulk("hello")), ("EcHo x", bulk("x")),
+                  // A 16-byte name (the longest kept inline), and subcommands, in any case.
+                  ("ZrAnGeByScOrE nokey 0 1", "*0\r\n"), ("ZREVRANGEBYSCORE nokey 1 0", "*0\r\n"),
+                  ("CoNfIg GeT hz", "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n"), ("config GET HZ", "*2\r\n$2\r\nHZ\r\n$2\r\n10\r\n")])  // echoed as asked, like Redis
     }
 
     @Test("NOAUTH before AUTH when requirepass is set")

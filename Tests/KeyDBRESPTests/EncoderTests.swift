@@ -71,7 +71,7 @@ struct EncoderTests {
         #expect(text { $0.writeArrayHeader(1234567) } == "*1234567\r\n")
     }
 
-    @Test("writeDecimal for every digit count, both signs")
+    @Test("integer replies and headers for every digit count, both signs")
     func decimals() {
         var values: [Int64] = [0, Int64.max, Int64.min, Int64.min + 1, Int64.max - 1]
         var power: Int64 = 1
@@ -81,13 +81,20 @@ struct EncoderTests {
         }
         values += [power, -power, power - 1]  // 10^18: 19 digits
         for value in values {
-            #expect(text { $0.writeDecimal(value) } == String(value))
+            #expect(text { $0.writeIntegerReply(value) } == ":\(value)\r\n")
+            #expect(text { $0.writeHeader(UInt8(ascii: "*"), value) } == "*\(value)\r\n")
             #expect(withDecimalDigits(value) { String(decoding: $0, as: UTF8.self) } == String(value))
         }
     }
 
-    @Test("writeCRLF")
-    func crlf() {
-        #expect(encoded { $0.writeCRLF() } == [13, 10])
+    @Test("replies appended to a nearly full buffer grow it")
+    func growth() {
+        var buffer = ByteBufferAllocator().buffer(capacity: 4)
+        buffer.writeBulk(Array(repeating: UInt8(ascii: "x"), count: 100))
+        buffer.writeIntegerReply(Int64.min)
+        buffer.writeSimpleString("OK")
+        buffer.writeError(bytes: "ERR x".utf8)
+        let expected = "$100\r\n" + String(repeating: "x", count: 100) + "\r\n:-9223372036854775808\r\n+OK\r\n-ERR x\r\n"
+        #expect(buffer.readString(length: buffer.readableBytes) == expected)
     }
 }

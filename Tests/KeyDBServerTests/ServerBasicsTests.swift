@@ -56,6 +56,29 @@ struct ServerBasicsTests {
         #expect(try client.command(["GET", "counter"]) == bytes("$5\r\n10000\r\n"))
     }
 
+    @Test("a connection's reply buffer is reused across batches of every size")
+    func replyBufferReuse() throws {
+        let server = try ServerProcess.start()
+        defer { server.stop() }
+        let client = try RawClient(port: server.port, timeout: 10)
+        let big = String(repeating: "v", count: 40_000)
+        #expect(try client.command(["SET", "big", big]) == bytes("+OK\r\n"))
+        // Small, larger than the kept size, small again, then a pipeline mixing both:
+        // each reply must be whole and in order whichever buffer it was written into.
+        for round in 0..<50 {
+            #expect(try client.command(["SET", "k", "\(round)"]) == bytes("+OK\r\n"))
+            #expect(try client.command(["GET", "big"]) == bytes("$40000\r\n\(big)\r\n"))
+            #expect(try client.command(["GET", "k"]) == bytes("$\(String(round).utf8.count)\r\n\(round)\r\n"))
+        }
+        var batch: [UInt8] = []
+        for _ in 0..<20 { batch += RawClient.encodeCommand(["GET", "big"]) + RawClient.encodeCommand(["INCR", "n"]) }
+        try client.send(batch)
+        for i in 1...20 {
+            #expect(try client.readReply() == bytes("$40000\r\n\(big)\r\n"))
+            #expect(try client.readReply() == bytes(":\(i)\r\n"))
+        }
+    }
+
     @Test("1,000 simultaneous connections each SET and GET their own key")
     func thousandConnections() throws {
         // Needs >1000 descriptors here, and in the server (which inherits the limit).
