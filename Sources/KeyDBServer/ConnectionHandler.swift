@@ -6,7 +6,8 @@ import NIOCore
 
 /// One client connection: decodes requests straight from the receive
 /// buffer, runs them, and writes the replies — all in one handler, with the
-/// keyspace lock taken once per read and one flush per read batch.
+/// keyspace lock taken once per read; replies are flushed at the end of the
+/// event-loop turn (`BeforeSleep`).
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -14,7 +15,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let engine: Engine
     private let lock: NIOLock
     private let persistence: Persistence
-    private let logBatcher: LogBatcher
+    private let beforeSleep: BeforeSleep
     /// Replies waiting for their writes to reach the disk (appendfsync always), in
     /// order, each with the log position that must be synced first.
     private var held: [(offset: UInt64, replies: ByteBuffer, tracked: Bool)] = []
@@ -33,11 +34,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The deadline a timeout timer is already set for.
     private var timerDeadline: Int64 = 0
 
-    init(engine: Engine, lock: NIOLock, persistence: Persistence, logBatcher: LogBatcher, limits: ProtocolLimits) {
+    init(engine: Engine, lock: NIOLock, persistence: Persistence, beforeSleep: BeforeSleep, limits: ProtocolLimits) {
         self.engine = engine
         self.lock = lock
         self.persistence = persistence
-        self.logBatcher = logBatcher
+        self.beforeSleep = beforeSleep
         self.parser = RequestParser(limits: limits)
     }
 
@@ -91,7 +92,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        beforeSleep.flush(context)
     }
 
     /// The client closed its side: finish what it sent (replies held for the log
@@ -189,7 +190,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         if let logWait {
             // Sent once the log has the batch's writes (synced, under `always`).
             held.append((logWait.offset, replies, tracked))
-            logBatcher.add(self, logWait)
+            beforeSleep.add(self, logWait)
         } else if !held.isEmpty {
             // Behind replies still waiting for the disk: keep the order.
             if replies.readableBytes > 0 { held.append((held.last!.offset, replies, tracked)) }

@@ -66,9 +66,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.loading = true
         }
         let limits = ProtocolLimits(maxBulkLength: configuration.protoMaxBulkLength)
-        var batchers: [ObjectIdentifier: LogBatcher] = [:]
-        for loop in group.makeIterator() { batchers[ObjectIdentifier(loop)] = LogBatcher(loop: loop) }
-        let logBatchers = batchers
+        var loopTurns: [ObjectIdentifier: BeforeSleep] = [:]
+        for loop in group.makeIterator() { loopTurns[ObjectIdentifier(loop)] = BeforeSleep(loop: loop) }
+        let beforeSleeps = loopTurns
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -80,7 +80,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ConnectionHandler(engine: engine, lock: lock, persistence: persistence,
-                                                                                    logBatcher: logBatchers[ObjectIdentifier(channel.eventLoop)]!, limits: limits))
+                                                                                    beforeSleep: beforeSleeps[ObjectIdentifier(channel.eventLoop)]!, limits: limits))
                 }
             }
         for address in configuration.bind {
