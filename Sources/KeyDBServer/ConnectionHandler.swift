@@ -33,6 +33,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// The deadline a timeout timer is already set for.
     private var timerDeadline: Int64 = 0
+    /// Replies were written since the last flush (a flush with nothing to send still costs).
+    private var unflushed = false
 
     init(engine: Engine, lock: NIOLock, persistence: Persistence, beforeSleep: BeforeSleep, limits: ProtocolLimits) {
         self.engine = engine
@@ -88,11 +90,19 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func resume() {
         guard let context, !closing else { return }
         process(context: context)
-        context.flush()
+        flush(context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // Replies held for the log are flushed when they are released.
+        guard unflushed else { return }
+        unflushed = false
         beforeSleep.flush(context)
+    }
+
+    private func flush(_ context: ChannelHandlerContext) {
+        unflushed = false
+        context.flush()
     }
 
     /// The client closed its side: finish what it sent (replies held for the log
@@ -219,6 +229,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private func send(_ replies: ByteBuffer, tracked: Bool, context: ChannelHandlerContext) {
         guard replies.readableBytes > 0 else { return }
+        unflushed = true
         guard tracked, let session else { return context.write(wrapOutboundOut(replies), promise: nil) }
         let size = replies.readableBytes
         let lock = self.lock
@@ -234,7 +245,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             held.removeFirst()
             send(first.replies, tracked: first.tracked, context: context)
         }
-        guard held.isEmpty && closeWhenReleased else { return context.flush() }
+        guard held.isEmpty && closeWhenReleased else { return flush(context) }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             channel.close(promise: nil)
