@@ -30,6 +30,10 @@ public struct Configuration: Sendable {
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
     public var protoMaxBulkLength = 512 * 1024 * 1024
+    /// Connections beyond this many are refused (`-ERR max number of clients reached`).
+    public var maxClients = 10_000
+    /// Seconds a client may stay idle before it is closed (0 = never; blocked and subscribed clients are exempt).
+    public var timeout = 0
     /// Event loops serving clients (redis.conf's io-threads).
     public var ioThreads = 1
     /// Background task frequency: active expiry runs `hz` times a second.
@@ -115,6 +119,8 @@ extension Configuration {
             config.protoMaxBulkLength = Int(bytes)
         }, multiWord: false),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
+        integer("maxclients", 1...Int(UInt32.max), \.maxClients),
+        integer("timeout", 0...Int(Int32.max), \.timeout),
         ConfigOption(name: "notify-keyspace-events", immutable: false, get: { $0.keyspaceEvents.letters }, set: { config, words throws(ConfigError) in
             guard let flags = KeyspaceEventFlags(letters: words[0]) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") }
             config.keyspaceEvents = flags

@@ -107,6 +107,27 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         stats.connectionsReceived += 1
     }
 
+    /// Whether one more connection fits under `maxclients`; counts the refusal when not.
+    public func admitsConnection() -> Bool {
+        guard clients.count >= configuration.maxClients else { return true }
+        stats.rejectedConnections += 1
+        return false
+    }
+
+    /// Closes clients idle for more than `timeout` seconds, as Redis's clientsCron:
+    /// whole seconds of the clock, and never a blocked or subscribed client.
+    public func closeIdleClients(now: Int64 = Clock.milliseconds()) {
+        let limit = Int64(configuration.timeout)
+        guard limit > 0 else { return }
+        for client in clients.values where client.blocked == nil && !client.isSubscribed && !client.killRequested
+                && now / 1000 - client.lastInteraction / 1000 > limit {
+            client.killRequested = true
+            guard !client.wakeupScheduled else { continue }
+            client.wakeupScheduled = true
+            client.wakeup?()
+        }
+    }
+
     public func unregister(_ client: ClientSession) {
         unblock(client)
         unwatchAll(client)
@@ -239,7 +260,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     }
 
     /// Marks the start of a read batch: commands until `endBatch` chain their clock reads.
-    public func beginBatch() { tick = Clock.microseconds() }
+    /// `client` sent the batch: it counts as its last interaction (CLIENT LIST idle=, `timeout`).
+    public func beginBatch(for client: ClientSession) {
+        let now = Clock.microseconds()
+        tick = now
+        client.lastInteraction = now / 1000
+    }
 
     public func endBatch() { tick = nil }
 

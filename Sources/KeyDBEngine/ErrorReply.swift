@@ -20,6 +20,8 @@ public enum ErrorReply {
     public static let offsetOutOfRange = "ERR offset is out of range"
     public static let stringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
     public static let noAuth = "NOAUTH Authentication required."
+    /// Sent to a connection refused by `maxclients`, which is then closed.
+    public static let maxClientsReached = "ERR max number of clients reached"
     public static let authNotConfigured = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
     public static let wrongPass = "WRONGPASS invalid username-password pair or user is disabled."
     public static let noProto = "NOPROTO unsupported protocol version"

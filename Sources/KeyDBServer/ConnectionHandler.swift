@@ -50,6 +50,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         // A served or unblocked client is woken from whichever thread served it.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
+        guard lock.withLock({ engine.admitsConnection() }) else {
+            // As Redis: the error, then the connection closes (no client was created).
+            closing = true
+            var refusal = channel.allocator.buffer(capacity: 64)
+            refusal.writeError(ErrorReply.maxClientsReached)
+            context.writeAndFlush(wrapOutboundOut(refusal)).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+            return
+        }
         let session = lock.withLock {
             let session = ClientSession(engine: engine,
                                         address: channel.remoteAddress.map(Self.describe) ?? "",
@@ -152,7 +162,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 if session.reply.readableBytes == 0 && session.reply.writerIndex > 0 { session.reply.clear() }
                 engine.limits(into: &parser.limits)
                 engine.stats.readsProcessed += 1
-                engine.beginBatch()
+                engine.beginBatch(for: session)
                 consumed = buffer.withUnsafeReadableBytes { bytes in
                     runRequests(in: bytes, session: session, failure: &failure)
                 }

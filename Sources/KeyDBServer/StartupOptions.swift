@@ -143,6 +143,7 @@ public enum StartupOptions {
       --requirepass <password>  --appendonly no  --appendfsync everysec
       --save ""  --loglevel notice  --hz 10  --io-threads 1
       --maxmemory 0  --maxmemory-policy noeviction  --proto-max-bulk-len 512mb
+      --maxclients 10000  --timeout 0
 
     Examples:
       swiftkeydb-server

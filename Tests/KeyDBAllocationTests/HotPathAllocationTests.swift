@@ -29,7 +29,7 @@ import Testing
         session.reply.clear()
         return request.withUnsafeBytes { bytes in
             allocation_counter_start()
-            session.engine.beginBatch()
+            session.engine.beginBatch(for: session)
             var position = 0
             while position < bytes.count, case .command(let end) = parser.parse(bytes, from: position) {
                 parser.arguments.withUnsafeBufferPointer { spans in

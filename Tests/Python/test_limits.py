@@ -1,0 +1,136 @@
+"""Client limits, side by side with redis-server 7.0: `maxclients` and `timeout`.
+
+Each test starts its own pair of servers with the limit under test, runs the
+same steps against both and compares what a client sees (reply bytes where a
+reply is sent, the connection closing where it is closed).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+import pytest
+
+from conftest import ServerProcess, redis_server_bin, sut_bin
+from resp_client import RespClient
+
+
+def _pair(args):
+    """Started reference and SwiftKeyDB servers with the same extra flags."""
+    servers = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no", *args]),
+               ServerProcess("swiftkeydb (under test)", sut_bin(), list(args))]
+    for server in servers:
+        server.start().require()
+    return servers
+
+
+@pytest.fixture
+def limited(request):
+    servers = _pair(request.param)
+    yield servers
+    for server in servers:
+        server.cleanup()
+
+
+def _info_field(client: RespClient, section: str, field: str) -> str:
+    text = client.call("INFO", section).decode()
+    match = re.search(rf"^{field}:(.*?)\r$", text, re.M)
+    assert match, f"{field} missing from INFO {section}"
+    return match.group(1)
+
+
+def _refusal(server: ServerProcess) -> bytes:
+    """What a connection beyond the limit receives before the server closes it."""
+    with socket.create_connection((server.host, server.port), timeout=5) as s:
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+
+
+@pytest.mark.parametrize("limited", [["--maxclients", "3"]], indirect=True)
+def test_maxclients_refuses_with_redis_error_and_counts_it(limited):
+    for server in limited:
+        clients = [server.client() for _ in range(3)]
+        for client in clients:
+            assert client.call("PING") == b"+PONG\r\n", server.name
+        assert _refusal(server) == b"-ERR max number of clients reached\r\n", server.name
+        assert _refusal(server) == b"-ERR max number of clients reached\r\n", server.name
+        assert _info_field(clients[0], "stats", "rejected_connections") == "2", server.name
+        assert _info_field(clients[0], "clients", "maxclients") == "3", server.name
+        # Refused connections are not counted as received; a freed place is usable again.
+        received = int(_info_field(clients[0], "stats", "total_connections_received"))
+        clients.pop().close()
+        time.sleep(0.2)
+        replacement = server.client()
+        assert replacement.call("PING") == b"+PONG\r\n", server.name
+        assert int(_info_field(replacement, "stats", "total_connections_received")) == received + 1, server.name
+        for client in clients + [replacement]:
+            client.close()
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_maxclients_and_timeout_through_config(limited):
+    replies = []
+    for server in limited:
+        c = server.client()
+        replies.append([c.call(*args) for args in [
+            ("CONFIG", "GET", "timeout"), ("CONFIG", "SET", "timeout", "-1"), ("CONFIG", "SET", "timeout", "x"),
+            ("CONFIG", "SET", "timeout", "5"), ("CONFIG", "GET", "timeout"),
+            ("CONFIG", "SET", "maxclients", "0"), ("CONFIG", "SET", "maxclients", "2"), ("CONFIG", "GET", "maxclients"),
+        ]])
+        # Lowering maxclients below the connections already open keeps them; new ones are refused.
+        others = [server.client(), server.client()]
+        assert others[0].call("PING") == b"+PONG\r\n", server.name
+        assert _refusal(server) == b"-ERR max number of clients reached\r\n", server.name
+        assert c.call("CONFIG", "SET", "maxclients", "10") == b"+OK\r\n"
+        for client in [c, *others]:
+            client.close()
+    assert replies[1] == replies[0]
+
+
+@pytest.mark.parametrize("limited", [["--timeout", "1"]], indirect=True)
+def test_timeout_closes_idle_clients_only(limited):
+    for server in limited:
+        idle = server.client()
+        assert idle.call("PING") == b"+PONG\r\n"
+        busy = server.client()
+        subscriber = server.client()
+        assert subscriber.call("SUBSCRIBE", "news").startswith(b"*3\r\n")
+        blocked = server.client()
+        blocked.send_command("BLPOP", "nothing", "0")
+        # Redis closes a client once more than `timeout` whole seconds passed without input.
+        deadline = time.monotonic() + 3.5
+        while time.monotonic() < deadline:
+            assert busy.call("PING") == b"+PONG\r\n", server.name
+            time.sleep(0.3)
+        assert idle.wait_closed(timeout=1.0), f"{server.name}: idle client not closed"
+        assert busy.call("PING") == b"+PONG\r\n", server.name
+        # Blocked and subscribed clients are exempt, and still served.
+        assert busy.call("LPUSH", "nothing", "x") == b":1\r\n"
+        assert blocked.read_reply() == b"*2\r\n$7\r\nnothing\r\n$1\r\nx\r\n", server.name
+        assert busy.call("PUBLISH", "news", "hi") == b":1\r\n", server.name
+        assert subscriber.read_reply() == b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n", server.name
+        for client in (busy, subscriber, blocked):
+            client.close()
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_client_list_idle_counts_from_the_last_command(limited):
+    for server in limited:
+        watched = server.client()
+        assert watched.call("CLIENT", "SETNAME", "watched") == b"+OK\r\n"
+        time.sleep(2.2)
+        assert watched.call("PING") == b"+PONG\r\n"
+        observer = server.client()
+        listing = observer.call("CLIENT", "LIST").decode()
+        line = next(l for l in listing.split("\n") if "name=watched" in l)
+        age = int(re.search(r" age=(\d+)", line).group(1))
+        idle = int(re.search(r" idle=(\d+)", line).group(1))
+        assert age >= 2 and idle == 0, f"{server.name}: {line}"
+        watched.close()
+        observer.close()
