@@ -30,6 +30,8 @@ public struct Configuration: Sendable {
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
     public var protoMaxBulkLength = 512 * 1024 * 1024
+    /// Without a password, refuse clients that do not connect from the loopback interface.
+    public var protectedMode = true
     /// Connections beyond this many are refused (`-ERR max number of clients reached`).
     public var maxClients = 10_000
     /// Seconds a client may stay idle before it is closed (0 = never; blocked and subscribed clients are exempt).
@@ -120,6 +122,7 @@ extension Configuration {
         }, multiWord: false),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),
+        boolean("protected-mode", \.protectedMode),
         integer("timeout", 0...Int(Int32.max), \.timeout),
         ConfigOption(name: "notify-keyspace-events", immutable: false, get: { $0.keyspaceEvents.letters }, set: { config, words throws(ConfigError) in
             guard let flags = KeyspaceEventFlags(letters: words[0]) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") }

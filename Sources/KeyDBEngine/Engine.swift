@@ -107,11 +107,20 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         stats.connectionsReceived += 1
     }
 
-    /// Whether one more connection fits under `maxclients`; counts the refusal when not.
-    public func admitsConnection() -> Bool {
-        guard clients.count >= configuration.maxClients else { return true }
-        stats.rejectedConnections += 1
-        return false
+    /// Nil when a connection from `peer` (its IP address) may become a client;
+    /// otherwise the error it is sent before it is closed (counted as rejected).
+    public func refusal(ofConnectionFrom peer: String) -> String? {
+        let refusal: String?
+        if clients.count >= configuration.maxClients {
+            refusal = ErrorReply.maxClientsReached
+        } else if configuration.protectedMode && configuration.requirePass == nil && peer != "127.0.0.1" && peer != "::1" {
+            // Redis's test, by the peer's address text (127.0.0.2 or ::ffff:127.0.0.1 are not local to it).
+            refusal = ErrorReply.protectedMode
+        } else {
+            refusal = nil
+        }
+        if refusal != nil { stats.rejectedConnections += 1 }
+        return refusal
     }
 
     /// Closes clients idle for more than `timeout` seconds, as Redis's clientsCron:

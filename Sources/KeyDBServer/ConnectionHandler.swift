@@ -50,12 +50,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         // A served or unblocked client is woken from whichever thread served it.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        guard lock.withLock({ engine.admitsConnection() }) else {
+        let peer = channel.remoteAddress?.ipAddress ?? ""
+        if let refusal = lock.withLock({ engine.refusal(ofConnectionFrom: peer) }) {
             // As Redis: the error, then the connection closes (no client was created).
             closing = true
-            var refusal = channel.allocator.buffer(capacity: 64)
-            refusal.writeError(ErrorReply.maxClientsReached)
-            context.writeAndFlush(wrapOutboundOut(refusal)).whenComplete { _ in
+            var reply = channel.allocator.buffer(capacity: refusal.utf8.count + 3)
+            reply.writeError(refusal)
+            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in
                 channel.close(promise: nil)
             }
             return

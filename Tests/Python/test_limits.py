@@ -41,15 +41,20 @@ def _info_field(client: RespClient, section: str, field: str) -> str:
     return match.group(1)
 
 
+def _until_closed(s: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def _refusal(server: ServerProcess) -> bytes:
     """What a connection beyond the limit receives before the server closes it."""
     with socket.create_connection((server.host, server.port), timeout=5) as s:
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                return data
-            data += chunk
+        return _until_closed(s)
 
 
 @pytest.mark.parametrize("limited", [["--maxclients", "3"]], indirect=True)
@@ -134,3 +139,41 @@ def test_client_list_idle_counts_from_the_last_command(limited):
         assert age >= 2 and idle == 0, f"{server.name}: {line}"
         watched.close()
         observer.close()
+
+
+def _from_other_address(server: ServerProcess) -> socket.socket:
+    """A connection whose peer address is 127.0.0.2: loopback to the kernel, but not
+    one of the two addresses (127.0.0.1, ::1) Redis's protected mode lets in."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind(("127.0.0.2", 0))
+    s.connect((server.host, server.port))
+    return s
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_protected_mode_denies_other_addresses_without_a_password(limited):
+    denials = []
+    for server in limited:
+        local = server.client()
+        assert local.call("CONFIG", "GET", "protected-mode") == b"*2\r\n$14\r\nprotected-mode\r\n$3\r\nyes\r\n"
+        with _from_other_address(server) as s:
+            denial = _until_closed(s)
+        assert denial.startswith(b"-DENIED Redis is running in protected mode"), server.name
+        denials.append(denial)
+        assert _info_field(local, "stats", "rejected_connections") == "1", server.name
+        # A password lets other addresses connect (they must then authenticate) ...
+        assert local.call("CONFIG", "SET", "requirepass", "pw") == b"+OK\r\n"
+        with _from_other_address(server) as s:
+            s.sendall(b"PING\r\nAUTH pw\r\nPING\r\n")
+            time.sleep(0.3)
+            assert s.recv(4096) == b"-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n", server.name
+        assert local.call("AUTH", "pw") == b"+OK\r\n"
+        assert local.call("CONFIG", "SET", "requirepass", "") == b"+OK\r\n"
+        # ... and so does turning protected mode off.
+        assert local.call("CONFIG", "SET", "protected-mode", "no") == b"+OK\r\n"
+        with _from_other_address(server) as s:
+            s.sendall(b"PING\r\n")
+            assert s.recv(4096) == b"+PONG\r\n", server.name
+        local.close()
+    assert denials[1] == denials[0]
