@@ -30,6 +30,8 @@ public struct Configuration: Sendable {
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
     public var protoMaxBulkLength = 512 * 1024 * 1024
+    /// A client whose unprocessed input grows past this is closed (Redis's query buffer limit).
+    public var clientQueryBufferLimit = 1024 * 1024 * 1024
     /// Without a password, refuse clients that do not connect from the loopback interface.
     public var protectedMode = true
     /// Connections beyond this many are refused (`-ERR max number of clients reached`).
@@ -119,6 +121,13 @@ extension Configuration {
                 throw ConfigError("argument must be between 1048576 and \(Int64.max) inclusive")
             }
             config.protoMaxBulkLength = Int(bytes)
+        }, multiWord: false),
+        ConfigOption(name: "client-query-buffer-limit", immutable: false, get: { String($0.clientQueryBufferLimit) }, set: { config, words throws(ConfigError) in
+            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
+            guard bytes >= 1024 * 1024, bytes <= Int64(Int.max) else {
+                throw ConfigError("argument must be between 1048576 and \(Int64.max) inclusive")
+            }
+            config.clientQueryBufferLimit = Int(bytes)
         }, multiWord: false),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),

@@ -123,6 +123,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         return refusal
     }
 
+    /// Whether `client`, holding `pending` unprocessed input bytes, is past the
+    /// query buffer limit; if so it is logged, as Redis does, and must be closed.
+    public func queryBufferExceeded(_ client: ClientSession, pending: Int, start: some Collection<UInt8>) -> Bool {
+        guard pending > configuration.clientQueryBufferLimit else { return false }
+        let shown = String(decoding: start.prefix(64), as: UTF8.self).unicodeScalars.map { $0.isASCII && $0.value >= 32 && $0.value < 127 ? String($0) : "." }.joined()
+        logWarning?("Closing client that reached max query buffer length: \(client.infoLine(now: Clock.milliseconds(), current: client)) (qbuf initial bytes: \"\(shown)\")")
+        return true
+    }
+
     /// Closes clients idle for more than `timeout` seconds, as Redis's clientsCron:
     /// whole seconds of the clock, and never a blocked or subscribed client.
     public func closeIdleClients(now: Int64 = Clock.milliseconds()) {

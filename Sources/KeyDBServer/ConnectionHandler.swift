@@ -92,6 +92,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             pending!.writeBuffer(&incoming)
         }
+        if let session, pending!.readableBytes > Self.queryBufferCheckFloor,
+           lock.withLock({ engine.queryBufferExceeded(session, pending: pending!.readableBytes, start: pending!.readableBytesView) }) {
+            closing = true
+            pending = nil
+            context.close(promise: nil)
+            return
+        }
         guard pending!.readableBytes >= neededBytes else { return }
         process(context: context)
     }
@@ -142,6 +149,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Replies handed to the channel in pieces of at most about this size, so a
     /// pipeline of large replies never grows one buffer toward ByteBuffer's 4 GiB limit.
     static let replyChunk = 64 << 20
+
+    /// Below this much pending input no limit can apply (the smallest query buffer limit is 1 MB):
+    /// the common case skips the lock.
+    static let queryBufferCheckFloor = 1 << 20
 
     /// Reply buffers up to this size are kept for the connection's next batch (Redis keeps 16 KB per client too).
     static let keptReplyCapacity = 16 << 10

@@ -177,3 +177,28 @@ def test_protected_mode_denies_other_addresses_without_a_password(limited):
             assert s.recv(4096) == b"+PONG\r\n", server.name
         local.close()
     assert denials[1] == denials[0]
+
+
+@pytest.mark.parametrize("limited", [["--client-query-buffer-limit", "1mb"]], indirect=True)
+def test_query_buffer_limit_closes_a_client_sending_too_much_unprocessed_input(limited):
+    config_replies = []
+    for server in limited:
+        c = server.client()
+        config_replies.append([c.call(*args) for args in [
+            ("CONFIG", "GET", "client-query-buffer-limit"), ("CONFIG", "SET", "client-query-buffer-limit", "1000"),
+            ("CONFIG", "SET", "client-query-buffer-limit", "x")]])
+        # Complete commands below the limit are served.
+        assert c.call("SET", "k", b"v" * 900_000) == b"+OK\r\n", server.name
+        assert c.call("STRLEN", "k") == b":900000\r\n", server.name
+        # An argument still arriving past the limit closes the connection; others stay served.
+        flooder = server.client()
+        flooder.send(b"*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$3000000\r\n")
+        for _ in range(24):
+            try:
+                flooder.send(b"y" * 65536)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        assert flooder.wait_closed(timeout=5.0), f"{server.name}: flooding client not closed"
+        assert c.call("EXISTS", "x") == b":0\r\n", server.name
+        c.close()
+    assert config_replies[1] == config_replies[0]
