@@ -115,20 +115,8 @@ extension Configuration {
         }, multiWord: false),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], \.maxMemoryPolicy),
-        ConfigOption(name: "proto-max-bulk-len", immutable: false, get: { String($0.protoMaxBulkLength) }, set: { config, words throws(ConfigError) in
-            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
-            guard bytes >= 1024 * 1024, bytes <= Int64(Int.max) else {
-                throw ConfigError("argument must be between 1048576 and \(Int64.max) inclusive")
-            }
-            config.protoMaxBulkLength = Int(bytes)
-        }, multiWord: false),
-        ConfigOption(name: "client-query-buffer-limit", immutable: false, get: { String($0.clientQueryBufferLimit) }, set: { config, words throws(ConfigError) in
-            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
-            guard bytes >= 1024 * 1024, bytes <= Int64(Int.max) else {
-                throw ConfigError("argument must be between 1048576 and \(Int64.max) inclusive")
-            }
-            config.clientQueryBufferLimit = Int(bytes)
-        }, multiWord: false),
+        memory("proto-max-bulk-len", atLeast: 1024 * 1024, \.protoMaxBulkLength),
+        memory("client-query-buffer-limit", atLeast: 1024 * 1024, \.clientQueryBufferLimit),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),
         boolean("protected-mode", \.protectedMode),
@@ -178,6 +166,17 @@ extension Configuration {
                 throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
             }
             config[keyPath: path] = value
+        }, multiWord: false)
+    }
+
+    /// A size in bytes, given as Redis's memory values (`1mb`, `512k`, `1048576`).
+    static func memory(_ name: String, atLeast minimum: Int64, _ path: WritableKeyPath<Configuration, Int> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: false, get: { String($0[keyPath: path]) }, set: { config, words throws(ConfigError) in
+            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
+            guard bytes >= minimum, bytes <= Int64(Int.max) else {
+                throw ConfigError("argument must be between \(minimum) and \(Int64.max) inclusive")
+            }
+            config[keyPath: path] = Int(bytes)
         }, multiWord: false)
     }
 
