@@ -36,6 +36,8 @@ public struct Configuration: Sendable {
     public var protectedMode = true
     /// Connections beyond this many are refused (`-ERR max number of clients reached`).
     public var maxClients = 10_000
+    /// Seconds of silence before TCP keepalive probes a client's connection (0 = off), applied as connections are accepted.
+    public var tcpKeepalive = 300
     /// Seconds a client may stay idle before it is closed (0 = never; blocked and subscribed clients are exempt).
     public var timeout = 0
     /// Event loops serving clients (redis.conf's io-threads).
@@ -121,6 +123,7 @@ extension Configuration {
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),
         boolean("protected-mode", \.protectedMode),
         integer("timeout", 0...Int(Int32.max), \.timeout),
+        integer("tcp-keepalive", 0...Int(Int32.max), \.tcpKeepalive),
         ConfigOption(name: "notify-keyspace-events", immutable: false, get: { $0.keyspaceEvents.letters }, set: { config, words throws(ConfigError) in
             guard let flags = KeyspaceEventFlags(letters: words[0]) else { throw ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") }
             config.keyspaceEvents = flags

@@ -4,6 +4,14 @@ import KeyDBRESP
 import NIOConcurrencyHelpers
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One client connection: decodes requests straight from the receive
 /// buffer, runs them, and writes the replies — all in one handler, with the
 /// keyspace lock taken once per read; replies are flushed at the end of the
@@ -51,7 +59,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let peer = channel.remoteAddress?.ipAddress ?? ""
-        if let refusal = lock.withLock({ engine.refusal(ofConnectionFrom: peer) }) {
+        let (refusal, keepalive) = lock.withLock { (engine.refusal(ofConnectionFrom: peer), engine.configuration.tcpKeepalive) }
+        if keepalive > 0 { Self.enableKeepalive(channel, idleSeconds: keepalive) }
+        if let refusal {
             // As Redis: the error, then the connection closes (no client was created).
             closing = true
             var reply = channel.allocator.buffer(capacity: refusal.utf8.count + 3)
@@ -324,6 +334,21 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         neededBytes = 0
         return position
+    }
+
+    /// TCP keepalive as Redis sets it: the first probe after `idleSeconds` of silence,
+    /// then every third of that, and the peer given up after three unanswered probes.
+    /// Failures are ignored, as Redis ignores them.
+    static func enableKeepalive(_ channel: Channel, idleSeconds: Int) {
+        guard let options = channel.syncOptions else { return }
+        let tcp = NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP))
+        try? options.setOption(.socketOption(.so_keepalive), value: 1)
+        #if os(Linux)
+        for (name, value) in [(TCP_KEEPIDLE, idleSeconds), (TCP_KEEPINTVL, max(1, idleSeconds / 3)), (TCP_KEEPCNT, 3)] {
+            let option = ChannelOptions.Types.SocketOption(level: tcp, name: NIOBSDSocket.Option(rawValue: CInt(name)))
+            try? options.setOption(option, value: SocketOptionValue(min(value, Int(Int32.max))))
+        }
+        #endif
     }
 
     static func describe(_ address: SocketAddress) -> String {

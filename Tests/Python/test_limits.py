@@ -202,3 +202,34 @@ def test_query_buffer_limit_closes_a_client_sending_too_much_unprocessed_input(l
         assert c.call("EXISTS", "x") == b":0\r\n", server.name
         c.close()
     assert config_replies[1] == config_replies[0]
+
+
+def _server_side_timer(server: ServerProcess, client: RespClient) -> tuple[int, int]:
+    """(timer kind, seconds left) of the server's end of `client`'s connection, from
+    /proc/net/tcp: kind 2 with ~tcp-keepalive seconds left is the keepalive timer."""
+    client_port = client.sock.getsockname()[1]
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].split(":")[1], 16)
+            remote_port = int(fields[2].split(":")[1], 16)
+            if local_port == server.port and remote_port == client_port:
+                kind, when = fields[5].split(":")
+                return int(kind, 16), int(when, 16) // 100  # USER_HZ ticks
+    raise AssertionError(f"{server.name}: connection from port {client_port} not in /proc/net/tcp")
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_tcp_keepalive_is_set_on_accepted_connections(limited):
+    for server in limited:
+        c = server.client()
+        assert c.call("CONFIG", "GET", "tcp-keepalive") == b"*2\r\n$13\r\ntcp-keepalive\r\n$3\r\n300\r\n", server.name
+        kind, seconds = _server_side_timer(server, c)
+        assert kind == 2 and 290 <= seconds <= 300, f"{server.name}: timer {kind} {seconds}s"
+        assert c.call("CONFIG", "SET", "tcp-keepalive", "0") == b"+OK\r\n"
+        later = server.client()
+        assert later.call("PING") == b"+PONG\r\n"
+        time.sleep(0.1)  # let delayed ACKs settle: an idle socket without keepalive has no timer
+        assert _server_side_timer(server, later)[0] == 0, server.name
+        c.close()
+        later.close()
