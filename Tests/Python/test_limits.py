@@ -233,3 +233,34 @@ def test_tcp_keepalive_is_set_on_accepted_connections(limited):
         assert _server_side_timer(server, later)[0] == 0, server.name
         c.close()
         later.close()
+
+
+def _rss_kb(server: ServerProcess) -> int:
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+@pytest.mark.parametrize("limited", [["--client-output-buffer-limit", "normal 4mb 2mb 10"]], indirect=True)
+def test_a_client_that_never_reads_is_disconnected_with_memory_bounded(limited):
+    for server in limited:
+        c = server.client()
+        assert c.call("SET", "big", b"x" * 100_000) == b"+OK\r\n"
+        before = _rss_kb(server)
+        # 200,000 pipelined GETs of 100 KB would be 20 GB of replies; the client never reads.
+        reader_that_never_reads = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        reader_that_never_reads.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader_that_never_reads.connect((server.host, server.port))
+        reader_that_never_reads.settimeout(10)
+        batch = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 1000
+        disconnected = False
+        try:
+            for _ in range(200):
+                reader_that_never_reads.sendall(batch)
+        except (BrokenPipeError, ConnectionResetError):
+            disconnected = True
+        reader_that_never_reads.close()
+        assert disconnected, f"{server.name}: a client over its output limit was not disconnected"
+        growth_mb = (_rss_kb(server) - before) / 1024
+        assert growth_mb < 64, f"{server.name}: RSS grew by {growth_mb:.0f} MB"
+        assert c.call("PING") == b"+PONG\r\n", server.name
+        c.close()
