@@ -54,6 +54,11 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// Binds every `bind` address (throws if none can be bound), then loads the
     /// dataset from disk; clients connecting meanwhile are answered -LOADING.
     public func start() throws {
+        let logger = self.logger
+        let maxClients = try OpenFilesLimit.fit(maxClients: engine.configuration.maxClients) { warning, text in
+            if warning { logger.warning("\(text)") } else { logger.notice("\(text)") }
+        }
+        lock.withLock { self.engine.configuration.maxClients = maxClients }
         let configuration = engine.configuration
         try prepareDataDirectory(configuration.dir)
         let engine = self.engine

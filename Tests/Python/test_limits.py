@@ -7,7 +7,10 @@ reply is sent, the connection closing where it is closed).
 
 from __future__ import annotations
 
+import os
 import re
+import resource
+import selectors
 import socket
 import time
 
@@ -264,3 +267,65 @@ def test_a_client_that_never_reads_is_disconnected_with_memory_bounded(limited):
         assert growth_mb < 64, f"{server.name}: RSS grew by {growth_mb:.0f} MB"
         assert c.call("PING") == b"+PONG\r\n", server.name
         c.close()
+
+
+def _with_open_files_limit(binary: str, limit: int, directory) -> str:
+    """A wrapper that starts `binary` under `ulimit -n limit` (both soft and hard)."""
+    wrapper = directory / f"under-ulimit-{limit}-{os.path.basename(binary)}"
+    wrapper.write_text(f"#!/bin/sh\nulimit -n {limit} || exit 3\nexec {binary} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+def test_maxclients_is_fitted_to_the_open_files_limit(tmp_path):
+    """With `ulimit -n 256` both servers lower maxclients to 256 - 32, as Redis does."""
+    servers = [ServerProcess("redis-server (reference)", _with_open_files_limit(redis_server_bin(), 256, tmp_path), ["--daemonize", "no"]),
+               ServerProcess("swiftkeydb (under test)", _with_open_files_limit(sut_bin(), 256, tmp_path), [])]
+    try:
+        for server in servers:
+            server.start().require()
+            with server.client() as c:
+                assert c.call("CONFIG", "GET", "maxclients") == b"*2\r\n$10\r\nmaxclients\r\n$3\r\n224\r\n", server.name
+            assert "maxclients has been reduced to 224 to compensate for low ulimit" in server.log_tail(60), server.name
+    finally:
+        for server in servers:
+            server.cleanup()
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_ten_thousand_connections_are_accepted_and_served(limited):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard >= 10_200, f"this test needs `ulimit -Hn` >= 10200 (it is {hard})"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    try:
+        for server in limited:
+            sockets = []
+            observer = server.client()  # connection 1 of 10,000 (maxclients is 10000)
+            try:
+                for _ in range(9_999):
+                    s = socket.create_connection((server.host, server.port), timeout=10)
+                    sockets.append(s)
+                for s in sockets:
+                    s.sendall(b"PING\r\n")
+                with selectors.DefaultSelector() as selector:
+                    for s in sockets:
+                        s.setblocking(False)
+                        selector.register(s, selectors.EVENT_READ, bytearray())
+                    answered = 0
+                    deadline = time.monotonic() + 60
+                    while answered < len(sockets) and time.monotonic() < deadline:
+                        for key, _ in selector.select(timeout=1):
+                            key.data.extend(key.fileobj.recv(64))
+                            if key.data.endswith(b"\r\n"):
+                                assert bytes(key.data) == b"+PONG\r\n", server.name
+                                selector.unregister(key.fileobj)
+                                answered += 1
+                assert answered == 9_999, f"{server.name}: {answered} of 9999 answered"
+                assert _info_field(observer, "clients", "connected_clients") == "10000", server.name
+                assert _refusal(server) == b"-ERR max number of clients reached\r\n", server.name
+            finally:
+                for s in sockets:
+                    s.close()
+                observer.close()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
