@@ -86,12 +86,18 @@ extension ByteBuffer {
         }
     }
 
-    /// `<marker>text\r\n`
+    /// `<marker>text\r\n`. In an error, CR and LF become spaces, as Redis does:
+    /// errors may quote what the client sent, and a line break would end the reply early.
     @inlinable mutating func writeFramed(_ marker: UInt8, _ text: UnsafeRawBufferPointer) {
         writeWithUnsafeMutableBytes(minimumWritableBytes: text.count + 3) { buffer in
             let start = buffer.baseAddress!
             start.storeBytes(of: marker, as: UInt8.self)
-            return RESPFrame.storeCRLF(at: RESPFrame.store(text, at: start + 1)) - start
+            let end = RESPFrame.store(text, at: start + 1)
+            if marker == UInt8(ascii: "-") {
+                let body = UnsafeMutableRawBufferPointer(start: start + 1, count: text.count)
+                for i in body.indices where body[i] == 13 || body[i] == 10 { body[i] = 32 }
+            }
+            return RESPFrame.storeCRLF(at: end) - start
         }
     }
 

@@ -87,6 +87,12 @@ struct EncoderTests {
         }
     }
 
+    @Test("line breaks inside an error become spaces, as Redis sends them")
+    func errorLineBreaks() {
+        #expect(text { $0.writeError("ERR bad '\r\n' and '\n'") } == "-ERR bad '  ' and ' '\r\n")
+        #expect(text { $0.writeError(bytes: Array("ERR x\ry".utf8)) } == "-ERR x y\r\n")
+    }
+
     @Test("replies appended to a nearly full buffer grow it")
     func growth() {
         var buffer = ByteBufferAllocator().buffer(capacity: 4)
