@@ -39,7 +39,14 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public internal(set) var subscribedPatterns: OrderedSet<Bytes> = []
     /// A wakeup is already on its way to the network layer.
     public var wakeupScheduled = false
-    /// The client broke an output buffer limit: the network layer closes it.
+
+    /// Has the connection come back for this client once (its buffered replies, a kill).
+    func scheduleWakeup() {
+        guard !wakeupScheduled else { return }
+        wakeupScheduled = true
+        wakeup?()
+    }
+    /// The network layer must close this client (output buffer limit, idle `timeout`).
     public var killRequested = false
     /// Bytes handed to the network layer and not yet written to the socket.
     public var unsentBytes = 0

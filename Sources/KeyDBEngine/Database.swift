@@ -18,6 +18,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     /// instead of retaining `owner` on every write.
     var watched = false
     var notifyNewKeys = false
+    /// Expiry waits while the dataset loads (the log may still act on such keys).
     var expiryPaused = false
 
     public init(index: Int) { self.index = index }
@@ -121,8 +122,6 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         touched(key)
         owner?.onExpired?(index, Bytes(key))
     }
-
-    /// Expiry waits while the dataset loads (the log may still act on such keys).
 
     /// Tells watchers of `key` it changed (WATCH), when anyone watches at all.
     @inline(__always) private func touched(_ key: UnsafeRawBufferPointer) {

@@ -140,9 +140,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         for client in clients.values where client.blocked == nil && !client.isSubscribed && !client.killRequested
                 && now / 1000 - client.lastInteraction / 1000 > limit {
             client.killRequested = true
-            guard !client.wakeupScheduled else { continue }
-            client.wakeupScheduled = true
-            client.wakeup?()
+            client.scheduleWakeup()
         }
     }
 

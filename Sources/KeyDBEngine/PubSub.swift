@@ -40,9 +40,7 @@ extension Engine {
         if outputLimitExceeded(client) {
             client.killRequested = true
         }
-        guard !client.wakeupScheduled else { return }
-        client.wakeupScheduled = true
-        client.wakeup?()
+        client.scheduleWakeup()
     }
 
     func subscribe(_ client: ClientSession, channel: Bytes) -> Bool {

@@ -14,6 +14,8 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
     private var waiting: [(handler: ConnectionHandler, wait: LogWait)] = []
     private var unflushed: [ChannelHandlerContext] = []
 
+    init(loop: EventLoop) { self.loop = loop }
+
     /// Flushes `context` once this turn's reads are done.
     func flush(_ context: ChannelHandlerContext) {
         loop.assertInEventLoop()
@@ -29,8 +31,6 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         unflushed = []
         for context in batch { context.flush() }
     }
-
-    init(loop: EventLoop) { self.loop = loop }
 
     /// Sends `handler`'s held replies once the log has (and, if asked, synced) `wait`.
     func add(_ handler: ConnectionHandler, _ wait: LogWait) {

@@ -66,10 +66,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             closing = true
             var reply = channel.allocator.buffer(capacity: refusal.utf8.count + 3)
             reply.writeError(refusal)
-            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in
-                channel.close(promise: nil)
-            }
-            return
+            return close(after: reply, context: context)
         }
         let session = lock.withLock {
             let session = ClientSession(engine: engine,
@@ -128,6 +125,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         beforeSleep.flush(context)
     }
 
+    /// Sends `last` and whatever was written before it, then closes (Redis's reply-then-close).
+    private func close(after last: ByteBuffer, context: ChannelHandlerContext) {
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
     private func flush(_ context: ChannelHandlerContext) {
         unflushed = false
         context.flush()
@@ -144,10 +149,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             closeWhenReleased = true
             return
         }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        close(after: context.channel.allocator.buffer(capacity: 0), context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -250,10 +252,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 closeWhenReleased = true
                 return false
             }
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
+            close(after: context.channel.allocator.buffer(capacity: 0), context: context)
             return false
         }
         return consumed > 0 && pending != nil && replies.readableBytes >= Self.replyChunk
@@ -278,10 +277,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             send(first.replies, tracked: first.tracked, context: context)
         }
         guard held.isEmpty && closeWhenReleased else { return flush(context) }
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        close(after: context.channel.allocator.buffer(capacity: 0), context: context)
     }
 
     /// Wakes the client with its timeout reply once `deadline` (Unix ms) passes.
