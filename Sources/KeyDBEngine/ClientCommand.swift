@@ -109,7 +109,7 @@ enum ClientCommand {
 
 /// Writes a HELP reply: the command's subcommands, one status line each.
 func writeHelp(_ c: ClientSession, command: String, lines: [String]) {
-    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Print this help."]
+    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Prints this help."]
     c.reply.writeArrayHeader(all.count)
     for line in all { c.reply.writeSimpleString(line) }
 }
@@ -122,6 +122,6 @@ extension ClientSession {
         let nameText = name?.description ?? ""
         let flags = blocked != nil ? "b" : transaction != nil ? "x" : "N"
         let command = self === current ? current.lastCommand : lastCommand
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flags) db=\(db.index) sub=0 psub=0 ssub=0 multi=\(transaction?.count ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=default redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flags) db=\(db.index) sub=0 psub=0 ssub=0 multi=\(transaction?.count ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
     }
 }

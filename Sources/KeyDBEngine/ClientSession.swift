@@ -20,7 +20,12 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var name: Bytes? = nil
     public var libraryName: String = ""
     public var libraryVersion: String = ""
+    /// Logged in (or never needed to): once true it stays, even if a password is set later, as in Redis.
     public var authenticated: Bool
+    /// The ACL user this connection runs commands as.
+    public internal(set) var user: ACLUser
+    /// The user may run everything: the dispatcher skips ACL checks (kept fresh on every ACL change).
+    public internal(set) var aclUnrestricted: Bool
     /// Set while the client waits in a blocking command; it runs nothing else meanwhile.
     public internal(set) var blocked: BlockedState? = nil
     /// Called (under the keyspace lock) when a blocked client got its reply:
@@ -74,7 +79,9 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         self.id = engine.nextClientID()
         self.db = engine.keyspace.databases[0]
         self.reply = allocator.buffer(capacity: 1024)
-        self.authenticated = engine.configuration.requirePass == nil
+        self.user = engine.acl.defaultUser
+        self.authenticated = !engine.acl.authenticationRequired
+        self.aclUnrestricted = engine.acl.defaultUser.isUnrestricted
         self.address = address
         self.localAddress = localAddress
         self.fileDescriptor = fileDescriptor
@@ -82,6 +89,19 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         self.createdAt = now
         self.lastInteraction = now
     }
+
+    /// The server's own client (replaying the log): no password, no ACL checks, as Redis's user-less clients.
+    public private(set) var isInternal = false
+
+    public func grantFullAccess() {
+        isInternal = true
+        authenticated = true
+        aclUnrestricted = true
+    }
+
+    /// Commands other than AUTH, HELLO and the like are refused until AUTH (the parser limits
+    /// arguments meanwhile, as Redis does for unauthenticated clients).
+    public var mustAuthenticate: Bool { !authenticated && engine.acl.authenticationRequired }
 
     /// Writes an error reply and counts it (INFO total_error_replies).
     public func replyError(_ text: String) {

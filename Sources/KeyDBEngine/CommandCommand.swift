@@ -44,7 +44,8 @@ enum CommandCommand {
             if args.matches(3, "pattern") {
                 names = names.filter { GlobPattern.matches(value, $0, ignoringCase: true) }
             } else if args.matches(3, "aclcat") {
-                names = c.engine.commands.allSpecs.filter { $0.aclCategories.contains("@" + value.lowercased()) }.map(\.fullName)
+                let category = ACLCategories.named(value)
+                names = c.engine.commands.allSpecs.filter { category != nil && $0.categories.contains(category!) }.map(\.fullName)
             } else if args.matches(3, "module") {
                 names = []
             } else {
@@ -64,6 +65,8 @@ enum CommandCommand {
             "LIST", "    Return a list of all commands in this server.",
             "INFO [<command-name> ...]", "    Return details about the given commands, or all of them.",
             "DOCS [<command-name> ...]", "    Return documentation details about the given commands, or all of them.",
+            "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
         ])
     }
 
@@ -77,54 +80,89 @@ enum CommandCommand {
     }
 
     private static func writeInfo(_ c: ClientSession, _ command: CommandSpec) {
+        let range = command.legacyKeyRange
         c.reply.writeArrayHeader(10)
         c.reply.writeBulk(command.fullName)
         c.reply.writeIntegerReply(command.arity)
-        let flags = command.flags.words
-        c.reply.writeArrayHeader(flags.count)
-        for flag in flags { c.reply.writeSimpleString(flag) }
-        c.reply.writeIntegerReply(command.keys.first)
-        c.reply.writeIntegerReply(command.keys.last)
-        c.reply.writeIntegerReply(command.keys.step)
-        let categories = command.aclCategories
-        c.reply.writeArrayHeader(categories.count)
-        for category in categories { c.reply.writeSimpleString(category) }
+        writeSimpleStrings(c, command.flags.words(movableKeys: range.movable))
+        c.reply.writeIntegerReply(range.first)
+        c.reply.writeIntegerReply(range.last)
+        c.reply.writeIntegerReply(range.step)
+        writeSimpleStrings(c, command.aclCategories)
         c.reply.writeArrayHeader(0)  // tips
         writeKeySpecs(c, command)
         c.reply.writeArrayHeader(command.subcommands.count)
         for subcommand in command.subcommands { writeInfo(c, subcommand) }
     }
 
-    /// One range key spec derived from the key positions.
+    private static func writeSimpleStrings(_ c: ClientSession, _ words: [String]) {
+        c.reply.writeArrayHeader(words.count)
+        for word in words { c.reply.writeSimpleString(word) }
+    }
+
     private static func writeKeySpecs(_ c: ClientSession, _ command: CommandSpec) {
-        let keys = command.keys
-        guard keys.first > 0 else { return c.reply.writeArrayHeader(0) }
-        c.reply.writeArrayHeader(1)
-        c.reply.writeArrayHeader(6)
-        c.reply.writeBulk("flags")
-        let flags = command.flags.contains(.write) ? ["RW", "update"] : ["RO", "access"]
-        c.reply.writeArrayHeader(flags.count)
-        for flag in flags { c.reply.writeSimpleString(flag) }
-        c.reply.writeBulk("begin_search")
+        c.reply.writeArrayHeader(command.keySpecs.count)
+        for spec in command.keySpecs {
+            c.reply.writeArrayHeader(6)
+            c.reply.writeBulk("flags")
+            writeSimpleStrings(c, spec.flags.words)
+            c.reply.writeBulk("begin_search")
+            switch spec.begin {
+            case .index(let position):
+                writeSearch(c, type: "index", [("index", .integer(position))])
+            case .keyword(let keyword, let startFrom):
+                writeSearch(c, type: "keyword", [("keyword", .text(keyword.description)), ("startfrom", .integer(startFrom))])
+            }
+            c.reply.writeBulk("find_keys")
+            switch spec.find {
+            case .range(let lastKey, let step, let limit):
+                writeSearch(c, type: "range", [("lastkey", .integer(lastKey)), ("keystep", .integer(step)), ("limit", .integer(limit))])
+            case .keyNumber(let index, let firstKey, let step):
+                writeSearch(c, type: "keynum", [("keynumidx", .integer(index)), ("firstkey", .integer(firstKey)), ("keystep", .integer(step))])
+            }
+        }
+    }
+
+    private enum SpecValue { case integer(Int), text(String) }
+
+    /// One begin_search / find_keys map: its type and its spec fields.
+    private static func writeSearch(_ c: ClientSession, type: String, _ fields: [(String, SpecValue)]) {
         c.reply.writeArrayHeader(4)
         c.reply.writeBulk("type")
-        c.reply.writeBulk("index")
+        c.reply.writeBulk(type)
         c.reply.writeBulk("spec")
-        c.reply.writeArrayHeader(2)
-        c.reply.writeBulk("index")
-        c.reply.writeIntegerReply(keys.first)
-        c.reply.writeBulk("find_keys")
-        c.reply.writeArrayHeader(4)
-        c.reply.writeBulk("type")
-        c.reply.writeBulk("range")
-        c.reply.writeBulk("spec")
-        c.reply.writeArrayHeader(6)
-        c.reply.writeBulk("lastkey")
-        c.reply.writeIntegerReply(keys.last < 0 ? keys.last : keys.last - keys.first)
-        c.reply.writeBulk("keystep")
-        c.reply.writeIntegerReply(keys.step)
-        c.reply.writeBulk("limit")
-        c.reply.writeIntegerReply(0)
+        c.reply.writeArrayHeader(fields.count * 2)
+        for (name, value) in fields {
+            c.reply.writeBulk(name)
+            switch value {
+            case .integer(let number): c.reply.writeIntegerReply(number)
+            case .text(let text): c.reply.writeBulk(text)
+            }
+        }
+    }
+
+    /// COMMAND GETKEYS / GETKEYSANDFLAGS command [arg ...]: the keys the command would use.
+    static func getkeys(_ c: ClientSession, _ args: Arguments) { writeKeys(c, args, withFlags: false) }
+    static func getkeysandflags(_ c: ClientSession, _ args: Arguments) { writeKeys(c, args, withFlags: true) }
+
+    private static func writeKeys(_ c: ClientSession, _ args: Arguments, withFlags: Bool) {
+        let commandArgs = args.dropping(2)
+        guard let command = c.engine.commands.lookup(commandArgs), !(command.isContainer && command.handler == nil) else {
+            return c.replyError(ErrorReply.getkeysInvalidCommand)
+        }
+        guard !command.keySpecs.isEmpty else { return c.replyError(ErrorReply.getkeysNoKeys) }
+        guard command.acceptsArgumentCount(commandArgs.count) else { return c.replyError(ErrorReply.getkeysWrongArgumentCount) }
+        let keys = command.keyReferences(commandArgs)
+        guard !keys.isEmpty else {
+            guard command.flags.contains(.noMandatoryKeys) else { return c.replyError(ErrorReply.getkeysInvalidArguments) }
+            return c.reply.writeArrayHeader(0)
+        }
+        c.reply.writeArrayHeader(keys.count)
+        for key in keys {
+            if withFlags { c.reply.writeArrayHeader(2) }
+            c.reply.writeBulk(commandArgs[key.index])
+            if withFlags { writeSimpleStrings(c, key.flags.words) }
+        }
     }
 
     private static func writeDocs(_ c: ClientSession, _ command: CommandSpec) {

@@ -21,6 +21,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let mayReplicate = CommandFlags(rawValue: 1 << 13)
     public static let noMulti = CommandFlags(rawValue: 1 << 14)
     public static let allowBusy = CommandFlags(rawValue: 1 << 15)
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 16)
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 17)
     /// Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD, QUIT, RESET).
     /// Not a Redis flag word: COMMAND INFO does not list it.
     public static let runsInsideMulti = CommandFlags(rawValue: 1 << 31)
@@ -31,16 +33,22 @@ public struct CommandFlags: OptionSet, Sendable {
     /// Touches exactly the keys it changed (for WATCH) instead of every key it names. Not a Redis flag word.
     public static let touchesOwnKeys = CommandFlags(rawValue: 1 << 28)
 
-    /// The words COMMAND INFO prints, in Redis's order.
+    /// The words COMMAND INFO prints, in Redis's order (may_replicate is hidden, as in Redis).
     static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noScript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
-        (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),
-        (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
+        (.fast, "fast"), (.noAuth, "no_auth"), (.noMandatoryKeys, "no_mandatory_keys"),
+        (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
     ]
 
-    public var words: [String] { Self.names.filter { contains($0.0) }.map(\.1) }
+    /// The flag words, with "movablekeys" (derived from the key specs) in its place before allow_busy.
+    public func words(movableKeys: Bool) -> [String] {
+        var words = Self.names.filter { contains($0.0) && $0.0 != .allowBusy }.map(\.1)
+        if movableKeys { words.append("movablekeys") }
+        if contains(.allowBusy) { words.append("allow_busy") }
+        return words
+    }
 }
 
 /// Which arguments are keys: `first` to `last` (negative counts from the end) every `step`.
@@ -65,7 +73,7 @@ public struct KeyPositions: Sendable, Equatable {
 public typealias CommandHandler = @Sendable (ClientSession, Arguments) -> Void
 
 /// One entry of the command table.
-public final class CommandSpec: Sendable {
+public final class CommandSpec: @unchecked Sendable {  // `id` and `keySpecs` are set once, as the table is built
     public let name: String
     /// "config|get" for subcommands, as Redis names them in errors and COMMAND.
     public let fullName: String
@@ -80,12 +88,19 @@ public final class CommandSpec: Sendable {
     public let complexity: String
     public let handler: CommandHandler?
     public let subcommands: [CommandSpec]
+    /// ACL categories: implied by the flags and the group, plus the row's own (Redis's acl_categories).
+    public let categories: ACLCategories
+    /// Position in the table's command list, subcommands included (the bit ACL selectors keep for it).
+    public internal(set) var id = 0
+    /// Which arguments are keys and how they are used (`CommandTable.keySpecs`).
+    public internal(set) var keySpecs: [KeySpec] = []
     /// Calls, time and failures (INFO commandstats).
     public let statistics = CommandStatistics()
 
     public init(_ name: String, arity: Int, flags: CommandFlags, keys: KeyPositions = .none,
-                group: String, since: String, summary: String, complexity: String = "O(1)",
-                parent: String? = nil, subcommands: [CommandSpec] = [], handler: CommandHandler?) {
+                group: String, categories: ACLCategories = [], since: String, summary: String,
+                complexity: String = "O(1)", parent: String? = nil, subcommands: [CommandSpec] = [],
+                handler: CommandHandler?) {
         self.name = name
         self.fullName = parent.map { "\($0)|\(name)" } ?? name
         self.arity = arity
@@ -97,6 +112,11 @@ public final class CommandSpec: Sendable {
         self.complexity = complexity
         self.handler = handler
         self.subcommands = subcommands
+        // A container's group names its subcommands' data, not the container itself.
+        let byGroup = subcommands.isEmpty ? ACLCategories.implied(byGroup: group) : []
+        var all = ACLCategories.implied(byFlags: flags).union(byGroup).union(categories)
+        if group == "scripting" { all.remove(.read) }
+        self.categories = all
     }
 
     public var isContainer: Bool { !subcommands.isEmpty }
@@ -105,27 +125,8 @@ public final class CommandSpec: Sendable {
         arity >= 0 ? count == arity : count >= -arity
     }
 
-    /// ACL categories as Redis derives them from the group and the flags, in Redis's table order.
-    public var aclCategories: [String] {
-        var categories: Set<String> = []
-        if flags.contains(.write) { categories.insert("write") }
-        if flags.contains(.readonly) && group != "scripting" { categories.insert("read") }
-        if flags.contains(.admin) { categories.formUnion(["admin", "dangerous"]) }
-        if flags.contains(.pubsub) { categories.insert("pubsub") }
-        if flags.contains(.fast) { categories.insert("fast") }
-        if flags.contains(.blocking) { categories.insert("blocking") }
-        if !flags.contains(.fast) { categories.insert("slow") }
-        let byGroup = ["string": "string", "generic": "keyspace", "list": "list", "hash": "hash", "set": "set",
-                       "sorted-set": "sortedset", "bitmap": "bitmap", "connection": "connection",
-                       "transactions": "transaction", "scripting": "scripting"]
-        if let category = byGroup[group] { categories.insert(category) }
-        return Self.categoryOrder.filter(categories.contains).map { "@" + $0 }
-    }
-
-    /// Redis's ACL category table order, which COMMAND INFO follows.
-    static let categoryOrder = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
-                                "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
-                                "dangerous", "connection", "transaction", "scripting"]
+    /// "@read", "@fast"... as COMMAND INFO lists them.
+    public var aclCategories: [String] { categories.names }
 }
 
 /// A command's counters; mutated under the keyspace lock.

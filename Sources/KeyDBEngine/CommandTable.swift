@@ -11,6 +11,11 @@ public struct CommandTable: Sendable {
 
     public init(_ commands: [CommandSpec]) {
         self.commands = commands
+        allSpecs = commands.flatMap { [$0] + $0.subcommands }
+        for (id, spec) in allSpecs.enumerated() {
+            spec.id = id
+            spec.keySpecs = Self.keySpecs[spec.fullName] ?? []
+        }
         let containers = commands.filter(\.isContainer)
         subcommandIndexes = containers.map { NameIndex($0.subcommands) }
         byName = NameIndex(commands) { command in containers.firstIndex { $0 === command } ?? -1 }
@@ -54,7 +59,8 @@ public struct CommandTable: Sendable {
     public var count: Int { commands.count }
 
     /// Every command and subcommand.
-    public var allSpecs: [CommandSpec] { commands.flatMap { [$0] + $0.subcommands } }
+    /// Every command and subcommand, in table order: a spec's `id` is its index here.
+    public let allSpecs: [CommandSpec]
 }
 
 /// Command names → specs: open addressing over the keyspace's hash, which

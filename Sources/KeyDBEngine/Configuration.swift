@@ -9,6 +9,13 @@ public struct Configuration: Sendable {
     public var dir = "./data"
     public var databases = 16
     public var requirePass: String? = nil
+    /// Users kept in this file (ACL LOAD / ACL SAVE); "" for none.
+    public var aclFile = ""
+    public var aclLogMaxLength = 128
+    /// Whether new users start with every channel allowed (`allchannels`) or none (`resetchannels`).
+    public var aclPubsubDefault = "resetchannels"
+    /// `user <name> <rules...>` lines of the config file, applied at start.
+    public var aclUsers: [[String]] = []
     // Persistence: the log is on by default, so data survives restarts with no set-up.
     public var appendOnly = true
     public var appendFsync = "everysec"
@@ -110,6 +117,9 @@ extension Configuration {
         boolean("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         boolean("rdbchecksum", immutable: true, \.rdbChecksum),
         choice("loglevel", ["debug", "verbose", "notice", "warning"], \.logLevel),
+        text("aclfile", immutable: true, \.aclFile),
+        integer("acllog-max-len", 0...Int(Int64.max), \.aclLogMaxLength),
+        choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),
         ConfigOption(name: "maxmemory", immutable: false, get: { String($0.maxMemory) }, set: { config, words throws(ConfigError) in
             guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
             guard bytes == 0 else { throw ConfigError("a memory limit is not available in this build yet; use 0") }

@@ -35,14 +35,13 @@ enum ConnectionCommands {
     /// AUTH [username] password — the default user's password is `requirepass`.
     static func auth(_ c: ClientSession, _ args: Arguments) {
         guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
-        if args.count == 2 && c.engine.configuration.requirePass == nil {
+        if args.count == 2 && c.engine.acl.defaultUser.noPassword {
             return c.replyError(ErrorReply.authNotConfigured)
         }
-        let user = args.count == 3 ? args.string(1) : "default"
-        guard c.engine.checkPassword(user: user, password: args[args.count - 1]) else {
+        let user = args.count == 3 ? args.bytes(1) : Array("default".utf8)
+        guard c.engine.authenticate(c, userName: user, password: args[args.count - 1], command: args.bytes(0)) else {
             return c.replyError(ErrorReply.wrongPass)
         }
-        c.authenticated = true
         c.replyOK()
     }
 
@@ -59,10 +58,9 @@ enum ConnectionCommands {
         while index < args.count {
             let more = args.count - 1 - index
             if args.matches(index, "auth") && more >= 2 {
-                guard c.engine.checkPassword(user: args.string(index + 1), password: args[index + 2]) else {
+                guard c.engine.authenticate(c, userName: args.bytes(index + 1), password: args[index + 2], command: args.bytes(0)) else {
                     return c.replyError(ErrorReply.wrongPass)
                 }
-                c.authenticated = true
                 index += 3
             } else if args.matches(index, "setname") && more >= 1 {
                 guard let name = ClientCommand.validName(args[index + 1]) else { return c.replyError(ErrorReply.clientNameSpaces) }
@@ -72,7 +70,7 @@ enum ConnectionCommands {
                 return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Syntax error in HELLO option '".utf8) + ErrorReply.cString(args[index], limit: .max) + [39]))
             }
         }
-        guard c.authenticated else { return c.replyError(ErrorReply.helloNoAuth) }
+        guard !c.mustAuthenticate else { return c.replyError(ErrorReply.helloNoAuth) }
         if let newName { c.name = newName }
         c.reply.writeArrayHeader(14)
         c.reply.writeBulk("server")
@@ -98,22 +96,15 @@ enum ConnectionCommands {
         c.engine.unwatchAll(c)
         c.engine.unsubscribeAll(c)
         c.name = nil
-        c.authenticated = c.engine.configuration.requirePass == nil
+        c.user = c.engine.acl.defaultUser
+        c.authenticated = c.user.noPassword && c.user.enabled
+        c.aclUnrestricted = c.user.isUnrestricted
         c.reply.writeSimpleString("RESET")
     }
 }
 
-extension Engine {
-    /// Whether `user` / `password` log in. Only the default user exists until ACLs arrive.
-    func checkPassword(user: String, password: UnsafeRawBufferPointer) -> Bool {
-        guard user == "default" else { return false }
-        guard let required = configuration.requirePass else { return true }
-        return constantTimeEquals(Array(required.utf8), password)
-    }
-}
-
 /// Compares without an early exit, so timing does not reveal the password.
-func constantTimeEquals(_ expected: [UInt8], _ given: UnsafeRawBufferPointer) -> Bool {
+func constantTimeEquals(_ expected: [UInt8], _ given: [UInt8]) -> Bool {
     guard expected.count == given.count else { return false }
     var difference: UInt8 = 0
     for i in 0..<expected.count { difference |= expected[i] ^ given[i] }

@@ -11,12 +11,18 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var configuration: Configuration {
         didSet {
             cacheHotSettings()
+            if configuration.requirePass != oldValue.requirePass {
+                acl.setDefaultPassword(configuration.requirePass)
+                refreshPermissions()
+            }
             onConfigurationChange?(configuration)
         }
     }
     public var stats = ServerStats()
     /// Built per engine: each engine counts its own command statistics.
-    public let commands = CommandTable.standard()
+    public let commands: CommandTable
+    /// Users, their permissions and the ACL log.
+    public let acl: AccessControl
     /// Connected clients by id (CLIENT LIST).
     public private(set) var clients: [Int64: ClientSession] = [:]
     /// Unix ms; tests inject their own to move time. nil: the real clock.
@@ -71,6 +77,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        let commands = CommandTable.standard()
+        self.commands = commands
+        acl = AccessControl(table: commands, requirePass: configuration.requirePass)
         self.keyspace = Keyspace(databases: configuration.databases)
         keyspace.onExpired = { [unowned self] db, key in
             // self.: the live settings, not the ones the engine started with.
@@ -95,6 +104,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         protoMaxBulkLength = configuration.protoMaxBulkLength
         zsetListpackLimits = (configuration.zsetMaxListpackEntries, configuration.zsetMaxListpackValue)
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
+        acl.log.maxLength = configuration.aclLogMaxLength
+        acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"
     }
 
     func nextClientID() -> Int64 {
@@ -113,7 +124,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         let refusal: String?
         if clients.count >= configuration.maxClients {
             refusal = ErrorReply.maxClientsReached
-        } else if configuration.protectedMode && configuration.requirePass == nil && peer != "127.0.0.1" && peer != "::1" {
+        } else if configuration.protectedMode && acl.defaultUser.noPassword && peer != "127.0.0.1" && peer != "::1" {
             // Redis's test, by the peer's address text (127.0.0.2 or ::ffff:127.0.0.1 are not local to it).
             refusal = ErrorReply.protectedMode
         } else {
@@ -142,6 +153,14 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.killRequested = true
             client.scheduleWakeup()
         }
+    }
+
+    /// Closes another client now, as Redis's freeClient: it leaves the registry (CLIENT LIST,
+    /// pub/sub, blocking) at once, and the network layer closes its connection on its next turn.
+    public func disconnect(_ client: ClientSession) {
+        client.killRequested = true
+        unregister(client)
+        client.scheduleWakeup()
     }
 
     public func unregister(_ client: ClientSession) {
@@ -201,10 +220,17 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.replyError(ErrorReply.wrongArity(command.fullName))
             return nil
         }
-        guard client.authenticated || command.flags.contains(.noAuth) else {
+        guard client.authenticated || !acl.authenticationRequired || command.flags.contains(.noAuth) else {
             client.transaction?.abort()
             command.statistics.rejectedCalls += 1
             client.replyError(ErrorReply.noAuth)
+            return nil
+        }
+        if !client.aclUnrestricted,
+           let denial = aclDenial(command, args, for: client, context: client.transaction == nil ? .toplevel : .multi) {
+            client.transaction?.abort()
+            command.statistics.rejectedCalls += 1
+            client.replyError(ErrorReply.noPermission(denial, command: command.fullName))
             return nil
         }
         guard !loading || command.flags.contains(.loading) else {

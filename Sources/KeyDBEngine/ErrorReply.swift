@@ -86,6 +86,79 @@ public enum ErrorReply {
     public static let zrangeWithScoresAndByLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
     public static let weightNotFloat = "ERR weight value is not a float"
 
+    // Access control (acl.c, server.c processCommand).
+    public static func noPermission(_ denial: ACLDenial, command: String) -> String {
+        switch denial {
+        case .command: "NOPERM this user has no permissions to run the '\(command)' command"
+        case .key: "NOPERM this user has no permissions to access one of the keys used as arguments"
+        case .channel: "NOPERM this user has no permissions to access one of the channels used as arguments"
+        }
+    }
+
+    /// A queued command the user may no longer run when EXEC comes.
+    public static func noPermissionAtExec(_ denial: ACLDenial) -> String {
+        let reason = switch denial {
+        case .command: "no permission to execute the command or subcommand"
+        case .key: "no permission to touch the specified keys"
+        case .channel: "no permission to access one of the channels used as arguments"
+        }
+        return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: \(reason)"
+    }
+
+    /// ACL DRYRUN's answer (a bulk string, not an error) when the command would be refused.
+    public static func dryRunDenial(_ denial: ACLDenial, command: String, argument: [UInt8]) -> [UInt8] {
+        switch denial {
+        case .command: Array("This user has no permissions to run the '\(command)' command".utf8)
+        case .key: Array("This user has no permissions to access the '".utf8) + argument + Array("' key".utf8)
+        case .channel: Array("This user has no permissions to access the '".utf8) + argument + Array("' channel".utf8)
+        }
+    }
+
+    public static func aclRuleReason(_ error: ACLRuleError) -> String {
+        switch error {
+        case .unknownCommandOrCategory: "Unknown command or category name in ACL"
+        case .syntax: "Syntax error"
+        case .patternAfterAllKeys: "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns"
+        case .patternAfterAllChannels: "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels"
+        case .noSuchPassword: "The password you are trying to remove from the user does not exist"
+        case .badPasswordHash: "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"
+        case .firstArgumentOfSubcommand: "Allowing first-arg of a subcommand is not supported"
+        }
+    }
+
+    public static func aclSetUserRule(_ rule: [UInt8], _ error: ACLRuleError) -> [UInt8] {
+        oneLine(Array("ERR Error in ACL SETUSER modifier '".utf8) + cString(rule) + Array("': \(aclRuleReason(error))".utf8))
+    }
+
+    public static func aclUnmatchedParenthesis(_ rule: [UInt8]) -> [UInt8] {
+        oneLine(Array("ERR Unmatched parenthesis in acl selector starting at '".utf8) + cString(rule) + Array("'.".utf8))
+    }
+
+    public static let aclLoadNoChange = "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+    public static let usernameSpaces = "ERR Usernames can't contain spaces or null characters"
+    public static let defaultUserNotRemovable = "ERR The 'default' user cannot be removed"
+    public static let aclNoFile = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
+    public static let aclSaveFailed = "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+    public static let genpassBits = "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+
+    public static func unknownCategory(_ name: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR Unknown category '".utf8) + cString(name, limit: 128) + [39])
+    }
+
+    public static func dryRunUserNotFound(_ name: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR User '".utf8) + cString(name) + Array("' not found".utf8))
+    }
+
+    public static func dryRunCommandNotFound(_ name: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR Command '".utf8) + cString(name) + Array("' not found".utf8))
+    }
+
+    // COMMAND GETKEYS / GETKEYSANDFLAGS.
+    public static let getkeysInvalidCommand = "ERR Invalid command specified"
+    public static let getkeysNoKeys = "ERR The command has no key arguments"
+    public static let getkeysWrongArgumentCount = "ERR Invalid number of arguments specified for command"
+    public static let getkeysInvalidArguments = "ERR Invalid arguments specified for command"
+
     public static func atLeastOneInputKey(_ fullName: String) -> String {
         "ERR at least 1 input key is needed for '\(fullName)' command"
     }
@@ -124,7 +197,7 @@ public enum ErrorReply {
     }
 
     /// What C's `%.Ns` prints of an argument: up to `limit` bytes, stopping at a NUL.
-    public static func cString(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [UInt8] {
+    public static func cString(_ bytes: some Collection<UInt8>, limit: Int = .max) -> [UInt8] {
         Array(bytes.prefix { $0 != 0 }.prefix(limit))
     }
 

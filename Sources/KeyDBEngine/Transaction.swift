@@ -69,6 +69,10 @@ enum TransactionCommands {
         transaction.forEach { queued in
             // Checked at queue time; looked up again because the table is the single source.
             guard let command = c.engine.commands.lookup(queued) else { return }
+            // The user's rules may have changed since the command was queued.
+            if !c.aclUnrestricted, let denial = c.engine.aclDenial(command, queued, for: c, context: .multi) {
+                return c.replyError(ErrorReply.noPermissionAtExec(denial))
+            }
             c.engine.call(command, queued, for: c)
         }
     }

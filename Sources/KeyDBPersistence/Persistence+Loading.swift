@@ -105,7 +105,7 @@ extension Persistence {
                 var client: ClientSession!
                 withKeyspace {
                     client = ClientSession(engine: engine)
-                    client.authenticated = true
+                    client.grantFullAccess()
                 }
                 let loader = AOFLoader(withKeyspace: withKeyspace, engine: engine, client: client)
                 if case .truncated(let valid) = try loader.replay(file.bytes, from: commandsStart, name: entry.name) {

@@ -22,6 +22,11 @@ public struct Arguments {
 
     @inlinable public var count: Int { spans.count }
 
+    /// The arguments after the first `count` (COMMAND GETKEYS, ACL DRYRUN: a command inside a command).
+    @inlinable public func dropping(_ count: Int) -> Arguments {
+        Arguments(base: base, spans: UnsafeBufferPointer(rebasing: spans[count...]))
+    }
+
     @inlinable public subscript(index: Int) -> UnsafeRawBufferPointer {
         let span = spans[index]
         return UnsafeRawBufferPointer(start: base + span.offset, count: span.count)

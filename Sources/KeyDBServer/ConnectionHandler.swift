@@ -181,7 +181,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         let (consumed, replies, deadline, kill, tracked, logWait): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
-            if session.blocked == nil && buffer.readableBytes > 0 {
+            // A client another command closed (CLIENT KILL, ACL changes) runs nothing more.
+            if session.blocked == nil && !session.killRequested && buffer.readableBytes > 0 {
                 // Rewinds in place when the last batch's bytes are out (it allocates only if the socket still holds them).
                 if session.reply.readableBytes == 0 && session.reply.writerIndex > 0 { session.reply.clear() }
                 engine.limits(into: &parser.limits)
@@ -299,7 +300,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         var position = 0
         while position < bytes.count && !session.closeAfterReply && session.blocked == nil
                 && session.reply.readableBytes < Self.replyChunk {
-            switch parser.parse(bytes, from: position, authenticated: session.authenticated) {
+            switch parser.parse(bytes, from: position, authenticated: !session.mustAuthenticate) {
             case .command(let end):
                 parser.arguments.withUnsafeBufferPointer { spans in
                     session.execute(Arguments(base: bytes.baseAddress!, spans: spans))

@@ -59,6 +59,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             if warning { logger.warning("\(text)") } else { logger.notice("\(text)") }
         }
         lock.withLock { self.engine.configuration.maxClients = maxClients }
+        if let failure = lock.withLock({ self.engine.loadUsersAtStartup() }) {
+            logger.warning("\(failure)")
+            throw StartupError(failure)
+        }
         let configuration = engine.configuration
         try prepareDataDirectory(configuration.dir)
         let engine = self.engine

@@ -72,6 +72,12 @@ public enum StartupOptions {
 
         for (text, words, line) in lines {
             let name = words[0].lowercased()
+            // `user <name> <rules...>`: an ACL user, applied once the server starts.
+            if name == "user" {
+                guard words.count >= 2 else { throw configError(line: line, text: text, "Bad directive or wrong number of arguments") }
+                configuration.aclUsers.append(Array(words.dropFirst()))
+                continue
+            }
             guard let option = Configuration.option(named: name) else {
                 throw configError(line: line, text: text, "Bad directive or wrong number of arguments")
             }

@@ -60,7 +60,7 @@ import Testing
 
     func replay(_ text: String) throws -> AOFLoader.Outcome {
         let client = ClientSession(engine: engine)
-        client.authenticated = true
+        client.grantFullAccess()
         let loader = AOFLoader(withKeyspace: { $0() }, engine: engine, client: client)
         return try Array(text.utf8).withUnsafeBytes { try loader.replay($0, name: "test.aof") }
     }

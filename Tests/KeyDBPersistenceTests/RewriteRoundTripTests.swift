@@ -10,7 +10,7 @@ import Testing
     static func sampleEngine() -> Engine {
         let engine = Engine()
         let session = ClientSession(engine: engine)
-        session.authenticated = true
+        session.grantFullAccess()
         func run(_ words: [String]) {
             var storage: [UInt8] = []
             var spans: [ArgumentSpan] = []
@@ -75,7 +75,7 @@ import Testing
 
         let target = Engine()
         let client = ClientSession(engine: target)
-        client.authenticated = true
+        client.grantFullAccess()
         let bytes = try #require(try FileIO.read(path))
         let outcome = try bytes.withUnsafeBytes {
             try AOFLoader(withKeyspace: { $0() }, engine: target, client: client).replay($0, name: path)

@@ -67,10 +67,13 @@ def _ping_ok(port: int) -> bool:
 class ServerProcess:
     """A server process on a free port; `error` is set if it did not start."""
 
-    def __init__(self, name: str, binary: Optional[str], extra_args: List[str]):
+    def __init__(self, name: str, binary: Optional[str], extra_args: List[str],
+                 files: Optional[dict] = None):
         self.name = name
         self.binary = binary
         self.extra_args = extra_args
+        # Written into the server's folder (its working directory) before it starts.
+        self.files = files or {}
         self.host = HOST
         self.port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
@@ -88,6 +91,9 @@ class ServerProcess:
             return self
         self.dir = tempfile.mkdtemp(prefix=f"skdb-{self.name}-")
         self.log_path = os.path.join(self.dir, "server.log")
+        for file_name, text in self.files.items():
+            with open(os.path.join(self.dir, file_name), "w") as f:
+                f.write(text)
         for _attempt in range(3):  # retry if someone grabbed the port
             self.port = free_port()
             cmd = [self.binary, "--port", str(self.port), "--bind", HOST,
