@@ -25,8 +25,11 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: hotPathFlags
         ),
-        // The C allocator's statistics, for INFO memory.
+        // The C allocator's statistics, for INFO memory and maxmemory.
         .target(name: "CMemoryStats"),
+        // The process's malloc/free, counting the heap as it changes (used_memory) and,
+        // for the allocation test, each thread's allocations.
+        .target(name: "CMemoryAccounting"),
         // Keyspace, values, expiry, command table and commands. No sockets, no files.
         .target(
             name: "KeyDBEngine",
@@ -68,7 +71,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "swiftkeydb-server",
-            dependencies: ["KeyDBServer", "KeyDBEngine"]
+            dependencies: ["KeyDBServer", "KeyDBEngine", "CMemoryAccounting"]
         ),
 
         .testTarget(
@@ -90,10 +93,9 @@ let package = Package(
         ),
         // Counts heap allocations per thread in the test executable (wraps malloc),
         // so the hot path's allocations per command are checked without timing anything.
-        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
             name: "KeyDBAllocationTests",
-            dependencies: ["CAllocationCounter", "KeyDBEngine", "KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["CMemoryAccounting", "KeyDBEngine", "KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Shared helpers for the integration tests: starts the server binary
         // (ServerProcess) and speaks raw RESP over a socket (RawClient).

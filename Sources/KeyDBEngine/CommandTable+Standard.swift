@@ -136,6 +136,7 @@ extension CommandTable {
             CommandSpec("get", arity: -3, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.0.0", summary: "Returns settings matching glob patterns.", complexity: "O(N) when N is the number of configuration parameters provided", parent: "config", handler: ConfigCommand.get),
             CommandSpec("set", arity: -4, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.0.0", summary: "Changes settings, all or none.", complexity: "O(N) when N is the number of configuration parameters provided", parent: "config", handler: ConfigCommand.set),
             CommandSpec("resetstat", arity: 2, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.0.0", summary: "Resets the statistics INFO reports.", parent: "config", handler: ConfigCommand.resetstat),
+            CommandSpec("rewrite", arity: 2, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "2.8.0", summary: "Writes the running settings back into the config file.", parent: "config", handler: ConfigCommand.rewrite),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "5.0.0", summary: "Lists the CONFIG subcommands.", parent: "config", handler: ConfigCommand.help),
         ], handler: nil),
         CommandSpec("acl", arity: -2, flags: [], group: "server", since: "6.0.0", summary: "Commands about users and their permissions.", complexity: "Depends on subcommand.", subcommands: [

@@ -1,5 +1,13 @@
 import KeyDBRESP
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// CONFIG GET / SET / RESETSTAT, over the `Configuration.options` table.
 enum ConfigCommand {
     /// CONFIG GET pattern [pattern ...]: name/value pairs, each option once.
@@ -66,11 +74,36 @@ enum ConfigCommand {
         c.replyOK()
     }
 
+    /// CONFIG REWRITE: the running settings (and users, without an aclfile) written back
+    /// into the config file the server started with, its comments and order kept.
+    static func rewrite(_ c: ClientSession, _ args: Arguments) {
+        let engine = c.engine
+        let path = engine.configuration.configFile
+        guard !path.isEmpty else { return c.replyError(ErrorReply.noConfigFile) }
+        // A missing file is written anew, as Redis does; an unreadable one is an error.
+        let old = SmallFile.read(path) ?? []
+        if old.isEmpty && errno != ENOENT && errno != 0 {
+            let reason = String(cString: strerror(errno))
+            engine.logWarning?("CONFIG REWRITE failed: \(reason)")
+            return c.replyError("ERR Rewriting config file: \(reason)")
+        }
+        let users = engine.acl.sortedUsers.map { "user \($0.nameText) \($0.describe(table: engine.commands))" }
+        let text = ConfigRewrite.rewrite(String(decoding: old, as: UTF8.self), configuration: engine.configuration,
+                                         directory: SmallFile.absolute(engine.configuration.dir), users: users)
+        if let failure = SmallFile.replace(path, with: Array(text.utf8)) {
+            engine.logWarning?("CONFIG REWRITE failed: \(failure.error)")
+            return c.replyError("ERR Rewriting config file: \(failure.error)")
+        }
+        engine.logNotice?("CONFIG REWRITE executed with success.")
+        c.replyOK()
+    }
+
     static func help(_ c: ClientSession, _ args: Arguments) {
         writeHelp(c, command: "CONFIG", lines: [
             "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
             "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
             "RESETSTAT", "    Reset statistics reported by the INFO command.",
+            "REWRITE", "    Rewrite the configuration file.",
         ])
     }
 

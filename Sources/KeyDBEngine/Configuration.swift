@@ -34,6 +34,8 @@ public struct Configuration: Sendable {
     public var stopWritesOnBgsaveError = true
     public var rdbChecksum = true
     public var logLevel = "notice"
+    /// Where the log goes: a file appended to, or standard output when empty.
+    public var logFile = ""
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
     public var protoMaxBulkLength = 512 * 1024 * 1024
@@ -86,6 +88,17 @@ public struct ConfigOption: Sendable {
     /// Refused by CONFIG SET as Redis's protected configs are (enable-protected-configs no):
     /// they name files the server writes.
     public var isProtected = false
+    /// How CONFIG REWRITE writes the value.
+    public var rewriteStyle = RewriteStyle.plain
+
+    public enum RewriteStyle: Sendable {
+        /// As CONFIG GET shows it (numbers, yes/no, enums).
+        case plain
+        /// A string, in double quotes with escapes.
+        case quoted
+        /// A size, in gb/mb/kb when it divides evenly.
+        case memory
+    }
 }
 
 extension Configuration {
@@ -117,6 +130,7 @@ extension Configuration {
         boolean("stop-writes-on-bgsave-error", \.stopWritesOnBgsaveError),
         boolean("rdbchecksum", immutable: true, \.rdbChecksum),
         choice("loglevel", ["debug", "verbose", "notice", "warning"], \.logLevel),
+        text("logfile", immutable: true, \.logFile),
         text("aclfile", immutable: true, \.aclFile),
         integer("acllog-max-len", 0...Int(Int64.max), \.aclLogMaxLength),
         choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),
@@ -183,22 +197,27 @@ extension Configuration {
     }
 
     /// A size in bytes, given as Redis's memory values (`1mb`, `512k`, `1048576`).
-    static func memory(_ name: String, atLeast minimum: Int64, _ path: WritableKeyPath<Configuration, Int> & Sendable) -> ConfigOption {
-        ConfigOption(name: name, immutable: false, get: { String($0[keyPath: path]) }, set: { config, words throws(ConfigError) in
+    static func memory<Value: FixedWidthInteger & Sendable>(_ name: String, atLeast minimum: Int64 = 0,
+                                                         _ path: WritableKeyPath<Configuration, Value> & Sendable) -> ConfigOption {
+        var option = ConfigOption(name: name, immutable: false, get: { String($0[keyPath: path]) }, set: { config, words throws(ConfigError) in
             guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
-            guard bytes >= minimum, bytes <= Int64(Int.max) else {
+            guard bytes >= minimum, let value = Value(exactly: bytes) else {
                 throw ConfigError("argument must be between \(minimum) and \(Int64.max) inclusive")
             }
-            config[keyPath: path] = Int(bytes)
+            config[keyPath: path] = value
         }, multiWord: false)
+        option.rewriteStyle = .memory
+        return option
     }
 
     static func text(_ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, String> & Sendable,
                      validate: @escaping @Sendable (String) throws(ConfigError) -> Void = { _ throws(ConfigError) in }) -> ConfigOption {
-        ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path] }, set: { config, words throws(ConfigError) in
+        var option = ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path] }, set: { config, words throws(ConfigError) in
             try validate(words[0])
             config[keyPath: path] = words[0]
         }, multiWord: false)
+        option.rewriteStyle = .quoted
+        return option
     }
 
     static func choice(_ name: String, _ allowed: [String], _ path: WritableKeyPath<Configuration, String> & Sendable) -> ConfigOption {
@@ -218,13 +237,6 @@ extension Configuration {
     static func boolean(_ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, Bool> & Sendable) -> ConfigOption {
         ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path] ? "yes" : "no" }, set: { config, words throws(ConfigError) in
             config[keyPath: path] = try yesNo(words[0])
-        }, multiWord: false)
-    }
-
-    static func memory(_ name: String, _ path: WritableKeyPath<Configuration, Int64> & Sendable) -> ConfigOption {
-        ConfigOption(name: name, immutable: false, get: { String($0[keyPath: path]) }, set: { config, words throws(ConfigError) in
-            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
-            config[keyPath: path] = bytes
         }, multiWord: false)
     }
 

@@ -108,7 +108,7 @@ extension Engine {
 
     /// ACL LOAD: all or nothing. Clients of every user but the default one are logged out.
     public func loadACLFile(_ path: String) -> Result<Void, ACLLoadError> {
-        guard let text = readWholeFile(path) else {
+        guard let text = SmallFile.read(path) else {
             return .failure(ACLLoadError(message: "Error loading ACLs, opening file '\(path)': \(String(cString: strerror(errno)))"))
         }
         switch acl.parseUsers(text, fileName: path) {
@@ -121,46 +121,10 @@ extension Engine {
         }
     }
 
-    /// ACL SAVE: written to a temporary file, synced, then renamed over the old one.
+    /// ACL SAVE: replaces the file whole, as CONFIG REWRITE does.
     public func saveACLFile(_ path: String) -> Bool {
-        let text = acl.fileText()
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else {
-            logWarning?("Opening temp ACL file for ACL SAVE: \(String(cString: strerror(errno)))")
-            return false
-        }
-        var written = 0
-        while written < text.count {
-            let result = text[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if result < 0 && errno == EINTR { continue }
-            guard result > 0 else {
-                logWarning?("Writing ACL file for ACL SAVE: \(String(cString: strerror(errno)))")
-                close(fd)
-                unlink(temporary)
-                return false
-            }
-            written += result
-        }
-        guard fsync(fd) == 0, close(fd) == 0, rename(temporary, path) == 0 else {
-            logWarning?("Renaming ACL file for ACL SAVE: \(String(cString: strerror(errno)))")
-            unlink(temporary)
-            return false
-        }
-        return true
-    }
-
-    private func readWholeFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return count == 0 ? bytes : nil }
-            bytes += chunk[0..<count]
-        }
+        guard let failure = SmallFile.replace(path, with: acl.fileText()) else { return true }
+        logWarning?("ACL SAVE could not \(failure.step) the ACL file: \(failure.error)")
+        return false
     }
 }

@@ -33,6 +33,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     private var tick: Int64? = nil
     /// Writes a warning to the server log; set by the network layer.
     public var logWarning: (@Sendable (String) -> Void)?
+    public var logNotice: (@Sendable (String) -> Void)?
     /// Asked to stop the server (SHUTDOWN); set by the network layer.
     public var onShutdown: (@Sendable () -> Void)?
     /// Told about CONFIG SET (log level, limits the network layer enforces).

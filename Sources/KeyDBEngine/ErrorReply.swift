@@ -153,6 +153,8 @@ public enum ErrorReply {
         oneLine(Array("ERR Command '".utf8) + cString(name) + Array("' not found".utf8))
     }
 
+    public static let noConfigFile = "ERR The server is running without a config file"
+
     // COMMAND GETKEYS / GETKEYSANDFLAGS.
     public static let getkeysInvalidCommand = "ERR Invalid command specified"
     public static let getkeysNoKeys = "ERR The command has no key arguments"

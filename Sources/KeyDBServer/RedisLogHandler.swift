@@ -13,6 +13,9 @@ import Darwin
 struct RedisLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
+    /// `logfile`: appended to, opened for each line so that a rotated file is
+    /// picked up at once, as Redis does; empty for standard output.
+    var file = ""
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -50,7 +53,10 @@ struct RedisLogHandler: LogHandler {
         let time = String(decoding: stamp.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let text = "\(getpid()):M \(time).\(paddedMillis) \(marker) \(event.message)\n"
         // One write(2) per line: lines from different threads never interleave.
+        let fd = file.isEmpty ? STDOUT_FILENO : open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
         var line = text
-        line.withUTF8 { _ = write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        line.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+        if fd != STDOUT_FILENO { close(fd) }
     }
 }

@@ -41,7 +41,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         // contention, and redis-benchmark needs the other core).
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.ioThreads)
         var logger = Logger(label: "swiftkeydb") { _ in
-            RedisLogHandler(logLevel: RedisLogHandler.level(named: configuration.logLevel))
+            RedisLogHandler(logLevel: RedisLogHandler.level(named: configuration.logLevel), file: configuration.logFile)
         }
         logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
         self.logger = logger
@@ -55,6 +55,14 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// dataset from disk; clients connecting meanwhile are answered -LOADING.
     public func start() throws {
         let logger = self.logger
+        let started = engine.configuration
+        logger.notice("oO0OoO0OoO0Oo SwiftKeyDB is starting oO0OoO0OoO0Oo")
+        logger.notice("SwiftKeyDB version=\(ServerIdentity.version), Redis compatibility=\(ServerIdentity.redisVersion), bits=\(Int.bitWidth), pid=\(getpid()), just started")
+        if started.configFile.isEmpty {
+            logger.warning("Warning: no config file specified, using the default config. In order to specify a config file use swiftkeydb-server /path/to/redis.conf")
+        } else {
+            logger.notice("Configuration loaded from \(started.configFile)")
+        }
         let maxClients = try OpenFilesLimit.fit(maxClients: engine.configuration.maxClients) { warning, text in
             if warning { logger.warning("\(text)") } else { logger.notice("\(text)") }
         }
@@ -109,12 +117,14 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.serverFacts.processID = Int(getpid())
             engine.serverFacts.executablePath = CommandLine.arguments.first.map(StartupOptions.absolutePath) ?? ""
             engine.logWarning = { [logger] text in logger.warning("\(text)") }
+            engine.logNotice = { [logger] text in logger.notice("\(text)") }
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
                 self?.persistence.configurationChanged()
             }
         }
-        logger.notice("SwiftKeyDB \(ServerIdentity.version) (Redis \(ServerIdentity.redisVersion) compatible) pid=\(getpid()) port=\(boundPort) dir=\(configuration.dir)")
+        logger.notice("Running mode=standalone, port=\(boundPort), data directory \(StartupOptions.absolutePath(configuration.dir)).")
+        for warning in StartupChecks.warnings(dataDirectory: configuration.dir) { logger.warning("\(warning)") }
         do {
             try persistence.load()
         } catch {

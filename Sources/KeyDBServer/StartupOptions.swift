@@ -98,6 +98,14 @@ public enum StartupOptions {
                 throw configError(line: line, text: text, error.message)
             }
         }
+        // As Redis: a log file that cannot be opened is a configuration error.
+        if !configuration.logFile.isEmpty {
+            let fd = open(configuration.logFile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw configError(line: nil, text: "logfile \(configuration.logFile)", "Can't open the log file: \(errorText(errno))")
+            }
+            close(fd)
+        }
         return .run(configuration)
     }
 
@@ -156,16 +164,6 @@ public enum StartupOptions {
       swiftkeydb-server --port 7777
       swiftkeydb-server /etc/redis/redis.conf --loglevel verbose
     """
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
-        var slice = Substring(self)
-        while let first = slice.first, characters.contains(first) { slice.removeFirst() }
-        while let last = slice.last, characters.contains(last) { slice.removeLast() }
-        return String(slice)
-    }
 }
 
 /// A NUL-terminated C buffer as a String.

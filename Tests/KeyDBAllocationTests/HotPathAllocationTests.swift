@@ -1,4 +1,4 @@
-import CAllocationCounter
+import CMemoryAccounting
 import KeyDBEngine
 import KeyDBRESP
 import NIOCore

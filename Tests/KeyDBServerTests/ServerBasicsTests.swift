@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import KeyDBTestSupport
 import Testing
+@testable import KeyDBServer
 
 // End-to-end tests against the real server binary, asserting exact bytes on
 // the wire. Each test starts its own server on a free port.
@@ -253,5 +254,15 @@ enum Fuzz {
             }
             return b
         }
+    }
+}
+
+@Suite("start-up checks")
+struct StartupCheckTests {
+    @Test("a data directory the server cannot write to is warned about")
+    func unwritableDataDirectory() {
+        let warnings = StartupChecks.warnings(dataDirectory: "/nonexistent/swiftkeydb-data")
+        #expect(warnings.contains { $0.contains("the data directory '/nonexistent/swiftkeydb-data' is not writable (No such file or directory)") })
+        #expect(!StartupChecks.warnings(dataDirectory: NSTemporaryDirectory()).contains { $0.contains("data directory") })
     }
 }

@@ -68,12 +68,14 @@ class ServerProcess:
     """A server process on a free port; `error` is set if it did not start."""
 
     def __init__(self, name: str, binary: Optional[str], extra_args: List[str],
-                 files: Optional[dict] = None):
+                 files: Optional[dict] = None, config_file: Optional[str] = None):
         self.name = name
         self.binary = binary
         self.extra_args = extra_args
         # Written into the server's folder (its working directory) before it starts.
         self.files = files or {}
+        # A config file (one of `files`) given first, as redis-server takes it.
+        self.config_file = config_file
         self.host = HOST
         self.port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
@@ -96,7 +98,7 @@ class ServerProcess:
                 f.write(text)
         for _attempt in range(3):  # retry if someone grabbed the port
             self.port = free_port()
-            cmd = [self.binary, "--port", str(self.port), "--bind", HOST,
+            cmd = [self.binary, *([self.config_file] if self.config_file else []), "--port", str(self.port), "--bind", HOST,
                    "--dir", self.dir, "--appendonly", "no", "--save", "",
                    *self.extra_args]
             log = open(self.log_path, "ab")

@@ -1,0 +1,35 @@
+/// Small text helpers shared by replies, logs and files.
+extension StringProtocol {
+    /// The text without any of `set`'s characters at either end.
+    public func trimmingCharacters(in set: String) -> String {
+        let characters = Set(set)
+        var slice = Substring(self)
+        while let first = slice.first, characters.contains(first) { slice.removeFirst() }
+        while let last = slice.last, characters.contains(last) { slice.removeLast() }
+        return String(slice)
+    }
+}
+
+/// Redis's sdscatrepr: bytes in double quotes, with C escapes for quotes,
+/// backslashes, control characters and bytes outside printable ASCII.
+public enum Repr {
+    public static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to line: inout [UInt8]) {
+        let backslash = UInt8(ascii: "\\"), quote = UInt8(ascii: "\"")
+        line.append(quote)
+        for byte in bytes {
+            switch byte {
+            case backslash, quote: line += [backslash, byte]
+            case 10: line += [backslash, UInt8(ascii: "n")]
+            case 13: line += [backslash, UInt8(ascii: "r")]
+            case 9: line += [backslash, UInt8(ascii: "t")]
+            case 7: line += [backslash, UInt8(ascii: "a")]
+            case 8: line += [backslash, UInt8(ascii: "b")]
+            case 32...126: line.append(byte)
+            default:
+                let hex = Array("0123456789abcdef".utf8)
+                line += [backslash, UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            }
+        }
+        line.append(quote)
+    }
+}
