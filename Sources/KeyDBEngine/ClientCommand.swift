@@ -109,7 +109,7 @@ enum ClientCommand {
 
 /// Writes a HELP reply: the command's subcommands, one status line each.
 func writeHelp(_ c: ClientSession, command: String, lines: [String]) {
-    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Print this help."]
+    let all = ["\(command) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + ["HELP", "    Prints this help."]
     c.reply.writeArrayHeader(all.count)
     for line in all { c.reply.writeSimpleString(line) }
 }

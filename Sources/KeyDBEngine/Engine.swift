@@ -196,40 +196,23 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     private func dispatch(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) -> CommandFlags? {
         guard command.acceptsArgumentCount(args.count) else {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.wrongArity(command.fullName))
-            return nil
+            return reject(command, ErrorReply.wrongArity(command.fullName), for: client)
         }
         guard client.authenticated || command.flags.contains(.noAuth) else {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.noAuth)
-            return nil
+            return reject(command, ErrorReply.noAuth, for: client)
         }
         guard !loading || command.flags.contains(.loading) else {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.loading)
-            return nil
+            return reject(command, ErrorReply.loading, for: client)
         }
         // As Redis, PING is refused too: monitoring notices the disk problem.
         if let refusal = writeRefusal, command.flags.contains(.write) || command.fullName == "ping" {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(refusal)
-            return nil
+            return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.notAllowedInTransaction)
-            return nil
+            return reject(command, ErrorReply.notAllowedInTransaction, for: client)
         }
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
-            client.transaction?.abort()
-            client.replyError("ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
-            return nil
+            return reject(command, "ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", for: client)
         }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
             client.transaction?.queue(args)
@@ -239,6 +222,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         call(command, args, for: client)
         if keyspace.hasReadyKeys { serveReadyKeys() }
         return command.flags
+    }
+
+    /// Refuses a command before it runs: a queued transaction fails at EXEC, and
+    /// the command's rejected calls count it (INFO commandstats).
+    private func reject(_ command: CommandSpec, _ text: String, for client: ClientSession) -> CommandFlags? {
+        client.transaction?.abort()
+        command.statistics.rejectedCalls += 1
+        client.replyError(text)
+        return nil
     }
 
     /// Runs a command that passed every check (also each command of an EXEC).

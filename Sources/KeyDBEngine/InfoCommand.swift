@@ -12,6 +12,9 @@ import Darwin
 enum InfoCommand {
     static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"]
     static let allSections = defaultSections.filter { $0 != "modules" } + ["commandstats"]
+    /// Every section in the order Redis prints them.
+    static let order = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+                        "commandstats", "errorstats", "latencystats", "cluster", "keyspace"]
 
     static func info(_ c: ClientSession, _ args: Arguments) {
         var wanted: [String] = []
@@ -25,7 +28,7 @@ enum InfoCommand {
             }
         }
         var seen = Set<String>()
-        let sections = (defaultSections + ["commandstats"]).filter { wanted.contains($0) && seen.insert($0).inserted }
+        let sections = order.filter { wanted.contains($0) && seen.insert($0).inserted }
         let text = sections.compactMap { section(named: $0, c) }.joined(separator: "\r\n")
         c.reply.writeBulk(text)
     }
