@@ -57,6 +57,10 @@ public struct Configuration: Sendable {
     public var keyspaceEvents: KeyspaceEventFlags = []
     /// The config file the server was started with, if any (INFO config_file).
     public var configFile = ""
+    /// Commands that run at least this many µs are kept in the slow log (negative: none, 0: every one).
+    public var slowlogLogSlowerThan = 10_000
+    /// The slow log keeps this many entries, the newest.
+    public var slowlogMaxLen = 128
 
     public init() {}
 }
@@ -137,6 +141,8 @@ extension Configuration {
             guard value >= 0 && value <= Int(Int32.max) else { throw ConfigError("argument must be between 0 and 2147483647 inclusive") }
             config.hz = min(max(value, 1), 500)
         }, multiWord: false),
+        integer("slowlog-log-slower-than", -1...Int.max, \.slowlogLogSlowerThan),
+        integer("slowlog-max-len", 0...Int.max, \.slowlogMaxLen),
     ] + encodingThresholds
 
     /// Each under its 7.0 name and its older ziplist alias, as Redis lists them.

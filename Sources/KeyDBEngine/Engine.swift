@@ -68,6 +68,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var isInsideTransaction: Bool { callDepth > 1 }
     /// Snapshots and the log, as the server's persistence layer provides them (SAVE, BGSAVE, INFO persistence).
     public var persistence: (any PersistenceControl)?
+    /// SLOWLOG's entries.
+    public internal(set) var slowLog = SlowLog()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -88,9 +90,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var outputLimits = OutputBufferLimits()
     public private(set) var protoMaxBulkLength = 512 * 1024 * 1024
     public private(set) var zsetListpackLimits = (entries: 128, value: 64)
+    private(set) var slowlogThreshold = 10_000
+    private(set) var slowlogMaxLength = 128
 
     private func cacheHotSettings() {
         keyspaceEvents = configuration.keyspaceEvents
+        slowlogThreshold = configuration.slowlogLogSlowerThan
+        slowlogMaxLength = configuration.slowlogMaxLen
         outputLimits = configuration.outputLimits
         protoMaxBulkLength = configuration.protoMaxBulkLength
         zsetListpackLimits = (configuration.zsetMaxListpackEntries, configuration.zsetMaxListpackValue)
@@ -238,6 +244,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         let started = tick ?? Clock.microseconds()
         client.now = clock?() ?? started / 1000
         client.lastCommandSpec = command
+        if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
         stats.commandsProcessed += 1
         let errorsBefore = stats.errorReplies
         let dirtyBefore = keyspace.dirty
@@ -261,10 +268,20 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         let finished = Clock.microseconds()
         if tick != nil { tick = finished }
+        let duration = max(0, finished - started)
         let statistics = command.statistics
         statistics.calls += 1
-        statistics.microseconds += Int(max(0, finished - started))
+        statistics.microseconds += Int(duration)
         if stats.errorReplies != errorsBefore { statistics.failedCalls += 1 }
+        // As Redis's call(): the slow log.
+        if let blocked = client.blocked {
+            // Logged and measured when it is served, with this run's time.
+            blocked.call = (command, slowlogThreshold >= 0 ? SlowLog.kept(args, redacting: client.redactedArguments) : [], duration)
+        } else {
+            logSlow(command, SlowLog.kept(args, redacting: client.redactedArguments), microseconds: duration, by: client)
+        }
+        // Not for the command around this one (EXEC runs commands inside its own call).
+        if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
     }
 
     /// Marks the start of a read batch: commands until `endBatch` chain their clock reads.

@@ -85,6 +85,8 @@ public enum ErrorReply {
     public static let zrangeLimitNeedsByScoreOrByLex = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
     public static let zrangeWithScoresAndByLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
     public static let weightNotFloat = "ERR weight value is not a float"
+    // Introspection (SLOWLOG).
+    public static let slowlogCount = "ERR count should be greater than or equal to -1"
 
     public static func atLeastOneInputKey(_ fullName: String) -> String {
         "ERR at least 1 input key is needed for '\(fullName)' command"
