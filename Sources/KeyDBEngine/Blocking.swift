@@ -101,7 +101,9 @@ extension Engine {
         let statistics = call.command.statistics
         statistics.microseconds += Int(total)
         if failed { statistics.failedCalls += 1 }
+        if latencyTracking { statistics.recordLatency(microseconds: total) }
         logSlow(call.command, call.arguments, microseconds: total, by: client)
+        if latencyThreshold > 0 { latency.record("command-unblocking", milliseconds: serving / 1000) }
     }
 
     /// The server's timer for a blocked client fired: give it the timeout reply if still waiting.

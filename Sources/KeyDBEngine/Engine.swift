@@ -70,6 +70,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var persistence: (any PersistenceControl)?
     /// SLOWLOG's entries.
     public internal(set) var slowLog = SlowLog()
+    /// LATENCY's events; the log writer reports its own into it, from its threads.
+    public let latency = LatencyMonitor()
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -92,11 +94,16 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var zsetListpackLimits = (entries: 128, value: 64)
     private(set) var slowlogThreshold = 10_000
     private(set) var slowlogMaxLength = 128
+    private(set) var latencyThreshold: Int64 = 0
+    private(set) var latencyTracking = true
 
     private func cacheHotSettings() {
         keyspaceEvents = configuration.keyspaceEvents
         slowlogThreshold = configuration.slowlogLogSlowerThan
         slowlogMaxLength = configuration.slowlogMaxLen
+        latencyThreshold = Int64(configuration.latencyMonitorThreshold)
+        latency.threshold = configuration.latencyMonitorThreshold
+        latencyTracking = configuration.latencyTracking
         outputLimits = configuration.outputLimits
         protoMaxBulkLength = configuration.protoMaxBulkLength
         zsetListpackLimits = (configuration.zsetMaxListpackEntries, configuration.zsetMaxListpackValue)
@@ -273,12 +280,16 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         statistics.calls += 1
         statistics.microseconds += Int(duration)
         if stats.errorReplies != errorsBefore { statistics.failedCalls += 1 }
-        // As Redis's call(): the slow log.
+        // As Redis's call(): a latency sample, the slow log, the histogram.
+        if latencyThreshold > 0 && duration / 1000 >= latencyThreshold {
+            latency.record(command.flags.contains(.fast) ? "fast-command" : "command", milliseconds: duration / 1000)
+        }
         if let blocked = client.blocked {
             // Logged and measured when it is served, with this run's time.
             blocked.call = (command, slowlogThreshold >= 0 ? SlowLog.kept(args, redacting: client.redactedArguments) : [], duration)
         } else {
             logSlow(command, SlowLog.kept(args, redacting: client.redactedArguments), microseconds: duration, by: client)
+            if latencyTracking { statistics.recordLatency(microseconds: duration) }
         }
         // Not for the command around this one (EXEC runs commands inside its own call).
         if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
@@ -336,9 +347,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         guard !loading else { return }
         let now = clock?() ?? Clock.milliseconds()
         let slices = max(1, configuration.hz)
-        for db in keyspace.databases where db.volatileCount > 0 {
-            let buckets = max(16, db.bucketCount / slices + 1)
-            _ = db.activeExpireStep(buckets: buckets, now: now)  // counted by the database
+        latency.measure("expire-cycle") {
+            for db in keyspace.databases where db.volatileCount > 0 {
+                let buckets = max(16, db.bucketCount / slices + 1)
+                _ = db.activeExpireStep(buckets: buckets, now: now)  // counted by the database
+            }
         }
     }
 }

@@ -85,8 +85,12 @@ public enum ErrorReply {
     public static let zrangeLimitNeedsByScoreOrByLex = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
     public static let zrangeWithScoresAndByLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
     public static let weightNotFloat = "ERR weight value is not a float"
-    // Introspection (SLOWLOG).
+    // Introspection (SLOWLOG, LATENCY).
     public static let slowlogCount = "ERR count should be greater than or equal to -1"
+
+    public static func latencyNoSamples(_ event: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR No samples available for event '".utf8) + cString(event, limit: .max) + [39])
+    }
 
     public static func atLeastOneInputKey(_ fullName: String) -> String {
         "ERR at least 1 input key is needed for '\(fullName)' command"
