@@ -58,6 +58,8 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var closeAfterReply = false
     /// The running command logged its own records (Propagation.swift).
     public internal(set) var propagatedExplicitly = false
+    /// In MONITOR mode: sees every command the server runs (MonitorFeed.swift).
+    public internal(set) var isMonitor = false
     /// Arguments of the running command that the slow log and monitors must not
     /// show (passwords); reset after each command.
     var redactedArguments: [Int] = []

@@ -1,4 +1,4 @@
-/// The command table's introspection rows: SLOWLOG and LATENCY
+/// The command table's introspection rows: SLOWLOG, LATENCY and MONITOR
 /// (part of the one table `CommandTable.standard()` builds).
 extension CommandTable {
     static var introspection: [CommandSpec] { [
@@ -17,5 +17,6 @@ extension CommandTable {
             CommandSpec("histogram", arity: -2, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "7.0.0", summary: "Returns per-command latency distributions.", complexity: "O(N) where N is the number of commands with latency information being retrieved.", parent: "latency", handler: LatencyCommand.histogram),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "2.8.13", summary: "Lists the LATENCY subcommands.", parent: "latency", handler: LatencyCommand.help),
         ], handler: nil),
+        CommandSpec("monitor", arity: 1, flags: [.admin, .noScript, .loading, .stale], group: "server", since: "1.0.0", summary: "Streams every command the server runs to this connection.", handler: MonitorCommand.monitor),
     ] }
 }

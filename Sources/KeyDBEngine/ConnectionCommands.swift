@@ -105,6 +105,7 @@ enum ConnectionCommands {
         c.transaction = nil
         c.engine.unwatchAll(c)
         c.engine.unsubscribeAll(c)
+        c.engine.removeMonitor(c)
         c.name = nil
         c.authenticated = c.engine.configuration.requirePass == nil
         c.reply.writeSimpleString("RESET")

@@ -72,6 +72,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public internal(set) var slowLog = SlowLog()
     /// LATENCY's events; the log writer reports its own into it, from its threads.
     public let latency = LatencyMonitor()
+    /// Clients in MONITOR mode, in the order they asked.
+    var monitors: [ClientSession] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -150,7 +152,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func closeIdleClients(now: Int64 = Clock.milliseconds()) {
         let limit = Int64(configuration.timeout)
         guard limit > 0 else { return }
-        for client in clients.values where client.blocked == nil && !client.isSubscribed && !client.killRequested
+        for client in clients.values where client.blocked == nil && !client.isSubscribed && !client.isMonitor && !client.killRequested
                 && now / 1000 - client.lastInteraction / 1000 > limit {
             client.killRequested = true
             client.scheduleWakeup()
@@ -161,6 +163,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         unblock(client)
         unwatchAll(client)
         unsubscribeAll(client)
+        removeMonitor(client)
         clients[client.id] = nil
     }
 
@@ -227,6 +230,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
             return reject(command, "ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", for: client)
         }
+        if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
+            return reject(command, ErrorReply.replicaKeyspace, for: client)
+        }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
             client.transaction?.queue(args)
             client.reply.writeSimpleString("QUEUED")
@@ -280,7 +286,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         statistics.calls += 1
         statistics.microseconds += Int(duration)
         if stats.errorReplies != errorsBefore { statistics.failedCalls += 1 }
-        // As Redis's call(): a latency sample, the slow log, the histogram.
+        // As Redis's call(): a latency sample, the slow log, the monitors, the histogram.
         if latencyThreshold > 0 && duration / 1000 >= latencyThreshold {
             latency.record(command.flags.contains(.fast) ? "fast-command" : "command", milliseconds: duration / 1000)
         }
@@ -290,6 +296,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         } else {
             logSlow(command, SlowLog.kept(args, redacting: client.redactedArguments), microseconds: duration, by: client)
             if latencyTracking { statistics.recordLatency(microseconds: duration) }
+        }
+        if !monitors.isEmpty && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
+            feedMonitors(client, args, at: finished)
         }
         // Not for the command around this one (EXEC runs commands inside its own call).
         if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
