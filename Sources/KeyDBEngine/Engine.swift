@@ -292,7 +292,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         if let blocked = client.blocked {
             // Logged and measured when it is served, with this run's time.
-            blocked.call = (command, slowlogThreshold >= 0 ? SlowLog.kept(args, redacting: client.redactedArguments) : [], duration)
+            blocked.call = (command, SlowLog.kept(args, redacting: client.redactedArguments), duration)
         } else {
             logSlow(command, SlowLog.kept(args, redacting: client.redactedArguments), microseconds: duration, by: client)
             if latencyTracking { statistics.recordLatency(microseconds: duration) }
