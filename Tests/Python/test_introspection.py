@@ -19,6 +19,7 @@ import pytest
 
 from conftest import ServerProcess, redis_server_bin, sut_bin
 from resp_client import ReplyTimeout, RespClient, parse_reply
+from test_durability import FSYNC_DELAY, build_slow_fsync_shim
 
 # Every LATENCY HISTOGRAM bucket label Redis can print (µs): the top of the sub-bucket
 # holding each power of two from 1024 ns, then the last one past a second.
@@ -398,3 +399,32 @@ def test_info_latencystats(clients):
     both(clients, "CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
     sections = [re.findall(rb"^# (\w+)", decode(c.call("INFO", "everything")), re.M) for c in clients]
     assert sections[1] == sections[0]
+
+
+def test_latency_fsync_always_event(tmp_path, monkeypatch):
+    """With every fsync made slow (the durability tests' LD_PRELOAD shim), a write under
+    appendfsync always leaves an aof-fsync-always sample on both servers."""
+    shim = build_slow_fsync_shim(tmp_path)
+    monkeypatch.setenv("LD_PRELOAD", str(shim))
+    monkeypatch.setenv("FSYNC_DELAY_US", str(int(FSYNC_DELAY * 1e6)))
+    monkeypatch.setenv("FSYNC_LOG", str(tmp_path / "fsync.log"))
+    args = ["--appendonly", "yes", "--appendfsync", "always", "--latency-monitor-threshold", "100"]
+    servers = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no", *args]),
+               ServerProcess("swiftkeydb (under test)", sut_bin(), args)]
+    try:
+        for server in servers:
+            server.start()
+        monkeypatch.delenv("LD_PRELOAD")  # only the servers get the shim
+        events = []
+        for server in servers:
+            with server.client(timeout=30) as c:
+                c.call("LATENCY", "RESET")
+                assert c.call("SET", "k", "v") == b"+OK\r\n"
+                latest = decode(c.call("LATENCY", "LATEST"))
+                events.append(sorted(e[0] for e in latest))
+                for event in latest:
+                    assert event[2] >= FSYNC_DELAY * 1000 * 0.9 and event[3] >= event[2], event
+        assert events[1] == events[0] == [b"aof-fsync-always"]
+    finally:
+        for server in servers:
+            server.cleanup()
