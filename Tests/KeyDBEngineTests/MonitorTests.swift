@@ -20,15 +20,17 @@ struct MonitorTests {
         return monitor
     }
 
-    @Test("every command another client runs, after it ran, as Redis quotes it")
-    func lineFormat() {
+    /// Runs `commands` on one client of a fresh engine; what a monitor on another saw.
+    private func seen(_ commands: [[String]]) -> [String] {
         let h = EngineHarness()
         let monitor = monitoring(h)
-        h.run("SET", "k", "a\"b\\c\n\r\t\u{07}\u{08}\u{00}é ~")
-        h.run("GET", "k")
-        h.run("SELECT", "3")
-        h.run("PING")
-        #expect(lines(monitor) == [
+        for command in commands { h.client.run(command) }
+        return lines(monitor)
+    }
+
+    @Test("every command another client runs, after it ran, as Redis quotes it")
+    func lineFormat() {
+        #expect(seen([["SET", "k", "a\"b\\c\n\r\t\u{07}\u{08}\u{00}é ~"], ["GET", "k"], ["SELECT", "3"], ["PING"]]) == [
             #"[0 ] "SET" "k" "a\"b\\c\n\r\t\a\b\x00\xc3\xa9 ~""#,
             #"[0 ] "GET" "k""#,
             #"[3 ] "SELECT" "3""#,
@@ -38,18 +40,9 @@ struct MonitorTests {
 
     @Test("not shown: admin commands and refused ones; shown: non-admin subcommands")
     func whichCommands() {
-        let h = EngineHarness()
-        let monitor = monitoring(h)
-        h.run("CONFIG", "GET", "hz")
-        h.run("SLOWLOG", "LEN")
-        h.run("DEBUG", "SLEEP", "0")
-        h.run("CLIENT", "LIST")
-        h.run("GET")
-        h.run("NOSUCH", "x")
-        h.run("SLOWLOG", "HELP")
-        h.run("CLIENT", "ID")
-        h.run("INFO", "server")
-        #expect(lines(monitor) == [#"[0 ] "SLOWLOG" "HELP""#, #"[0 ] "CLIENT" "ID""#, #"[0 ] "INFO" "server""#])
+        let commands = [["CONFIG", "GET", "hz"], ["SLOWLOG", "LEN"], ["DEBUG", "SLEEP", "0"], ["CLIENT", "LIST"], ["GET"],
+                        ["NOSUCH", "x"], ["SLOWLOG", "HELP"], ["CLIENT", "ID"], ["INFO", "server"]]
+        #expect(seen(commands) == [#"[0 ] "SLOWLOG" "HELP""#, #"[0 ] "CLIENT" "ID""#, #"[0 ] "INFO" "server""#])
     }
 
     @Test("a monitor sees its own commands, each after its reply")
@@ -64,12 +57,9 @@ struct MonitorTests {
 
     @Test("passwords show as (redacted)")
     func redaction() {
-        let h = EngineHarness()
-        let monitor = monitoring(h)
-        h.run("AUTH", "not-real")
-        h.run("AUTH", "not-real", "not-a-password")
-        h.run("HELLO", "2", "AUTH", "not-real", "not-a-password")
-        #expect(lines(monitor) == [
+        let commands = [["AUTH", "not-real"], ["AUTH", "not-real", "not-a-password"],
+                        ["HELLO", "2", "AUTH", "not-real", "not-a-password"]]
+        #expect(seen(commands) == [
             #"[0 ] "AUTH" "(redacted)""#,
             #"[0 ] "AUTH" "(redacted)" "(redacted)""#,
             #"[0 ] "HELLO" "2" "AUTH" "(redacted)" "(redacted)""#,
@@ -78,15 +68,8 @@ struct MonitorTests {
 
     @Test("MULTI/EXEC: MULTI, the commands EXEC ran, then EXEC; a discarded transaction shows MULTI and EXEC")
     func transactions() {
-        let h = EngineHarness()
-        let monitor = monitoring(h)
-        h.run("MULTI")
-        h.run("SET", "foo", "bar")
-        h.run("EXEC")
-        h.run("MULTI")
-        h.run("SYNTAX", "error")
-        h.run("EXEC")
-        #expect(lines(monitor) == [#"[0 ] "MULTI""#, #"[0 ] "SET" "foo" "bar""#, #"[0 ] "EXEC""#,
+        let commands = [["MULTI"], ["SET", "foo", "bar"], ["EXEC"], ["MULTI"], ["SYNTAX", "error"], ["EXEC"]]
+        #expect(seen(commands) == [#"[0 ] "MULTI""#, #"[0 ] "SET" "foo" "bar""#, #"[0 ] "EXEC""#,
                                    #"[0 ] "MULTI""#, #"[0 ] "EXEC""#])
     }
 

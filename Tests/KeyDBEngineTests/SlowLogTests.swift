@@ -129,21 +129,12 @@ struct SlowLogTests {
         ])
     }
 
-    @Test("SLOWLOG HELP is Redis's text")
+    @Test("SLOWLOG HELP lists its subcommands under Redis's header and footer")
     func help() {
-        let h = EngineHarness()
-        let lines = h.value("SLOWLOG", "HELP").array.compactMap(\.string)
-        #expect(lines == [
-            "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GET [<count>]",
-            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-            "    Entries are made of:",
-            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
-            "    client name",
-            "LEN", "    Return the length of the slowlog.",
-            "RESET", "    Reset the slowlog.",
-            "HELP", "    Prints this help.",
-        ])
+        let lines = EngineHarness().value("SLOWLOG", "HELP").array.compactMap(\.string)
+        #expect(lines.first == "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+        #expect(["GET [<count>]", "LEN", "RESET", "HELP"].allSatisfy(lines.contains))
+        #expect(lines.count == 12 && lines.last == "    Prints this help.")
     }
 
     @Test("EXEC is not logged, the commands it ran are")
