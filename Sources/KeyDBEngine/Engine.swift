@@ -297,7 +297,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             logSlow(command, SlowLog.kept(args, redacting: client.redactedArguments), microseconds: duration, by: client)
             if latencyTracking { statistics.recordLatency(microseconds: duration) }
         }
-        if !monitors.isEmpty && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
+        // Nothing is shown while the dataset loads, as in Redis.
+        if !monitors.isEmpty && !loading && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
             feedMonitors(client, args, at: finished)
         }
         // Not for the command around this one (EXEC runs commands inside its own call).

@@ -111,6 +111,17 @@ struct MonitorTests {
         #expect(get.hasPrefix("cmdstat_get:calls=1,") && get.hasSuffix(",rejected_calls=1,failed_calls=0"), "\(get)")
     }
 
+    @Test("nothing is shown while the dataset loads")
+    func loading() {
+        let h = EngineHarness()
+        let monitor = monitoring(h)
+        h.engine.loading = true
+        #expect(h.run("TIME").hasPrefix("*2\r\n"))  // runs while loading, unseen
+        h.engine.loading = false
+        h.run("ECHO", "loaded")
+        #expect(lines(monitor) == [#"[0 ] "ECHO" "loaded""#])
+    }
+
     @Test("MONITOR inside MULTI is refused at EXEC")
     func insideTransaction() {
         let h = EngineHarness()
