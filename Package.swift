@@ -36,6 +36,7 @@ let package = Package(
             dependencies: [
                 "KeyDBRESP", "CMemoryStats",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],

@@ -3,6 +3,8 @@ import KeyDBRESP
 /// ACL and its subcommands: users, their rules, the security log.
 enum ACLCommand {
     static func setuser(_ c: ClientSession, _ args: Arguments) {
+        // Rules may hold passwords: the slow log and monitors see none of them.
+        for index in 2..<args.count { c.redact(index) }
         let name = args.bytes(2)
         guard !ACLSelector.hasSpaces(name) else { return c.replyError(ErrorReply.usernameSpaces) }
         let rules = (3..<args.count).map { args.bytes($0) }

@@ -13,6 +13,9 @@ public final class BlockedState: @unchecked Sendable {  // guarded by the keyspa
     /// Tries to serve the client from the key that just filled; writes its reply and
     /// returns true when it did.
     let attempt: (ClientSession, Bytes) -> Bool
+    /// The blocking command's first run: its arguments as the slow log keeps them and
+    /// its time, logged and counted once it is served (not when it times out), as in Redis.
+    var call: (command: CommandSpec, arguments: [Bytes], microseconds: Int64)?
 
     init(db: Database, keys: [Bytes], deadline: Int64, timeoutReply: TimeoutReply, attempt: @escaping (ClientSession, Bytes) -> Bool) {
         self.db = db
@@ -79,10 +82,28 @@ extension Engine {
         for client in waiting where client.blocked != nil {
             guard blockKey.key.withUnsafeBytes({ client.db.exists($0, now: clock?() ?? Clock.milliseconds()) }) else { return }
             client.now = clock?() ?? Clock.milliseconds()
+            let started = Clock.microseconds()
+            let errorsBefore = stats.errorReplies
             guard let state = client.blocked, state.attempt(client, blockKey.key) else { continue }
+            let serving = max(0, Clock.microseconds() - started)
             unblock(client)
+            finishBlockedCall(state, for: client, serving: serving, failed: stats.errorReplies != errorsBefore)
             client.wakeup?()
         }
+    }
+
+    /// A blocked command got its reply from another client's command (or CLIENT
+    /// UNBLOCK): counted, measured and logged now, as Redis's updateStatsOnUnblock,
+    /// with its first run's time plus the `serving` time.
+    private func finishBlockedCall(_ state: BlockedState, for client: ClientSession, serving: Int64, failed: Bool) {
+        guard let call = state.call else { return }
+        let total = call.microseconds + serving
+        let statistics = call.command.statistics
+        statistics.microseconds += Int(total)
+        if failed { statistics.failedCalls += 1 }
+        if latencyTracking { statistics.recordLatency(microseconds: total) }
+        logSlow(call.command, call.arguments, microseconds: total, by: client)
+        if latencyThreshold > 0 { latency.record("command-unblocking", milliseconds: serving / 1000) }
     }
 
     /// The server's timer for a blocked client fired: give it the timeout reply if still waiting.
@@ -98,6 +119,7 @@ extension Engine {
         guard let state = client.blocked else { return false }
         unblock(client)
         if withError { client.replyError(ErrorReply.unblocked) } else { writeTimeoutReply(state.timeoutReply, to: client) }
+        finishBlockedCall(state, for: client, serving: 0, failed: true)
         client.wakeup?()
         return true
     }

@@ -120,7 +120,8 @@ extension ClientSession {
         let age = (now - createdAt) / 1000
         let idle = self === current ? 0 : (now - lastInteraction) / 1000
         let nameText = name?.description ?? ""
-        let flags = blocked != nil ? "b" : transaction != nil ? "x" : "N"
+        let letters = (isMonitor ? "O" : "") + (transaction != nil ? "x" : "") + (blocked != nil ? "b" : "")
+        let flags = letters.isEmpty ? "N" : letters
         let command = self === current ? current.lastCommand : lastCommand
         return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flags) db=\(db.index) sub=0 psub=0 ssub=0 multi=\(transaction?.count ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
     }

@@ -63,6 +63,14 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var closeAfterReply = false
     /// The running command logged its own records (Propagation.swift).
     public internal(set) var propagatedExplicitly = false
+    /// In MONITOR mode: sees every command the server runs (MonitorFeed.swift).
+    public internal(set) var isMonitor = false
+    /// Arguments of the running command that the slow log and monitors must not
+    /// show (passwords); reset after each command.
+    var redactedArguments: [Int] = []
+
+    /// Hides argument `index` of the running command from the slow log and monitors.
+    func redact(_ index: Int) { redactedArguments.append(index) }
 
     // Shown by CLIENT LIST / CLIENT INFO.
     public let address: String

@@ -135,11 +135,19 @@ public final class CommandStatistics: @unchecked Sendable {
     public var microseconds = 0
     public var rejectedCalls = 0
     public var failedCalls = 0
+    /// Each call's latency (LATENCY HISTOGRAM, INFO latencystats); made at the first call.
+    public private(set) var latencies: LatencyHistogram?
+
+    func recordLatency(microseconds: Int64) {
+        if latencies == nil { latencies = LatencyHistogram() }
+        latencies!.record(nanoseconds: microseconds * 1000)
+    }
 
     func reset() {
         calls = 0
         microseconds = 0
         rejectedCalls = 0
         failedCalls = 0
+        latencies = nil
     }
 }

@@ -37,6 +37,10 @@ enum ConfigCommand {
     /// CONFIG SET name value [name value ...]: all or nothing.
     static func set(_ c: ClientSession, _ args: Arguments) {
         guard args.count % 2 == 0 else { return c.replyError(ErrorReply.syntax) }
+        // Passwords never reach the slow log or monitors, even when the command fails.
+        for index in stride(from: 2, to: args.count, by: 2) where sensitive.contains(args.string(index).lowercased()) {
+            c.redact(index + 1)
+        }
         var updated = c.engine.configuration
         var named = Set<String>()
         for index in stride(from: 2, to: args.count, by: 2) {
@@ -68,6 +72,9 @@ enum ConfigCommand {
         c.engine.configuration = updated
         c.replyOK()
     }
+
+    /// Settings whose values are credentials (Redis's sensitive configs).
+    static let sensitive: Set<String> = ["requirepass", "masterauth", "masteruser"]
 
     static func resetstat(_ c: ClientSession, _ args: Arguments) {
         c.engine.resetStatistics()

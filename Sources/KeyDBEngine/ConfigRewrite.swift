@@ -101,6 +101,9 @@ enum ConfigRewrite {
             return changed ? [("bind " + value, true)] : []
         case "requirepass":
             return configuration.requirePass.map { [("requirepass " + quoted($0), true)] } ?? []
+        case "latency-tracking-info-percentiles":
+            // Always written, as Redis does (`""` for none).
+            return [("\(name) \(value.isEmpty ? "\"\"" : value)", true)]
         case "notify-keyspace-events":
             return [("notify-keyspace-events " + quoted(value), !value.isEmpty)]
         case "client-output-buffer-limit":

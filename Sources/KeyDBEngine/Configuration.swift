@@ -66,6 +66,16 @@ public struct Configuration: Sendable {
     public var keyspaceEvents: KeyspaceEventFlags = []
     /// The config file the server was started with, if any (INFO config_file).
     public var configFile = ""
+    /// Commands that run at least this many µs are kept in the slow log (negative: none, 0: every one).
+    public var slowlogLogSlowerThan = 10_000
+    /// The slow log keeps this many entries, the newest.
+    public var slowlogMaxLen = 128
+    /// Events that last at least this many ms are sampled for LATENCY (0: the monitor is off).
+    public var latencyMonitorThreshold = 0
+    /// Per-command latency histograms (LATENCY HISTOGRAM, INFO latencystats).
+    public var latencyTracking = true
+    /// The percentiles INFO latencystats shows.
+    public var latencyTrackingPercentiles: [Double] = [50, 99, 99.9]
 
     public init() {}
 }
@@ -161,6 +171,15 @@ extension Configuration {
             guard value >= 0 && value <= Int(Int32.max) else { throw ConfigError("argument must be between 0 and 2147483647 inclusive") }
             config.hz = min(max(value, 1), 500)
         }, multiWord: false),
+        integer("slowlog-log-slower-than", -1...Int.max, \.slowlogLogSlowerThan),
+        integer("slowlog-max-len", 0...Int.max, \.slowlogMaxLen),
+        integer("latency-monitor-threshold", 0...Int.max, \.latencyMonitorThreshold),
+        boolean("latency-tracking", \.latencyTracking),
+        ConfigOption(name: "latency-tracking-info-percentiles", immutable: false,
+                     get: { $0.latencyTrackingPercentiles.map(trimmedDecimal).joined(separator: " ") },
+                     set: { config, words throws(ConfigError) in
+            config.latencyTrackingPercentiles = try parsePercentiles(words)
+        }, multiWord: true),
     ] + encodingThresholds
 
     /// Each under its 7.0 name and its older ziplist alias, as Redis lists them.
@@ -238,6 +257,30 @@ extension Configuration {
         ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path] ? "yes" : "no" }, set: { config, words throws(ConfigError) in
             config[keyPath: path] = try yesNo(words[0])
         }, multiWord: false)
+    }
+
+    /// `latency-tracking-info-percentiles`: numbers from 0 to 100; `""` is none.
+    static func parsePercentiles(_ words: [String]) throws(ConfigError) -> [Double] {
+        var percentiles: [Double] = []
+        for word in words where !(words.count == 1 && word.isEmpty) {
+            var word = word
+            guard let value = word.withUTF8({ parseDouble(UnsafeRawBufferPointer($0)) }) else {
+                throw ConfigError("Invalid latency-tracking-info-percentiles parameters")
+            }
+            guard value >= 0 && value <= 100 else {
+                throw ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+            }
+            percentiles.append(value)
+        }
+        return percentiles
+    }
+
+    /// `%f` without its trailing zeros (and point), as Redis prints percentiles.
+    static func trimmedDecimal(_ value: Double) -> String {
+        var text = formatFixed(value, decimals: 6)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     /// Redis refuses file names that would leave the data directory.

@@ -35,6 +35,8 @@ enum ConnectionCommands {
     /// AUTH [username] password — the default user's password is `requirepass`.
     static func auth(_ c: ClientSession, _ args: Arguments) {
         guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
+        // The slow log and monitors never show credentials, whatever the outcome.
+        for index in 1..<args.count { c.redact(index) }
         if args.count == 2 && c.engine.acl.defaultUser.noPassword {
             return c.replyError(ErrorReply.authNotConfigured)
         }
@@ -48,18 +50,24 @@ enum ConnectionCommands {
     /// HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only.
     static func hello(_ c: ClientSession, _ args: Arguments) {
         var index = 1
+        var version: Int64 = 2
         if args.count >= 2 {
-            guard let version = args.int64(1) else { return c.replyError(ErrorReply.helloProtocolNotInteger) }
-            // RESP3 is not spoken: clients such as Lettuce and go-redis fall back to RESP2 on NOPROTO.
-            guard version == 2 else { return c.replyError(ErrorReply.noProto) }
+            guard let requested = args.int64(1) else { return c.replyError(ErrorReply.helloProtocolNotInteger) }
+            guard requested == 2 || requested == 3 else { return c.replyError(ErrorReply.noProto) }
+            version = requested
             index = 2
         }
         var newName: Bytes?? = nil
         while index < args.count {
             let more = args.count - 1 - index
             if args.matches(index, "auth") && more >= 2 {
-                guard c.engine.authenticate(c, userName: args.bytes(index + 1), password: args[index + 2], command: args.bytes(0)) else {
-                    return c.replyError(ErrorReply.wrongPass)
+                c.redact(index + 1)
+                c.redact(index + 2)
+                // A RESP3 handshake is refused below: it must not log the client in either.
+                if version == 2 {
+                    guard c.engine.authenticate(c, userName: args.bytes(index + 1), password: args[index + 2], command: args.bytes(0)) else {
+                        return c.replyError(ErrorReply.wrongPass)
+                    }
                 }
                 index += 3
             } else if args.matches(index, "setname") && more >= 1 {
@@ -70,6 +78,8 @@ enum ConnectionCommands {
                 return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Syntax error in HELLO option '".utf8) + ErrorReply.cString(args[index], limit: .max) + [39]))
             }
         }
+        // RESP3 is not spoken: clients such as Lettuce and go-redis fall back to RESP2 on NOPROTO.
+        guard version == 2 else { return c.replyError(ErrorReply.noProto) }
         guard !c.mustAuthenticate else { return c.replyError(ErrorReply.helloNoAuth) }
         if let newName { c.name = newName }
         c.reply.writeArrayHeader(14)
@@ -95,6 +105,7 @@ enum ConnectionCommands {
         c.transaction = nil
         c.engine.unwatchAll(c)
         c.engine.unsubscribeAll(c)
+        c.engine.removeMonitor(c)
         c.name = nil
         c.user = c.engine.acl.defaultUser
         c.authenticated = c.user.noPassword && c.user.enabled

@@ -75,6 +75,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var isInsideTransaction: Bool { callDepth > 1 }
     /// Snapshots and the log, as the server's persistence layer provides them (SAVE, BGSAVE, INFO persistence).
     public var persistence: (any PersistenceControl)?
+    /// SLOWLOG's entries.
+    public internal(set) var slowLog = SlowLog()
+    /// LATENCY's events; the log writer reports its own into it, from its threads.
+    public let latency = LatencyMonitor()
+    /// Clients in MONITOR mode, in the order they asked.
+    var monitors: [ClientSession] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -98,9 +104,18 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var outputLimits = OutputBufferLimits()
     public private(set) var protoMaxBulkLength = 512 * 1024 * 1024
     public private(set) var zsetListpackLimits = (entries: 128, value: 64)
+    private(set) var slowlogThreshold = 10_000
+    private(set) var slowlogMaxLength = 128
+    private(set) var latencyThreshold: Int64 = 0
+    private(set) var latencyTracking = true
 
     private func cacheHotSettings() {
         keyspaceEvents = configuration.keyspaceEvents
+        slowlogThreshold = configuration.slowlogLogSlowerThan
+        slowlogMaxLength = configuration.slowlogMaxLen
+        latencyThreshold = Int64(configuration.latencyMonitorThreshold)
+        latency.threshold = configuration.latencyMonitorThreshold
+        latencyTracking = configuration.latencyTracking
         outputLimits = configuration.outputLimits
         protoMaxBulkLength = configuration.protoMaxBulkLength
         zsetListpackLimits = (configuration.zsetMaxListpackEntries, configuration.zsetMaxListpackValue)
@@ -149,7 +164,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func closeIdleClients(now: Int64 = Clock.milliseconds()) {
         let limit = Int64(configuration.timeout)
         guard limit > 0 else { return }
-        for client in clients.values where client.blocked == nil && !client.isSubscribed && !client.killRequested
+        for client in clients.values where client.blocked == nil && !client.isSubscribed && !client.isMonitor && !client.killRequested
                 && now / 1000 - client.lastInteraction / 1000 > limit {
             client.killRequested = true
             client.scheduleWakeup()
@@ -168,6 +183,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         unblock(client)
         unwatchAll(client)
         unsubscribeAll(client)
+        removeMonitor(client)
         clients[client.id] = nil
     }
 
@@ -216,47 +232,30 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     private func dispatch(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) -> CommandFlags? {
         guard command.acceptsArgumentCount(args.count) else {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.wrongArity(command.fullName))
-            return nil
+            return reject(command, ErrorReply.wrongArity(command.fullName), for: client)
         }
         guard client.authenticated || !acl.authenticationRequired || command.flags.contains(.noAuth) else {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.noAuth)
-            return nil
+            return reject(command, ErrorReply.noAuth, for: client)
         }
         if !client.aclUnrestricted,
            let denial = aclDenial(command, args, for: client, context: client.transaction == nil ? .toplevel : .multi) {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.noPermission(denial, command: command.fullName))
-            return nil
+            return reject(command, ErrorReply.noPermission(denial, command: command.fullName), for: client)
         }
         guard !loading || command.flags.contains(.loading) else {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.loading)
-            return nil
+            return reject(command, ErrorReply.loading, for: client)
         }
         // As Redis, PING is refused too: monitoring notices the disk problem.
         if let refusal = writeRefusal, command.flags.contains(.write) || command.fullName == "ping" {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(refusal)
-            return nil
+            return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
-            client.transaction?.abort()
-            command.statistics.rejectedCalls += 1
-            client.replyError(ErrorReply.notAllowedInTransaction)
-            return nil
+            return reject(command, ErrorReply.notAllowedInTransaction, for: client)
         }
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
-            client.transaction?.abort()
-            client.replyError("ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
-            return nil
+            return reject(command, "ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", for: client)
+        }
+        if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
+            return reject(command, ErrorReply.replicaKeyspace, for: client)
         }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
             client.transaction?.queue(args)
@@ -268,11 +267,21 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         return command.flags
     }
 
+    /// Refuses a command before it runs: a queued transaction fails at EXEC, and
+    /// the command's rejected calls count it (INFO commandstats).
+    private func reject(_ command: CommandSpec, _ text: String, for client: ClientSession) -> CommandFlags? {
+        client.transaction?.abort()
+        command.statistics.rejectedCalls += 1
+        client.replyError(text)
+        return nil
+    }
+
     /// Runs a command that passed every check (also each command of an EXEC).
     func call(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
         let started = tick ?? Clock.microseconds()
         client.now = clock?() ?? started / 1000
         client.lastCommandSpec = command
+        if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
         stats.commandsProcessed += 1
         let errorsBefore = stats.errorReplies
         let dirtyBefore = keyspace.dirty
@@ -296,10 +305,28 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         let finished = Clock.microseconds()
         if tick != nil { tick = finished }
+        let duration = max(0, finished - started)
         let statistics = command.statistics
         statistics.calls += 1
-        statistics.microseconds += Int(max(0, finished - started))
+        statistics.microseconds += Int(duration)
         if stats.errorReplies != errorsBefore { statistics.failedCalls += 1 }
+        // As Redis's call(): a latency sample, the slow log, the monitors, the histogram.
+        if latencyThreshold > 0 && duration / 1000 >= latencyThreshold {
+            latency.record(command.flags.contains(.fast) ? "fast-command" : "command", milliseconds: duration / 1000)
+        }
+        if let blocked = client.blocked {
+            // Logged and measured when it is served, with this run's time.
+            blocked.call = (command, SlowLog.kept(args, redacting: client.redactedArguments), duration)
+        } else {
+            logSlow(command, SlowLog.kept(args, redacting: client.redactedArguments), microseconds: duration, by: client)
+            if latencyTracking { statistics.recordLatency(microseconds: duration) }
+        }
+        // Nothing is shown while the dataset loads, as in Redis.
+        if !monitors.isEmpty && !loading && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
+            feedMonitors(client, args, at: finished)
+        }
+        // Not for the command around this one (EXEC runs commands inside its own call).
+        if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
     }
 
     /// Marks the start of a read batch: commands until `endBatch` chain their clock reads.
@@ -354,9 +381,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         guard !loading else { return }
         let now = clock?() ?? Clock.milliseconds()
         let slices = max(1, configuration.hz)
-        for db in keyspace.databases where db.volatileCount > 0 {
-            let buckets = max(16, db.bucketCount / slices + 1)
-            _ = db.activeExpireStep(buckets: buckets, now: now)  // counted by the database
+        latency.measure("expire-cycle") {
+            for db in keyspace.databases where db.volatileCount > 0 {
+                let buckets = max(16, db.bucketCount / slices + 1)
+                _ = db.activeExpireStep(buckets: buckets, now: now)  // counted by the database
+            }
         }
     }
 }

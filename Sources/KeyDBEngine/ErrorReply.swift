@@ -85,6 +85,15 @@ public enum ErrorReply {
     public static let zrangeLimitNeedsByScoreOrByLex = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
     public static let zrangeWithScoresAndByLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
     public static let weightNotFloat = "ERR weight value is not a float"
+    // Introspection (SLOWLOG, LATENCY, MONITOR).
+    public static let slowlogCount = "ERR count should be greater than or equal to -1"
+    /// A client in MONITOR mode is a replica to Redis: it may not read or write keys.
+    public static let replicaKeyspace = "ERR Replica can't interact with the keyspace"
+    public static let monitorDenyBlocking = "ERR MONITOR isn't allowed for DENY BLOCKING client"
+
+    public static func latencyNoSamples(_ event: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR No samples available for event '".utf8) + cString(event, limit: .max) + [39])
+    }
 
     // Access control (acl.c, server.c processCommand).
     public static func noPermission(_ denial: ACLDenial, command: String) -> String {

@@ -11,7 +11,10 @@ import Darwin
 /// INFO [section ...]: Redis's field names, so dashboards and exporters keep working.
 enum InfoCommand {
     static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"]
-    static let allSections = defaultSections.filter { $0 != "modules" } + ["commandstats"]
+    static let allSections = defaultSections.filter { $0 != "modules" } + ["commandstats", "latencystats"]
+    /// Every section in the order Redis prints them.
+    static let order = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+                        "commandstats", "errorstats", "latencystats", "cluster", "keyspace"]
 
     static func info(_ c: ClientSession, _ args: Arguments) {
         var wanted: [String] = []
@@ -25,7 +28,7 @@ enum InfoCommand {
             }
         }
         var seen = Set<String>()
-        let sections = (defaultSections + ["commandstats"]).filter { wanted.contains($0) && seen.insert($0).inserted }
+        let sections = order.filter { wanted.contains($0) && seen.insert($0).inserted }
         let text = sections.compactMap { section(named: $0, c) }.joined(separator: "\r\n")
         c.reply.writeBulk(text)
     }
@@ -67,6 +70,16 @@ enum InfoCommand {
             fields = engine.commandStatistics.map { (name, stat) in
                 let perCall = stat.calls == 0 ? 0 : Double(stat.microseconds) / Double(stat.calls)
                 return ("cmdstat_\(name)", "calls=\(stat.calls),usec=\(stat.microseconds),usec_per_call=\(formatFixed(perCall, decimals: 2)),rejected_calls=\(stat.rejectedCalls),failed_calls=\(stat.failedCalls)")
+            }
+        case "latencystats":
+            guard engine.configuration.latencyTracking else { fields = []; break }
+            let percentiles = engine.configuration.latencyTrackingPercentiles
+            fields = engine.commands.allSpecs.compactMap { spec in
+                spec.statistics.latencies.map { histogram in
+                    ("latency_percentiles_usec_\(spec.fullName)", percentiles.map { percentile in
+                        "p\(Configuration.trimmedDecimal(percentile))=\(formatFixed(Double(histogram.value(atPercentile: percentile)) / 1000, decimals: 3))"
+                    }.joined(separator: ","))
+                }
             }
         default: return nil
         }

@@ -1,3 +1,4 @@
+import KeyDBEngine
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -40,8 +41,10 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     private var policyValue: FsyncPolicy
     /// Told about write and fsync failures (the server log).
     let logWarning: @Sendable (String) -> Void
+    /// Where slow writes and fsyncs are reported (LATENCY).
+    let latency: LatencyMonitor
 
-    init(path: String, policy: FsyncPolicy, startingAt offset: UInt64 = 0,
+    init(path: String, policy: FsyncPolicy, startingAt offset: UInt64 = 0, latency: LatencyMonitor = LatencyMonitor(),
          logWarning: @escaping @Sendable (String) -> Void) throws {
         fd = try FileIO.openForAppend(path)
         self.path = path
@@ -51,6 +54,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         written = offset
         synced = offset
         self.logWarning = logWarning
+        self.latency = latency
         syncThread = NIOThreadPool(numberOfThreads: 1)
         syncThread.start()
     }
@@ -85,12 +89,15 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     /// With `writerLock` held: writes the queue; false when the disk refused.
     private func writeQueuedWriting() -> Bool {
-        let (chunk, descriptor, file, sizeBefore): ([UInt8], Int32, String, Int) = lock.withLock {
+        let (chunk, descriptor, file, sizeBefore, syncing): ([UInt8], Int32, String, Int, Bool) = lock.withLock {
             defer { queued = [] }
-            return (queued, fd, path, fileBytes)
+            return (queued, fd, path, fileBytes, syncScheduled)
         }
         guard !chunk.isEmpty else { return true }
-        let (count, failure) = chunk.withUnsafeBytes { FileIO.write(descriptor, $0) }
+        // As Redis, a slow write counts as one of two kinds: behind a running fsync, or not.
+        let (count, failure) = latency.measure(syncing ? "aof-write-pending-fsync" : "aof-write-alone", "aof-write") {
+            chunk.withUnsafeBytes { FileIO.write(descriptor, $0) }
+        }
         return lock.withLock {
             guard let failure else {
                 written += UInt64(count)
@@ -140,7 +147,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         if isSynced(through: offset) { return true }
         let outcome: Bool = writerLock.withLock {
             guard writeQueuedWriting() else { return false }
-            return syncWritten()
+            return policy == .always ? latency.measure("aof-fsync-always") { syncWritten() } : syncWritten()
         }
         return outcome && isSynced(through: offset)
     }

@@ -29,7 +29,7 @@ extension Persistence {
         }
         let policy = AppendOnlyLog.FsyncPolicy(rawValue: configuration.appendFsync) ?? .everysec
         let opened = try AppendOnlyLog(path: logDirectory + "/" + name, policy: policy, startingAt: previousLogEnd,
-                                       logWarning: logWarning)
+                                       latency: engine.latency, logWarning: logWarning)
         do { try persistManifest() } catch {
             try? opened.close()
             throw error
@@ -184,7 +184,8 @@ extension Persistence {
             try log.switchFile(to: path)
         } else {
             let policy = AppendOnlyLog.FsyncPolicy(rawValue: configuration.appendFsync) ?? .everysec
-            log = try AppendOnlyLog(path: path, policy: policy, startingAt: previousLogEnd, logWarning: logWarning)
+            log = try AppendOnlyLog(path: path, policy: policy, startingAt: previousLogEnd, latency: engine.latency,
+                                    logWarning: logWarning)
             engine.appendOnlyFeed = AppendOnlyFeed()
         }
         engine.appendOnlyFeed?.selectedDatabase = -1

@@ -348,8 +348,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         #endif
     }
 
+    /// "ip:port", with an IPv6 address in brackets, as Redis writes peer addresses.
     static func describe(_ address: SocketAddress) -> String {
-        "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        let ip = address.ipAddress ?? "?"
+        return "\(ip.contains(":") ? "[\(ip)]" : ip):\(address.port ?? 0)"
     }
 }
 

@@ -38,6 +38,14 @@ final class TestClient {
         return reply
     }
 
+    /// What other sessions' commands wrote into this session's reply buffer since the
+    /// last look (a served blocking pop, monitor lines), as text.
+    func takeDelivered() -> String {
+        let bytes = session.reply.readBytes(length: session.reply.readableBytes) ?? []
+        session.reply.clear()
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Runs a command; the reply as text (replies are ASCII except for values).
     @discardableResult
     func run(_ args: String...) -> String { run(args) }

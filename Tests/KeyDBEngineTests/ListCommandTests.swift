@@ -332,12 +332,7 @@ struct ListCommandTests {
 
     // MARK: - Blocking between two sessions
 
-    /// The bytes written into a session's reply buffer since the last look.
-    private func take(_ c: TestClient) -> String {
-        let bytes = c.session.reply.readBytes(length: c.session.reply.readableBytes) ?? []
-        c.session.reply.clear()
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    private func take(_ c: TestClient) -> String { c.takeDelivered() }
 
     private func recordWakeups(_ c: TestClient) -> WakeupRecorder {
         let recorder = WakeupRecorder()

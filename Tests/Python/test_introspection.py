@@ -1,0 +1,430 @@
+"""SLOWLOG, LATENCY and MONITOR, side by side with redis-server 7.0.15.
+
+The same steps run against the reference and the server under test (each on
+its own pair, DEBUG allowed on Redis so DEBUG SLEEP can make slow commands).
+Replies are compared byte for byte where they are deterministic (help texts,
+errors, trimming notes, redaction, config values); where they hold times,
+durations, ids or ports those fields are masked or checked for shape and the
+rest compared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import List, Optional
+
+import pytest
+
+from conftest import ServerProcess, redis_server_bin, sut_bin
+from resp_client import ReplyTimeout, RespClient, parse_reply
+from test_durability import FSYNC_DELAY, build_slow_fsync_shim
+
+# Every LATENCY HISTOGRAM bucket label Redis can print (µs): the top of the sub-bucket
+# holding each power of two from 1024 ns, then the last one past a second.
+HISTOGRAM_LABELS = [1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633,
+                    135266, 270532, 541065, 1073741]
+
+
+def debug_allowed(binary: Optional[str]) -> List[str]:
+    """Redis refuses DEBUG unless told otherwise; SwiftKeyDB has no such option."""
+    is_redis = binary is not None and os.path.basename(binary).startswith("redis-server")
+    return ["--enable-debug-command", "yes"] if is_redis else []
+
+
+@pytest.fixture(scope="module")
+def pair():
+    servers = [ServerProcess("redis-server (reference)", redis_server_bin(),
+                             ["--daemonize", "no", *debug_allowed(redis_server_bin())]),
+               ServerProcess("swiftkeydb (under test)", sut_bin(), debug_allowed(sut_bin()))]
+    for server in servers:
+        server.start()
+    yield servers
+    for server in servers:
+        server.cleanup()
+
+
+@pytest.fixture
+def clients(pair):
+    """One fresh connection per server, on a server with empty logs and statistics."""
+    opened = []
+    for server in pair:
+        c = server.client()
+        for step in (("FLUSHALL",), ("CONFIG", "SET", "slowlog-log-slower-than", "10000"),
+                     ("CONFIG", "SET", "slowlog-max-len", "128"), ("CONFIG", "SET", "latency-monitor-threshold", "0"),
+                     ("CONFIG", "SET", "latency-tracking", "yes"), ("SLOWLOG", "RESET"), ("LATENCY", "RESET"),
+                     ("CONFIG", "RESETSTAT")):
+            c.call(*step)
+        opened.append(c)
+    yield opened
+    for c in opened:
+        c.close()
+
+
+def decode(raw: bytes):
+    """A raw reply as Python values: bytes, int, None, lists; errors as ("error", text)."""
+    reply = parse_reply(raw)
+    kind = chr(raw[0])
+    if reply.is_array:
+        return [decode(item) for item in reply.items]
+    line = raw[1:raw.find(b"\r\n")]
+    if kind == "-":
+        return ("error", line)
+    if kind == ":":
+        return int(line)
+    if kind == "+":
+        return line
+    if kind == "$":
+        n = int(line)
+        return None if n < 0 else raw[raw.find(b"\r\n") + 2:][:n]
+    return raw  # *-1
+
+
+def same(clients: List[RespClient], *args) -> bytes:
+    """Runs a command on both; the replies must be byte-identical."""
+    redis, sut = (c.call(*args) for c in clients)
+    assert sut == redis, f"{args!r}\n  redis: {redis!r}\n  sut:   {sut!r}"
+    return redis
+
+
+def both(clients: List[RespClient], *args) -> List[bytes]:
+    return [c.call(*args) for c in clients]
+
+
+def addr(c: RespClient) -> bytes:
+    return re.search(rb"addr=(\S+)", decode(c.call("CLIENT", "INFO"))).group(1)
+
+
+def slowlog(c: RespClient, count: str = "-1"):
+    """SLOWLOG GET as (arguments, client name) pairs, newest first, after checking
+    the masked fields: consecutive ids, a current time, a duration, this client's address."""
+    entries = decode(c.call("SLOWLOG", "GET", count))
+    now = time.time()
+    mine = addr(c)
+    for newer, older in zip(entries, entries[1:]):
+        assert newer[0] > older[0]
+    for entry in entries:
+        assert len(entry) == 6
+        assert abs(entry[1] - now) < 10 and entry[2] >= 0
+        assert entry[4] == mine
+    return [(entry[3], entry[5]) for entry in entries]
+
+
+# ---------------------------------------------------------------------------
+# Byte-identical replies
+# ---------------------------------------------------------------------------
+
+
+ARG_ERRORS = [
+    ("SLOWLOG", "HELP"), ("SLOWLOG",), ("SLOWLOG", "foo"), ("SLOWLOG", "LEN", "x"), ("SLOWLOG", "RESET", "x"),
+    ("SLOWLOG", "GET", "-2"), ("SLOWLOG", "GET", "-222"), ("SLOWLOG", "GET", "abc"), ("SLOWLOG", "GET", "1.5"),
+    ("SLOWLOG", "GET", "99999999999999999999"), ("SLOWLOG", "GET", "1", "2"), ("SLOWLOG", "HELP", "x"),
+    ("LATENCY", "HELP"), ("LATENCY",), ("LATENCY", "foo"), ("LATENCY", "HELP", "xxx"), ("LATENCY", "LATEST", "x"),
+    ("LATENCY", "HISTORY"), ("LATENCY", "HISTORY", "a", "b"), ("LATENCY", "HISTORY", "nosuch"),
+    ("LATENCY", "GRAPH"), ("LATENCY", "GRAPH", "nosuch"), ("LATENCY", "GRAPH", "a\r\nb"), ("LATENCY", "DOCTOR", "x"),
+    ("LATENCY", "RESET"), ("LATENCY", "RESET", "a", "b"), ("LATENCY", "LATEST"), ("LATENCY", "DOCTOR"),
+    ("LATENCY", "HISTOGRAM", "nosuch"), ("LATENCY", "HISTOGRAM", "nosuch|x", "get|x", "client|"),
+    ("MONITOR", "x"),
+    ("CONFIG", "GET", "slowlog-log-slower-than"), ("CONFIG", "GET", "slowlog-max-len"),
+    ("CONFIG", "GET", "latency-monitor-threshold"), ("CONFIG", "GET", "latency-tracking"),
+    ("CONFIG", "GET", "latency-tracking-info-percentiles"),
+    ("CONFIG", "SET", "slowlog-log-slower-than", "-2"), ("CONFIG", "SET", "slowlog-log-slower-than", "x"),
+    ("CONFIG", "SET", "slowlog-max-len", "-1"), ("CONFIG", "SET", "latency-monitor-threshold", "-1"),
+    ("CONFIG", "SET", "latency-tracking", "maybe"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", "50 abc"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", "50 101"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", "-1"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", "99.90000 1e1 0x10"),
+    ("CONFIG", "GET", "latency-tracking-info-percentiles"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", ""),
+    ("CONFIG", "GET", "latency-tracking-info-percentiles"),
+    ("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9"),
+    ("CONFIG", "SET", "slowlog-log-slower-than", "-1"), ("CONFIG", "GET", "slowlog-log-slower-than"),
+    ("CONFIG", "SET", "slowlog-max-len", "9223372036854775807"), ("CONFIG", "GET", "slowlog-max-len"),
+    ("COMMAND", "COUNT"),
+]
+
+
+def test_help_texts_errors_and_options(clients):
+    for args in ARG_ERRORS:
+        if args == ("COMMAND", "COUNT"):
+            continue  # SwiftKeyDB has fewer commands; its table is checked elsewhere
+        same(clients, *args)
+
+
+def test_command_info_arity_and_flags(clients):
+    """COMMAND INFO's name, arity, flags, keys and categories (tips aside: none are kept)."""
+    names = ["slowlog", "slowlog|get", "slowlog|len", "slowlog|reset", "slowlog|help", "latency", "latency|latest",
+             "latency|history", "latency|reset", "latency|graph", "latency|doctor", "latency|histogram",
+             "latency|help", "monitor"]
+    for name in names:
+        redis, sut = (decode(c.call("COMMAND", "INFO", name))[0] for c in clients)
+        assert sut[:7] == redis[:7], name
+
+
+# ---------------------------------------------------------------------------
+# SLOWLOG
+# ---------------------------------------------------------------------------
+
+
+def test_slowlog_entries(clients):
+    steps = [("CONFIG", "SET", "slowlog-log-slower-than", "0"), ("SLOWLOG", "RESET"),
+             ("CLIENT", "SETNAME", "worker"), ("SET", "k", "v"), ("GET", "k"), ("GET",), ("NOSUCH",),
+             ("MULTI",), ("INCR", "n"), ("LPUSH", "l", "a"), ("EXEC",),
+             ("SADD", "set", *[str(i) for i in range(3, 34)]), ("SADD", "set", "foo", "A" * 129),
+             ("ECHO", "b" * 128), ("DEL", *[f"k{i}" for i in range(31)]),
+             ("AUTH", "not-real"), ("AUTH", "u", "not-real"), ("HELLO", "2", "AUTH", "default", "x", "SETNAME", "n"),
+             ("HELLO", "3", "AUTH", "u", "p"), ("HELLO", "4", "AUTH", "u", "p"),
+             ("CONFIG", "SET", "requirepass", "secret"), ("AUTH", "secret"), ("CONFIG", "SET", "requirepass", ""),
+             ("CLIENT", "SETNAME", "other")]
+    for step in steps:
+        both(clients, *step)
+    redis, sut = (slowlog(c) for c in clients)
+    assert sut == redis
+    same(clients, "SLOWLOG", "LEN")
+    # The notes and redactions are there (not just equal on both sides).
+    arguments = [entry[0] for entry in redis]
+    assert [b"SADD", b"set"] + [str(i).encode() for i in range(3, 32)] + [b"... (2 more arguments)"] in arguments
+    assert [b"SADD", b"set", b"foo", b"A" * 128 + b"... (1 more bytes)"] in arguments
+    assert [b"CONFIG", b"SET", b"requirepass", b"(redacted)"] in arguments
+    assert [b"HELLO", b"3", b"AUTH", b"(redacted)", b"(redacted)"] in arguments
+
+
+def test_slowlog_max_len_and_threshold(clients):
+    for step in [("CONFIG", "SET", "slowlog-log-slower-than", "0"), ("CONFIG", "SET", "slowlog-max-len", "3"),
+                 ("SLOWLOG", "RESET"), ("SET", "key", "test"), ("SADD", "set", "a", "b", "c"), ("INCR", "num"),
+                 ("LPUSH", "list", "a")]:
+        both(clients, *step)
+    same(clients, "SLOWLOG", "LEN")
+    for count in ("0", "1", "-1", "3", "100"):
+        redis, sut = (slowlog(c, count) for c in clients)
+        assert sut == redis and len(redis) == min(3, 100 if count == "-1" else int(count)), count
+    # Off: neither logged nor trimmed; on again: trimmed at the next command.
+    for step in [("CONFIG", "SET", "slowlog-max-len", "10"), *[("PING",)] * 12,
+                 ("CONFIG", "SET", "slowlog-log-slower-than", "-1"), ("CONFIG", "SET", "slowlog-max-len", "2")]:
+        both(clients, *step)
+    assert same(clients, "SLOWLOG", "LEN") == b":10\r\n"
+    both(clients, "CONFIG", "SET", "slowlog-log-slower-than", "100000")
+    assert same(clients, "SLOWLOG", "LEN") == b":2\r\n"
+    both(clients, "SLOWLOG", "RESET")
+    both(clients, "DEBUG", "SLEEP", "0.12")
+    redis, sut = (slowlog(c) for c in clients)
+    assert sut == redis == [([b"DEBUG", b"SLEEP", b"0.12"], b"")]
+
+
+def test_slowlog_blocking_commands(pair, clients):
+    """Served: logged after the push that served it. Timed out: not logged."""
+    both(clients, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+    results = []
+    for server, c in zip(pair, clients):
+        waiter = server.client()
+        waiter_addr = addr(waiter)
+        c.call("SLOWLOG", "RESET")
+        waiter.send_command("BLPOP", "nolist", "0.1")
+        assert waiter.read_reply(timeout=3) == b"*-1\r\n"
+        waiter.send_command("BLPOP", "l", "0")
+        time.sleep(0.2)
+        c.call("LPUSH", "l", "a")
+        assert waiter.read_reply(timeout=3) == b"*2\r\n$1\r\nl\r\n$1\r\na\r\n"
+        entries = decode(c.call("SLOWLOG", "GET", "-1"))
+        results.append([(e[3], e[4] == waiter_addr) for e in entries])
+        waiter.close()
+    assert results[1] == results[0]
+    assert [e[0] for e in results[0]] == [[b"BLPOP", b"l", b"0"], [b"LPUSH", b"l", b"a"], [b"SLOWLOG", b"RESET"]]
+
+
+# ---------------------------------------------------------------------------
+# MONITOR
+# ---------------------------------------------------------------------------
+
+
+MONITOR_LINE = re.compile(rb"^\+(\d{10})\.(\d{6}) \[(\d+) 127\.0\.0\.1:(\d+)\] (.*)\r\n$", re.S)
+
+
+def monitor_lines(monitor: RespClient, sender_addr: bytes, until: bytes) -> List[bytes]:
+    """Monitor lines up to the one ending in `until`, timestamps and the sender's port masked."""
+    lines = []
+    while True:
+        raw = monitor.read_reply(timeout=3)
+        match = MONITOR_LINE.match(raw)
+        assert match, raw
+        assert abs(int(match.group(1)) - time.time()) < 10
+        port = match.group(4)
+        who = b"SENDER" if sender_addr.endswith(b":" + port) else b"OTHER"
+        lines.append(b"[%s %s] %s" % (match.group(3), who, match.group(5)))
+        if match.group(5).endswith(until):
+            return lines
+
+
+MONITOR_SCRIPT = [
+    ("SET", "k", 'a"b\\c\n\r\t\x07\x08 ~'), ("SET", "bin", b"\x00\xff\x80 \xc3\xa9"), ("GET", "k"), ("GET",),
+    ("NOSUCH", "x"), ("CONFIG", "GET", "hz"), ("SLOWLOG", "LEN"), ("SLOWLOG", "HELP"), ("CLIENT", "LIST"),
+    ("CLIENT", "ID"), ("DEBUG", "SLEEP", "0"), ("INFO", "server"), ("AUTH", "not-real"),
+    ("AUTH", "not-real", "not-a-password"), ("HELLO", "2", "AUTH", "not-real", "not-a-password"),
+    ("CONFIG", "SET", "requirepass", ""), ("SELECT", "3"), ("SET", "x", "1"), ("SELECT", "0"),
+    ("MULTI",), ("SET", "foo", "bar"), ("EXEC",), ("MULTI",), ("SYNTAX", "error"), ("EXEC",),
+    ("BLPOP", "nolist", "0.01"), ("PUBLISH", "ch", "m"), ("ECHO", "the end"),
+]
+
+
+def test_monitor_lines(pair, clients):
+    seen = []
+    for server in pair:
+        monitor, sender = server.client(), server.client()
+        assert monitor.call("MONITOR") == b"+OK\r\n"
+        for step in MONITOR_SCRIPT:
+            sender.call(*step)
+        seen.append(monitor_lines(monitor, addr(sender), b'"the end"'))
+        monitor.close()
+        sender.close()
+    assert seen[1] == seen[0]
+    assert b'[0 SENDER] "SET" "k" "a\\"b\\\\c\\n\\r\\t\\a\\b ~"' in seen[0]
+    assert b'[0 SENDER] "AUTH" "(redacted)" "(redacted)"' in seen[0]
+
+
+def test_monitor_mode(pair, clients):
+    """What a monitor may run, and that RESET and closing end monitoring."""
+    transcripts = []
+    for server in pair:
+        monitor, other = server.client(), server.client()
+        out = [monitor.call("MONITOR")]
+        for step in [("GET", "k"), ("SET", "k", "v"), ("PUBLISH", "c", "m"), ("MULTI",), ("SET", "a", "b"),
+                     ("PING",), ("EXEC",), ("CLIENT", "GETNAME"), ("MONITOR",), ("RESET",), ("GET", "k")]:
+            monitor.send_command(*step)
+            while True:
+                try:
+                    reply = monitor.read_reply(timeout=0.3)
+                except ReplyTimeout:
+                    break
+                # Its own commands come back as monitor lines too: keep their shape only.
+                out.append(MONITOR_LINE.sub(rb"+TIME [\3 ADDR] \5\r\n", reply))
+        listing = decode(other.call("CLIENT", "LIST"))
+        out.append(b"flags=O" in listing)
+        second = server.client()
+        assert second.call("MONITOR") == b"+OK\r\n"
+        out.append(b"flags=O" in decode(other.call("CLIENT", "LIST")))
+        second.close()
+        time.sleep(0.2)
+        out.append(b"flags=O" in decode(other.call("CLIENT", "LIST")))
+        out.append(other.call("MULTI"))
+        out.append(other.call("MONITOR"))
+        out.append(other.call("EXEC"))
+        transcripts.append(out)
+        monitor.close()
+        other.close()
+    assert transcripts[1] == transcripts[0]
+    assert b"-ERR Replica can't interact with the keyspace\r\n" in transcripts[0]
+    assert transcripts[0][-1] == b"*1\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n"
+
+
+# ---------------------------------------------------------------------------
+# LATENCY
+# ---------------------------------------------------------------------------
+
+
+def masked(text: bytes) -> bytes:
+    return re.sub(rb"\d+", b"N", text)
+
+
+def test_latency_events(clients):
+    for step in [("CONFIG", "SET", "latency-monitor-threshold", "20"), ("CONFIG", "SET", "slowlog-log-slower-than", "10000"),
+                 ("LATENCY", "RESET"), ("DEBUG", "SLEEP", "0.05")]:
+        both(clients, *step)
+    latest = [decode(c.call("LATENCY", "LATEST")) for c in clients]
+    for events in latest:
+        assert [e[0] for e in events] == [b"command"]
+        event = events[0]
+        assert abs(event[1] - time.time()) < 10 and 50 <= event[2] < 1000 and event[3] == event[2]
+    history = [decode(c.call("LATENCY", "HISTORY", "command")) for c in clients]
+    assert [len(h) for h in history] == [1, 1]
+    graphs = [decode(c.call("LATENCY", "GRAPH", "command")) for c in clients]
+    assert masked(graphs[1]) == masked(graphs[0])
+    assert graphs[0].split(b"\n")[2:] == graphs[1].split(b"\n")[2:]
+    doctors = [decode(c.call("LATENCY", "DOCTOR")) for c in clients]
+    assert masked(doctors[1]) == masked(doctors[0])
+    assert b"- Check your Slow Log to understand" in doctors[0]
+    same(clients, "LATENCY", "RESET", "nosuch", "COMMAND")
+    same(clients, "LATENCY", "LATEST")
+    same(clients, "LATENCY", "DOCTOR")
+    both(clients, "CONFIG", "SET", "latency-monitor-threshold", "0")
+    same(clients, "LATENCY", "DOCTOR")
+
+
+def histogram(c: RespClient, *names):
+    reply = decode(c.call("LATENCY", "HISTOGRAM", *names))
+    result = {}
+    for name, value in zip(reply[::2], reply[1::2]):
+        assert value[0] == b"calls" and value[2] == b"histogram_usec"
+        steps = value[3]
+        labels, counts = steps[::2], steps[1::2]
+        assert all(label in HISTOGRAM_LABELS for label in labels), labels
+        assert labels == sorted(labels) and counts == sorted(counts) and counts[-1] == value[1]
+        result[name] = value[1]
+    return result, [name for name in reply[::2]]
+
+
+def test_latency_histogram(clients):
+    for step in [("CONFIG", "RESETSTAT")]:
+        both(clients, *step)
+    redis, sut = (histogram(c) for c in clients)
+    assert sut[0] == redis[0] == {b"config|resetstat": 1}
+    for step in [("CONFIG", "RESETSTAT"), ("SET", "a", "b"), ("SET", "c", "d"), ("GET", "a"), ("HSET", "f", "k", "v"),
+                 ("CLIENT", "ID"), ("CLIENT", "GETNAME")]:
+        both(clients, *step)
+    redis, sut = (histogram(c) for c in clients)
+    assert sut[0] == redis[0]  # the same commands and calls (orders differ: Redis's follow its hash tables)
+    for names in [("set", "hset"), ("hgetall", "get", "zadd"), ("blabla", "blabla2", "set", "get"), ("CLIENT|ID",),
+                  ("set", "set")]:
+        redis, sut = (histogram(c, *names) for c in clients)
+        assert sut == redis, names
+    redis, sut = (histogram(c, "client") for c in clients)
+    assert sut[0] == redis[0] == {b"client|id": 1, b"client|getname": 1}
+    both(clients, "CONFIG", "SET", "latency-tracking", "no")
+    both(clients, "CONFIG", "RESETSTAT")
+    both(clients, "GET", "a")
+    same(clients, "LATENCY", "HISTOGRAM")
+    same(clients, "INFO", "latencystats")
+
+
+def test_info_latencystats(clients):
+    both(clients, "CONFIG", "SET", "latency-tracking-info-percentiles", "50 99.9 100 0")
+    both(clients, "CONFIG", "RESETSTAT")
+    both(clients, "PING")
+    both(clients, "SET", "k", "v")
+    texts = [decode(c.call("INFO", "latencystats")) for c in clients]
+    shapes = [sorted(re.sub(rb"=\d+\.\d{3}", b"=V", line) for line in text.split(b"\r\n")) for text in texts]
+    assert shapes[1] == shapes[0]
+    assert b"latency_percentiles_usec_ping:p50=V,p99.9=V,p100=V,p0=V" in shapes[0]
+    both(clients, "CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9")
+    sections = [re.findall(rb"^# (\w+)", decode(c.call("INFO", "everything")), re.M) for c in clients]
+    assert sections[1] == sections[0]
+
+
+def test_latency_fsync_always_event(tmp_path, monkeypatch):
+    """With every fsync made slow (the durability tests' LD_PRELOAD shim), a write under
+    appendfsync always leaves an aof-fsync-always sample on both servers."""
+    shim = build_slow_fsync_shim(tmp_path)
+    monkeypatch.setenv("LD_PRELOAD", str(shim))
+    monkeypatch.setenv("FSYNC_DELAY_US", str(int(FSYNC_DELAY * 1e6)))
+    monkeypatch.setenv("FSYNC_LOG", str(tmp_path / "fsync.log"))
+    args = ["--appendonly", "yes", "--appendfsync", "always", "--latency-monitor-threshold", "100"]
+    servers = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no", *args]),
+               ServerProcess("swiftkeydb (under test)", sut_bin(), args)]
+    try:
+        for server in servers:
+            server.start()
+        monkeypatch.delenv("LD_PRELOAD")  # only the servers get the shim
+        events = []
+        for server in servers:
+            with server.client(timeout=30) as c:
+                c.call("LATENCY", "RESET")
+                assert c.call("SET", "k", "v") == b"+OK\r\n"
+                latest = decode(c.call("LATENCY", "LATEST"))
+                events.append(sorted(e[0] for e in latest))
+                for event in latest:
+                    assert event[2] >= FSYNC_DELAY * 1000 * 0.9 and event[3] >= event[2], event
+        assert events[1] == events[0] == [b"aof-fsync-always"]
+    finally:
+        for server in servers:
+            server.cleanup()
