@@ -45,6 +45,7 @@ enum ClientPauseCommands {
 extension Engine {
     /// Starts a pause, or widens the current one: the stricter kind and the later end win.
     func pauseClients(_ requested: ClientPause, now: Int64) {
+        let before = pause?.kind
         if var current = pause {
             current.kind = max(current.kind, requested.kind)
             current.end = max(current.end, requested.end)
@@ -52,26 +53,26 @@ extension Engine {
         } else {
             pause = requested
         }
-        updatePause(now: now)
+        updatePause(now: now, before: before)
     }
 
     func unpauseClients(now: Int64) {
+        let before = pause?.kind
         pause = nil
-        updatePause(now: now)
+        updatePause(now: now, before: before)
     }
 
     /// Ends the pause once its time has passed (Redis checks from its cron); true while one lasts.
     @discardableResult
     public func checkPauseTimeout(now: Int64) -> Bool {
         guard let pause else { return false }
-        if pause.end < now { updatePause(now: now) }
+        if pause.end < now { updatePause(now: now, before: pause.kind) }
         return self.pause != nil
     }
 
     /// Drops a pause whose time passed and sets expiry to match; a pause that became
     /// less strict lets the waiting clients try again (the still-covered ones wait anew).
-    private func updatePause(now: Int64) {
-        let before = pause?.kind
+    private func updatePause(now: Int64, before: ClientPause.Kind?) {
         if let current = pause, current.end < now { pause = nil }
         keyspace.expiryHeld = pause != nil
         if let before, pause.map({ $0.kind < before }) ?? true { resumePostponedClients() }
