@@ -60,6 +60,8 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// Held by CLIENT PAUSE: the command at the head of its input has not run and
     /// waits there, with everything sent after it, until the pause lets it run.
     public internal(set) var postponed = false
+    /// Bytes received and not yet consumed (CLIENT LIST qbuf=); set by the network layer.
+    public var queryBufferLength = 0
     /// Bytes handed to the network layer and not yet written to the socket.
     public var unsentBytes = 0
     /// When the client first went over its soft output limit (Unix ms), or 0.

@@ -35,6 +35,9 @@ public struct KeyTable {
     /// (INCRBYFLOAT's result, a snapshot's string outside 32 bits): embstr or raw, never int.
     static let plainString: UInt8 = 2
 
+    /// Bytes per key in the entry array (tests hold it at 64: the access record lives in padding).
+    public static var entryStride: Int { MemoryLayout<Entry>.stride }
+
     @usableFromInline var mask: Int { heads.count - 1 }
     static let minimumBuckets = 4
 

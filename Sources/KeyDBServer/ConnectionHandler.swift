@@ -188,12 +188,15 @@ final class ConnectionHandler: ChannelInboundHandler {
                 engine.limits(into: &parser.limits)
                 engine.stats.readsProcessed += 1
                 engine.beginBatch(for: session)
+                // The whole read counts while it runs, as Redis trims its query buffer after the batch.
+                session.queryBufferLength = buffer.readableBytes
                 consumed = buffer.withUnsafeReadableBytes { bytes in
                     runRequests(in: bytes, session: session, failure: &failure)
                 }
                 engine.endBatch()
                 engine.stats.netInputBytes += consumed
             }
+            session.queryBufferLength = buffer.readableBytes - consumed
             if let failure {
                 session.reply.writeError(bytes: failure.message)
                 engine.countError(failure.message)
