@@ -56,7 +56,8 @@ extension Engine {
         updatePause(now: now, before: before)
     }
 
-    func unpauseClients(now: Int64) {
+    /// CLIENT UNPAUSE: the held clients run their commands again, in the order they stopped.
+    public func unpauseClients(now: Int64) {
         let before = pause?.kind
         pause = nil
         updatePause(now: now, before: before)
@@ -89,6 +90,7 @@ extension Engine {
 
     /// Parks `client` with its command unrun: it counts as blocked until the pause ends.
     func postpone(_ client: ClientSession) {
+        guard !client.postponed else { return }
         client.postponed = true
         blockedClientCount += 1
         postponedClients.append(client)

@@ -124,7 +124,7 @@ struct ObjectCommandTests {
         let help = h.value("OBJECT", "HELP").array.compactMap(\.string)
         #expect(help.first == "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
         #expect(help.count == 15)
-        #expect(help.last == "    Print this help.")
+        #expect(help.last == "    Prints this help.")
         #expect(h.run("OBJECT", "ENCODING") == "-ERR wrong number of arguments for 'object|encoding' command\r\n")
         #expect(h.run("OBJECT", "NOPE", "k") == "-ERR unknown subcommand 'NOPE'. Try OBJECT HELP.\r\n")
         #expect(h.run("OBJECT") == "-ERR wrong number of arguments for 'object' command\r\n")
