@@ -17,11 +17,7 @@ enum BitCommands {
         let mask = UInt8(0x80) >> UInt8(offset & 7)
         let previous = bytes[byteIndex] & mask != 0 ? 1 : 0
         if bit == 1 { bytes[byteIndex] |= mask } else { bytes[byteIndex] &= ~mask }
-        if let slot {
-            c.db.replaceValue(at: slot, .string(Bytes(array: bytes)))
-        } else {
-            c.db.set(args[1], .string(Bytes(array: bytes)), now: c.now)
-        }
+        c.db.storeString(args[1], at: slot, Bytes(array: bytes), form: KeyTable.rawString, now: c.now)
         c.dirty()
         c.notify(.string, "setbit", args[1])
         c.reply.writeIntegerReply(previous)

@@ -34,18 +34,16 @@ enum ClientCommand {
         var clients = c.engine.clients.values.sorted { $0.id < $1.id }
         if args.count > 2 {
             if args.matches(2, "type") && args.count == 4 {
-                switch args.string(3).lowercased() {
-                case "normal": break
-                case "master", "replica", "slave", "pubsub": clients = []
-                default: return c.replyError("ERR Unknown client type '\(args.string(3))'")
-                }
+                guard let type = ClientType(args, 3) else { return c.replyError(bytes: ErrorReply.unknownClientType(args[3])) }
+                clients = clients.filter { $0.type == type }
             } else if args.matches(2, "id") && args.count >= 4 {
-                var ids = Set<Int64>()
+                // In the order given, as Redis lists them (an id given twice is listed twice).
+                var listed: [ClientSession] = []
                 for index in 3..<args.count {
-                    guard let id = args.int64(index), id > 0 else { return c.replyError("ERR Invalid client ID") }
-                    ids.insert(id)
+                    guard let id = args.int64(index) else { return c.replyError(ErrorReply.invalidClientID) }
+                    if let client = c.engine.clients[id] { listed.append(client) }
                 }
-                clients = clients.filter { ids.contains($0.id) }
+                clients = listed
             } else {
                 return c.replyError(ErrorReply.syntax)
             }
@@ -87,16 +85,82 @@ enum ClientCommand {
         }
     }
 
+    /// CLIENT NO-EVICT ON|OFF: stored and shown (flag `e`); no client eviction exists yet.
+    static func noEvict(_ c: ClientSession, _ args: Arguments) {
+        guard let on = onOff(c, args) else { return }
+        c.noEvict = on
+        c.replyOK()
+    }
+
+    /// CLIENT NO-TOUCH ON|OFF (Redis 7.2): keys this client reads keep their access times.
+    static func noTouch(_ c: ClientSession, _ args: Arguments) {
+        guard let on = onOff(c, args) else { return }
+        c.noTouch = on
+        c.replyOK()
+    }
+
+    /// The ON|OFF argument of a switch subcommand, or nil after a syntax error.
+    private static func onOff(_ c: ClientSession, _ args: Arguments) -> Bool? {
+        if args.matches(2, "on") { return true }
+        if args.matches(2, "off") { return false }
+        c.replyError(ErrorReply.syntax)
+        return nil
+    }
+
+    /// Redis 7.0's text, with the lines 7.2 added for SETINFO and NO-TOUCH.
     static func help(_ c: ClientSession, _ args: Arguments) {
         writeHelp(c, command: "CLIENT", lines: [
-            "ID", "    Return the ID of the current connection.",
-            "INFO", "    Return information about the current client connection.",
-            "LIST [TYPE <normal|master|replica|pubsub>] [ID <id> [<id> ...]]", "    Return information about client connections.",
-            "GETNAME", "    Return the name of the current connection.",
-            "SETNAME <name>", "    Assign the name <name> to the current connection.",
-            "SETINFO <LIB-NAME|LIB-VER> <value>", "    Record the client library's name or version.",
-            "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    End another client's blocking wait.",
-            "REPLY (ON|OFF|SKIP)", "    Turn replies to this connection's commands on or off, or skip the next one.",
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
         ])
     }
 
@@ -120,9 +184,21 @@ extension ClientSession {
         let age = (now - createdAt) / 1000
         let idle = self === current ? 0 : (now - lastInteraction) / 1000
         let nameText = name?.description ?? ""
-        let letters = (isMonitor ? "O" : "") + (transaction != nil ? "x" : "") + (blocked != nil ? "b" : "")
-        let flags = letters.isEmpty ? "N" : letters
         let command = self === current ? current.lastCommand : lastCommand
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flags) db=\(db.index) sub=0 psub=0 ssub=0 multi=\(transaction?.count ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flagLetters) db=\(db.index) sub=\(subscribedChannels.count) psub=\(subscribedPatterns.count) ssub=0 multi=\(transaction?.count ?? -1) qbuf=\(queryBufferLength) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
+    }
+
+    /// CLIENT LIST flags=, in Redis's order; N when none applies.
+    var flagLetters: String {
+        var letters = isMonitor ? "O" : ""
+        if isSubscribed { letters += "P" }
+        if transaction != nil { letters += "x" }
+        if blocked != nil || postponed { letters += "b" }
+        if watchTouched { letters += "d" }
+        if closeAfterReply { letters += "c" }
+        if killRequested { letters += "A" }
+        if noEvict { letters += "e" }
+        if noTouch { letters += "T" }
+        return letters.isEmpty ? "N" : letters
     }
 }

@@ -3,11 +3,17 @@ import KeyDBRESP
 /// Key lookups as commands need them, with Redis's side effects: reads count
 /// keyspace hits and misses; every lookup expires a key whose time has come.
 extension ClientSession {
-    /// The value at `key` for a read (counts a hit or a miss).
-    public func lookupRead(_ key: UnsafeRawBufferPointer) -> Value? {
-        let value = db.get(key, now: now)
-        if value == nil { engine.stats.keyspaceMisses += 1 } else { engine.stats.keyspaceHits += 1 }
-        return value
+    /// The value at `key` for a read (counts a hit or a miss). `touch: false` leaves
+    /// the key's access time alone (EXISTS, Redis's LOOKUP_NOTOUCH).
+    public func lookupRead(_ key: UnsafeRawBufferPointer, touch: Bool = true) -> Value? {
+        lookupReadSlot(key, touch: touch).map { db.value(at: $0) }
+    }
+
+    /// `lookupRead`, giving the key's slot in the selected database.
+    public func lookupReadSlot(_ key: UnsafeRawBufferPointer, touch: Bool = true) -> Int32? {
+        let slot = touch ? db.lookup(key, now: now) : db.peek(key, now: now)
+        if slot == nil { engine.stats.keyspaceMisses += 1 } else { engine.stats.keyspaceHits += 1 }
+        return slot
     }
 
     /// The string at `key` for a read: `.some(nil)` when missing, nil (after

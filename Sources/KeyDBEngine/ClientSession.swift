@@ -51,8 +51,17 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         wakeupScheduled = true
         wakeup?()
     }
-    /// The network layer must close this client (output buffer limit, idle `timeout`).
+    /// The network layer must close this client (output buffer limit, idle `timeout`, CLIENT KILL).
     public var killRequested = false
+    /// CLIENT NO-EVICT: exempt from client eviction (shown as flag `e`; nothing evicts clients yet).
+    public var noEvict = false
+    /// CLIENT NO-TOUCH (Redis 7.2): this client's commands, except TOUCH, leave keys' access times alone.
+    public var noTouch = false
+    /// Held by CLIENT PAUSE: the command at the head of its input has not run and
+    /// waits there, with everything sent after it, until the pause lets it run.
+    public internal(set) var postponed = false
+    /// Bytes received and not yet consumed (CLIENT LIST qbuf=); set by the network layer.
+    public var queryBufferLength = 0
     /// Bytes handed to the network layer and not yet written to the socket.
     public var unsentBytes = 0
     /// When the client first went over its soft output limit (Unix ms), or 0.

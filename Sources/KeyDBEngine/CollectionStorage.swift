@@ -46,6 +46,12 @@ public struct HashFields: Sequence, Sendable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// Still packed, as Redis keeps a hash in a listpack until it outgrows one.
+    public var isPacked: Bool {
+        if case .packed = storage { return true }
+        return false
+    }
+
     public subscript(field: Bytes) -> Bytes? {
         get {
             switch storage {

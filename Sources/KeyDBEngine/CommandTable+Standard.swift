@@ -27,6 +27,11 @@ extension CommandTable {
             CommandSpec("info", arity: 2, flags: [.noScript, .loading, .stale], group: "connection", since: "6.2.0", summary: "Describes this connection.", parent: "client", handler: ClientCommand.info),
             CommandSpec("reply", arity: 3, flags: [.noScript, .loading, .stale], group: "connection", since: "3.2.0", summary: "Turns this connection's replies on or off.", parent: "client", handler: ClientCommand.reply),
             CommandSpec("unblock", arity: -3, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "5.0.0", summary: "Ends another client's blocking wait.", complexity: "O(log N) where N is the number of client connections", parent: "client", handler: ClientCommand.unblock),
+            CommandSpec("kill", arity: -3, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "2.4.0", summary: "Closes the connections matching an address or filters.", complexity: "O(N) where N is the number of client connections", parent: "client", handler: ClientKill.kill),
+            CommandSpec("pause", arity: -3, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "2.9.50", summary: "Holds clients' commands, or only writes, for a time.", parent: "client", handler: ClientPauseCommands.pause),
+            CommandSpec("unpause", arity: 2, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "6.2.0", summary: "Ends a client pause; held commands run.", complexity: "O(N) Where N is the number of paused clients", parent: "client", handler: ClientPauseCommands.unpause),
+            CommandSpec("no-evict", arity: 3, flags: [.admin, .noScript, .loading, .stale], group: "connection", since: "7.0.0", summary: "Exempts this connection from client eviction.", parent: "client", handler: ClientCommand.noEvict),
+            CommandSpec("no-touch", arity: 3, flags: [.noScript, .loading, .stale], group: "connection", since: "7.2.0", summary: "Leaves keys' access times alone for this connection's commands.", parent: "client", handler: ClientCommand.noTouch),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "connection", since: "5.0.0", summary: "Lists the CLIENT subcommands.", parent: "client", handler: ClientCommand.help),
         ], handler: nil),
     ] }
@@ -116,6 +121,13 @@ extension CommandTable {
         CommandSpec("expiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in seconds.", handler: ExpireCommands.expiretime),
         CommandSpec("pexpiretime", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "7.0.0", summary: "Returns a key's expiry as a Unix time in milliseconds.", handler: ExpireCommands.pexpiretime),
         CommandSpec("persist", arity: 2, flags: [.write, .fast], keys: .one, group: "generic", since: "2.2.0", summary: "Removes a key's TTL.", handler: ExpireCommands.persist),
+        CommandSpec("object", arity: -2, flags: [], group: "generic", since: "2.2.3", summary: "Commands about how a key's value is held.", complexity: "Depends on subcommand.", subcommands: [
+            CommandSpec("encoding", arity: 3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "generic", since: "2.2.3", summary: "Returns the encoding Redis would hold the value in.", parent: "object", handler: ObjectCommand.encoding),
+            CommandSpec("freq", arity: 3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "generic", since: "4.0.0", summary: "Returns a key's logarithmic access counter (LFU policies).", parent: "object", handler: ObjectCommand.freq),
+            CommandSpec("idletime", arity: 3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "generic", since: "2.2.3", summary: "Returns the seconds since a key was last accessed.", parent: "object", handler: ObjectCommand.idletime),
+            CommandSpec("refcount", arity: 3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "generic", since: "2.2.3", summary: "Returns how many references the value has.", parent: "object", handler: ObjectCommand.refcount),
+            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "generic", since: "6.2.0", summary: "Lists the OBJECT subcommands.", parent: "object", handler: ObjectCommand.help),
+        ], handler: nil),
     ] }
 
 

@@ -38,6 +38,11 @@ public struct Configuration: Sendable {
     public var logFile = ""
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
+    /// How fast the LFU counter grows (higher: slower) and how many minutes each decay step waits.
+    public var lfuLogFactor = 10
+    public var lfuDecayTime = 1
+    /// An LFU maxmemory-policy is selected: keys keep access counters instead of access times.
+    public var usesLFU: Bool { maxMemoryPolicy.hasSuffix("-lfu") }
     public var protoMaxBulkLength = 512 * 1024 * 1024
     /// A client whose unprocessed input grows past this is closed (Redis's query buffer limit).
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
@@ -151,6 +156,8 @@ extension Configuration {
         }, multiWord: false),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], \.maxMemoryPolicy),
+        integer("lfu-log-factor", 0...Int(Int32.max), \.lfuLogFactor),
+        integer("lfu-decay-time", 0...Int(Int32.max), \.lfuDecayTime),
         memory("proto-max-bulk-len", atLeast: 1024 * 1024, \.protoMaxBulkLength),
         memory("client-query-buffer-limit", atLeast: 1024 * 1024, \.clientQueryBufferLimit),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),

@@ -1,3 +1,5 @@
+import KeyDBRESP
+
 /// Whole-database walks and bulk loading, for snapshots and the log's rewrite.
 extension Database {
     /// Visits every entry, expired ones included (a snapshot keeps them with
@@ -17,7 +19,12 @@ extension Database {
     public func load(_ key: Bytes, _ value: Value, expireAt: Int64) {
         let hash = key.withUnsafeBytes { KeyHash.hash($0) }
         _ = key.withUnsafeBytes { table.remove($0, hash: hash) }
-        table.insertNew(key, value, expireAt: expireAt, hash: hash)
+        let slot = table.insertNew(key, value, expireAt: expireAt, hash: hash, access: AccessClock.initial(access))
+        // A snapshot stores integers as such only within 32 bits; longer digit strings load as strings.
+        if case .string(let bytes) = value, bytes.count > 9, let number = bytes.withUnsafeBytes({ Int64(redisDecimal: $0) }),
+           Int32(exactly: number) == nil {
+            table.entries[Int(slot)].flags = KeyTable.plainString
+        }
     }
 }
 

@@ -20,6 +20,11 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     var notifyNewKeys = false
     /// Expiry waits while the dataset loads (the log may still act on such keys).
     var expiryPaused = false
+    /// Expiry waits while clients are paused: keys past their time read as
+    /// absent but stay, so the dataset does not change until the pause ends.
+    var expiryHeld = false
+    /// How lookups stamp a key's access record (AccessClock.swift).
+    var access = AccessClock.Settings()
 
     public init(index: Int) { self.index = index }
 
@@ -29,17 +34,54 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
 
     // MARK: - Reads
 
-    /// The live entry for `key`, deleting it first if it has expired.
+    /// The live entry for `key`, deleting it first if it has expired; marks it accessed.
     public func lookup(_ key: UnsafeRawBufferPointer, now: Int64) -> Int32? {
+        guard let slot = peek(key, now: now) else { return nil }
+        touch(slot)
+        return slot
+    }
+
+    /// `lookup` without marking the key accessed (EXISTS, TYPE, TTL, OBJECT: Redis's LOOKUP_NOTOUCH).
+    public func peek(_ key: UnsafeRawBufferPointer, now: Int64) -> Int32? {
         let hash = KeyHash.hash(key)
         guard let slot = table.find(key, hash: hash) else { return nil }
         let expireAt = table.entries[Int(slot)].expireAt
         if isExpired(expireAt, now: now) && !expiryPaused {
+            if expiryHeld { return nil }
             table.remove(key, hash: hash)
             expired(key)
             return nil
         }
         return slot
+    }
+
+    /// Stamps the access record of a key just read or written: one store under
+    /// an LRU policy; a decay and a random increment under LFU.
+    @inline(__always) func touch(_ slot: Int32) {
+        guard !access.suspended else { return }
+        if access.policy == .lru {
+            table.entries[Int(slot)].access = access.lruClock
+        } else {
+            table.entries[Int(slot)].access = AccessClock.lfuAccessed(table.entries[Int(slot)].access, access)
+        }
+    }
+
+    /// The access record and flags of a live entry (OBJECT).
+    func accessRecord(at slot: Int32) -> UInt32 { table.entries[Int(slot)].access }
+    func flags(at slot: Int32) -> UInt8 { table.entries[Int(slot)].flags }
+
+    /// Stores a string a command computed at the live entry `slot`, or as a new key,
+    /// noting how Redis holds such a string (`KeyTable.rawString`: edited in place by
+    /// APPEND, SETRANGE, SETBIT; `KeyTable.plainString`: never an integer, INCRBYFLOAT).
+    func storeString(_ key: UnsafeRawBufferPointer, at slot: Int32?, _ value: Bytes, form: UInt8, now: Int64) {
+        let stored: Int32
+        if let slot {
+            replaceValue(at: slot, .string(value))
+            stored = slot
+        } else {
+            stored = set(key, .string(value), now: now)
+        }
+        table.entries[Int(stored)].flags = form
     }
 
     public func value(at slot: Int32) -> Value { table.entries[Int(slot)].value }
@@ -50,8 +92,9 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         lookup(key, now: now).map { value(at: $0) }
     }
 
+    /// Whether `key` is live; not an access (EXISTS does not touch it).
     public func exists(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
-        lookup(key, now: now) != nil
+        peek(key, now: now) != nil
     }
 
     /// Whether `key` holds a live value, without deleting it if expired (WATCH's view).
@@ -63,26 +106,39 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     // MARK: - Writes
 
     /// Sets `key` to `value`. `expireAt`: nil keeps the current expiry (KEEPTTL), 0 clears it.
-    public func set(_ key: UnsafeRawBufferPointer, _ value: Value, expireAt: Int64? = 0, now: Int64) {
+    /// Returns the key's slot.
+    @discardableResult
+    public func set(_ key: UnsafeRawBufferPointer, _ value: Value, expireAt: Int64? = 0, now: Int64) -> Int32 {
         let hash = KeyHash.hash(key)
-        if let slot = table.find(key, hash: hash) {
+        let slot: Int32
+        if let found = table.find(key, hash: hash) {
+            slot = found
             let old = table.entries[Int(slot)].expireAt
             let expired = isExpired(old, now: now) && !expiryPaused
             table.entries[Int(slot)].value = value
+            table.entries[Int(slot)].flags = 0
             table.setExpire(slot: slot, expireAt ?? (expired ? 0 : old))
+            // An overwrite is an access: under LFU the counter carries over, as in Redis.
+            if expired {
+                table.entries[Int(slot)].access = AccessClock.initial(access)
+            } else {
+                touch(slot)
+            }
             // Overwriting a key whose time passed is, as in Redis, its expiry and then a new key.
             if expired { self.expired(key) }
         } else {
-            table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash)
+            slot = table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash, access: AccessClock.initial(access))
             signalKeyAdded(key)
             if notifyNewKeys { owner?.onNewKey?(index, Bytes(key)) }
         }
         touched(key)
+        return slot
     }
 
-    /// Replaces the value of a live entry, keeping its expiry.
-    public func replaceValue(at slot: Int32, _ value: Value) {
+    /// Replaces the value of a live entry, keeping its expiry; `raw` marks a string changed in place.
+    public func replaceValue(at slot: Int32, _ value: Value, raw: Bool = false) {
         table.entries[Int(slot)].value = value
+        table.entries[Int(slot)].flags = raw ? KeyTable.rawString : 0
         touched(slot: slot)
     }
 
@@ -93,7 +149,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
 
     /// Inserts `key` (absent or already removed) with its value and expiry.
     public func insert(_ key: Bytes, _ value: Value, expireAt: Int64) {
-        table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key))
+        table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key), access: AccessClock.initial(access))
         key.withUnsafeBytes { signalKeyAdded($0) }
         if watched { owner?.touch(index, key) }
         if notifyNewKeys { owner?.onNewKey?(index, key) }
@@ -152,11 +208,18 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
 
     /// A random live key, or nil when the database is empty (RANDOMKEY).
     public func randomKey(now: Int64) -> Bytes? {
-        // Expired keys met on the way are deleted, so this ends.
+        // Expired keys met on the way are deleted, so this ends; while expiry is
+        // held they stay, and after many tries one is returned (as a Redis replica does).
+        var tries = 0
         while table.count > 0 {
             let slots = table.slots(inBucket: Int.random(in: 0..<table.bucketCount))
             guard let slot = slots.randomElement() else { continue }
             let entry = table.entries[Int(slot)]
+            if isExpired(entry.expireAt, now: now) && expiryHeld {
+                tries += 1
+                if tries < 100 { continue }
+                return entry.key
+            }
             if isExpired(entry.expireAt, now: now) && !expiryPaused {
                 entry.key.withUnsafeBytes { _ = remove($0, now: now) }
                 continue

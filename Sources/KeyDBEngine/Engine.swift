@@ -59,8 +59,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     var channelSubscribers: [Bytes: [ClientSession]] = [:]
     /// Subscribers per pattern.
     var patternSubscribers: OrderedDictionary<Bytes, [ClientSession]> = [:]
-    /// INFO blocked_clients.
+    /// INFO blocked_clients (clients held by CLIENT PAUSE count too, as in Redis).
     public internal(set) var blockedClientCount = 0
+    /// CLIENT PAUSE in force, if any (ClientPause.swift).
+    public internal(set) var pause: ClientPause? = nil
+    /// Clients whose command waits for the pause to end, in the order they stopped.
+    var postponedClients: [ClientSession] = []
     /// Where writes are recorded for the append-only log; nil when the log is off (or loading).
     public var appendOnlyFeed: AppendOnlyFeed?
     /// Set while the dataset is read from disk: only commands flagged `loading` run.
@@ -122,6 +126,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
         acl.log.maxLength = configuration.aclLogMaxLength
         acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"
+        keyspace.configureAccess(policy: configuration.usesLFU ? .lfu : .lru,
+                                 logFactor: configuration.lfuLogFactor, decayTime: configuration.lfuDecayTime)
     }
 
     func nextClientID() -> Int64 {
@@ -164,7 +170,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func closeIdleClients(now: Int64 = Clock.milliseconds()) {
         let limit = Int64(configuration.timeout)
         guard limit > 0 else { return }
-        for client in clients.values where client.blocked == nil && !client.isSubscribed && !client.isMonitor && !client.killRequested
+        for client in clients.values where client.blocked == nil && !client.postponed && !client.isSubscribed && !client.isMonitor && !client.killRequested
                 && now / 1000 - client.lastInteraction / 1000 > limit {
             client.killRequested = true
             client.scheduleWakeup()
@@ -181,6 +187,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     public func unregister(_ client: ClientSession) {
         unblock(client)
+        forgetPostponed(client)
         unwatchAll(client)
         unsubscribeAll(client)
         removeMonitor(client)
@@ -201,6 +208,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         let mark = client.reply.writerIndex
         let skippingThis = client.replyMode == .skip
         let flags = dispatch(args, for: client)
+        // Held by CLIENT PAUSE: it answered nothing yet, and runs again later with the same mode.
+        if client.postponed { return }
         // Subscription confirmations are pushed messages: silenced replies do not hide them.
         let pushed = flags?.contains(.pushesReplies) == true
         switch client.replyMode {
@@ -257,8 +266,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
             return reject(command, ErrorReply.replicaKeyspace, for: client)
         }
+        if pauseCovers(command, for: client) {
+            postpone(client)
+            return nil
+        }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
-            client.transaction?.queue(args)
+            client.transaction?.queue(args, flags: command.flags)
             client.reply.writeSimpleString("QUEUED")
             return nil
         }
@@ -280,6 +293,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     func call(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
         let started = tick ?? Clock.microseconds()
         client.now = clock?() ?? started / 1000
+        keyspace.advanceAccessClock(to: client.now)
+        // CLIENT NO-TOUCH: nothing this command reads counts as an access, unless it is TOUCH.
+        let touchWasSuspended = keyspace.access.suspended
+        let suspendTouch = client.noTouch && command.fullName != "touch"
+        if suspendTouch != touchWasSuspended { keyspace.suspendTouch(suspendTouch) }
+        defer { if suspendTouch != touchWasSuspended { keyspace.suspendTouch(touchWasSuspended) } }
         client.lastCommandSpec = command
         if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
         stats.commandsProcessed += 1
@@ -378,8 +397,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// One run of the active expiry cycle: walks a slice of every database
     /// holding keys with a TTL, sized so each is walked whole about once a second.
     public func activeExpireCycle() {
-        guard !loading else { return }
         let now = clock?() ?? Clock.milliseconds()
+        // While clients are paused the dataset stays as it is (Redis's activeExpireCycle).
+        guard !loading, !checkPauseTimeout(now: now) else { return }
         let slices = max(1, configuration.hz)
         latency.measure("expire-cycle") {
             for db in keyspace.databases where db.volatileCount > 0 {
@@ -408,6 +428,13 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     public var expiryPaused = false {
         didSet { publishSwitches() }
     }
+    /// Set while clients are paused (CLIENT PAUSE): keys past their time read as
+    /// absent but are not deleted, so the dataset stays as it was.
+    public var expiryHeld = false {
+        didSet { publishSwitches() }
+    }
+    /// How keys' access records are stamped, and the clocks they are stamped with.
+    public private(set) var access = AccessClock.Settings()
 
     /// Set when a key some client waits on was added; the engine serves them after the command.
     var hasReadyKeys = false
@@ -430,12 +457,41 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
             db.watched = hasWatchers
             db.notifyNewKeys = notifyNewKeys
             db.expiryPaused = expiryPaused
+            db.expiryHeld = expiryHeld
+            db.access = access
         }
     }
 
     public init(databases count: Int) {
         databases = (0..<count).map { Database(index: $0) }
-        for db in databases { db.owner = self }
+        access.advance(to: Clock.milliseconds())
+        for db in databases {
+            db.owner = self
+            db.access = access
+        }
+    }
+
+    /// Moves the access clocks to `now` (Unix ms) once its second differs from theirs;
+    /// runs before every command, so records are stamped with the command's time.
+    @inline(__always) func advanceAccessClock(to now: Int64) {
+        guard now / 1000 != access.second else { return }
+        access.advance(to: now)
+        publishSwitches()
+    }
+
+    /// maxmemory-policy, lfu-log-factor and lfu-decay-time, as the access records use them.
+    func configureAccess(policy: AccessClock.Policy, logFactor: Int, decayTime: Int) {
+        access.policy = policy
+        access.lfuLogFactor = logFactor
+        access.lfuDecayTime = decayTime
+        publishSwitches()
+    }
+
+    /// CLIENT NO-TOUCH: a command of such a client leaves access records as they are.
+    func suspendTouch(_ suspended: Bool) {
+        guard access.suspended != suspended else { return }
+        access.suspended = suspended
+        publishSwitches()
     }
 
     /// Swaps the contents of two databases (SWAPDB); clients keep their numbers.

@@ -69,6 +69,13 @@ public enum ErrorReply {
     public static let unblockReason = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
     public static let unblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
     public static let timeoutNotFloat = "ERR timeout is not a float or out of range"
+    public static let timeoutNotInteger = "ERR timeout is not an integer or out of range"
+    public static let noSuchClient = "ERR No such client"
+    public static let clientIDNotPositive = "ERR client-id should be greater than 0"
+    public static let invalidClientID = "ERR Invalid client ID"
+    public static let pauseMode = "ERR CLIENT PAUSE mode must be WRITE or ALL"
+    public static let idleTimeUnderLFU = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+    public static let frequencyWithoutLFU = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
     public static let hashValueNotInteger = "ERR hash value is not an integer"
     public static let hashValueNotFloat = "ERR hash value is not a float"
     public static let valueNaNOrInfinity = "ERR value is NaN or Infinity"
@@ -176,6 +183,16 @@ public enum ErrorReply {
 
     public static func unsupportedOption(_ option: String) -> String {
         "ERR Unsupported option \(option)"
+    }
+
+    /// CLIENT LIST / CLIENT KILL TYPE with a name that is no client type.
+    public static func unknownClientType(_ name: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR Unknown client type '".utf8) + cString(name, limit: Int.max) + [39])
+    }
+
+    /// CLIENT KILL USER with a name no user has.
+    public static func noSuchUser(_ name: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR No such user '".utf8) + cString(name, limit: Int.max) + [39])
     }
 
     public static func wrongArity(_ fullName: String) -> String {

@@ -59,7 +59,7 @@ enum ExpireCommands {
 
     /// -2 for a missing key, -1 for no TTL, else the TTL (rounded to the nearest second) or the expiry time.
     private static func ttlGeneric(_ c: ClientSession, _ args: Arguments, milliseconds: Bool, absolute: Bool) {
-        guard let slot = c.db.lookup(args[1], now: c.now) else { return c.reply.writeIntegerReply(-2) }
+        guard let slot = c.db.peek(args[1], now: c.now) else { return c.reply.writeIntegerReply(-2) }
         let expireAt = c.db.expireAt(at: slot)
         guard expireAt != 0 else { return c.reply.writeIntegerReply(-1) }
         let value = max(0, absolute ? expireAt : expireAt - c.now)

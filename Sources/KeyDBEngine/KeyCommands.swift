@@ -23,23 +23,24 @@ enum KeyCommands {
 
     static func exists(_ c: ClientSession, _ args: Arguments) {
         var found = 0
+        for index in 1..<args.count where c.lookupRead(args[index], touch: false) != nil {
+            found += 1
+        }
+        c.reply.writeIntegerReply(found)
+    }
+
+    /// TOUCH: EXISTS that marks the keys accessed (and counts hits, as a read).
+    static func touch(_ c: ClientSession, _ args: Arguments) {
+        var found = 0
         for index in 1..<args.count where c.lookupRead(args[index]) != nil {
             found += 1
         }
         c.reply.writeIntegerReply(found)
     }
 
-    /// TOUCH: like EXISTS, without counting hits (no access times are kept yet).
-    static func touch(_ c: ClientSession, _ args: Arguments) {
-        var found = 0
-        for index in 1..<args.count where c.db.exists(args[index], now: c.now) {
-            found += 1
-        }
-        c.reply.writeIntegerReply(found)
-    }
-
     static func type(_ c: ClientSession, _ args: Arguments) {
-        guard let value = c.db.get(args[1], now: c.now) else { return c.reply.writeSimpleString("none") }
+        guard let slot = c.db.peek(args[1], now: c.now) else { return c.reply.writeSimpleString("none") }
+        let value = c.db.value(at: slot)
         c.reply.writeSimpleString(value.typeName)
     }
 

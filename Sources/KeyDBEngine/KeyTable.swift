@@ -9,6 +9,12 @@ public struct KeyTable {
     @usableFromInline struct Entry {
         @usableFromInline var key: Bytes
         @usableFromInline var value: Value
+        /// `KeyTable.rawString` and friends: what the value's bytes alone do not tell.
+        @usableFromInline var flags: UInt8
+        /// Redis's 24-bit `lru` field: the LRU clock at the last access, or the
+        /// LFU decay time and counter (AccessClock.swift). Both fields sit in
+        /// padding after `value` (offsets 42 and 44): the entry stays 64 bytes.
+        @usableFromInline var access: UInt32
         /// Absolute expiry in Unix milliseconds; 0 = persistent.
         @usableFromInline var expireAt: Int64
         @usableFromInline var hash: UInt32
@@ -22,6 +28,15 @@ public struct KeyTable {
     public private(set) var count = 0
     /// Entries with an expiry set.
     public private(set) var volatileCount = 0
+    /// `Entry.flags`: a string changed in place (APPEND, SETRANGE, SETBIT), which
+    /// Redis keeps as a raw sds whatever its length or digits.
+    static let rawString: UInt8 = 1
+    /// `Entry.flags`: a string Redis made without trying the integer encoding
+    /// (INCRBYFLOAT's result, a snapshot's string outside 32 bits): embstr or raw, never int.
+    static let plainString: UInt8 = 2
+
+    /// Bytes per key in the entry array (tests hold it at 64: the access record lives in padding).
+    public static var entryStride: Int { MemoryLayout<Entry>.stride }
 
     @usableFromInline var mask: Int { heads.count - 1 }
     static let minimumBuckets = 4
@@ -54,10 +69,11 @@ public struct KeyTable {
 
     /// Inserts a key known to be absent; returns its slot.
     @discardableResult
-    @usableFromInline mutating func insertNew(_ key: Bytes, _ value: Value, expireAt: Int64, hash: UInt64) -> Int32 {
+    @usableFromInline mutating func insertNew(_ key: Bytes, _ value: Value, expireAt: Int64, hash: UInt64, access: UInt32) -> Int32 {
         if count >= heads.count { resize(to: heads.count * 2) }
         let bucket = Int(truncatingIfNeeded: hash) & mask
-        let entry = Entry(key: key, value: value, expireAt: expireAt, hash: UInt32(truncatingIfNeeded: hash), next: heads[bucket])
+        let entry = Entry(key: key, value: value, flags: 0, access: access, expireAt: expireAt,
+                          hash: UInt32(truncatingIfNeeded: hash), next: heads[bucket])
         let slot: Int32
         if freeHead >= 0 {
             slot = freeHead
@@ -113,6 +129,7 @@ public struct KeyTable {
         entries[slot].key = .empty
         entries[slot].value = .string(.empty)
         entries[slot].expireAt = 0
+        entries[slot].flags = 0
         entries[slot].next = freeHead
         freeHead = Int32(slot)
         if count == 1 {  // the table is becoming empty: give the memory back

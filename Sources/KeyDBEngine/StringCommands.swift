@@ -178,7 +178,7 @@ enum StringCommands {
         guard checkLength(c, old.count, args[2].count) else { return }
         var bytes = old.array
         bytes.append(contentsOf: args[2])
-        c.db.replaceValue(at: slot, .string(Bytes(array: bytes)))
+        c.db.storeString(args[1], at: slot, Bytes(array: bytes), form: KeyTable.rawString, now: c.now)
         c.dirty()
         c.notify(.string, "append", args[1])
         c.reply.writeIntegerReply(bytes.count)
@@ -201,11 +201,7 @@ enum StringCommands {
         let end = Int(offset) + patch.count
         if bytes.count < end { bytes.append(contentsOf: [UInt8](repeating: 0, count: end - bytes.count)) }
         bytes.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: Int(offset)).copyMemory(from: patch.baseAddress!, byteCount: patch.count) }
-        if let slot {
-            c.db.replaceValue(at: slot, .string(Bytes(array: bytes)))
-        } else {
-            c.db.set(args[1], .string(Bytes(array: bytes)), now: c.now)
-        }
+        c.db.storeString(args[1], at: slot, Bytes(array: bytes), form: KeyTable.rawString, now: c.now)
         c.dirty()
         c.notify(.string, "setrange", args[1])
         c.reply.writeIntegerReply(bytes.count)
@@ -272,11 +268,7 @@ enum StringCommands {
         let result = current + increment
         guard result.isFinite else { return c.replyError(ErrorReply.nanOrInfinity) }
         let text = formatLongDouble(result)
-        if let slot {
-            c.db.replaceValue(at: slot, .string(Bytes(text)))
-        } else {
-            c.db.set(args[1], .string(Bytes(text)), now: c.now)
-        }
+        c.db.storeString(args[1], at: slot, Bytes(text), form: KeyTable.plainString, now: c.now)
         c.dirty()
         // Logged as the value it produced: float formatting must not differ on replay.
         c.propagate("SET" as StaticString, args[1], text, "KEEPTTL" as StaticString)

@@ -6,12 +6,15 @@ public struct Transaction: Sendable {
     private var commands: [(bytes: [UInt8], spans: [ArgumentSpan])] = []
     /// A queue-time error (unknown command, wrong arity) makes EXEC refuse to run.
     public private(set) var aborted = false
+    /// A queued command may change the dataset or replicate: CLIENT PAUSE WRITE holds EXEC.
+    public private(set) var mayReplicate = false
 
     public init() {}
 
     public var count: Int { commands.count }
 
-    mutating func queue(_ args: Arguments) {
+    mutating func queue(_ args: Arguments, flags: CommandFlags) {
+        if flags.contains(.write) || flags.contains(.mayReplicate) { mayReplicate = true }
         var bytes: [UInt8] = []
         var spans: [ArgumentSpan] = []
         for index in 0..<args.count {

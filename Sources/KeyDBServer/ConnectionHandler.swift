@@ -181,19 +181,22 @@ final class ConnectionHandler: ChannelInboundHandler {
         let (consumed, replies, deadline, kill, tracked, logWait): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
-            // A client another command closed (CLIENT KILL, ACL changes) runs nothing more.
-            if session.blocked == nil && !session.killRequested && buffer.readableBytes > 0 {
+            // A blocked, paused or killed client (CLIENT KILL, ACL changes) runs nothing; what it sends waits in `pending`.
+            if session.blocked == nil && !session.postponed && !session.killRequested && buffer.readableBytes > 0 {
                 // Rewinds in place when the last batch's bytes are out (it allocates only if the socket still holds them).
                 if session.reply.readableBytes == 0 && session.reply.writerIndex > 0 { session.reply.clear() }
                 engine.limits(into: &parser.limits)
                 engine.stats.readsProcessed += 1
                 engine.beginBatch(for: session)
+                // The whole read counts while it runs, as Redis trims its query buffer after the batch.
+                session.queryBufferLength = buffer.readableBytes
                 consumed = buffer.withUnsafeReadableBytes { bytes in
                     runRequests(in: bytes, session: session, failure: &failure)
                 }
                 engine.endBatch()
                 engine.stats.netInputBytes += consumed
             }
+            session.queryBufferLength = buffer.readableBytes - consumed
             if let failure {
                 session.reply.writeError(bytes: failure.message)
                 engine.countError(failure.message)
@@ -305,6 +308,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                 parser.arguments.withUnsafeBufferPointer { spans in
                     session.execute(Arguments(base: bytes.baseAddress!, spans: spans))
                 }
+                // Held by CLIENT PAUSE: the command stays unread and is parsed again once woken.
+                if session.postponed { neededBytes = 0; return position }
                 position = end
             case .inline(let start, let lineEnd, let end):
                 guard splitter.split(UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd])) else {
@@ -318,6 +323,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                         }
                     }
                 }
+                if session.postponed { neededBytes = 0; return position }
                 position = end
             case .empty(let end):
                 position = end

@@ -13,10 +13,42 @@ final class ManualClock: @unchecked Sendable {  // each test owns its own
 /// `ClientSession.execute`, and hands back the raw reply bytes.
 final class TestClient {
     let session: ClientSession
+    /// Commands sent and not run yet (held by CLIENT PAUSE), oldest first, as the
+    /// network layer keeps them unread; and the replies they produced once run.
+    private var inbox: [[[UInt8]]] = []
+    private var outbox: [UInt8] = []
+    /// Set when the engine asks for the connection to come back (a pause ended, a kill).
+    let woken = WakeupFlag()
 
-    init(engine: Engine) {
-        session = ClientSession(engine: engine)
+    init(engine: Engine, address: String = "", localAddress: String = "") {
+        session = ClientSession(engine: engine, address: address, localAddress: localAddress)
+        let woken = self.woken
+        session.wakeup = { woken.value = true }
         engine.register(session)
+    }
+
+    /// Sends a command the way a connection would: it runs now unless commands sent
+    /// before it are still held, and its reply is collected for `received`.
+    func send(_ args: String...) {
+        inbox.append(args.map { Array($0.utf8) })
+        if inbox.count == 1 { resume() }
+    }
+
+    /// What the network layer does when woken: runs the held commands in order until one is held again.
+    func resume() {
+        woken.value = false
+        session.wakeupScheduled = false
+        while let first = inbox.first {
+            outbox += execute(first)
+            if session.postponed { return }
+            inbox.removeFirst()
+        }
+    }
+
+    /// The replies collected by `send` and `resume` since the last call.
+    func received() -> String {
+        defer { outbox = [] }
+        return String(decoding: outbox, as: UTF8.self)
     }
 
     /// Runs one command given as raw argument bytes; returns the reply bytes.
@@ -73,6 +105,11 @@ final class TestClient {
     func value(_ args: String...) -> RESPValue { RESPValue.decode(execute(args.map { Array($0.utf8) })) }
 }
 
+/// Whether a session's wakeup fired (the engine calls it under its lock).
+final class WakeupFlag: @unchecked Sendable {
+    var value = false
+}
+
 /// An engine with a hand-driven clock and one connected client.
 final class EngineHarness {
     /// 2023-11-14T22:13:20Z: the fixed time every test starts at.
@@ -98,7 +135,9 @@ final class EngineHarness {
     func advance(seconds: Int64) { clock.milliseconds += seconds * 1000 }
 
     /// Another connection to the same engine.
-    func connect() -> TestClient { TestClient(engine: engine) }
+    func connect(address: String = "", localAddress: String = "") -> TestClient {
+        TestClient(engine: engine, address: address, localAddress: localAddress)
+    }
 
     @discardableResult func run(_ args: String...) -> String { client.run(args) }
     @discardableResult func run(bytes args: [UInt8]...) -> [UInt8] { client.execute(args) }

@@ -88,8 +88,9 @@ struct RandomInputTests {
             if round % 1000 == 999 { harness.advance(milliseconds: 1500) }  // let expiries happen
             if round % 200 == 199 {
                 // Back to a usable state now and then: out of SUBSCRIBE, MULTI, CLIENT REPLY OFF
-                // and any password a random CONFIG SET chose.
+                // any password a random CONFIG SET chose, and any CLIENT PAUSE.
                 harness.engine.configuration.requirePass = nil
+                harness.engine.unpauseClients(now: harness.now)
                 for client in clients { _ = client.execute([Array("RESET".utf8)]) }
             }
         }
@@ -97,6 +98,7 @@ struct RandomInputTests {
         // Not just argument errors: thousands of the commands did their work (10–18% across seeds).
         #expect(served > 1_500 * Self.scale, "only \(served) non-error replies of \(30_000 * Self.scale)")
         // The engine still answers (a random CONFIG SET requirepass may ask for a password).
+        harness.engine.unpauseClients(now: harness.now)  // a CLIENT PAUSE of the last rounds would hold it
         let answer = harness.connect().run("PING")
         #expect(answer == "+PONG\r\n" || answer.hasPrefix("-NOAUTH"), "\(answer)")
     }

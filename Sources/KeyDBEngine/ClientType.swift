@@ -1,0 +1,26 @@
+import KeyDBRESP
+
+/// Redis's client classes, as CLIENT LIST TYPE and CLIENT KILL TYPE name them.
+enum ClientType {
+    case normal, master, replica, pubsub
+
+    /// The class argument `index` names (any case; "slave" is "replica"), or nil.
+    init?(_ args: Arguments, _ index: Int) {
+        if args.matches(index, "normal") {
+            self = .normal
+        } else if args.matches(index, "slave") || args.matches(index, "replica") {
+            self = .replica
+        } else if args.matches(index, "pubsub") {
+            self = .pubsub
+        } else if args.matches(index, "master") {
+            self = .master
+        } else {
+            return nil
+        }
+    }
+}
+
+extension ClientSession {
+    /// This client's class: a subscriber is `pubsub`; there are no replication links yet.
+    var type: ClientType { isSubscribed ? .pubsub : .normal }
+}
