@@ -69,7 +69,12 @@ enum ConfigCommand {
            let failure = persistence.setAppendOnly(updated.appendOnly) {
             return c.replyError("ERR CONFIG SET failed (possibly related to argument 'appendonly') - \(failure)")
         }
+        let lowered = updated.maxMemory != c.engine.configuration.maxMemory && updated.maxMemory > 0
         c.engine.configuration = updated
+        if lowered && c.engine.usedMemory() > Int(updated.maxMemory) {
+            c.engine.logWarning?("maxmemory lowered to \(updated.maxMemory) bytes, below the \(c.engine.usedMemory()) in use: keys are evicted now, or writes refused under noeviction")
+            c.engine.performEvictions()
+        }
         c.replyOK()
     }
 

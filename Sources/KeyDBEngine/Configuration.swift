@@ -38,6 +38,10 @@ public struct Configuration: Sendable {
     public var logFile = ""
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
+    /// Keys sampled per database for each eviction choice (more: closer to true LRU/LFU, slower).
+    public var maxMemorySamples = 5
+    /// How long one eviction run may take before the rest is left to the background cycle (0-100).
+    public var maxMemoryEvictionTenacity = 10
     /// How fast the LFU counter grows (higher: slower) and how many minutes each decay step waits.
     public var lfuLogFactor = 10
     public var lfuDecayTime = 1
@@ -149,11 +153,9 @@ extension Configuration {
         text("aclfile", immutable: true, \.aclFile),
         integer("acllog-max-len", 0...Int(Int64.max), \.aclLogMaxLength),
         choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),
-        ConfigOption(name: "maxmemory", immutable: false, get: { String($0.maxMemory) }, set: { config, words throws(ConfigError) in
-            guard let bytes = parseMemory(words[0]) else { throw ConfigError("argument must be a memory value") }
-            guard bytes == 0 else { throw ConfigError("a memory limit is not available in this build yet; use 0") }
-            config.maxMemory = 0
-        }, multiWord: false),
+        memory("maxmemory", \.maxMemory),
+        integer("maxmemory-samples", 1...255, \.maxMemorySamples),
+        integer("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], \.maxMemoryPolicy),
         integer("lfu-log-factor", 0...Int(Int32.max), \.lfuLogFactor),

@@ -31,6 +31,20 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// one clock read per command serves as its start time, the previous
     /// command's end time and the expiry clock.
     private var tick: Int64? = nil
+    /// The heap's size (tests substitute their own measure).
+    public var heapBytes: () -> Int = { MemoryStatistics.allocatedBytes() }
+
+    /// Memory in use, as INFO used_memory reports it and maxmemory counts it: the heap,
+    /// less key-table room reserved but holding no key. Small keys and values live in
+    /// their table entry, so deleting one frees its entry for the next key, not the heap,
+    /// much as jemalloc keeps freed memory out of Redis's used_memory.
+    public func usedMemory() -> Int {
+        max(0, heapBytes() - keyspace.databases.reduce(0) { $0 + $1.reservedTableBytes })
+    }
+    /// Eviction state kept across runs (Evict.swift).
+    let evictionPool = EvictionPool()
+    var evictionInProgress = false
+    var nextEvictionDatabase = 0
     /// Writes a warning to the server log; set by the network layer.
     public var logWarning: (@Sendable (String) -> Void)?
     public var logNotice: (@Sendable (String) -> Void)?
@@ -107,6 +121,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var keyspaceEvents: KeyspaceEventFlags = []
     public private(set) var outputLimits = OutputBufferLimits()
     public private(set) var protoMaxBulkLength = 512 * 1024 * 1024
+    /// maxmemory in bytes; 0: no limit (nothing is checked before commands).
+    public private(set) var maxMemoryLimit = 0
     public private(set) var zsetListpackLimits = (entries: 128, value: 64)
     private(set) var slowlogThreshold = 10_000
     private(set) var slowlogMaxLength = 128
@@ -126,6 +142,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
         acl.log.maxLength = configuration.aclLogMaxLength
         acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"
+        maxMemoryLimit = Int(configuration.maxMemory)
         keyspace.configureAccess(policy: configuration.usesLFU ? .lfu : .lru,
                                  logFactor: configuration.lfuLogFactor, decayTime: configuration.lfuDecayTime)
     }
@@ -249,6 +266,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if !client.aclUnrestricted,
            let denial = aclDenial(command, args, for: client, context: client.transaction == nil ? .toplevel : .multi) {
             return reject(command, ErrorReply.noPermission(denial, command: command.fullName), for: client)
+        }
+        if maxMemoryLimit > 0 && performEvictions() == .failed {
+            // Within MULTI anything but EXEC/DISCARD/QUIT/RESET is refused: the queue itself grows.
+            let growsDataset = command.flags.contains(.denyOOM)
+                || (command.fullName == "exec" && client.transaction?.denyOOM == true)
+                || (client.transaction != nil && !["exec", "discard", "quit", "reset"].contains(command.fullName))
+            if growsDataset { return reject(command, ErrorReply.outOfMemory, for: client) }
         }
         guard !loading || command.flags.contains(.loading) else {
             return reject(command, ErrorReply.loading, for: client)
@@ -512,6 +536,7 @@ public struct ServerStats: Sendable {
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
     public var expiredKeys = 0
+    public var evictedKeys = 0
     public var netInputBytes = 0
     public var netOutputBytes = 0
     public var readsProcessed = 0

@@ -169,6 +169,7 @@ public enum ErrorReply {
         oneLine(Array("ERR Command '".utf8) + cString(name) + Array("' not found".utf8))
     }
 
+    public static let outOfMemory = "OOM command not allowed when used memory > 'maxmemory'."
     public static let noConfigFile = "ERR The server is running without a config file"
 
     // COMMAND GETKEYS / GETKEYSANDFLAGS.

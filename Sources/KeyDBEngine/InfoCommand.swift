@@ -112,7 +112,7 @@ enum InfoCommand {
     }
 
     private static func memory(_ engine: Engine) -> [(String, String)] {
-        let used = MemoryStatistics.allocatedBytes()
+        let used = engine.usedMemory()
         let rss = MemoryStatistics.residentBytes()
         engine.peakMemory = max(engine.peakMemory, used)
         let maxMemory = engine.configuration.maxMemory
@@ -139,7 +139,7 @@ enum InfoCommand {
             ("rejected_connections", "\(s.rejectedConnections)"), ("sync_full", "0"), ("sync_partial_ok", "0"),
             ("sync_partial_err", "0"), ("expired_keys", "\(s.expiredKeys + engine.keyspace.databases.reduce(0) { $0 + $1.expiredKeys })"),
             ("expired_stale_perc", "0.00"), ("expired_time_cap_reached_count", "0"), ("expire_cycle_cpu_milliseconds", "0"),
-            ("evicted_keys", "0"), ("evicted_clients", "0"), ("total_eviction_exceeded_time", "0"),
+            ("evicted_keys", "\(s.evictedKeys)"), ("evicted_clients", "0"), ("total_eviction_exceeded_time", "0"),
             ("current_eviction_exceeded_time", "0"), ("keyspace_hits", "\(s.keyspaceHits)"),
             ("keyspace_misses", "\(s.keyspaceMisses)"), ("pubsub_channels", "0"), ("pubsub_patterns", "0"),
             ("latest_fork_usec", "0"), ("total_forks", "0"), ("migrate_cached_sockets", "0"),

@@ -47,6 +47,9 @@ public struct KeyTable {
 
     public var bucketCount: Int { heads.count }
 
+    /// Bytes of entry storage holding no key: free slots and room the array reserved.
+    var reservedBytes: Int { (entries.capacity - count) * MemoryLayout<Entry>.stride }
+
     // MARK: - Lookup
 
     /// Index of the entry for `key`, if present (expired or not).
@@ -173,6 +176,15 @@ public struct KeyTable {
         var v = cursor | ~mask
         v = v.bitSwapped &+ 1
         return v.bitSwapped
+    }
+
+    /// Calls `body` with each slot in bucket `bucket` (eviction sampling), without building an array.
+    func forEachSlot(inBucket bucket: Int, _ body: (Int32) -> Void) {
+        var index = heads[bucket & mask]
+        while index >= 0 {
+            body(index)
+            index = entries[Int(index)].next
+        }
     }
 
     /// Slots in bucket `bucket` (for random sampling).

@@ -8,6 +8,8 @@ public struct Transaction: Sendable {
     public private(set) var aborted = false
     /// A queued command may change the dataset or replicate: CLIENT PAUSE WRITE holds EXEC.
     public private(set) var mayReplicate = false
+    /// A queued command may grow the dataset: under maxmemory, EXEC is refused (-OOM) as it would be.
+    public private(set) var denyOOM = false
 
     public init() {}
 
@@ -15,6 +17,7 @@ public struct Transaction: Sendable {
 
     mutating func queue(_ args: Arguments, flags: CommandFlags) {
         if flags.contains(.write) || flags.contains(.mayReplicate) { mayReplicate = true }
+        if flags.contains(.denyOOM) { denyOOM = true }
         var bytes: [UInt8] = []
         var spans: [ArgumentSpan] = []
         for index in 0..<args.count {

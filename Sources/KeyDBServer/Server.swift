@@ -183,6 +183,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             guard let self else { return }
             let log = self.lock.withLock {
                 self.engine.activeExpireCycle()
+                self.engine.continueEvictions()
                 self.engine.closeIdleClients()
                 self.engine.sampleOperations()
                 self.persistence.tick()

@@ -186,6 +186,30 @@ def sut_bin() -> str:
 
 
 # ---------------------------------------------------------------------------
+# Pairs of fresh servers for one test
+
+def start_pair(args=(), **options) -> List[ServerProcess]:
+    """A reference redis-server and SwiftKeyDB started with the same extra flags
+    (and files / config file, see ServerProcess); not yet checked to be up."""
+    servers = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no", *args], **options),
+               ServerProcess("swiftkeydb (under test)", sut_bin(), list(args), **options)]
+    for server in servers:
+        server.start()
+    return servers
+
+
+def serve_pair(args=(), **options):
+    """For fixtures: yields a started, reachable pair and stops it afterwards."""
+    servers = start_pair(args, **options)
+    try:
+        for server in servers:
+            server.require()
+        yield servers
+    finally:
+        for server in servers:
+            server.cleanup()
+
+
 # Session fixtures
 # ---------------------------------------------------------------------------
 

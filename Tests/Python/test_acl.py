@@ -12,30 +12,15 @@ from __future__ import annotations
 import os
 import re
 import socket
-import time
 
 import pytest
 
-from conftest import ServerProcess, redis_server_bin, sut_bin
-from resp_client import ConnectionClosed, RespClient
-
-
-def _pair(args):
-    servers = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no", *args]),
-               ServerProcess("swiftkeydb (under test)", sut_bin(), list(args))]
-    for server in servers:
-        server.start()
-    return servers
+from conftest import ServerProcess, redis_server_bin, serve_pair, start_pair, sut_bin
 
 
 @pytest.fixture
 def servers(request):
-    started = _pair(request.param)
-    for server in started:
-        server.require()
-    yield started
-    for server in started:
-        server.cleanup()
+    yield from serve_pair(request.param)
 
 
 def _both(servers, *steps):
@@ -62,14 +47,7 @@ def _write(server, name, text):
 @pytest.fixture
 def with_aclfile():
     # Relative to each server's folder, where the file is written before it starts.
-    started = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no", "--aclfile", "users.acl"],
-                             files={"users.acl": ACL_FILE}),
-               ServerProcess("swiftkeydb (under test)", sut_bin(), ["--aclfile", "users.acl"], files={"users.acl": ACL_FILE})]
-    for server in started:
-        server.start().require()
-    yield started
-    for server in started:
-        server.cleanup()
+    yield from serve_pair(["--aclfile", "users.acl"], files={"users.acl": ACL_FILE})
 
 
 def test_aclfile_is_loaded_at_start_listed_saved_and_reloaded(with_aclfile):
@@ -104,7 +82,7 @@ def test_aclfile_is_loaded_at_start_listed_saved_and_reloaded(with_aclfile):
 
 
 def test_acl_save_and_load_without_aclfile_explain_how(request):
-    servers = _pair([])
+    servers = start_pair([])
     request.addfinalizer(lambda: [s.cleanup() for s in servers])
     for server in servers:
         server.require()

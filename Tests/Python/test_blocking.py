@@ -14,7 +14,7 @@ waits longer than a few seconds.
 from __future__ import annotations
 
 import time
-from typing import Callable, List, Optional
+from typing import List
 
 import pytest
 

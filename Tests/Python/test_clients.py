@@ -14,19 +14,13 @@ import time
 
 import pytest
 
-from conftest import ServerProcess, redis_server_bin, sut_bin
+from conftest import serve_pair
 from resp_client import ReplyTimeout, RespClient
 
 
 @pytest.fixture
 def pair():
-    servers = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no"]),
-               ServerProcess("swiftkeydb (under test)", sut_bin(), [])]
-    for server in servers:
-        server.start().require()
-    yield servers
-    for server in servers:
-        server.cleanup()
+    yield from serve_pair()
 
 
 def _field(text: bytes, name: str) -> str:

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from conftest import ServerProcess, redis_server_bin, sut_bin
+from conftest import ServerProcess, serve_pair
 
 CONFIG = """# Settings for the rewrite test
 tcp-keepalive 300
@@ -32,18 +32,9 @@ client-output-buffer-limit pubsub 32mb 8mb 60
 """
 
 
-def _start(name, binary, extra):
-    server = ServerProcess(name, binary, extra, files={"server.conf": CONFIG}, config_file="server.conf")
-    return server.start().require()
-
-
 @pytest.fixture
 def configured():
-    servers = [_start("redis-server (reference)", redis_server_bin(), ["--daemonize", "no"]),
-               _start("swiftkeydb (under test)", sut_bin(), [])]
-    yield servers
-    for server in servers:
-        server.cleanup()
+    yield from serve_pair(files={"server.conf": CONFIG}, config_file="server.conf")
 
 
 def _normalised(server):

@@ -16,25 +16,13 @@ import time
 
 import pytest
 
-from conftest import ServerProcess, redis_server_bin, sut_bin
+from conftest import ServerProcess, redis_server_bin, serve_pair, sut_bin
 from resp_client import RespClient
-
-
-def _pair(args):
-    """Started reference and SwiftKeyDB servers with the same extra flags."""
-    servers = [ServerProcess("redis-server (reference)", redis_server_bin(), ["--daemonize", "no", *args]),
-               ServerProcess("swiftkeydb (under test)", sut_bin(), list(args))]
-    for server in servers:
-        server.start().require()
-    return servers
 
 
 @pytest.fixture
 def limited(request):
-    servers = _pair(request.param)
-    yield servers
-    for server in servers:
-        server.cleanup()
+    yield from serve_pair(request.param)
 
 
 def _info_field(client: RespClient, section: str, field: str) -> str:

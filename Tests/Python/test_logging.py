@@ -17,7 +17,7 @@ def test_logfile_receives_the_banner_and_standard_output_stays_quiet(tmp_path):
         assert client.call("CONFIG", "GET", "logfile") == b"*2\r\n$7\r\nlogfile\r\n$%d\r\n%s\r\n" % (len(str(log)), str(log).encode())
         text = log.read_text()
         pid = server.proc.pid
-        assert f"SwiftKeyDB version=" in text and f"pid={pid}, just started" in text
+        assert "SwiftKeyDB version=" in text and f"pid={pid}, just started" in text
         assert f"Running mode=standalone, port={server.port}, data directory {os.path.realpath(server.dir)}." in text
         assert "Ready to accept connections" in text
         # Standard output carries nothing once the log goes to a file.

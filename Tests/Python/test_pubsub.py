@@ -12,11 +12,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import pytest
 
-from resp_client import ReplyTimeout, RespClient, bulk_value, parse_reply
+from resp_client import RespClient, bulk_value, parse_reply
 
 DB = 5           # notification scenarios run in their own database
 WAIT = 3.0
