@@ -35,8 +35,10 @@ enum ClientCommand {
         if args.count > 2 {
             if args.matches(2, "type") && args.count == 4 {
                 switch args.string(3).lowercased() {
-                case "normal": break
-                case "master", "replica", "slave", "pubsub": clients = []
+                // Any subscription, shard channels included, makes a pubsub client (Redis's getClientType).
+                case "normal": clients = clients.filter { !$0.isSubscribed }
+                case "pubsub": clients = clients.filter(\.isSubscribed)
+                case "master", "replica", "slave": clients = []
                 default: return c.replyError("ERR Unknown client type '\(args.string(3))'")
                 }
             } else if args.matches(2, "id") && args.count >= 4 {
@@ -120,9 +122,9 @@ extension ClientSession {
         let age = (now - createdAt) / 1000
         let idle = self === current ? 0 : (now - lastInteraction) / 1000
         let nameText = name?.description ?? ""
-        let letters = (isMonitor ? "O" : "") + (transaction != nil ? "x" : "") + (blocked != nil ? "b" : "")
+        let letters = (isMonitor ? "O" : "") + (isSubscribed ? "P" : "") + (transaction != nil ? "x" : "") + (blocked != nil ? "b" : "")
         let flags = letters.isEmpty ? "N" : letters
         let command = self === current ? current.lastCommand : lastCommand
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flags) db=\(db.index) sub=0 psub=0 ssub=0 multi=\(transaction?.count ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flags) db=\(db.index) sub=\(subscribedChannels.count) psub=\(subscribedPatterns.count) ssub=\(subscribedShardChannels.count) multi=\(transaction?.count ?? -1) qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
     }
 }

@@ -42,6 +42,7 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// Pub/sub subscriptions.
     public internal(set) var subscribedChannels: OrderedSet<Bytes> = []
     public internal(set) var subscribedPatterns: OrderedSet<Bytes> = []
+    public internal(set) var subscribedShardChannels: OrderedSet<Bytes> = []
     /// A wakeup is already on its way to the network layer.
     public var wakeupScheduled = false
 

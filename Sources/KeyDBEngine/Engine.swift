@@ -57,6 +57,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     var blockedByKey: [DatabaseKey: [ClientSession]] = [:]
     /// Subscribers per channel, in subscription order (PUBLISH delivers in that order).
     var channelSubscribers: [Bytes: [ClientSession]] = [:]
+    /// Subscribers per shard channel (SSUBSCRIBE), a namespace of its own.
+    var shardChannelSubscribers: [Bytes: [ClientSession]] = [:]
     /// Subscribers per pattern.
     var patternSubscribers: OrderedDictionary<Bytes, [ClientSession]> = [:]
     /// INFO blocked_clients.
@@ -252,7 +254,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return reject(command, ErrorReply.notAllowedInTransaction, for: client)
         }
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
-            return reject(command, "ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", for: client)
+            return reject(command, ErrorReply.subscribedContext(command.fullName), for: client)
         }
         if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
             return reject(command, ErrorReply.replicaKeyspace, for: client)
