@@ -171,7 +171,11 @@ extension CommandTable {
         ], handler: nil),
         CommandSpec("memory", arity: -2, flags: [], group: "server", since: "4.0.0", summary: "Commands about memory use.", complexity: "Depends on subcommand.", subcommands: [
             CommandSpec("usage", arity: -3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "server", since: "4.0.0", summary: "Estimates the memory a key uses.", complexity: "O(N) where N is the number of samples.", parent: "memory", handler: ServerCommands.memoryUsage),
-            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "4.0.0", summary: "Lists the MEMORY subcommands.", parent: "memory", handler: ServerCommands.memoryHelp),
+            CommandSpec("stats", arity: 2, flags: [], group: "server", since: "4.0.0", summary: "Reports where the server's memory goes.", parent: "memory", handler: MemoryCommand.stats),
+            CommandSpec("doctor", arity: 2, flags: [], group: "server", since: "4.0.0", summary: "Reports memory problems, if any.", parent: "memory", handler: MemoryCommand.doctor),
+            CommandSpec("malloc-stats", arity: 2, flags: [], group: "server", since: "4.0.0", summary: "Reports the allocator's own statistics.", complexity: "Depends on how much memory is allocated, could be slow", parent: "memory", handler: MemoryCommand.mallocStats),
+            CommandSpec("purge", arity: 2, flags: [], group: "server", since: "4.0.0", summary: "Asks the allocator to give free memory back to the system.", complexity: "Depends on how much memory is allocated, could be slow", parent: "memory", handler: MemoryCommand.purge),
+            CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", since: "4.0.0", summary: "Lists the MEMORY subcommands.", parent: "memory", handler: MemoryCommand.help),
         ], handler: nil),
     ] }
 }

@@ -46,6 +46,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var errorCounts: [String: Int] = [:]
     /// Highest used_memory seen (INFO used_memory_peak).
     public var peakMemory = 0
+    /// used_memory once the server was up, before the dataset loaded (Redis's
+    /// initial_memory_usage: MEMORY STATS startup.allocated, INFO used_memory_startup).
+    public var startupMemory = 0
     /// Commands per second over the last samples (INFO instantaneous_ops_per_sec).
     public private(set) var instantaneousOpsPerSecond = 0
     private var opsSamples: [Int] = []

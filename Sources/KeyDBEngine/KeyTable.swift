@@ -32,6 +32,13 @@ public struct KeyTable {
 
     public var bucketCount: Int { heads.count }
 
+    /// Bytes the table itself holds: its bucket heads and its entry array, free
+    /// slots included (an entry carries the key's inline bytes, the value's
+    /// inline part and the expiry, as a dictEntry and robj do in Redis).
+    public var overheadBytes: Int {
+        heads.capacity * MemoryLayout<Int32>.stride + entries.capacity * MemoryLayout<Entry>.stride
+    }
+
     // MARK: - Lookup
 
     /// Index of the entry for `key`, if present (expired or not).
