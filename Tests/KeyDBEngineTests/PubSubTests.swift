@@ -152,6 +152,21 @@ struct PubSubTests {
         #expect(h.value("CLIENT", "LIST", "TYPE", "pubsub").string == "")
     }
 
+    @Test("a shard subscriber is a pubsub client: held to the pubsub output limit, exempt from the idle timeout")
+    func pubsubClass() {
+        let h = EngineHarness()
+        h.run("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1000 0 0")
+        h.run("CONFIG", "SET", "timeout", "1")
+        let shard = h.connect(), idle = h.connect()
+        _ = shard.run("SSUBSCRIBE", "big")
+        // Idle time is measured on the real clock, from each client's last read.
+        h.engine.closeIdleClients(now: max(idle.session.lastInteraction, shard.session.lastInteraction) + 5000)
+        #expect(idle.session.killRequested)
+        #expect(!shard.session.killRequested)
+        #expect(h.run("SPUBLISH", "big", String(repeating: "x", count: 2000)) == int(1))
+        #expect(shard.session.killRequested)
+    }
+
     @Test("INFO counts shard channels apart (pubsubshard_channels)")
     func info() {
         let h = EngineHarness()
