@@ -33,6 +33,16 @@ def _both(redis_server, sut_server):
     return redis_server.require(), sut_server.require()
 
 
+def _same_on_both(scenario, redis_server, sut_server) -> List[bytes]:
+    """Runs `scenario` on each server; the replies must agree one by one. Returns Redis's."""
+    ref, sut = _both(redis_server, sut_server)
+    expected, got = scenario(ref), scenario(sut)
+    for index, (a, b) in enumerate(zip(expected, got)):
+        assert a == b, (index, a, b)
+    assert expected == got
+    return expected
+
+
 def _ok(raw: bytes) -> None:
     assert raw == b"+OK\r\n", raw
 
@@ -318,14 +328,9 @@ def _watch_scenarios(srv) -> List[bytes]:
 
 
 def test_watch_matches_redis(redis_server, sut_server):
-    ref, sut = _both(redis_server, sut_server)
-    expected = _watch_scenarios(ref)
-    got = _watch_scenarios(sut)
+    expected = _same_on_both(_watch_scenarios, redis_server, sut_server)
     assert expected.count(b"*-1\r\n") >= 5
     assert b"-ERR WATCH inside MULTI is not allowed\r\n" in expected
-    for index, (a, b) in enumerate(zip(expected, got)):
-        assert a == b, (index, a, b)
-    assert expected == got
 
 
 # ---------------------------------------------------------------------------
@@ -377,12 +382,7 @@ def _pubsub_scenario(srv) -> List[bytes]:
 
 
 def test_pubsub_replies_match_redis(redis_server, sut_server):
-    ref, sut = _both(redis_server, sut_server)
-    expected = _pubsub_scenario(ref)
-    got = _pubsub_scenario(sut)
-    for index, (a, b) in enumerate(zip(expected, got)):
-        assert a == b, (index, a, b)
-    assert expected == got
+    _same_on_both(_pubsub_scenario, redis_server, sut_server)
 
 
 def _client_fields(line: bytes) -> bytes:
@@ -449,12 +449,7 @@ def _shard_scenario(srv) -> List[bytes]:
 
 
 def test_shard_pubsub_replies_match_redis(redis_server, sut_server):
-    ref, sut = _both(redis_server, sut_server)
-    expected = _shard_scenario(ref)
-    got = _shard_scenario(sut)
-    for index, (a, b) in enumerate(zip(expected, got)):
-        assert a == b, (index, a, b)
-    assert expected == got
+    _same_on_both(_shard_scenario, redis_server, sut_server)
 
 
 def _shard_disconnect(srv) -> List[bytes]:
@@ -476,8 +471,7 @@ def _shard_disconnect(srv) -> List[bytes]:
 
 
 def test_shard_subscriptions_end_with_the_connection(redis_server, sut_server):
-    ref, sut = _both(redis_server, sut_server)
-    assert _shard_disconnect(ref) == _shard_disconnect(sut)
+    _same_on_both(_shard_disconnect, redis_server, sut_server)
 
 
 def test_keyspace_events_skip_shard_channels(server):
@@ -523,10 +517,7 @@ def _acl_revocation(srv) -> List[bytes]:
 
 
 def test_acl_revocation_closes_shard_subscribers(redis_server, sut_server):
-    ref, sut = _both(redis_server, sut_server)
-    expected = _acl_revocation(ref)
-    assert b"closed" in expected
-    assert expected == _acl_revocation(sut)
+    assert b"closed" in _same_on_both(_acl_revocation, redis_server, sut_server)
 
 
 def test_subscribed_mode_error_text(server):
