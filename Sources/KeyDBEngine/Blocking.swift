@@ -102,7 +102,7 @@ extension Engine {
         statistics.microseconds += Int(total)
         if failed { statistics.failedCalls += 1 }
         if latencyTracking { statistics.recordLatency(microseconds: total) }
-        logSlow(call.command, call.arguments, microseconds: total, by: client)
+        logSlow(call.command, kept: call.arguments, microseconds: total, by: client)
         if latencyThreshold > 0 { latency.record("command-unblocking", milliseconds: serving / 1000) }
     }
 

@@ -42,6 +42,7 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// Pub/sub subscriptions.
     public internal(set) var subscribedChannels: OrderedSet<Bytes> = []
     public internal(set) var subscribedPatterns: OrderedSet<Bytes> = []
+    public internal(set) var subscribedShardChannels: OrderedSet<Bytes> = []
     /// A wakeup is already on its way to the network layer.
     public var wakeupScheduled = false
 
@@ -76,7 +77,11 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public internal(set) var isMonitor = false
     /// Arguments of the running command that the slow log and monitors must not
     /// show (passwords); reset after each command.
-    var redactedArguments: [Int] = []
+    var redactedArguments: [Int] = [] {
+        didSet { hasRedactions = !redactedArguments.isEmpty }
+    }
+    /// `redactedArguments` is not empty: read per command without touching the array.
+    private(set) var hasRedactions = false
 
     /// Hides argument `index` of the running command from the slow log and monitors.
     func redact(_ index: Int) { redactedArguments.append(index) }

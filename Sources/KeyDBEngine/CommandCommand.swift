@@ -150,7 +150,8 @@ enum CommandCommand {
         guard let command = c.engine.commands.lookup(commandArgs), !(command.isContainer && command.handler == nil) else {
             return c.replyError(ErrorReply.getkeysInvalidCommand)
         }
-        guard !command.keySpecs.isEmpty else { return c.replyError(ErrorReply.getkeysNoKeys) }
+        // Specs flagged not_key (SPUBLISH's channel) name no key.
+        guard command.keySpecs.contains(where: { !$0.flags.contains(.notKey) }) else { return c.replyError(ErrorReply.getkeysNoKeys) }
         guard command.acceptsArgumentCount(commandArgs.count) else { return c.replyError(ErrorReply.getkeysWrongArgumentCount) }
         let keys = command.keyReferences(commandArgs)
         guard !keys.isEmpty else {

@@ -136,11 +136,15 @@ public final class CommandStatistics: @unchecked Sendable {
     public var rejectedCalls = 0
     public var failedCalls = 0
     /// Each call's latency (LATENCY HISTOGRAM, INFO latencystats); made at the first call.
-    public private(set) var latencies: LatencyHistogram?
+    public private(set) var latencies: LatencyHistogram? {
+        didSet { borrowedLatencies = latencies.map(Unmanaged.passUnretained) }
+    }
+    /// `latencies` without ownership: recording through it costs no retain per command.
+    private var borrowedLatencies: Unmanaged<LatencyHistogram>?
 
     func recordLatency(microseconds: Int64) {
-        if latencies == nil { latencies = LatencyHistogram() }
-        latencies!.record(nanoseconds: microseconds * 1000)
+        if borrowedLatencies == nil { latencies = LatencyHistogram() }
+        borrowedLatencies.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.record(nanoseconds: microseconds * 1000) }
     }
 
     func reset() {

@@ -31,6 +31,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     public var count: Int { table.count }
     public var volatileCount: Int { table.volatileCount }
     public var bucketCount: Int { table.bucketCount }
+    public var tableOverheadBytes: Int { table.overheadBytes }
 
     // MARK: - Reads
 

@@ -71,11 +71,11 @@ extension Engine {
     func closeSubscribersLosingChannels(of current: ACLUser, updated: ACLUser) {
         guard !updated.selectors.contains(where: \.allChannels) else { return }
         for client in clients.values where client.user === current && client.isSubscribed && !client.killRequested {
+            let refusedChannel = { (channel: Bytes) in !channel.withUnsafeBytes { updated.allowsChannel($0, isPattern: false) } }
+            // Shard channels are held to the channel rules too (Redis's ACLKillPubsubClientsIfNeeded).
             let refused = client.subscribedPatterns.contains { pattern in
                 !pattern.withUnsafeBytes { updated.allowsChannel($0, isPattern: true) }
-            } || client.subscribedChannels.contains { channel in
-                !channel.withUnsafeBytes { updated.allowsChannel($0, isPattern: false) }
-            }
+            } || client.subscribedChannels.contains(where: refusedChannel) || client.subscribedShardChannels.contains(where: refusedChannel)
             if refused { disconnect(client) }
         }
     }

@@ -60,6 +60,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var errorCounts: [String: Int] = [:]
     /// Highest used_memory seen (INFO used_memory_peak).
     public var peakMemory = 0
+    /// used_memory once the server was up, before the dataset loaded (Redis's
+    /// initial_memory_usage: MEMORY STATS startup.allocated, INFO used_memory_startup).
+    public var startupMemory = 0
     /// Commands per second over the last samples (INFO instantaneous_ops_per_sec).
     public private(set) var instantaneousOpsPerSecond = 0
     private var opsSamples: [Int] = []
@@ -71,6 +74,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     var blockedByKey: [DatabaseKey: [ClientSession]] = [:]
     /// Subscribers per channel, in subscription order (PUBLISH delivers in that order).
     var channelSubscribers: [Bytes: [ClientSession]] = [:]
+    /// Subscribers per shard channel (SSUBSCRIBE), a namespace of its own.
+    var shardChannelSubscribers: [Bytes: [ClientSession]] = [:]
     /// Subscribers per pattern.
     var patternSubscribers: OrderedDictionary<Bytes, [ClientSession]> = [:]
     /// INFO blocked_clients (clients held by CLIENT PAUSE count too, as in Redis).
@@ -98,7 +103,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// LATENCY's events; the log writer reports its own into it, from its threads.
     public let latency = LatencyMonitor()
     /// Clients in MONITOR mode, in the order they asked.
-    var monitors: [ClientSession] = []
+    var monitors: [ClientSession] = [] {
+        didSet { hasMonitors = !monitors.isEmpty }
+    }
+    /// Read per command instead of the array.
+    private(set) var hasMonitors = false
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -285,7 +294,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return reject(command, ErrorReply.notAllowedInTransaction, for: client)
         }
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
-            return reject(command, "ERR Can't execute '\(command.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", for: client)
+            return reject(command, ErrorReply.subscribedContext(command.fullName), for: client)
         }
         if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
             return reject(command, ErrorReply.replicaKeyspace, for: client)
@@ -319,12 +328,12 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         client.now = clock?() ?? started / 1000
         keyspace.advanceAccessClock(to: client.now)
         // CLIENT NO-TOUCH: nothing this command reads counts as an access, unless it is TOUCH.
-        let touchWasSuspended = keyspace.access.suspended
+        let touchWasSuspended = keyspace.touchSuspended
         let suspendTouch = client.noTouch && command.fullName != "touch"
         if suspendTouch != touchWasSuspended { keyspace.suspendTouch(suspendTouch) }
         defer { if suspendTouch != touchWasSuspended { keyspace.suspendTouch(touchWasSuspended) } }
         client.lastCommandSpec = command
-        if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
+        if client.hasRedactions { client.redactedArguments = [] }
         stats.commandsProcessed += 1
         let errorsBefore = stats.errorReplies
         let dirtyBefore = keyspace.dirty
@@ -361,15 +370,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             // Logged and measured when it is served, with this run's time.
             blocked.call = (command, SlowLog.kept(args, redacting: client.redactedArguments), duration)
         } else {
-            logSlow(command, SlowLog.kept(args, redacting: client.redactedArguments), microseconds: duration, by: client)
+            logSlow(command, args, microseconds: duration, by: client)
             if latencyTracking { statistics.recordLatency(microseconds: duration) }
         }
         // Nothing is shown while the dataset loads, as in Redis.
-        if !monitors.isEmpty && !loading && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
+        if hasMonitors && !loading && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
             feedMonitors(client, args, at: finished)
         }
         // Not for the command around this one (EXEC runs commands inside its own call).
-        if !client.redactedArguments.isEmpty { client.redactedArguments = [] }
+        if client.hasRedactions { client.redactedArguments = [] }
     }
 
     /// Marks the start of a read batch: commands until `endBatch` chain their clock reads.
@@ -515,8 +524,12 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     func suspendTouch(_ suspended: Bool) {
         guard access.suspended != suspended else { return }
         access.suspended = suspended
+        touchSuspended = suspended
         publishSwitches()
     }
+
+    /// `access.suspended`, read per command without copying the settings.
+    private(set) var touchSuspended = false
 
     /// Swaps the contents of two databases (SWAPDB); clients keep their numbers.
     public func swap(_ a: Int, _ b: Int) {

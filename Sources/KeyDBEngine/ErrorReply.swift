@@ -97,6 +97,14 @@ public enum ErrorReply {
     /// A client in MONITOR mode is a replica to Redis: it may not read or write keys.
     public static let replicaKeyspace = "ERR Replica can't interact with the keyspace"
     public static let monitorDenyBlocking = "ERR MONITOR isn't allowed for DENY BLOCKING client"
+    // Pub/sub (pubsub.c).
+    /// SSUBSCRIBE inside EXEC: unlike SUBSCRIBE, Redis makes no exception for transactions.
+    public static let ssubscribeDenyBlocking = "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client"
+
+    /// A RESP2 client with any subscription runs only these.
+    public static func subscribedContext(_ fullName: String) -> String {
+        "ERR Can't execute '\(fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    }
 
     public static func latencyNoSamples(_ event: UnsafeRawBufferPointer) -> [UInt8] {
         oneLine(Array("ERR No samples available for event '".utf8) + cString(event, limit: .max) + [39])

@@ -50,6 +50,14 @@ public struct KeyTable {
     /// Bytes of entry storage holding no key: free slots and room the array reserved.
     var reservedBytes: Int { (entries.capacity - count) * MemoryLayout<Entry>.stride }
 
+    /// Bytes the table itself holds for its keys: its bucket heads and the entries in
+    /// use (an entry carries the key's inline bytes, the value's inline part and the
+    /// expiry, as a dictEntry and robj do in Redis). Room holding no key is left out,
+    /// as it is of used_memory (`reservedBytes`).
+    public var overheadBytes: Int {
+        heads.capacity * MemoryLayout<Int32>.stride + count * MemoryLayout<Entry>.stride
+    }
+
     // MARK: - Lookup
 
     /// Index of the entry for `key`, if present (expired or not).

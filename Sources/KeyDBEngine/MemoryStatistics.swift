@@ -9,6 +9,9 @@ import Darwin
 
 /// Process memory as INFO reports it.
 public enum MemoryStatistics {
+    /// INFO mem_allocator, as Redis built with libc names it.
+    static let allocatorName = "libc"
+
     /// Bytes the allocator has handed out and not taken back (INFO used_memory).
     public static func allocatedBytes() -> Int {
         let bytes = Int(swiftkeydb_allocated_bytes())
@@ -26,6 +29,19 @@ public enum MemoryStatistics {
         let fields = buffer[0..<count].split(separator: UInt8(ascii: " "))
         guard fields.count >= 2, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// glibc's malloc_info XML (MEMORY MALLOC-STATS); nil when glibc is not the allocator.
+    static func allocatorReport() -> [UInt8]? {
+        var length = 0
+        guard let text = swiftkeydb_malloc_info(&length) else { return nil }
+        defer { free(text) }
+        return Array(UnsafeRawBufferPointer(start: text, count: length))
+    }
+
+    /// Gives the heap's free memory back to the system (MEMORY PURGE).
+    static func returnFreeMemory() {
+        _ = swiftkeydb_malloc_trim()
     }
 
     static func systemBytes() -> Int {

@@ -51,12 +51,6 @@ enum ServerCommands {
         guard let slot = c.db.peek(args[1], now: c.now) else { return c.reply.writeNullBulk() }
         c.reply.writeIntegerReply(MemoryUsage.bytes(key: c.db.key(at: slot), value: c.db.value(at: slot)))
     }
-
-    static func memoryHelp(_ c: ClientSession, _ args: Arguments) {
-        writeHelp(c, command: "MEMORY", lines: [
-            "USAGE <key> [SAMPLES <count>]", "    Return memory in bytes used by <key> and its value.",
-        ])
-    }
 }
 
 /// An estimate of the bytes a key costs, for MEMORY USAGE.

@@ -39,10 +39,14 @@ public struct SlowLog: Sendable {
                                   peer: client.address, clientName: client.name ?? .empty))
             nextID += 1
         }
-        if entries.count > maxLength { entries.removeLast(entries.count - maxLength) }
+        trim(to: maxLength)
     }
 
     mutating func reset() { entries.removeAll() }
+
+    mutating func trim(to maxLength: Int) {
+        if entries.count > maxLength { entries.removeLast(entries.count - maxLength) }
+    }
 
     /// The arguments as an entry keeps them: redacted ones replaced, too many
     /// arguments and too long ones cut with a note of what was cut.
@@ -63,9 +67,34 @@ public struct SlowLog: Sendable {
 extension Engine {
     /// Puts a command that ran for `microseconds` into the slow log if it was slow
     /// enough (never EXEC: the commands it ran are logged one by one).
-    func logSlow(_ command: CommandSpec, _ arguments: @autoclosure () -> [Bytes], microseconds: Int64, by client: ClientSession) {
-        guard !command.flags.contains(.skipSlowlog) else { return }
-        slowLog.record(arguments(), microseconds: microseconds, by: client, threshold: slowlogThreshold,
+    /// Logs a command that ran for `microseconds` if it was slow enough.
+    @inline(__always)
+    func logSlow(_ command: CommandSpec, _ args: Arguments, microseconds: Int64, by client: ClientSession) {
+        // The arguments are kept only for a slow command: capturing the client's
+        // redactions up front cost a retain on every command.
+        guard isSlow(command, microseconds: microseconds) else { return }
+        recordSlow(SlowLog.kept(args, redacting: client.redactedArguments), microseconds: microseconds, by: client)
+    }
+
+    /// The same for a blocking command served later, its arguments already kept.
+    func logSlow(_ command: CommandSpec, kept arguments: [Bytes], microseconds: Int64, by client: ClientSession) {
+        guard isSlow(command, microseconds: microseconds) else { return }
+        recordSlow(arguments, microseconds: microseconds, by: client)
+    }
+
+    /// Whether to log; when not, a lowered slowlog-max-len still applies at this command, as in Redis.
+    @inline(__always)
+    private func isSlow(_ command: CommandSpec, microseconds: Int64) -> Bool {
+        guard slowlogThreshold >= 0 && !command.flags.contains(.skipSlowlog) else { return false }
+        guard microseconds >= Int64(slowlogThreshold) else {
+            if slowLog.entries.count > slowlogMaxLength { slowLog.trim(to: slowlogMaxLength) }
+            return false
+        }
+        return true
+    }
+
+    private func recordSlow(_ arguments: [Bytes], microseconds: Int64, by client: ClientSession) {
+        slowLog.record(arguments, microseconds: microseconds, by: client, threshold: slowlogThreshold,
                        maxLength: slowlogMaxLength, time: (clock?() ?? Clock.milliseconds()) / 1000)
     }
 }

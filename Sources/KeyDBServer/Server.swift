@@ -125,6 +125,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         logger.notice("Running mode=standalone, port=\(boundPort), data directory \(StartupOptions.absolutePath(configuration.dir)).")
         for warning in StartupChecks.warnings(dataDirectory: configuration.dir) { logger.warning("\(warning)") }
+        lock.withLock { engine.recordStartupMemory() }
         do {
             try persistence.load()
         } catch {
@@ -176,7 +177,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         logger.warning("SwiftKeyDB is now ready to exit, bye bye...")
     }
 
-    /// Runs `hz` times a second: active expiry and the INFO ops/sec sample.
+    /// Runs `hz` times a second: active expiry, the INFO ops/sec sample and the memory peak.
     private func scheduleBackgroundCycle(on loop: EventLoop) {
         let hz = lock.withLock { engine.configuration.hz }
         loop.scheduleTask(in: .milliseconds(Int64(1000 / max(1, hz)))) { [weak self] in
@@ -186,6 +187,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self.engine.continueEvictions()
                 self.engine.closeIdleClients()
                 self.engine.sampleOperations()
+                self.engine.recordMemoryPeak()
                 self.persistence.tick()
                 return self.persistence.log
             }

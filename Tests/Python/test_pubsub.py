@@ -33,6 +33,16 @@ def _both(redis_server, sut_server):
     return redis_server.require(), sut_server.require()
 
 
+def _same_on_both(scenario, redis_server, sut_server) -> List[bytes]:
+    """Runs `scenario` on each server; the replies must agree one by one. Returns Redis's."""
+    ref, sut = _both(redis_server, sut_server)
+    expected, got = scenario(ref), scenario(sut)
+    for index, (a, b) in enumerate(zip(expected, got)):
+        assert a == b, (index, a, b)
+    assert expected == got
+    return expected
+
+
 def _ok(raw: bytes) -> None:
     assert raw == b"+OK\r\n", raw
 
@@ -318,14 +328,9 @@ def _watch_scenarios(srv) -> List[bytes]:
 
 
 def test_watch_matches_redis(redis_server, sut_server):
-    ref, sut = _both(redis_server, sut_server)
-    expected = _watch_scenarios(ref)
-    got = _watch_scenarios(sut)
+    expected = _same_on_both(_watch_scenarios, redis_server, sut_server)
     assert expected.count(b"*-1\r\n") >= 5
     assert b"-ERR WATCH inside MULTI is not allowed\r\n" in expected
-    for index, (a, b) in enumerate(zip(expected, got)):
-        assert a == b, (index, a, b)
-    assert expected == got
 
 
 # ---------------------------------------------------------------------------
@@ -377,12 +382,142 @@ def _pubsub_scenario(srv) -> List[bytes]:
 
 
 def test_pubsub_replies_match_redis(redis_server, sut_server):
-    ref, sut = _both(redis_server, sut_server)
-    expected = _pubsub_scenario(ref)
-    got = _pubsub_scenario(sut)
-    for index, (a, b) in enumerate(zip(expected, got)):
-        assert a == b, (index, a, b)
-    assert expected == got
+    _same_on_both(_pubsub_scenario, redis_server, sut_server)
+
+
+def _client_fields(line: bytes) -> bytes:
+    """The pub/sub fields of a CLIENT LIST line (addresses and ids differ)."""
+    fields = dict(part.split(b"=", 1) for part in line.split(b" ") if b"=" in part)
+    return b" ".join(b"%s=%s" % (name, fields[name]) for name in (b"name", b"flags", b"sub", b"psub", b"ssub"))
+
+
+def _shard_scenario(srv) -> List[bytes]:
+    s1, s2, s3, pub = srv.client(), srv.client(), srv.client(), srv.client()
+    out = []
+    try:
+        for c, name in ((s1, "s1"), (s2, "s2"), (s3, "s3")):
+            out.append(c.call("CLIENT", "SETNAME", name))
+        s1.send_command("SSUBSCRIBE", "sc1", "sc2", "sc1")
+        out += [s1.read_reply() for _ in range(3)]
+        # The same name as a channel and as a pattern's match: other namespaces.
+        s2.send_command("SUBSCRIBE", "sc1")
+        out.append(s2.read_reply())
+        s2.send_command("PSUBSCRIBE", "sc*")
+        out.append(s2.read_reply())
+        s2.send_command("SSUBSCRIBE", "sc2")
+        out.append(s2.read_reply())
+        out += [pub.call("SPUBLISH", "sc1", "hello"), pub.call("PUBLISH", "sc1", "classic"),
+                pub.call("SPUBLISH", "sc2", "two"), pub.call("SPUBLISH", "nobody", "z")]
+        out += [s1.read_reply(), s1.read_reply()]
+        out += [s2.read_reply() for _ in range(3)]
+        out.append(pub.call("PUBSUB", "SHARDNUMSUB", "sc1", "sc2", "nobody"))
+        out.append(pub.call("PUBSUB", "SHARDNUMSUB"))
+        out.append(b"".join(sorted(parse_reply(pub.call("PUBSUB", "SHARDCHANNELS")).items)))
+        out += [pub.call("PUBSUB", "SHARDCHANNELS", "*1"), pub.call("PUBSUB", "SHARDCHANNELS", "no*"),
+                pub.call("PUBSUB", "NUMSUB", "sc1", "sc2"), pub.call("PUBSUB", "CHANNELS"), pub.call("PUBSUB", "HELP")]
+        stats = pub.call("INFO", "stats")
+        out.append(b"".join(line for line in stats.split(b"\r\n") if line.startswith(b"pubsub")))
+        listed = bulk_value(pub.call("CLIENT", "LIST", "TYPE", "pubsub")).splitlines()
+        out.append(b"|".join(sorted(_client_fields(line) for line in listed)))
+        # Subscribed mode holds for shard channels alone.
+        out += [s1.call("GET", "k"), s1.call("PING"), s1.call("PING", "hi"), s1.call("PUBSUB", "SHARDNUMSUB")]
+        s1.send_command("SUBSCRIBE", "plain")
+        out.append(s1.read_reply())
+        s1.send_command("SUNSUBSCRIBE", "sc2", "never")
+        out += [s1.read_reply(), s1.read_reply()]
+        s1.send_command("SUNSUBSCRIBE")
+        out.append(s1.read_reply())
+        s1.send_command("SUNSUBSCRIBE")
+        out.append(s1.read_reply())
+        out.append(s1.call("GET", "k"))
+        s1.send_command("UNSUBSCRIBE")
+        out.append(s1.read_reply())
+        out += [s1.call("PING"), s1.call("GET", "k")]
+        # Confirmations are pushed even with replies off; SSUBSCRIBE is refused inside EXEC.
+        out += [s3.call("MULTI"), s3.call("SSUBSCRIBE", "tx"), s3.call("EXEC"), pub.call("SPUBLISH", "tx", "m")]
+        s3.send_command("CLIENT", "REPLY", "OFF")
+        s3.send_command("SSUBSCRIBE", "quiet")
+        out.append(s3.read_reply())
+        # RESET drops shard subscriptions.
+        out += [s2.call("RESET"), s2.call("GET", "k"), pub.call("PUBSUB", "SHARDNUMSUB", "sc1", "sc2", "quiet")]
+        out += [pub.call("COMMAND", "GETKEYS", "SSUBSCRIBE", "a"), pub.call("COMMAND", "GETKEYS", "SPUBLISH", "a", "b"),
+                pub.call("SSUBSCRIBE"), pub.call("SPUBLISH", "a")]
+    finally:
+        for c in (s1, s2, s3, pub):
+            c.close()
+    return out
+
+
+def test_shard_pubsub_replies_match_redis(redis_server, sut_server):
+    _same_on_both(_shard_scenario, redis_server, sut_server)
+
+
+def _shard_disconnect(srv) -> List[bytes]:
+    """A subscriber that closes its connection leaves its shard channels."""
+    sub, pub = srv.client(), srv.client()
+    try:
+        sub.send_command("SSUBSCRIBE", "leaving")
+        sub.read_reply()
+        out = [pub.call("PUBSUB", "SHARDNUMSUB", "leaving")]
+        sub.close()
+        deadline = time.monotonic() + WAIT
+        while pub.call("PUBSUB", "SHARDNUMSUB", "leaving") != b"*2\r\n$7\r\nleaving\r\n:0\r\n":
+            assert time.monotonic() < deadline, "closed subscriber still counted"
+            time.sleep(0.02)
+        out += [pub.call("SPUBLISH", "leaving", "x"), pub.call("PUBSUB", "SHARDCHANNELS")]
+        return out
+    finally:
+        pub.close()
+
+
+def test_shard_subscriptions_end_with_the_connection(redis_server, sut_server):
+    _same_on_both(_shard_disconnect, redis_server, sut_server)
+
+
+def test_keyspace_events_skip_shard_channels(server):
+    admin, shard = server.client(), server.client()
+    try:
+        _ok(admin.call("CONFIG", "SET", "notify-keyspace-events", "KEA"))
+        shard.send_command("SSUBSCRIBE", "__keyspace@0__:nk", SENTINEL)
+        shard.read_reply()
+        shard.read_reply()
+        admin.call("SET", "nk", "v")
+        assert admin.call("SPUBLISH", SENTINEL, "end") == b":1\r\n"
+        # The first message is the sentinel: the SET notified no shard subscriber.
+        assert _decode_push(shard.read_reply(timeout=WAIT)) == (b"smessage", SENTINEL, b"end")
+    finally:
+        admin.call("CONFIG", "SET", "notify-keyspace-events", "")
+        admin.call("DEL", "nk")
+        admin.close()
+        shard.close()
+
+
+def _acl_revocation(srv) -> List[bytes]:
+    """ACL SETUSER closes a user's shard subscribers whose channels it takes away."""
+    admin, kept, revoked = srv.client(), srv.client(), srv.client()
+    try:
+        out = [admin.call("ACL", "SETUSER", "shardy", "on", "nopass", "+@all", "resetchannels", "&orders", "&foo:*")]
+        for c, name in ((kept, "kept"), (revoked, "revoked")):
+            out += [c.call("AUTH", "shardy", "pw"), c.call("CLIENT", "SETNAME", name)]
+        kept.send_command("SSUBSCRIBE", "foo:1")
+        out.append(kept.read_reply())
+        revoked.send_command("SSUBSCRIBE", "orders")
+        out.append(revoked.read_reply())
+        out += [revoked.call("SSUBSCRIBE", "other"), kept.call("SPUBLISH", "elsewhere", "m")]
+        out.append(admin.call("ACL", "SETUSER", "shardy", "resetchannels", "&foo:*"))
+        out.append(b"closed" if revoked.wait_closed() else b"open")
+        names = sorted(_client_fields(line).split(b" ")[0] for line in
+                       bulk_value(admin.call("CLIENT", "LIST", "TYPE", "pubsub")).splitlines())
+        out += [b",".join(names), admin.call("PUBSUB", "SHARDNUMSUB", "orders", "foo:1")]
+        return out
+    finally:
+        admin.call("ACL", "DELUSER", "shardy")
+        for c in (admin, kept, revoked):
+            c.close()
+
+
+def test_acl_revocation_closes_shard_subscribers(redis_server, sut_server):
+    assert b"closed" in _same_on_both(_acl_revocation, redis_server, sut_server)
 
 
 def test_subscribed_mode_error_text(server):
