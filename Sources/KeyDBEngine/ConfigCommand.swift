@@ -65,8 +65,21 @@ enum ConfigCommand {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(option.name)') - \(error.message)")
             }
         }
+        let current = c.engine.configuration
+        if updated.port != current.port || updated.bind != current.bind, let move = c.engine.moveListeners {
+            if let failure = move(updated.bind, updated.port) {
+                let (name, text) = updated.port != current.port
+                    ? ("port", "Unable to listen on this port. Check server logs.")
+                    : ("bind", "Failed to bind to specified addresses.")
+                c.engine.logWarning?("CONFIG SET \(name): \(failure)")
+                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(text)")
+            }
+            c.engine.serverFacts.tcpPort = updated.port
+        }
         if updated.appendOnly != c.engine.configuration.appendOnly, let persistence = c.engine.persistence,
            let failure = persistence.setAppendOnly(updated.appendOnly) {
+            // All or nothing: listeners moved above go back.
+            if updated.port != current.port || updated.bind != current.bind { _ = c.engine.moveListeners?(current.bind, current.port) }
             return c.replyError("ERR CONFIG SET failed (possibly related to argument 'appendonly') - \(failure)")
         }
         let lowered = updated.maxMemory != c.engine.configuration.maxMemory && updated.maxMemory > 0

@@ -36,6 +36,11 @@ public struct Configuration: Sendable {
     public var logLevel = "notice"
     /// Where the log goes: a file appended to, or standard output when empty.
     public var logFile = ""
+    /// Detach from the terminal at start (fork, new session, standard streams to /dev/null).
+    public var daemonize = false
+    /// Where the process id is written at start and removed at exit; "" for none
+    /// (a daemon without one writes Redis's default, /var/run/redis.pid).
+    public var pidFile = ""
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
     /// Keys sampled per database for each eviction choice (more: closer to true LRU/LFU, slower).
@@ -122,8 +127,8 @@ public struct ConfigOption: Sendable {
 
 extension Configuration {
     public static let options: [ConfigOption] = [
-        integer("port", immutable: true, 0...65535, \.port),
-        ConfigOption(name: "bind", immutable: true, get: { $0.bind.joined(separator: " ") }, set: { config, words throws(ConfigError) in
+        integer("port", 0...65535, \.port),
+        ConfigOption(name: "bind", immutable: false, get: { $0.bind.joined(separator: " ") }, set: { config, words throws(ConfigError) in
             guard !words.isEmpty, words.count <= 16 else { throw ConfigError("Too many bind addresses specified.") }
             config.bind = words
         }, multiWord: true),
@@ -150,6 +155,8 @@ extension Configuration {
         boolean("rdbchecksum", immutable: true, \.rdbChecksum),
         choice("loglevel", ["debug", "verbose", "notice", "warning"], \.logLevel),
         text("logfile", immutable: true, \.logFile),
+        boolean("daemonize", immutable: true, \.daemonize),
+        text("pidfile", immutable: true, \.pidFile),
         text("aclfile", immutable: true, \.aclFile),
         integer("acllog-max-len", 0...Int(Int64.max), \.aclLogMaxLength),
         choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),

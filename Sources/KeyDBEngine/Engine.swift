@@ -48,6 +48,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// Writes a warning to the server log; set by the network layer.
     public var logWarning: (@Sendable (String) -> Void)?
     public var logNotice: (@Sendable (String) -> Void)?
+    /// CONFIG SET port / bind: the network layer listens anew; nil, or why it could not.
+    public var moveListeners: ((_ addresses: [String], _ port: Int) -> String?)?
     /// Asked to stop the server (SHUTDOWN); set by the network layer.
     public var onShutdown: (@Sendable () -> Void)?
     /// Told about CONFIG SET (log level, limits the network layer enforces).

@@ -28,7 +28,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// The one lock around the keyspace: a command never interleaves with another.
     let lock = NIOLock()
     let group: MultiThreadedEventLoopGroup
-    var channels: [Channel] = []
+    /// The listening channels; replaced by CONFIG SET port / bind (under `listenersLock`).
+    private var channels: [Channel] = []
+    private let listenersLock = NIOLock()
+    private var bootstrap: ServerBootstrap?
     var logger: Logger
     /// Snapshots and the append-only log.
     let persistence: Persistence
@@ -72,6 +75,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             throw StartupError(failure)
         }
         let configuration = engine.configuration
+        if !configuration.pidFile.isEmpty && !Daemon.writePidFile(configuration.pidFile) {
+            logger.warning("Failed to write PID file \(configuration.pidFile): \(errorText(errno))")
+        }
         try prepareDataDirectory(configuration.dir)
         let engine = self.engine
         let lock = self.lock
@@ -110,6 +116,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 throw StartupError("Could not create server TCP listening socket \(host):\(configuration.port): \(error)")
             }
         }
+        self.bootstrap = bootstrap
         let boundPort = channels.first?.localAddress?.port ?? configuration.port
         lock.withLock {
             engine.serverFacts.tcpPort = boundPort
@@ -118,6 +125,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.serverFacts.executablePath = CommandLine.arguments.first.map(StartupOptions.absolutePath) ?? ""
             engine.logWarning = { [logger] text in logger.warning("\(text)") }
             engine.logNotice = { [logger] text in logger.notice("\(text)") }
+            engine.moveListeners = { [weak self] addresses, port in self?.moveListeners(to: addresses, port: port) }
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
                 self?.persistence.configurationChanged()
@@ -136,7 +144,39 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     }
 
     /// The port the first listener is bound to (useful with --port 0).
-    public var port: Int? { channels.first?.localAddress?.port }
+    public var port: Int? { listenersLock.withLock { channels.first?.localAddress?.port } }
+
+    /// CONFIG SET port / bind: listens on the new addresses, then closes the old
+    /// listeners (connected clients stay). Nil, or why the new ones could not listen.
+    /// Runs on an event loop: the sockets are bound here, SwiftNIO takes them over
+    /// without waiting.
+    private func moveListeners(to addresses: [String], port: Int) -> String? {
+        guard let bootstrap else { return "the server is not listening yet" }
+        let sockets: [CInt]
+        switch ListenerMove.listen(on: addresses, port: port) {
+        case .success(let bound): sockets = bound
+        case .failure(let error):
+            logger.warning("Could not create server TCP listening socket on port \(port): \(error.text)")
+            return error.text
+        }
+        let old = listenersLock.withLock { () -> [Channel] in
+            let old = channels
+            channels = []
+            return old
+        }
+        for channel in old { channel.close(promise: nil) }
+        for fd in sockets {
+            bootstrap.withBoundSocket(fd).whenComplete { [weak self] result in
+                guard let self else { return }
+                switch result {
+                case .success(let channel): self.listenersLock.withLock { self.channels.append(channel) }
+                case .failure(let error): self.logger.warning("Could not serve the new listening socket: \(error)")
+                }
+            }
+        }
+        logger.notice("Listening on \(addresses.joined(separator: " ")) port \(port)")
+        return nil
+    }
 
     /// Blocks until SIGINT, SIGTERM or SHUTDOWN, then shuts down gracefully.
     public func runUntilSignalled() {
@@ -172,7 +212,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             shutdownPrepared = true
         }
         logger.warning("Shutting down: closing listeners and client connections.")
-        for channel in channels { try? channel.close().wait() }
+        for channel in listenersLock.withLock({ channels }) { try? channel.close().wait() }
+        let pidFile = lock.withLock { engine.configuration.pidFile }
+        if !pidFile.isEmpty { Daemon.removePidFile(pidFile) }
         try? group.syncShutdownGracefully()
         logger.warning("SwiftKeyDB is now ready to exit, bye bye...")
     }

@@ -28,7 +28,11 @@ do {
         print("SwiftKeyDB server v=\(ServerIdentity.version) redis_version=\(ServerIdentity.redisVersion)")
     case .printHelp:
         print(StartupOptions.usage)
-    case .run(let configuration):
+    case .run(var configuration):
+        if configuration.daemonize {
+            if configuration.pidFile.isEmpty { configuration.pidFile = Daemon.defaultPidFile }
+            Daemon.detach()  // before the server starts any thread
+        }
         let server = Server(configuration: configuration)
         do {
             try server.start()

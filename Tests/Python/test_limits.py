@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import ServerProcess, redis_server_bin, serve_pair, sut_bin
+from conftest import ServerProcess, free_port, redis_server_bin, serve_pair, sut_bin
 from resp_client import RespClient
 
 
@@ -317,3 +317,35 @@ def test_ten_thousand_connections_are_accepted_and_served(limited):
                 observer.close()
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_config_set_port_moves_the_listener_and_a_taken_port_changes_nothing(limited):
+    outcomes = []
+    for server in limited:
+        client = server.client()
+        # A port someone else holds: refused with Redis's text, the old one still serves.
+        with socket.socket() as holder:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen(1)
+            taken = holder.getsockname()[1]
+            refused = client.call("CONFIG", "SET", "port", str(taken))
+        still = server.client().call("PING")
+        unchanged = client.call("CONFIG", "GET", "port") == b"*2\r\n$4\r\nport\r\n$%d\r\n%d\r\n" % (len(str(server.port)), server.port)
+        # A free port: new connections go there, the old port is closed, connected clients stay.
+        new_port = free_port()
+        moved = client.call("CONFIG", "SET", "port", str(new_port))
+        time.sleep(0.2)
+        with RespClient(server.host, new_port) as moved_client:
+            served = moved_client.call("PING")
+            tcp_port = _info_field(moved_client, "server", "tcp_port") == str(new_port)
+        try:
+            socket.create_connection((server.host, server.port), timeout=1).close()
+            old_closed = False
+        except OSError:
+            old_closed = True
+        outcomes.append((refused, still, unchanged, moved, served, tcp_port, old_closed, client.call("PING")))
+        server.port = new_port  # so cleanup finds it
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0] == b"-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n"
+    assert outcomes[1][3:] == (b"+OK\r\n", b"+PONG\r\n", True, True, b"+PONG\r\n")

@@ -4,7 +4,9 @@ next to redis-server 7.0 where they behave alike."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import time
 
 from conftest import ServerProcess, redis_server_bin, sut_bin
 
@@ -52,3 +54,32 @@ def test_loglevel_warning_keeps_notices_out(tmp_path):
         assert "no config file specified" in text  # a warning, as in Redis
     finally:
         server.cleanup()
+
+
+def test_daemonize_detaches_writes_and_removes_the_pid_file(tmp_path):
+    from conftest import _ping_ok, free_port
+    port = free_port()
+    pid_file, log = tmp_path / "server.pid", tmp_path / "server.log"
+    run = subprocess.run([sut_bin(), "--port", str(port), "--dir", str(tmp_path / "data"), "--daemonize", "yes",
+                          "--pidfile", str(pid_file), "--logfile", str(log)], capture_output=True, timeout=20)
+    assert run.returncode == 0 and run.stdout == b""  # the parent leaves at once; the daemon prints nothing
+    for _ in range(100):
+        if _ping_ok(port):
+            break
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    try:
+        assert f"pid={pid}, just started" in log.read_text()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"CONFIG SET daemonize no\r\nSHUTDOWN NOSAVE\r\n")
+            assert s.recv(200) == b"-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
+        for _ in range(100):
+            if not pid_file.exists():
+                break
+            time.sleep(0.05)
+        assert not pid_file.exists()
+    finally:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
