@@ -106,8 +106,12 @@ enum ConfigCommand {
         let path = engine.configuration.configFile
         guard !path.isEmpty else { return c.replyError(ErrorReply.noConfigFile) }
         // A missing file is written anew, as Redis does; an unreadable one is an error.
-        let old = SmallFile.read(path) ?? []
-        if old.isEmpty && errno != ENOENT && errno != 0 {
+        let old: [UInt8]
+        if let bytes = SmallFile.read(path) {
+            old = bytes
+        } else if errno == ENOENT {
+            old = []
+        } else {
             let reason = String(cString: strerror(errno))
             engine.logWarning?("CONFIG REWRITE failed: \(reason)")
             return c.replyError("ERR Rewriting config file: \(reason)")

@@ -43,7 +43,8 @@ enum ConfigRewrite {
     /// writes its working directory); `users` are the ACL LIST lines, written when there is no aclfile.
     static func rewrite(_ old: String, configuration: Configuration, directory: String, users: [String]) -> String {
         var state = State()
-        for raw in old.split(separator: "\n", omittingEmptySubsequences: false) {
+        // An empty (or missing) file has no lines, not one empty line.
+        for raw in old.isEmpty ? [] : old.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmingCharacters(in: "\r\n\t ")
             if line.isEmpty || line.hasPrefix("#") {
                 if line == signature { state.needsSignature = false }
