@@ -86,42 +86,47 @@ public final class AccessControl: @unchecked Sendable {  // guarded by the keysp
         var errors = ""
         for (number, rawLine) in text.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
             let line = number + 1
-            let trimmed = rawLine.drop { [32, 9, 13, 10].contains($0) }.reversed().drop { [32, 9, 13, 10].contains($0) }.reversed()
+            let trimmed = Self.trimmed(rawLine, [32, 9, 13, 10])
             guard !trimmed.isEmpty else { continue }
             let words = trimmed.split(separator: 32).map(Array.init)
             guard words.count >= 2, words[0] == Array("user".utf8) else {
-                errors += "\(fileName):\(line) should start with user keyword followed by the username. "
+                errors += ErrorReply.aclFileNotAUserLine(fileName, line)
                 continue
             }
             guard !ACLSelector.hasSpaces(words[1]) else {
-                errors += "'\(fileName):\(line): username '\(String(decoding: words[1], as: UTF8.self))' contains invalid characters. "
+                errors += ErrorReply.aclFileBadUserName(fileName, line, words[1])
                 continue
             }
             guard loaded[words[1]] == nil else {
-                errors += "WARNING: Duplicate user '\(String(decoding: words[1], as: UTF8.self))' found on line \(line). "
+                errors += ErrorReply.aclFileDuplicateUser(words[1], line)
                 continue
             }
             let user = newUser(named: words[1])
             loaded[words[1]] = user
             guard case .success(let rules) = ACLUser.mergeSelectors(Array(words[2...])) else {
-                errors += "\(fileName):\(line): Unmatched parenthesis in selector definition."
+                errors += ErrorReply.aclFileUnmatchedParenthesis(fileName, line)
                 continue
             }
+            // Unknown names are each reported; of other errors, only a line's first.
             var syntaxReported = false
             for rule in rules {
-                let cleaned = Array(rule.drop { [9, 13, 10].contains($0) }.reversed().drop { [9, 13, 10].contains($0) }.reversed())
+                let cleaned = Self.trimmed(rule, [9, 13, 10])
                 do {
                     try user.apply(cleaned, table: table, allChannelsByDefault: allChannelsByDefault)
                 } catch .unknownCommandOrCategory {
-                    errors += "\(fileName):\(line): Error in applying operation '\(String(decoding: cleaned, as: UTF8.self))': \(ErrorReply.aclRuleReason(.unknownCommandOrCategory)). "
+                    errors += ErrorReply.aclFileUnknownName(fileName, line, cleaned)
                 } catch {
-                    if !syntaxReported { errors += "\(fileName):\(line): \(ErrorReply.aclRuleReason(error)). " }
+                    if !syntaxReported { errors += ErrorReply.aclFileRuleError(fileName, line, error) }
                     syntaxReported = true
                 }
             }
         }
         guard errors.isEmpty else { return .failure(ACLLoadError(message: errors + ErrorReply.aclLoadNoChange)) }
         return .success(loaded)
+    }
+
+    private static func trimmed(_ bytes: some BidirectionalCollection<UInt8>, _ set: Set<UInt8>) -> [UInt8] {
+        Array(bytes.drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
     }
 
     /// The ACL file's text: one "user" line per user, in name order (ACL SAVE).

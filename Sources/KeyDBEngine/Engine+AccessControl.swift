@@ -109,7 +109,7 @@ extension Engine {
     /// ACL LOAD: all or nothing. Clients of every user but the default one are logged out.
     public func loadACLFile(_ path: String) -> Result<Void, ACLLoadError> {
         guard let text = SmallFile.read(path) else {
-            return .failure(ACLLoadError(message: "Error loading ACLs, opening file '\(path)': \(String(cString: strerror(errno)))"))
+            return .failure(ACLLoadError(message: ErrorReply.aclLoadOpenFailed(path, String(cString: strerror(errno)))))
         }
         switch acl.parseUsers(text, fileName: path) {
         case .failure(let error):

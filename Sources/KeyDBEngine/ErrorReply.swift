@@ -158,6 +158,35 @@ public enum ErrorReply {
         oneLine(Array("ERR Unmatched parenthesis in acl selector starting at '".utf8) + cString(rule) + Array("'.".utf8))
     }
 
+    // ACL LOAD's report of a bad file, one sentence per problem (acl.c ACLLoadFromFile).
+    static func aclFileNotAUserLine(_ file: String, _ line: Int) -> String {
+        "\(file):\(line) should start with user keyword followed by the username. "
+    }
+
+    static func aclFileBadUserName(_ file: String, _ line: Int, _ name: [UInt8]) -> String {
+        "'\(file):\(line): username '\(String(decoding: name, as: UTF8.self))' contains invalid characters. "
+    }
+
+    static func aclFileDuplicateUser(_ name: [UInt8], _ line: Int) -> String {
+        "WARNING: Duplicate user '\(String(decoding: name, as: UTF8.self))' found on line \(line). "
+    }
+
+    static func aclFileUnmatchedParenthesis(_ file: String, _ line: Int) -> String {
+        "\(file):\(line): Unmatched parenthesis in selector definition."
+    }
+
+    static func aclFileUnknownName(_ file: String, _ line: Int, _ rule: [UInt8]) -> String {
+        "\(file):\(line): Error in applying operation '\(String(decoding: rule, as: UTF8.self))': \(aclRuleReason(.unknownCommandOrCategory)). "
+    }
+
+    static func aclFileRuleError(_ file: String, _ line: Int, _ error: ACLRuleError) -> String {
+        "\(file):\(line): \(aclRuleReason(error)). "
+    }
+
+    static func aclLoadOpenFailed(_ path: String, _ reason: String) -> String {
+        "Error loading ACLs, opening file '\(path)': \(reason)"
+    }
+
     public static let aclLoadNoChange = "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
     public static let usernameSpaces = "ERR Usernames can't contain spaces or null characters"
     public static let defaultUserNotRemovable = "ERR The 'default' user cannot be removed"
