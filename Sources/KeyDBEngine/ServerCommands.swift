@@ -48,7 +48,7 @@ enum ServerCommands {
             guard args.int64(index + 1) != nil else { return c.replyError(ErrorReply.notInteger) }
             index += 2
         }
-        guard let slot = c.db.peek(args[1], now: c.now) else { return c.reply.writeNullBulk() }
+        guard let slot = c.db.peek(args[2], now: c.now) else { return c.reply.writeNullBulk() }
         c.reply.writeIntegerReply(MemoryUsage.bytes(key: c.db.key(at: slot), value: c.db.value(at: slot)))
     }
 }

@@ -151,3 +151,22 @@ struct MemoryCommandTests {
         #expect(text.contains("\r\nmem_allocator:libc\r\n"))
     }
 }
+
+@Suite("MEMORY USAGE")
+struct MemoryUsageTests {
+    @Test("an existing key's estimate, nil for a missing one, Redis's errors for bad options")
+    func usage() {
+        let h = EngineHarness()
+        h.run("SET", "small", "v")
+        h.run("SET", "large", String(repeating: "x", count: 1000))
+        guard let small = h.value("MEMORY", "USAGE", "small").integer, let large = h.value("MEMORY", "USAGE", "large").integer else {
+            Issue.record("MEMORY USAGE did not answer an integer for an existing key")
+            return
+        }
+        #expect(small > 0 && large >= small + 1000)
+        #expect(h.run("MEMORY", "USAGE", "missing") == "$-1\r\n")
+        #expect(h.value("MEMORY", "USAGE", "small", "SAMPLES", "5").integer == small)
+        #expect(h.run("MEMORY", "USAGE", "small", "SAMPLES", "x") == "-ERR value is not an integer or out of range\r\n")
+        #expect(h.run("MEMORY", "USAGE", "small", "FOO") == "-ERR syntax error\r\n")
+    }
+}
