@@ -81,7 +81,7 @@ enum ACLCommand {
             return
         }
         guard let category = ACLCategories.named(args.string(2)) else { return c.replyError(bytes: ErrorReply.unknownCategory(args[2])) }
-        let names = c.engine.commands.allSpecs.filter { $0.categories.contains(category) }.map(\.fullName)
+        let names = c.engine.commands.names(in: category)
         c.reply.writeArrayHeader(names.count)
         for name in names { c.reply.writeBulk(name) }
     }

@@ -44,8 +44,8 @@ enum CommandCommand {
             if args.matches(3, "pattern") {
                 names = names.filter { GlobPattern.matches(value, $0, ignoringCase: true) }
             } else if args.matches(3, "aclcat") {
-                let category = ACLCategories.named(value)
-                names = c.engine.commands.allSpecs.filter { category != nil && $0.categories.contains(category!) }.map(\.fullName)
+                // An unknown category lists nothing, as in Redis.
+                names = ACLCategories.named(value).map { c.engine.commands.names(in: $0) } ?? []
             } else if args.matches(3, "module") {
                 names = []
             } else {

@@ -59,6 +59,11 @@ public struct CommandTable: Sendable {
     public var count: Int { commands.count }
 
     /// Every command and subcommand.
+    /// The full names of the commands and subcommands in `category` (ACL CAT, COMMAND LIST FILTERBY ACLCAT).
+    public func names(in category: ACLCategories) -> [String] {
+        allSpecs.filter { $0.categories.contains(category) }.map(\.fullName)
+    }
+
     /// Every command and subcommand, in table order: a spec's `id` is its index here.
     public let allSpecs: [CommandSpec]
 }

@@ -8,9 +8,9 @@ import Darwin
 
 /// Whole-file reads and crash-safe rewrites for the small files the server
 /// owns besides its data (aclfile, the config file).
-enum SmallFile {
+public enum SmallFile {
     /// The file's bytes; nil with `errno` set when it cannot be read.
-    static func read(_ path: String) -> [UInt8]? {
+    public static func read(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

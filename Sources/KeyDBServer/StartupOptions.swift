@@ -35,12 +35,10 @@ public enum StartupOptions {
         if let first = arguments.first, !first.hasPrefix("--") {
             arguments.removeFirst()
             configuration.configFile = absolutePath(first)
-            let contents: String
-            do {
-                contents = try readFile(first)
-            } catch {
-                throw Failure(message: "Fatal error, can't open config file '\(first)': \(error.message)")
+            guard let bytes = SmallFile.read(first) else {
+                throw Failure(message: "Fatal error, can't open config file '\(first)': \(errorText(errno))")
             }
+            let contents = String(decoding: bytes, as: UTF8.self)
             for (number, raw) in contents.utf8.split(separator: 10, omittingEmptySubsequences: false).enumerated() {
                 let text = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: " \t\r\n")
                 if text.isEmpty || text.hasPrefix("#") { continue }
@@ -123,21 +121,6 @@ public enum StartupOptions {
         return splitter.spans.map { span in
             String(decoding: splitter.storage[span.offset..<(span.offset + span.count)], as: UTF8.self)
         }
-    }
-
-    struct FileError: Error { let message: String }
-
-    static func readFile(_ path: String) throws(FileError) -> String {
-        guard let file = fopen(path, "r") else { throw FileError(message: errorText(errno)) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            if count <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func absolutePath(_ path: String) -> String {
