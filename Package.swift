@@ -30,11 +30,19 @@ let package = Package(
         // The process's malloc/free, counting the heap as it changes (used_memory) and,
         // for the allocation test, each thread's allocations.
         .target(name: "CMemoryAccounting"),
+        // Debian's Lua 5.1 (liblua5.1-0-dev) with lua-cjson and lua-bitop, set up as
+        // Redis's sandbox; cmsgpack and struct are the project's own (CLuaLibraries).
+        .target(
+            name: "CLuaBridge",
+            dependencies: ["CLuaLibraries"],
+            linkerSettings: [.linkedLibrary("lua5.1"), .linkedLibrary("lua5.1-cjson"), .linkedLibrary("lua5.1-bitop")]
+        ),
+        .target(name: "CLuaLibraries", linkerSettings: [.linkedLibrary("lua5.1")]),
         // Keyspace, values, expiry, command table and commands. No sockets, no files.
         .target(
             name: "KeyDBEngine",
             dependencies: [
-                "KeyDBRESP", "CMemoryStats",
+                "KeyDBRESP", "KeyDBStorage", "CMemoryStats", "CLuaBridge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),

@@ -112,6 +112,22 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         self.lastInteraction = now
     }
 
+    /// Runs scripts' commands (Redis's lua client): not registered, never closed.
+    public internal(set) var isScriptClient = false
+    /// Unix ms every command of the running script sees (0: the clock).
+    var pinnedNow: Int64 = 0
+    /// Its script paused past busy-reply-threshold: the connection continues it and runs nothing else.
+    public internal(set) var runsScript = false
+    /// It disconnected while its script was paused: forgotten once the script ends.
+    public var unregisterAfterScript = false
+
+    /// Takes the caller's user for a script's commands (ACL checks, ACL LOG).
+    func adopt(user: ACLUser, unrestricted: Bool) {
+        self.user = user
+        aclUnrestricted = unrestricted
+        authenticated = true
+    }
+
     /// The server's own client (replaying the log): no password, no ACL checks, as Redis's user-less clients.
     public private(set) var isInternal = false
 

@@ -103,7 +103,11 @@ enum CommandCommand {
     private static func writeKeySpecs(_ c: ClientSession, _ command: CommandSpec) {
         c.reply.writeArrayHeader(command.keySpecs.count)
         for spec in command.keySpecs {
-            c.reply.writeArrayHeader(6)
+            c.reply.writeArrayHeader(spec.notes == nil ? 6 : 8)
+            if let notes = spec.notes {
+                c.reply.writeBulk("notes")
+                c.reply.writeBulk(notes)
+            }
             c.reply.writeBulk("flags")
             writeSimpleStrings(c, spec.flags.words)
             c.reply.writeBulk("begin_search")

@@ -3,7 +3,7 @@
 extension CommandTable {
     /// A fresh table: the rows are built anew so each engine has its own counters.
     public static func standard() -> CommandTable {
-        CommandTable(connection + transactions + pubsub + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + server + introspection)
+        CommandTable(connection + transactions + pubsub + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + server + introspection + scripting)
     }
 
     private typealias F = CommandFlags
@@ -178,9 +178,6 @@ extension CommandTable {
             CommandSpec("getkeysandflags", arity: -4, flags: [.loading, .stale], group: "server", categories: .connection, since: "7.0.0", summary: "Returns the key arguments of a full command and how it uses them.", complexity: "O(N) where N is the number of arguments to the command", parent: "command", handler: CommandCommand.getkeysandflags),
             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: "server", categories: .connection, since: "5.0.0", summary: "Lists the COMMAND subcommands.", parent: "command", handler: CommandCommand.help),
         ], handler: CommandCommand.all),
-        CommandSpec("function", arity: -2, flags: [], group: "scripting", since: "7.0.0", summary: "Commands about function libraries.", complexity: "Depends on subcommand.", subcommands: [
-            CommandSpec("flush", arity: -2, flags: [.write, .noScript], group: "scripting", since: "7.0.0", summary: "Deletes every function library.", complexity: "O(N) where N is the number of functions deleted", parent: "function", handler: ServerCommands.functionFlush),
-        ], handler: nil),
         CommandSpec("memory", arity: -2, flags: [], group: "server", since: "4.0.0", summary: "Commands about memory use.", complexity: "Depends on subcommand.", subcommands: [
             CommandSpec("usage", arity: -3, flags: [.readonly], keys: KeyPositions(first: 2, last: 2, step: 1), group: "server", since: "4.0.0", summary: "Estimates the memory a key uses.", complexity: "O(N) where N is the number of samples.", parent: "memory", handler: ServerCommands.memoryUsage),
             CommandSpec("stats", arity: 2, flags: [], group: "server", since: "4.0.0", summary: "Reports where the server's memory goes.", parent: "memory", handler: MemoryCommand.stats),

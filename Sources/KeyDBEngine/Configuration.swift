@@ -41,6 +41,8 @@ public struct Configuration: Sendable {
     /// Where the process id is written at start and removed at exit; "" for none
     /// (a daemon without one writes Redis's default, /var/run/redis.pid).
     public var pidFile = ""
+    /// A script running longer (ms) pauses to answer other clients -BUSY (0: never).
+    public var busyReplyThreshold = 5000
     public var maxMemory: Int64 = 0
     public var maxMemoryPolicy = "noeviction"
     /// Keys sampled per database for each eviction choice (more: closer to true LRU/LFU, slower).
@@ -161,6 +163,8 @@ extension Configuration {
         integer("acllog-max-len", 0...Int(Int64.max), \.aclLogMaxLength),
         choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),
         memory("maxmemory", \.maxMemory),
+        integer("busy-reply-threshold", 0...Int.max, \.busyReplyThreshold),
+        integer("lua-time-limit", 0...Int.max, \.busyReplyThreshold),
         integer("maxmemory-samples", 1...255, \.maxMemorySamples),
         integer("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",

@@ -126,6 +126,8 @@ func constantTimeEquals(_ expected: [UInt8], _ given: [UInt8]) -> Bool {
 public enum ServerIdentity {
     /// The Redis version whose behaviour SwiftKeyDB follows.
     public static let redisVersion = "7.0.15"
+    /// The same as one number, 0x00MMmmpp (scripts read it as redis.REDIS_VERSION_NUM).
+    public static let redisVersionNumber = 0x07000f
     public static let name = "SwiftKeyDB"
     public static let version = "0.1.0"
 }

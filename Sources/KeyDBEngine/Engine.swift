@@ -96,6 +96,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var writeRefusal: String?
     /// Commands running now, nested: EXEC runs its commands inside its own call.
     private var callDepth = 0
+    /// The last command found the heap over maxmemory with nothing left to evict
+    /// (a script that starts then may not grow the dataset before its first write).
+    public internal(set) var commandStartedOutOfMemory = false
+    /// A script paused past busy-reply-threshold: other clients get -BUSY.
+    public internal(set) var scriptBusy = false
+    /// EVAL's interpreter and scripts, and the run in progress.
+    public private(set) lazy var scripting = Scripting(engine: self)
+    /// FUNCTION's libraries and their interpreter.
+    public private(set) lazy var functions = FunctionLibraries(engine: self)
     /// A command runs inside EXEC: a snapshot taken now would hold half a transaction.
     public var isInsideTransaction: Bool { callDepth > 1 }
     /// Snapshots and the log, as the server's persistence layer provides them (SAVE, BGSAVE, INFO persistence).
@@ -198,7 +207,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func closeIdleClients(now: Int64 = Clock.milliseconds()) {
         let limit = Int64(configuration.timeout)
         guard limit > 0 else { return }
-        for client in clients.values where client.blocked == nil && !client.postponed && !client.isSubscribed && !client.isMonitor && !client.killRequested
+        for client in clients.values where client.blocked == nil && !client.runsScript && !client.postponed && !client.isSubscribed && !client.isMonitor && !client.killRequested
                 && now / 1000 - client.lastInteraction / 1000 > limit {
             client.killRequested = true
             client.scheduleWakeup()
@@ -278,12 +287,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
            let denial = aclDenial(command, args, for: client, context: client.transaction == nil ? .toplevel : .multi) {
             return reject(command, ErrorReply.noPermission(denial, command: command.fullName), for: client)
         }
-        if maxMemoryLimit > 0 && performEvictions() == .failed {
-            // Within MULTI anything but EXEC/DISCARD/QUIT/RESET is refused: the queue itself grows.
-            let growsDataset = command.flags.contains(.denyOOM)
-                || (command.fullName == "exec" && client.transaction?.denyOOM == true)
-                || (client.transaction != nil && !["exec", "discard", "quit", "reset"].contains(command.fullName))
-            if growsDataset { return reject(command, ErrorReply.outOfMemory, for: client) }
+        if maxMemoryLimit > 0 {
+            commandStartedOutOfMemory = performEvictions() == .failed
+            if commandStartedOutOfMemory {
+                // Within MULTI anything but EXEC/DISCARD/QUIT/RESET is refused: the queue itself grows.
+                let growsDataset = command.flags.contains(.denyOOM)
+                    || (command.fullName == "exec" && client.transaction?.denyOOM == true)
+                    || (client.transaction != nil && !["exec", "discard", "quit", "reset"].contains(command.fullName))
+                if growsDataset { return reject(command, ErrorReply.outOfMemory, for: client) }
+            }
         }
         guard !loading || command.flags.contains(.loading) else {
             return reject(command, ErrorReply.loading, for: client)
@@ -294,6 +306,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
             return reject(command, ErrorReply.notAllowedInTransaction, for: client)
+        }
+        // A paused script holds the dataset: only SCRIPT KILL, SHUTDOWN NOSAVE and the like run.
+        if scriptBusy && !command.flags.contains(.allowBusy) {
+            return reject(command, scripting.busyError, for: client)
         }
         if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
             return reject(command, ErrorReply.subscribedContext(command.fullName), for: client)
@@ -311,7 +327,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return nil
         }
         call(command, args, for: client)
-        if keyspace.hasReadyKeys { serveReadyKeys() }
+        // Served once a paused script ends, as its effects are not all in yet.
+        if keyspace.hasReadyKeys && !scriptBusy { serveReadyKeys() }
         return command.flags
     }
 
@@ -327,7 +344,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// Runs a command that passed every check (also each command of an EXEC).
     func call(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
         let started = tick ?? Clock.microseconds()
-        client.now = clock?() ?? started / 1000
+        // A script's commands all see the time it started.
+        client.now = client.pinnedNow != 0 ? client.pinnedNow : clock?() ?? started / 1000
         keyspace.advanceAccessClock(to: client.now)
         // CLIENT NO-TOUCH: nothing this command reads counts as an access, unless it is TOUCH.
         let touchWasSuspended = keyspace.touchSuspended
@@ -434,7 +452,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func activeExpireCycle() {
         let now = clock?() ?? Clock.milliseconds()
         // While clients are paused the dataset stays as it is (Redis's activeExpireCycle).
-        guard !loading, !checkPauseTimeout(now: now) else { return }
+        guard !loading, !scriptBusy, !checkPauseTimeout(now: now) else { return }
         let slices = max(1, configuration.hz)
         latency.measure("expire-cycle") {
             for db in keyspace.databases where db.volatileCount > 0 {

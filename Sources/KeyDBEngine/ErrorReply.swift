@@ -275,4 +275,38 @@ public enum ErrorReply {
               let last = text.lastIndex(where: { !isLineBreak($0) }) else { return [] }
         return text[first...last].map { isLineBreak($0) ? 32 : $0 }
     }
+
+    // MARK: - Scripting
+
+    public static let noScript = "NOSCRIPT No matching script. Please use EVAL."
+    public static let numKeysTooMany = "ERR Number of keys can't be greater than number of args"
+    public static let numKeysNegative = "ERR Number of keys can't be negative"
+    public static let scriptFlushOption = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+    /// Not a Redis text: Redis cannot start without its interpreter.
+    public static let scriptingUnavailable = "ERR the Lua interpreter could not be started"
+    public static let scriptWriteFlagOnReadOnlyCommand = "ERR Can not execute a script with write flag using *_ro command."
+    public static let scriptNotAllowOOM = "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+    public static let noScriptRunning = "NOTBUSY No scripts in execution right now."
+    public static let scriptUnkillable = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+    public static let busyScript = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    public static let busyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    public static let luaStackLimit = "ERR reached lua stack limit"
+    public static let scriptUnknownCommand = "ERR Unknown Redis command called from script"
+    public static let scriptWrongArity = "ERR Wrong number of args calling Redis command from script"
+    public static let scriptCommandNotAllowed = "ERR This Redis command is not allowed from script"
+    public static let scriptWriteInReadOnly = "ERR Write commands are not allowed from read-only scripts."
+    /// Not a Redis text: SCRIPT DEBUG's debugger (LDB) is not built in.
+    public static let scriptDebugUnsupported = "ERR SCRIPT DEBUG is not supported by this server"
+
+    public static let invalidLibraryName = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+
+    /// A script's command refused by the caller's ACL rules.
+    public static func scriptNoPermission(_ denial: ACLDenial) -> String {
+        let reason = switch denial {
+        case .command: "can't run this command or subcommand"
+        case .key: "can't access at least one of the keys mentioned in the command arguments"
+        case .channel: "can't publish to the channel mentioned in the command"
+        }
+        return "ERR The user executing the script \(reason)"
+    }
 }

@@ -54,11 +54,14 @@ public struct KeySpec: Sendable {
     public let begin: BeginSearch
     public let find: FindKeys
     public let flags: KeySpecFlags
+    /// Redis's remark on the spec, shown first by COMMAND INFO when present.
+    public let notes: String?
 
-    public init(_ begin: BeginSearch, _ find: FindKeys, _ flags: KeySpecFlags) {
+    public init(_ begin: BeginSearch, _ find: FindKeys, _ flags: KeySpecFlags, notes: String? = nil) {
         self.begin = begin
         self.find = find
         self.flags = flags
+        self.notes = notes
     }
 
     /// The key indices this spec finds in `args`: empty when a keyword is absent,

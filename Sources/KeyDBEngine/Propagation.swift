@@ -60,6 +60,15 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
         unitRecords = 0
     }
 
+    /// A paused script keeps its command's unit open past the command's return...
+    func holdCall() { depth += 1 }
+
+    /// ...and closes it when it ends, framing its effects as one transaction.
+    func releaseCall() { leaveCall() }
+
+    /// A command's unit is open: what is buffered may still be reframed, so it stays here.
+    public var unitOpen: Bool { depth > 0 }
+
     /// Logs `args` as they are (the default record of a write command).
     func record(db: Int, _ args: Arguments) {
         beginRecord(db: db, count: args.count)

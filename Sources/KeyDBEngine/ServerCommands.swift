@@ -24,20 +24,13 @@ enum ServerCommands {
             else { return c.replyError(ErrorReply.syntax) }
         }
         if abort { return c.replyError(ErrorReply.noShutdownInProgress) }
+        // A paused script may be abandoned only by SHUTDOWN NOSAVE, which leaves its effects out of the log.
+        if c.engine.scriptBusy && save != false { return c.replyError(c.engine.scripting.busyError) }
         if let persistence = c.engine.persistence, !persistence.prepareShutdown(save: save), !force {
             return c.replyError(ErrorReply.shutdownFailed)
         }
         c.closeAfterReply = true
         c.engine.onShutdown?()
-    }
-
-    /// FUNCTION FLUSH [ASYNC | SYNC]: no function libraries can be loaded yet, so there is none to remove.
-    static func functionFlush(_ c: ClientSession, _ args: Arguments) {
-        if args.count == 3 && !(args.matches(2, "async") || args.matches(2, "sync")) {
-            return c.replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
-        }
-        guard args.count <= 3 else { return c.replyError(ErrorReply.syntax) }
-        c.replyOK()
     }
 
     /// MEMORY USAGE key [SAMPLES count]: bytes the key and its value occupy.

@@ -78,7 +78,8 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     public func takeRecords() -> LogWait? {
         guard let log else { return nil }
         let feed = engine.appendOnlyFeed
-        let wrote = (feed?.buffer.readableBytes ?? 0) > 0
+        // A paused script's unit stays buffered until it ends (it is framed as one transaction).
+        let wrote = (feed?.buffer.readableBytes ?? 0) > 0 && feed?.unitOpen != true
         let end = wrote ? log.enqueue(&feed!.buffer) : log.appendedOffset
         // Under `always` even a read waits while what it may have seen is not on disk.
         if log.policy == .always {

@@ -84,7 +84,16 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if let session {
-            lock.withLock { engine.unregister(session) }
+            let scriptPaused = lock.withLock { () -> Bool in
+                // A paused script runs to its end even without its caller (it may have written).
+                guard !session.runsScript else {
+                    session.unregisterAfterScript = true
+                    return true
+                }
+                engine.unregister(session)
+                return false
+            }
+            if scriptPaused { Self.finishScript(of: session, engine: engine, lock: lock, loop: context.eventLoop) }
         }
         session = nil
         self.context = nil
@@ -123,6 +132,21 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard unflushed else { return }
         unflushed = false
         beforeSleep.flush(context)
+    }
+
+    /// How long a paused script leaves the loop to other clients between its slices.
+    static let scriptPauseGap = TimeAmount.milliseconds(1)
+
+    /// Continues a paused script whose caller has gone, one slice per loop turn, until it ends.
+    private static func finishScript(of session: ClientSession, engine: Engine, lock: NIOLock, loop: EventLoop) {
+        let target = NIOLoopBound(session, eventLoop: loop)
+        loop.scheduleTask(in: scriptPauseGap) {
+            let paused = lock.withLock { () -> Bool in
+                engine.scripting.continueScript(of: target.value)
+                return target.value.runsScript
+            }
+            if paused { finishScript(of: target.value, engine: engine, lock: lock, loop: loop) }
+        }
     }
 
     /// Sends `last` and whatever was written before it, then closes (Redis's reply-then-close).
@@ -178,11 +202,13 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let session else { return false }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
-        let (consumed, replies, deadline, kill, tracked, logWait): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?) = lock.withLock {
+        let (consumed, replies, deadline, kill, tracked, logWait, scriptPaused): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?, Bool) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
+            // Its script paused past busy-reply-threshold: one more slice (other clients had their turn).
+            if session.runsScript { engine.scripting.continueScript(of: session) }
             // A blocked, paused or killed client (CLIENT KILL, ACL changes) runs nothing; what it sends waits in `pending`.
-            if session.blocked == nil && !session.postponed && !session.killRequested && buffer.readableBytes > 0 {
+            if session.blocked == nil && !session.postponed && !session.killRequested && !session.runsScript && buffer.readableBytes > 0 {
                 // Rewinds in place when the last batch's bytes are out (it allocates only if the socket still holds them).
                 if session.reply.readableBytes == 0 && session.reply.writerIndex > 0 { session.reply.clear() }
                 engine.limits(into: &parser.limits)
@@ -222,7 +248,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))
             // The batch's writes go to the log in the order they ran.
             let logWait = persistence.takeRecords()
-            return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait)
+            return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait, session.runsScript)
+        }
+        if scriptPaused {
+            // A timer, not execute(): the loop runs every task (and the tasks they add)
+            // before it reads sockets again, and the point of pausing is to read them.
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: Self.scriptPauseGap) { bound.value.resume() }
         }
         if kill {
             // Over its output buffer limit: Redis closes such a client at once, dropping its output.
@@ -301,7 +333,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         var parser = self.parser
         defer { self.parser = parser }
         var position = 0
-        while position < bytes.count && !session.closeAfterReply && session.blocked == nil
+        while position < bytes.count && !session.closeAfterReply && session.blocked == nil && !session.runsScript
                 && session.reply.readableBytes < Self.replyChunk {
             switch parser.parse(bytes, from: position, authenticated: !session.mustAuthenticate) {
             case .command(let end):

@@ -224,13 +224,16 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         let hz = lock.withLock { engine.configuration.hz }
         loop.scheduleTask(in: .milliseconds(Int64(1000 / max(1, hz)))) { [weak self] in
             guard let self else { return }
-            let log = self.lock.withLock {
-                self.engine.activeExpireCycle()
-                self.engine.continueEvictions()
+            let log = self.lock.withLock { () -> AppendOnlyLog? in
+                // A paused script holds the dataset mid-change: no expiry, eviction or snapshot until it ends.
+                if !self.engine.scriptBusy {
+                    self.engine.activeExpireCycle()
+                    self.engine.continueEvictions()
+                    self.persistence.tick()
+                }
                 self.engine.closeIdleClients()
                 self.engine.sampleOperations()
                 self.engine.recordMemoryPeak()
-                self.persistence.tick()
                 return self.persistence.log
             }
             // Expired keys' DELs go to the file now, not with the next client's batch.

@@ -22,7 +22,7 @@ public struct RDBCursor {
         }
     }
 
-    mutating func readByte(_ what: String = "a byte") throws -> UInt8 {
+    public mutating func readByte(_ what: String = "a byte") throws -> UInt8 {
         try require(1, what)
         defer { offset += 1 }
         return bytes[offset]

@@ -1,0 +1,382 @@
+// The sandboxed interpreter: libraries, host functions, the read-only globals, the
+// count hook and Redis's math.random. Everything that raises a Lua error is here.
+#include "CLuaBridge.h"
+#include <lua5.1/lualib.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+int luaopen_cjson(lua_State *L);   // Debian's lua-cjson
+int luaopen_bit(lua_State *L);     // Debian's lua-bitop
+int skdb_luaopen_cmsgpack(lua_State *L);
+int skdb_luaopen_struct(lua_State *L);
+int skdb_lua_run_prelude(lua_State *L);
+
+// Registry keys: addresses of these statics are unique per process.
+static char key_host, key_protected, key_globals_meta, key_hook_yielded;
+
+typedef struct {
+    void *context;
+    skdb_host_function host;
+    skdb_interrupt_function interrupt;
+} host_state;
+
+static host_state *host_of(lua_State *L) {
+    lua_pushlightuserdata(L, &key_host);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    host_state *state = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return state;
+}
+
+static int call_host(lua_State *L) {
+    host_state *state = host_of(L);
+    int id = (int)lua_tointeger(L, lua_upvalueindex(1));
+    int results = state->host(state->context, L, id);
+    if (results < 0) return lua_error(L);
+    return results;
+}
+
+void skdb_lua_push_host_function(lua_State *L, int function_id) {
+    lua_pushinteger(L, function_id);
+    lua_pushcclosure(L, call_host, 1);
+}
+
+void skdb_lua_push_error_table(lua_State *L, const char *message, size_t length) {
+    lua_createtable(L, 0, 1);
+    lua_pushlstring(L, message, length);
+    lua_setfield(L, -2, "err");
+}
+
+// MARK: - Read-only tables
+
+static int is_protected(lua_State *L, int index) {
+    if (!lua_istable(L, index)) return 0;
+    lua_pushvalue(L, index);
+    lua_pushlightuserdata(L, &key_protected);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_insert(L, -2);
+    lua_rawget(L, -2);
+    int found = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    return found;
+}
+
+static int readonly_error(lua_State *L) {
+    return luaL_error(L, "Attempt to modify a readonly table");
+}
+
+static int missing_global(lua_State *L) {
+    const char *name = lua_tostring(L, 2);
+    return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name ? name : "?");
+}
+
+void skdb_lua_protect(lua_State *L, int index) {
+    index = index < 0 ? lua_gettop(L) + index + 1 : index;
+    lua_pushlightuserdata(L, &key_protected);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, index);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+// Scripts see an empty table whose metatable reads from the real one and refuses
+// writes; getmetatable() on it answers another such view, so nothing is reachable to change.
+static void push_readonly_metatable(lua_State *L, int source) {
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, source);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_error);
+    lua_setfield(L, -2, "__newindex");
+    // The view of the metatable itself.
+    lua_newtable(L);
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_error);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    skdb_lua_protect(L, -1);
+    lua_setmetatable(L, -2);
+    skdb_lua_protect(L, -1);
+    lua_setfield(L, -2, "__metatable");
+    skdb_lua_protect(L, -1);
+}
+
+void skdb_lua_make_readonly_view(lua_State *L) {
+    int source = lua_gettop(L);
+    lua_newtable(L);
+    push_readonly_metatable(L, source);
+    lua_setmetatable(L, -2);
+    skdb_lua_protect(L, -1);
+    lua_replace(L, source);
+}
+
+// rawset and setmetatable would get past the metatables: they refuse protected tables.
+static int guarded_rawset(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    luaL_checkany(L, 3);
+    if (is_protected(L, 1)) return readonly_error(L);
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+static int guarded_setmetatable(lua_State *L) {
+    if (is_protected(L, 1)) return readonly_error(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+// MARK: - Globals
+
+void skdb_lua_push_script_globals(lua_State *L) {
+    lua_pushlightuserdata(L, &key_globals_meta);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, -1, "__index");
+    lua_remove(L, -2);
+}
+
+void skdb_lua_push_global_source(lua_State *L) { skdb_lua_push_script_globals(L); }
+
+void skdb_lua_set_global_source(lua_State *L) {
+    lua_pushlightuserdata(L, &key_globals_meta);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+void skdb_lua_guard_globals(lua_State *L) {
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, missing_global);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    skdb_lua_protect(L, -1);
+}
+
+void skdb_lua_seal(lua_State *L, const char *const *names) {
+    // The visible globals, each library table behind a read-only view.
+    lua_newtable(L);
+    int visible = lua_gettop(L);
+    for (const char *const *name = names; *name; name++) {
+        lua_getfield(L, LUA_GLOBALSINDEX, *name);
+        if (lua_istable(L, -1) && strcmp(*name, "_G") != 0) skdb_lua_make_readonly_view(L);
+        lua_setfield(L, visible, *name);
+    }
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, missing_global);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, visible);
+    skdb_lua_protect(L, visible);
+
+    // The real globals table becomes the empty front: C functions created so far
+    // keep it as their environment, so it must hold nothing a script could use.
+    lua_pushnil(L);
+    while (lua_next(L, LUA_GLOBALSINDEX)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, LUA_GLOBALSINDEX);
+    }
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    lua_setfield(L, visible, "_G");
+    push_readonly_metatable(L, visible);
+    lua_pushlightuserdata(L, &key_globals_meta);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_setmetatable(L, LUA_GLOBALSINDEX);
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    skdb_lua_protect(L, -1);
+    lua_pop(L, 2);
+}
+
+// MARK: - Count hook
+
+static int frames_allow_yield(lua_State *L) {
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "S", &ar) || strcmp(ar.what, "C") == 0) return 0;
+    }
+    return 1;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    host_state *state = host_of(L);
+    switch (state->interrupt(state->context, L)) {
+    case SKDB_KILL:
+        // Every line from now on raises again, so pcall cannot swallow it for long.
+        lua_sethook(L, count_hook, LUA_MASKLINE, 0);
+        skdb_lua_push_error_table(L, "ERR Script killed by user with SCRIPT KILL...", 45);
+        lua_error(L);
+        break;
+    case SKDB_YIELD:
+        if (frames_allow_yield(L)) {
+            lua_pushlightuserdata(L, &key_hook_yielded);
+            lua_pushboolean(L, 1);
+            lua_rawset(L, LUA_REGISTRYINDEX);
+            lua_yield(L, 0);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+int skdb_lua_take_hook_yield(lua_State *L) {
+    lua_pushlightuserdata(L, &key_hook_yielded);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    int yielded = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (yielded) {
+        lua_pushlightuserdata(L, &key_hook_yielded);
+        lua_pushnil(L);
+        lua_rawset(L, LUA_REGISTRYINDEX);
+    }
+    return yielded;
+}
+
+// For the prelude's pcall and coroutine wrappers: whether the last yield was the hook's.
+static int take_hook_yield(lua_State *L) {
+    lua_pushboolean(L, skdb_lua_take_hook_yield(L));
+    return 1;
+}
+
+// The prelude's wrappers pass a pause outward with this, where the frames allow a
+// yield (level 0 is this function); else the pause is skipped.
+static int hook_yield(lua_State *L) {
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "S", &ar) || strcmp(ar.what, "C") == 0) return 0;
+    }
+    lua_pushlightuserdata(L, &key_hook_yielded);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    return lua_yield(L, 0);
+}
+
+int skdb_lua_resume(lua_State *thread, int nargs, int hook_instructions) {
+    if (hook_instructions > 0) lua_sethook(thread, count_hook, LUA_MASKCOUNT, hook_instructions);
+    else lua_sethook(thread, NULL, 0, 0);
+    return lua_resume(thread, nargs);
+}
+
+const char *skdb_lua_error_origin(lua_State *thread, int *line) {
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(thread, level, &ar); level++) {
+        if (!lua_getinfo(thread, "Sl", &ar)) break;
+        if (strcmp(ar.what, "C") == 0 || strcmp(ar.source, "=prelude") == 0) continue;
+        *line = ar.currentline;
+        return ar.source;
+    }
+    return NULL;
+}
+
+// MARK: - math.random: Redis's lrand48, so a seed gives the same numbers everywhere
+
+typedef struct { uint64_t state; } rand48;
+
+static int32_t rand48_next(rand48 *r) {
+    r->state = (r->state * 0x5DEECE66DULL + 0xB) & ((1ULL << 48) - 1);
+    return (int32_t)(r->state >> 17);
+}
+
+static int math_random(lua_State *L) {
+    rand48 *r = lua_touserdata(L, lua_upvalueindex(1));
+    lua_Number x = (lua_Number)(rand48_next(r) % INT32_MAX) / (lua_Number)INT32_MAX;
+    switch (lua_gettop(L)) {
+    case 0:
+        lua_pushnumber(L, x);
+        break;
+    case 1: {
+        int upper = luaL_checkint(L, 1);
+        luaL_argcheck(L, 1 <= upper, 1, "interval is empty");
+        lua_pushnumber(L, floor(x * upper) + 1);
+        break;
+    }
+    case 2: {
+        int lower = luaL_checkint(L, 1), upper = luaL_checkint(L, 2);
+        luaL_argcheck(L, lower <= upper, 2, "interval is empty");
+        lua_pushnumber(L, floor(x * (upper - lower + 1)) + lower);
+        break;
+    }
+    default:
+        return luaL_error(L, "wrong number of arguments");
+    }
+    return 1;
+}
+
+static int math_randomseed(lua_State *L) {
+    rand48 *r = lua_touserdata(L, lua_upvalueindex(1));
+    uint32_t seed = (uint32_t)luaL_checkint(L, 1);
+    r->state = ((uint64_t)seed << 16) | 0x330E;
+    return 0;
+}
+
+// MARK: - Opening
+
+// Each library ends up as the global of its name, whether or not its opener sets one.
+static void open_library(lua_State *L, const char *name, lua_CFunction open) {
+    lua_pushcfunction(L, open);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (*name && lua_istable(L, -1)) lua_setglobal(L, name);
+    else lua_pop(L, 1);
+}
+
+lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_function interrupt) {
+    lua_State *L = luaL_newstate();
+    if (!L) return NULL;
+    host_state *state = lua_newuserdata(L, sizeof(host_state));
+    state->context = context;
+    state->host = host;
+    state->interrupt = interrupt;
+    lua_pushlightuserdata(L, &key_host);
+    lua_insert(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_pushlightuserdata(L, &key_protected);
+    lua_newtable(L);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+
+    open_library(L, "", luaopen_base);
+    open_library(L, LUA_TABLIBNAME, luaopen_table);
+    open_library(L, LUA_STRLIBNAME, luaopen_string);
+    open_library(L, LUA_MATHLIBNAME, luaopen_math);
+    open_library(L, LUA_DBLIBNAME, luaopen_debug);
+    open_library(L, "cjson", luaopen_cjson);
+    open_library(L, "struct", skdb_luaopen_struct);
+    open_library(L, "cmsgpack", skdb_luaopen_cmsgpack);
+    open_library(L, "bit", luaopen_bit);
+
+    lua_getglobal(L, "math");
+    rand48 *r = lua_newuserdata(L, sizeof(rand48));
+    r->state = 0x1234ABCD330EULL;
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, math_random, 1);
+    lua_setfield(L, -3, "random");
+    lua_pushcclosure(L, math_randomseed, 1);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+
+    lua_pushcfunction(L, guarded_rawset);
+    lua_setglobal(L, "rawset");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, guarded_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
+    lua_pushcfunction(L, take_hook_yield);
+    lua_setglobal(L, "__skdb_take_hook_yield");
+    lua_pushcfunction(L, hook_yield);
+    lua_setglobal(L, "__skdb_hook_yield");
+
+    if (skdb_lua_run_prelude(L) != 0) {
+        lua_close(L);
+        return NULL;
+    }
+    return L;
+}

@@ -1,0 +1,186 @@
+import CLuaBridge
+import KeyDBRESP
+import NIOCore
+
+/// Values crossing between Redis's protocol and Lua, as Redis converts them.
+///
+/// Command replies reach a script as: integer → number, bulk → string, null → false,
+/// array → table, status → {ok=...}, error → {err=...}. A script's result reaches its
+/// caller as: number → integer (truncated), string → bulk, true → 1, false/nil → null,
+/// {err=...} → error, {ok=...} → status, {double=...} → double, table → array up to
+/// its first nil.
+enum ScriptReplies {
+    /// Pushes the one reply in `reply`; returns whether it was an error.
+    static func push(_ reply: ByteBuffer, into state: OpaquePointer) -> Bool {
+        reply.withUnsafeReadableBytes { bytes in
+            var position = 0
+            return push(bytes, at: &position, into: state)
+        }
+    }
+
+    private static func push(_ bytes: UnsafeRawBufferPointer, at position: inout Int, into state: OpaquePointer) -> Bool {
+        guard position < bytes.count else {
+            lua_pushboolean(state, 0)
+            return false
+        }
+        let kind = bytes[position]
+        let lineStart = position + 1
+        var lineEnd = lineStart
+        while lineEnd + 1 < bytes.count && !(bytes[lineEnd] == 13 && bytes[lineEnd + 1] == 10) { lineEnd += 1 }
+        let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+        position = lineEnd + 2
+        _ = lua_checkstack(state, 4)
+        switch kind {
+        case UInt8(ascii: "+"):
+            lua_createtable(state, 0, 1)
+            ScriptInterpreter.push(state, line)
+            lua_setfield(state, -2, "ok")
+        case UInt8(ascii: "-"):
+            ScriptInterpreter.pushError(state, Scripting.errorText(dashed: [UInt8(ascii: "-")] + Array(line)))
+            lua_pushboolean(state, 1)
+            lua_setfield(state, -2, "ignore_error_stats_update")
+            return true
+        case UInt8(ascii: ":"):
+            lua_pushnumber(state, Double(integer(line)))
+        case UInt8(ascii: "$"):
+            let length = integer(line)
+            guard length >= 0 else {
+                lua_pushboolean(state, 0)
+                return false
+            }
+            ScriptInterpreter.push(state, UnsafeRawBufferPointer(rebasing: bytes[position..<position + Int(length)]))
+            position += Int(length) + 2
+        case UInt8(ascii: "*"):
+            let count = integer(line)
+            guard count >= 0 else {
+                lua_pushboolean(state, 0)
+                return false
+            }
+            lua_createtable(state, Int32(min(count, 1 << 20)), 0)
+            for index in 0..<Int(count) {
+                _ = push(bytes, at: &position, into: state)
+                lua_rawseti(state, -2, Int32(index + 1))
+            }
+        default:
+            lua_pushboolean(state, 0)
+        }
+        return false
+    }
+
+    private static func integer(_ text: UnsafeRawBufferPointer) -> Int64 {
+        var value: Int64 = 0
+        var negative = false
+        for byte in text {
+            if byte == UInt8(ascii: "-") { negative = true } else { value = value &* 10 &+ Int64(byte &- 48) }
+        }
+        return negative ? -value : value
+    }
+
+    /// Writes the value on top of `state` (and pops it) as the caller's reply.
+    static func write(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine) {
+        defer { skdb_lua_pop(state, 1) }
+        guard lua_checkstack(state, 4) != 0 else {
+            engine.countError(ErrorReply.luaStackLimit.utf8)
+            return reply.writeError(ErrorReply.luaStackLimit)
+        }
+        switch lua_type(state, -1) {
+        case LUA_TSTRING:
+            var length = 0
+            let text = lua_tolstring(state, -1, &length)!
+            reply.writeBulk(UnsafeRawBufferPointer(start: text, count: length))
+        case LUA_TBOOLEAN:
+            if lua_toboolean(state, -1) != 0 { reply.writeIntegerReply(1) } else { reply.writeNullBulk() }
+        case LUA_TNUMBER:
+            // C's (long long) cast, as x86 does it: out of range and NaN give the minimum.
+            let number = lua_tonumber(state, -1)
+            reply.writeIntegerReply(number > -9.223372036854775808e18 && number < 9.223372036854775808e18 ? Int64(number) : Int64.min)
+        case LUA_TTABLE:
+            writeTable(state, into: &reply, engine: engine)
+        default:
+            reply.writeNullBulk()
+        }
+    }
+
+    /// A table: an error, a status, a double, or an array (other RESP3 shapes reach a
+    /// RESP2 caller as Redis sends them: maps and sets as flat arrays).
+    private static func writeTable(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine) {
+        ScriptInterpreter.rawField(state, -1, "err")
+        if lua_type(state, -1) == LUA_TSTRING, let text = ScriptInterpreter.bytes(state, at: -1) {
+            skdb_lua_pop(state, 1)
+            let clean = text.map { $0 == 13 || $0 == 10 ? 32 : $0 }
+            engine.countError(clean)
+            return reply.writeError(bytes: clean)
+        }
+        skdb_lua_pop(state, 1)
+        ScriptInterpreter.rawField(state, -1, "ok")
+        if lua_type(state, -1) == LUA_TSTRING, let text = ScriptInterpreter.bytes(state, at: -1) {
+            skdb_lua_pop(state, 1)
+            reply.writeStaticString("+")
+            reply.writeBytes(text.map { $0 == 13 || $0 == 10 ? 32 : $0 })
+            reply.writeStaticString("\r\n")
+            return
+        }
+        skdb_lua_pop(state, 1)
+        ScriptInterpreter.rawField(state, -1, "double")
+        if lua_type(state, -1) == LUA_TNUMBER {
+            let value = lua_tonumber(state, -1)
+            skdb_lua_pop(state, 1)
+            return withDoubleText(value) { reply.writeBulk($0) }
+        }
+        skdb_lua_pop(state, 1)
+        ScriptInterpreter.rawField(state, -1, "big_number")
+        if lua_type(state, -1) == LUA_TSTRING, let text = ScriptInterpreter.bytes(state, at: -1) {
+            skdb_lua_pop(state, 1)
+            return reply.writeBulk(text.map { $0 == 13 || $0 == 10 ? 32 : $0 })
+        }
+        skdb_lua_pop(state, 1)
+        ScriptInterpreter.rawField(state, -1, "map")
+        if lua_type(state, -1) == LUA_TTABLE {
+            writePairs(state, into: &reply, engine: engine, values: true)
+            return skdb_lua_pop(state, 1)
+        }
+        skdb_lua_pop(state, 1)
+        ScriptInterpreter.rawField(state, -1, "set")
+        if lua_type(state, -1) == LUA_TTABLE {
+            writePairs(state, into: &reply, engine: engine, values: false)
+            return skdb_lua_pop(state, 1)
+        }
+        skdb_lua_pop(state, 1)
+        // An array: elements 1, 2, ... up to the first nil.
+        var count = 0
+        while true {
+            lua_rawgeti(state, -1, Int32(count + 1))
+            let present = lua_type(state, -1) != LUA_TNIL
+            skdb_lua_pop(state, 1)
+            guard present else { break }
+            count += 1
+        }
+        reply.writeArrayHeader(count)
+        for index in 0..<count {
+            lua_rawgeti(state, -1, Int32(index + 1))
+            write(state, into: &reply, engine: engine)
+        }
+    }
+
+    /// A map's keys and values, or a set's keys, as one flat array (RESP2).
+    private static func writePairs(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine, values: Bool) {
+        var count = 0
+        lua_pushnil(state)
+        while lua_next(state, -2) != 0 {
+            count += values ? 2 : 1
+            skdb_lua_pop(state, 1)
+        }
+        reply.writeArrayHeader(count)
+        lua_pushnil(state)
+        while lua_next(state, -2) != 0 {
+            // Stack: table, key, value. Write copies so lua_next sees its key untouched.
+            lua_pushvalue(state, -2)
+            write(state, into: &reply, engine: engine)
+            if values {
+                lua_pushvalue(state, -1)
+                write(state, into: &reply, engine: engine)
+            }
+            skdb_lua_pop(state, 1)
+        }
+    }
+}

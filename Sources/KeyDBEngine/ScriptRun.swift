@@ -1,0 +1,51 @@
+/// One script invocation (Redis's scriptRunCtx): who called it, what it may do, and
+/// where it stands. It outlives its command when the script pauses past
+/// busy-reply-threshold, and is picked up again by its caller's connection.
+final class ScriptRun {
+    unowned let caller: ClientSession
+    /// The sha (EVAL) or function name (FCALL) errors and logs name it by.
+    let name: String
+    let isEval: Bool
+    let readOnly: Bool
+    let allowOOM: Bool
+    /// The server was over maxmemory when the script started (writes that grow it are refused until the first write).
+    let outOfMemoryAtStart: Bool
+    let interpreter: ScriptInterpreter
+    let thread: OpaquePointer
+    let threadReference: Int32
+    /// Arguments waiting on the thread's stack for its first resume.
+    var pendingArguments: Int32
+    let startedMicros = Clock.monotonicMicroseconds()
+    /// When the current slice began (a paused script runs in slices between other clients' turns).
+    var sliceStartedMicros: Int64 = 0
+    /// Commands run by the script see this time (Unix ms): keys do not expire mid-script.
+    let snapshotTime: Int64
+    /// May pause between count-hook calls: not inside MULTI/EXEC, not while loading.
+    let mayPause: Bool
+    var wroteData = false
+    var killed = false
+    /// Past busy-reply-threshold: other clients are answered -BUSY.
+    var timedOut = false
+    /// The effects go to the log framed by MULTI/EXEC once they are more than one.
+    var loggedCallOpen = false
+    /// redis.set_repl: whether its writes go to the log (REPL_AOF).
+    var logsWrites = true
+
+    init(caller: ClientSession, name: String, isEval: Bool, readOnly: Bool, allowOOM: Bool, outOfMemoryAtStart: Bool,
+         interpreter: ScriptInterpreter, thread: OpaquePointer, threadReference: Int32, arguments: Int32, mayPause: Bool) {
+        self.caller = caller
+        self.name = name
+        self.isEval = isEval
+        self.readOnly = readOnly
+        self.allowOOM = allowOOM
+        self.outOfMemoryAtStart = outOfMemoryAtStart
+        self.interpreter = interpreter
+        self.thread = thread
+        self.threadReference = threadReference
+        self.pendingArguments = arguments
+        self.snapshotTime = caller.now
+        self.mayPause = mayPause
+    }
+
+    var elapsedMilliseconds: Int64 { (Clock.monotonicMicroseconds() - startedMicros) / 1000 }
+}

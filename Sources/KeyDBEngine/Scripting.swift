@@ -1,0 +1,456 @@
+import CLuaBridge
+import KeyDBRESP
+import NIOCore
+
+/// Scripting (Redis's eval.c, script.c and script_lua.c): EVAL's interpreter and script
+/// cache, the run in progress, and the `redis` API scripts call.
+///
+/// A script runs on its caller's connection, inside its command. Past
+/// busy-reply-threshold it pauses at the count hook instead of holding the event loop:
+/// the connection continues it on its next turns, and meanwhile every other client is
+/// answered -BUSY (or may SCRIPT KILL it). Nothing else runs in between, so the
+/// script stays atomic.
+public final class Scripting {  // guarded by the keyspace lock
+    unowned let engine: Engine
+
+    struct CachedScript {
+        let body: [UInt8]
+        let flags: ScriptFlags
+        let reference: Int32
+    }
+
+    private var evalInterpreter: ScriptInterpreter?
+    /// EVAL's scripts by sha, kept until SCRIPT FLUSH.
+    private(set) var scripts: [String: CachedScript] = [:]
+    private(set) var scriptsMemory = 0
+    /// The script running now, or paused past busy-reply-threshold.
+    private(set) var current: ScriptRun?
+    /// Set by FUNCTION LOAD while a library's code runs (its own time limit).
+    var loadDeadline: Int64? = nil
+    /// The client scripts run their commands as (Redis's lua client).
+    private lazy var client: ClientSession = {
+        let client = ClientSession(engine: engine)
+        client.denyBlocking = true
+        client.isScriptClient = true
+        return client
+    }()
+    private var commandInProgress = false
+
+    init(engine: Engine) { self.engine = engine }
+
+    // MARK: - EVAL's cache
+
+    func interpreterForEval() -> ScriptInterpreter? {
+        if let evalInterpreter { return evalInterpreter }
+        evalInterpreter = ScriptInterpreter(scripting: self) { state in
+            Self.installRedisAPI(state)
+        }
+        return evalInterpreter
+    }
+
+    /// Compiles and caches `body` (once per sha); the error text is the reply.
+    func cache(_ body: [UInt8], sha: String) -> Result<CachedScript, ScriptError> {
+        if let cached = scripts[sha] { return .success(cached) }
+        guard let interpreter = interpreterForEval() else { return .failure(ScriptError(ErrorReply.scriptingUnavailable)) }
+        let flags: ScriptFlags, shebangLength: Int
+        switch ScriptFlags.shebang(of: body) {
+        case .success(let parsed): (flags, shebangLength) = parsed
+        case .failure(let error): return .failure(ScriptError("ERR " + error.message))
+        }
+        switch interpreter.compile(body[shebangLength...], chunkName: "@user_script") {
+        case .failure(let error):
+            return .failure(ScriptError("ERR Error compiling script (new function): " + error.message))
+        case .success(let reference):
+            let script = CachedScript(body: body, flags: flags, reference: reference)
+            scripts[sha] = script
+            scriptsMemory += body.count + 40 + 64
+            return .success(script)
+        }
+    }
+
+    /// SCRIPT FLUSH: a new interpreter, no scripts.
+    func flushScripts() {
+        scripts = [:]
+        scriptsMemory = 0
+        evalInterpreter = nil
+    }
+
+    var evalMemory: Int { evalInterpreter?.memory ?? 0 }
+
+    // MARK: - Runs
+
+    public var isRunning: Bool { current != nil }
+
+    /// Starts `function` (a registry reference in `interpreter`) for `caller`; the reply is
+    /// written when it ends, which may be after it pauses. `prepare` pushes the
+    /// function's arguments on the new thread and returns how many.
+    func run(_ reference: Int32, in interpreter: ScriptInterpreter, name: String, isEval: Bool, flags: ScriptFlags,
+             readOnlyCommand: Bool, for caller: ClientSession, prepare: (OpaquePointer) -> Int32) {
+        if let refusal = refusal(flags: flags, readOnlyCommand: readOnlyCommand) {
+            return caller.replyError(refusal)
+        }
+        let readOnly = readOnlyCommand || (!flags.contains(.evalCompat) && flags.contains(.noWrites))
+        let allowOOM = !flags.contains(.evalCompat) && flags.contains(.allowOOM)
+        let (thread, threadReference) = interpreter.thread(running: reference)
+        let arguments = prepare(thread)
+        let run = ScriptRun(caller: caller, name: name, isEval: isEval, readOnly: readOnly, allowOOM: allowOOM,
+                            outOfMemoryAtStart: engine.maxMemoryLimit > 0 && engine.commandStartedOutOfMemory,
+                            interpreter: interpreter, thread: thread, threadReference: threadReference,
+                            arguments: arguments, mayPause: !engine.isInsideTransaction && !engine.loading && !caller.isInternal)
+        current = run
+        prepareClient(for: caller)
+        proceed(run)
+    }
+
+    /// Redis's scriptPrepareForRun checks for scripts that declared flags.
+    private func refusal(flags: ScriptFlags, readOnlyCommand: Bool) -> String? {
+        guard !flags.contains(.evalCompat) else { return nil }
+        if !flags.contains(.noWrites) {
+            if let refusal = engine.writeRefusal { return refusal }
+            if readOnlyCommand { return ErrorReply.scriptWriteFlagOnReadOnlyCommand }
+        }
+        if engine.maxMemoryLimit > 0 && engine.commandStartedOutOfMemory && flags.isDisjoint(with: [.allowOOM, .noWrites]) {
+            return ErrorReply.scriptNotAllowOOM
+        }
+        return nil
+    }
+
+    /// Runs `run` until it ends or pauses again.
+    @discardableResult
+    func proceed(_ run: ScriptRun) -> Bool {
+        let hook: Int32 = engine.configuration.busyReplyThreshold > 0 ? 100_000 : 0
+        run.sliceStartedMicros = Clock.monotonicMicroseconds()
+        let status = skdb_lua_resume(run.thread, run.pendingArguments, hook)
+        run.pendingArguments = 0
+        if status == LUA_YIELD {
+            if skdb_lua_take_hook_yield(run.thread) != 0 {
+                pause(run)
+                return false
+            }
+            // The prelude turns a script's own yield into an error; this is a last resort.
+            ScriptInterpreter.push(run.thread, "attempt to yield across metamethod/C-call boundary")
+            finish(run, failed: true)
+            return true
+        }
+        finish(run, failed: status != 0)
+        return true
+    }
+
+    /// The network layer continues a paused script on its caller's connection.
+    public func continueScript(of caller: ClientSession) {
+        guard let run = current, run.caller === caller else {
+            caller.runsScript = false
+            return
+        }
+        proceed(run)
+    }
+
+    private func pause(_ run: ScriptRun) {
+        guard !run.caller.runsScript else { return }
+        run.caller.runsScript = true
+        engine.scriptBusy = true
+        // The command returns now; its log unit stays open until the script ends.
+        if let feed = engine.appendOnlyFeed {
+            feed.holdCall()
+            run.loggedCallOpen = true
+        }
+    }
+
+    private func finish(_ run: ScriptRun, failed: Bool) {
+        let thread = run.thread
+        let caller = run.caller
+        if failed {
+            replyScriptError(from: thread, run: run, to: caller)
+        } else if lua_gettop(thread) >= 1 {
+            lua_settop(thread, 1)
+            ScriptReplies.write(thread, into: &caller.reply, engine: engine)
+        } else {
+            caller.reply.writeNullBulk()
+        }
+        run.interpreter.release(run.threadReference)
+        run.interpreter.afterRun()
+        current = nil
+        client.pinnedNow = 0
+        if caller.runsScript {
+            caller.runsScript = false
+            engine.scriptBusy = false
+            if run.loggedCallOpen { engine.appendOnlyFeed?.releaseCall() }
+            if engine.keyspace.hasReadyKeys { engine.serveReadyKeys() }
+            if caller.unregisterAfterScript { engine.unregister(caller) }
+        }
+    }
+
+    private func replyScriptError(from thread: OpaquePointer, run: ScriptRun, to caller: ClientSession) {
+        var message: String
+        var counted = true
+        if lua_type(thread, -1) == LUA_TTABLE {
+            ScriptInterpreter.rawField(thread, -1, "err")
+            message = ScriptInterpreter.string(thread, at: -1) ?? "ERR unknown error"
+            skdb_lua_pop(thread, 1)
+            ScriptInterpreter.rawField(thread, -1, "ignore_error_stats_update")
+            counted = lua_toboolean(thread, -1) == 0
+            skdb_lua_pop(thread, 1)
+        } else {
+            message = "ERR " + (ScriptInterpreter.string(thread, at: -1) ?? Self.describe(thread, at: -1))
+        }
+        var line: Int32 = 0
+        if let source = skdb_lua_error_origin(thread, &line) {
+            message += " script: \(run.name), on \(String(cString: source)):\(line)."
+        }
+        if run.killed { engine.logWarning?("Lua script killed by user with SCRIPT KILL.") }
+        let text = Array(message.utf8).map { $0 == 13 || $0 == 10 ? 32 : $0 }
+        if counted { engine.countError(text) }
+        caller.reply.writeError(bytes: text)
+    }
+
+    static func describe(_ state: OpaquePointer, at index: Int32) -> String {
+        switch lua_type(state, index) {
+        case LUA_TNIL: "nil"
+        case LUA_TBOOLEAN: lua_toboolean(state, index) != 0 ? "true" : "false"
+        default: String(cString: lua_typename(state, lua_type(state, index)))
+        }
+    }
+
+    // MARK: - Time limit
+
+    /// Called by the count hook every 100,000 instructions.
+    func interrupt(_ state: OpaquePointer) -> Int32 {
+        if let deadline = loadDeadline {
+            return Clock.monotonicMicroseconds() / 1000 > deadline ? Int32(SKDB_KILL) : Int32(SKDB_CONTINUE)
+        }
+        guard let run = current else { return Int32(SKDB_CONTINUE) }
+        if run.killed { return Int32(SKDB_KILL) }
+        if !run.timedOut {
+            let elapsed = run.elapsedMilliseconds
+            guard elapsed >= engine.configuration.busyReplyThreshold else { return Int32(SKDB_CONTINUE) }
+            run.timedOut = true
+            engine.logWarning?("Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the \(run.isEval ? "SCRIPT KILL" : "FUNCTION KILL") command. Script name is: \(run.name).")
+        }
+        // Slices of about 10 ms between pauses: other clients are served in between.
+        guard run.mayPause, Clock.monotonicMicroseconds() - run.sliceStartedMicros >= 10_000 else { return Int32(SKDB_CONTINUE) }
+        return Int32(SKDB_YIELD)
+    }
+
+    /// SCRIPT KILL / FUNCTION KILL.
+    func kill(byEval: Bool) -> String? {
+        guard let run = current else { return ErrorReply.noScriptRunning }
+        if run.wroteData { return ErrorReply.scriptUnkillable }
+        if byEval && !run.isEval { return ErrorReply.busyFunction }
+        if !byEval && run.isEval { return ErrorReply.busyScript }
+        run.killed = true
+        return nil
+    }
+
+    /// The -BUSY text for commands refused while a script is paused.
+    var busyError: String { current?.isEval == false ? ErrorReply.busyFunction : ErrorReply.busyScript }
+
+    // MARK: - The redis API
+
+    enum HostFunction: Int32 {
+        case call = 1, pcall, log, setResp, sha1hex, errorReply, statusReply, setRepl, replicateCommands,
+             aclCheckCmd, breakpoint, debug, registerFunction
+    }
+
+    /// Fills the `redis` table on top of `state` with the API every script sees.
+    static func installRedisAPI(_ state: OpaquePointer) {
+        let functions: [(String, HostFunction)] = [
+            ("call", .call), ("pcall", .pcall), ("log", .log), ("setresp", .setResp), ("sha1hex", .sha1hex),
+            ("error_reply", .errorReply), ("status_reply", .statusReply), ("set_repl", .setRepl),
+            ("replicate_commands", .replicateCommands), ("acl_check_cmd", .aclCheckCmd),
+            ("breakpoint", .breakpoint), ("debug", .debug),
+        ]
+        for (name, function) in functions {
+            skdb_lua_push_host_function(state, function.rawValue)
+            lua_setfield(state, -2, name)
+        }
+        installConstants(state)
+    }
+
+    static func installConstants(_ state: OpaquePointer) {
+        let numbers: [(String, Double)] = [
+            ("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3),
+            ("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3),
+            ("REDIS_VERSION_NUM", Double(ServerIdentity.redisVersionNumber)),
+        ]
+        for (name, value) in numbers {
+            lua_pushnumber(state, value)
+            lua_setfield(state, -2, name)
+        }
+        ScriptInterpreter.push(state, ServerIdentity.redisVersion)
+        lua_setfield(state, -2, "REDIS_VERSION")
+    }
+
+    /// Runs host function `id`: returns how many results it pushed, or -1 to raise the value on top.
+    func hostFunction(_ id: Int, _ state: OpaquePointer) -> Int32 {
+        guard let function = HostFunction(rawValue: Int32(id)) else { return 0 }
+        switch function {
+        case .call: return command(state, raise: true)
+        case .pcall: return command(state, raise: false)
+        case .log: return log(state)
+        case .setResp: return setResp(state)
+        case .sha1hex:
+            guard lua_gettop(state) == 1 else { return raise(state, "wrong number of arguments") }
+            let hex = SHA1.hex(ScriptInterpreter.bytes(state, at: 1) ?? [])
+            ScriptInterpreter.push(state, hex)
+            return 1
+        case .errorReply, .statusReply:
+            guard lua_gettop(state) == 1, lua_type(state, 1) == LUA_TSTRING, let text = ScriptInterpreter.bytes(state, at: 1) else {
+                ScriptInterpreter.pushError(state, "ERR wrong number or type of arguments")
+                return 1
+            }
+            if function == .statusReply {
+                lua_createtable(state, 0, 1)
+                ScriptInterpreter.push(state, text)
+                lua_setfield(state, -2, "ok")
+            } else {
+                ScriptInterpreter.pushError(state, Self.errorText(dashed: text.first == UInt8(ascii: "-") ? text : [UInt8(ascii: "-")] + text))
+            }
+            return 1
+        case .setRepl: return setRepl(state)
+        case .replicateCommands:
+            lua_pushboolean(state, 1)
+            return 1
+        case .aclCheckCmd: return aclCheck(state)
+        case .breakpoint:
+            lua_pushboolean(state, 0)
+            return 1
+        case .debug: return 0
+        case .registerFunction: return engine.functions.registerFunction(state)
+        }
+    }
+
+    /// Raises Redis's error table for `text` (a plain message gets the ERR code).
+    private func raise(_ state: OpaquePointer, _ text: String) -> Int32 {
+        ScriptInterpreter.pushError(state, "ERR " + text)
+        return -1
+    }
+
+    /// Redis's luaPushErrorBuff for a "-CODE message" text: "CODE message", or "ERR message"
+    /// when there is no space; trailing line ends trimmed.
+    static func errorText(dashed text: [UInt8]) -> String {
+        var body = text.dropFirst()
+        while let last = body.last, last == 13 || last == 10 { body = body.dropLast() }
+        guard let space = body.firstIndex(of: 32) else { return "ERR " + String(decoding: body, as: UTF8.self) }
+        var message = body[(space + 1)...]
+        while let first = message.first, first == 13 || first == 10 { message = message.dropFirst() }
+        return String(decoding: body[..<space], as: UTF8.self) + " " + String(decoding: message, as: UTF8.self)
+    }
+
+    private func log(_ state: OpaquePointer) -> Int32 {
+        let count = lua_gettop(state)
+        guard count >= 2 else { return raise(state, "redis.log() requires two arguments or more.") }
+        guard lua_isnumber(state, 1) != 0 else { return raise(state, "First argument must be a number (log level).") }
+        let level = Int(lua_tonumber(state, 1))
+        guard (0...3).contains(level) else { return raise(state, "Invalid debug level.") }
+        let verbosity = ["debug", "verbose", "notice", "warning"].firstIndex(of: engine.configuration.logLevel) ?? 2
+        guard level >= verbosity else { return 0 }
+        var parts: [String] = []
+        for index in 2...count {
+            if let text = ScriptInterpreter.string(state, at: index) { parts.append(text) }
+        }
+        let text = parts.joined(separator: " ")
+        if level == 3 { engine.logWarning?(text) } else { engine.logNotice?(text) }
+        return 0
+    }
+
+    private func setResp(_ state: OpaquePointer) -> Int32 {
+        guard current != nil else { return raise(state, "redis.setresp can only be called inside a script invocation") }
+        guard lua_gettop(state) == 1 else { return raise(state, "redis.setresp() requires one argument.") }
+        let version = Int(lua_tonumber(state, 1))
+        guard version == 2 || version == 3 else { return raise(state, "RESP version must be 2 or 3.") }
+        // Replies reach scripts as RESP2 only: this server does not speak RESP3.
+        guard version == 2 else { return raise(state, "RESP3 replies are not supported by this server; use redis.setresp(2).") }
+        return 0
+    }
+
+    private func setRepl(_ state: OpaquePointer) -> Int32 {
+        guard let run = current else { return raise(state, "redis.set_repl can only be called inside a script invocation") }
+        guard lua_gettop(state) == 1 else { return raise(state, "redis.set_repl() requires two arguments.") }
+        let flags = Int(lua_tonumber(state, -1))
+        guard flags & ~3 == 0 else { return raise(state, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.") }
+        run.logsWrites = flags & 1 != 0
+        return 0
+    }
+
+    private func aclCheck(_ state: OpaquePointer) -> Int32 {
+        guard let run = current else { return raise(state, "redis.acl_check_cmd can only be called inside a script invocation") }
+        let argv: ScriptArguments
+        switch ScriptArguments.take(from: state) {
+        case .failure(let error): return raise(state, error.message)
+        case .success(let taken): argv = taken
+        }
+        return argv.withArguments { args -> Int32 in
+            guard let command = engine.commands.lookup(args), command.acceptsArgumentCount(args.count) || true else {
+                return raise(state, "Invalid command passed to redis.acl_check_cmd()")
+            }
+            let allowed = run.caller.aclUnrestricted || run.caller.user.check(command, args) == nil
+            lua_pushboolean(state, allowed ? 1 : 0)
+            return 1
+        }
+    }
+
+    // MARK: - redis.call
+
+    /// redis.call / redis.pcall: runs one command as the script's client and pushes its reply.
+    private func command(_ state: OpaquePointer, raise: Bool) -> Int32 {
+        guard let run = current else {
+            ScriptInterpreter.pushError(state, "ERR redis.call/pcall can only be called inside a script invocation")
+            return -1
+        }
+        let argv: ScriptArguments
+        switch ScriptArguments.take(from: state) {
+        case .failure(let error):
+            ScriptInterpreter.pushError(state, "ERR " + error.message)
+            return raise ? -1 : 1
+        case .success(let taken): argv = taken
+        }
+        guard !commandInProgress else {
+            ScriptInterpreter.pushError(state, "ERR luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?")
+            return 1
+        }
+        commandInProgress = true
+        defer { commandInProgress = false }
+        let failure = argv.withArguments { args in execute(args, for: run) }
+        if let failure {
+            ScriptInterpreter.pushError(state, failure)
+            lua_pushboolean(state, 1)
+            lua_setfield(state, -2, "ignore_error_stats_update")
+            return raise ? -1 : 1
+        }
+        let isError = ScriptReplies.push(client.reply, into: state)
+        client.reply.clear()
+        return raise && isError ? -1 : 1
+    }
+
+    /// Redis's scriptCall: the checks a command from a script must pass, then the call.
+    /// Returns the error text when it is refused.
+    private func execute(_ args: Arguments, for run: ScriptRun) -> String? {
+        guard let command = engine.commands.lookup(args) else { return ErrorReply.scriptUnknownCommand }
+        guard command.acceptsArgumentCount(args.count) else { return ErrorReply.scriptWrongArity }
+        if command.flags.contains(.noScript) { return ErrorReply.scriptCommandNotAllowed }
+        let caller = run.caller
+        client.adopt(user: caller.user, unrestricted: caller.aclUnrestricted)
+        if !caller.aclUnrestricted, let denial = engine.aclDenial(command, args, for: client, context: .lua) {
+            return ErrorReply.scriptNoPermission(denial)
+        }
+        let writes = command.flags.contains(.write)
+        if run.readOnly && !command.flags.isDisjoint(with: [.write, .mayReplicate]) { return ErrorReply.scriptWriteInReadOnly }
+        if writes && !run.wroteData, let refusal = engine.writeRefusal { return refusal }
+        if !run.allowOOM && !run.wroteData && run.outOfMemoryAtStart && engine.maxMemoryLimit > 0 && command.flags.contains(.denyOOM) {
+            return ErrorReply.outOfMemory
+        }
+        if writes { run.wroteData = true }
+        client.pinnedNow = run.snapshotTime
+        let feed = engine.appendOnlyFeed
+        if !run.logsWrites { engine.appendOnlyFeed = nil }
+        engine.call(command, args, for: client)
+        if !run.logsWrites { engine.appendOnlyFeed = feed }
+        return nil
+    }
+
+    /// Prepares the script client for a new run in `caller`'s database.
+    func prepareClient(for caller: ClientSession) {
+        client.db = caller.db
+        client.reply.clear()
+    }
+}
