@@ -66,6 +66,12 @@ static int readonly_error(lua_State *L) {
     return luaL_error(L, "Attempt to modify a readonly table");
 }
 
+// rawset and setmetatable are C functions: Lua gives their errors no position.
+static int readonly_error_in_call(lua_State *L) {
+    lua_pushliteral(L, "Attempt to modify a readonly table");
+    return lua_error(L);
+}
+
 static int missing_global(lua_State *L) {
     const char *name = lua_tostring(L, 2);
     return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name ? name : "?");
@@ -119,14 +125,14 @@ static int guarded_rawset(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
-    if (is_protected(L, 1)) return readonly_error(L);
+    if (is_protected(L, 1)) return readonly_error_in_call(L);
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
 }
 
 static int guarded_setmetatable(lua_State *L) {
-    if (is_protected(L, 1)) return readonly_error(L);
+    if (is_protected(L, 1)) return readonly_error_in_call(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);

@@ -93,7 +93,7 @@ enum FunctionCommands {
                 c.reply.writeBulk("flags")
                 let words = function.flags.words
                 c.reply.writeArrayHeader(words.count)
-                for word in words { c.reply.writeBulk(word) }
+                for word in words { c.reply.writeSimpleString(word) }
             }
             if withCode {
                 c.reply.writeBulk("library_code")

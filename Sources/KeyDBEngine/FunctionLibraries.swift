@@ -140,9 +140,8 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
     /// The shebang of a library: `#!<engine> name=<library>`; the rest is its code
     /// (from the line end, so error line numbers match the user's text).
     static func metadata(_ code: [UInt8]) -> Result<(String, ArraySlice<UInt8>), ScriptError> {
-        guard code.starts(with: Array("#!".utf8)), let end = code.firstIndex(of: 10) else {
-            return .failure(ScriptError("ERR Missing library metadata"))
-        }
+        guard code.starts(with: Array("#!".utf8)) else { return .failure(ScriptError("ERR Missing library metadata")) }
+        guard let end = code.firstIndex(of: 10) else { return .failure(ScriptError("ERR Invalid library metadata")) }
         var splitter = InlineSplitter()
         guard code[..<end].withUnsafeBytes({ splitter.split($0) }), !splitter.spans.isEmpty else {
             return .failure(ScriptError("ERR Invalid library metadata"))
@@ -190,15 +189,19 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
             lua_pushnil(state)  // slot 2: the callback, once found
             lua_pushnil(state)
             while lua_next(state, 1) != 0 {
-                guard lua_type(state, -2) == LUA_TSTRING, let key = ScriptInterpreter.string(state, at: -2) else {
+                guard lua_isstring(state, -2) != 0 else {
                     return fail("named argument key given to redis.register_function is not a string")
                 }
+                // A copy: converting a number key in place would derail lua_next.
+                lua_pushvalue(state, -2)
+                let key = (ScriptInterpreter.string(state, at: -1) ?? "").lowercased()
+                skdb_lua_pop(state, 1)
                 switch key {
                 case "function_name":
-                    guard lua_type(state, -1) == LUA_TSTRING else { return fail("function_name argument given to redis.register_function must be a string") }
+                    guard lua_isstring(state, -1) != 0 else { return fail("function_name argument given to redis.register_function must be a string") }
                     name = ScriptInterpreter.string(state, at: -1)
                 case "description":
-                    guard lua_type(state, -1) == LUA_TSTRING else { return fail("description argument given to redis.register_function must be a string") }
+                    guard lua_isstring(state, -1) != 0 else { return fail("description argument given to redis.register_function must be a string") }
                     description = ScriptInterpreter.bytes(state, at: -1)
                 case "callback":
                     guard lua_type(state, -1) == LUA_TFUNCTION else { return fail("callback argument given to redis.register_function must be a function") }
@@ -217,7 +220,8 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
             guard name != nil else { return fail("redis.register_function must get a function name argument") }
             guard hasCallback else { return fail("redis.register_function must get a callback argument") }
         case 2:
-            guard lua_type(state, 1) == LUA_TSTRING else { return fail("first argument to redis.register_function must be a string") }
+            // A number is a string to Lua: register_function(1, f) names the function "1".
+            guard lua_isstring(state, 1) != 0 else { return fail("first argument to redis.register_function must be a string") }
             guard lua_type(state, 2) == LUA_TFUNCTION else { return fail("second argument to redis.register_function must be a function") }
             name = ScriptInterpreter.string(state, at: 1)
         default:

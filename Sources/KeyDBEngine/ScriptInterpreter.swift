@@ -22,7 +22,7 @@ final class ScriptInterpreter {
         "xpcall", "tostring", "getfenv", "setmetatable", "next", "assert", "tonumber", "rawequal",
         "collectgarbage", "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select",
         "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "setfenv", "load",
-        "error", "newproxy",
+        "error",
     ]
 
     /// `api` fills the `redis` table (on top of the stack) before the globals are sealed.
