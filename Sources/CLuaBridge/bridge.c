@@ -222,6 +222,11 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
         skdb_lua_push_error_table(L, "ERR Script killed by user with SCRIPT KILL...", 45);
         lua_error(L);
         break;
+    case SKDB_LOAD_TIMEOUT:
+        lua_sethook(L, count_hook, LUA_MASKLINE, 0);
+        skdb_lua_push_error_table(L, "ERR FUNCTION LOAD timeout", 25);
+        lua_error(L);
+        break;
     case SKDB_YIELD:
         if (frames_allow_yield(L)) {
             lua_pushlightuserdata(L, &key_hook_yielded);

@@ -26,12 +26,44 @@ enum DebugCommand {
             }
             return
         }
+        if args.matches(1, "set-disable-deny-scripts") && args.count == 3 {
+            c.engine.scripting.denyListDisabled = args[2].first.map { $0 != UInt8(ascii: "0") } ?? false
+            return c.replyOK()
+        }
+        if args.matches(1, "protocol") && args.count == 3 { return protocolSample(c, args) }
         if args.matches(1, "sleep") && args.count == 3 {
             guard let seconds = args.longDouble(2) else { return c.replyError(ErrorReply.notFloat) }
             usleep(useconds_t(max(0, min(seconds, 3600)) * 1_000_000))
             return c.replyOK()
         }
         c.replyError("ERR Unknown subcommand or wrong number of arguments for '\(args.string(1))'. Try DEBUG HELP.")
+    }
+
+    /// DEBUG PROTOCOL <type>: one reply of each RESP3 type, as a RESP2 client receives it
+    /// (scripts' reply conversion is tested with it).
+    private static func protocolSample(_ c: ClientSession, _ args: Arguments) {
+        let name = args.string(2).lowercased()
+        switch name {
+        case "string": c.reply.writeBulk("Hello World")
+        case "integer": c.reply.writeIntegerReply(12345)
+        case "double": c.replyDouble(3.141)
+        case "bignum": c.reply.writeBulk("1234567999999999999999999999999999999")
+        case "null": c.reply.writeNullBulk()
+        case "array", "set":
+            c.reply.writeArrayHeader(3)
+            for index in 0..<3 { c.reply.writeIntegerReply(index) }
+        case "map":
+            c.reply.writeArrayHeader(6)
+            for index in 0..<3 {
+                c.reply.writeIntegerReply(index)
+                c.reply.writeIntegerReply(index == 1 ? 1 : 0)
+            }
+        case "attrib": c.reply.writeBulk("Some real reply following the attribute")
+        case "push": c.replyError("ERR RESP2 is not supported by this command")
+        case "true", "false": c.reply.writeIntegerReply(name == "true" ? 1 : 0)
+        case "verbatim": c.reply.writeBulk("This is a verbatim\nstring")
+        default: c.replyError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+        }
     }
 
     /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]
@@ -53,6 +85,8 @@ enum DebugCommand {
             "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
             "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
+            "PROTOCOL <type>", "    Reply with a test value of the specified type.",
+            "SET-DISABLE-DENY-SCRIPTS <0|1>", "    Enable/disable scripts' ability to run commands flagged noscript (for tests).",
             "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
         ])
     }

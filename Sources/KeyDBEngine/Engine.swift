@@ -101,6 +101,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public internal(set) var commandStartedOutOfMemory = false
     /// A script paused past busy-reply-threshold: other clients get -BUSY.
     public internal(set) var scriptBusy = false
+    /// Error replies already charged to a command's failed calls (Redis's prev_err_count).
+    var errorsAccounted = 0
     /// EVAL's interpreter and scripts, and the run in progress.
     public private(set) lazy var scripting = Scripting(engine: self)
     /// FUNCTION's libraries and their interpreter.
@@ -381,7 +383,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         let statistics = command.statistics
         statistics.calls += 1
         statistics.microseconds += Int(duration)
-        if stats.errorReplies != errorsBefore { statistics.failedCalls += 1 }
+        // Errors already charged to a command inside this one (a script's) are not charged again.
+        if stats.errorReplies > max(errorsBefore, errorsAccounted) { statistics.failedCalls += 1 }
+        errorsAccounted = stats.errorReplies
         // As Redis's call(): a latency sample, the slow log, the monitors, the histogram.
         if latencyThreshold > 0 && duration / 1000 >= latencyThreshold {
             latency.record(command.flags.contains(.fast) ? "fast-command" : "command", milliseconds: duration / 1000)

@@ -8,13 +8,14 @@ enum FunctionCommands {
     private static func call(_ c: ClientSession, _ args: Arguments, readOnly: Bool) {
         let libraries = c.engine.functions
         let name = args.string(1)
-        guard libraries.functions[name] != nil else { return c.replyError("ERR Function not found") }
+        guard libraries.function(named: name) != nil else { return c.replyError("ERR Function not found") }
         guard let count = Int64(redisDecimal: args[2]) else { return c.replyError("ERR Bad number of keys provided") }
         if count > Int64(args.count - 3) { return c.replyError(ErrorReply.numKeysTooMany) }
         if count < 0 { return c.replyError(ErrorReply.numKeysNegative) }
         let keys = (0..<Int(count)).map { args.bytes(3 + $0) }
         let arguments = (3 + Int(count) ..< args.count).map { args.bytes($0) }
-        libraries.call(name, keys: keys, arguments: arguments, readOnly: readOnly, for: c)
+        libraries.call(name, keys: keys, arguments: arguments, readOnly: readOnly, for: c,
+                       commandLine: (0..<args.count).map { args.bytes($0) })
     }
 
     /// FUNCTION LOAD [REPLACE] code
@@ -29,20 +30,25 @@ enum FunctionCommands {
         guard index == args.count - 1 else { return c.replyError("ERR Function code is missing") }
         switch c.engine.functions.load(args.bytes(index), replace: replace) {
         case .failure(let error): c.replyError(error.message)
-        case .success(let name): c.reply.writeBulk(name)
+        case .success(let name):
+            c.engine.keyspace.dirty += 1  // a write: logged and replicated as sent
+            c.reply.writeBulk(name)
         }
     }
 
     static func delete(_ c: ClientSession, _ args: Arguments) {
         guard c.engine.functions.delete(args.string(2)) else { return c.replyError("ERR Library not found") }
+        c.engine.keyspace.dirty += 1
         c.replyOK()
     }
 
     static func flush(_ c: ClientSession, _ args: Arguments) {
+        if args.count > 3 { return c.replyError(bytes: ErrorReply.subcommandSyntax(args)) }
         guard args.count == 2 || (args.count == 3 && (args.matches(2, "async") || args.matches(2, "sync"))) else {
             return c.replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
         }
         c.engine.functions.flush()
+        c.engine.keyspace.dirty += 1
         c.replyOK()
     }
 
@@ -111,8 +117,8 @@ enum FunctionCommands {
             c.reply.writeBulk("name")
             c.reply.writeBulk(run.name)
             c.reply.writeBulk("command")
-            c.reply.writeArrayHeader(1)
-            c.reply.writeBulk("fcall")
+            c.reply.writeArrayHeader(run.commandLine.count)
+            for argument in run.commandLine { c.reply.writeBulk(argument) }
             c.reply.writeBulk("duration_ms")
             c.reply.writeIntegerReply(run.elapsedMilliseconds)
         } else {
@@ -142,7 +148,7 @@ enum FunctionCommands {
             else if args.matches(3, "replace") { policy = .replace }
             else { return c.replyError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.") }
         } else if args.count > 4 {
-            return c.replyError(ErrorReply.syntax)
+            return c.replyError(bytes: ErrorReply.subcommandSyntax(args))
         }
         let codes: [[UInt8]]
         switch FunctionPayload.restore(args.bytes(2)) {
@@ -152,6 +158,7 @@ enum FunctionCommands {
         if let error = c.engine.functions.restore(codes, flush: policy == .flush, replace: policy == .replace) {
             return c.replyError(error.message)
         }
+        c.engine.keyspace.dirty += 1
         c.replyOK()
     }
 

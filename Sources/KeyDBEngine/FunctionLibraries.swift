@@ -23,6 +23,7 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
     }
 
     private(set) var libraries: [String: Library] = [:]
+    /// Every library's functions, by lowercased name: FCALL finds them case-insensitively.
     private(set) var functions: [String: Function] = [:]
     private var interpreter: ScriptInterpreter?
     /// The library FUNCTION LOAD is running the code of (redis.register_function adds to it).
@@ -96,13 +97,15 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
         guard let library = loading, !library.functions.isEmpty else {
             return .failure(ScriptError("ERR No functions registered"))
         }
-        for function in library.functions.keys.sorted() where functions[function] != nil && functions[function]!.library != name {
-            dropLoading()
-            return .failure(ScriptError("ERR Function \(function) already exists"))
+        for function in library.functions.keys.sorted() {
+            if let existing = functions[function.lowercased()], existing.library != name {
+                dropLoading()
+                return .failure(ScriptError("ERR Function \(function) already exists"))
+            }
         }
         if let old { unlink(old) }
         libraries[name] = library
-        for function in library.functions.values { functions[function.name] = function }
+        for function in library.functions.values { functions[function.name.lowercased()] = function }
         loading = nil
         return .success(name)
     }
@@ -116,7 +119,7 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
 
     private func unlink(_ library: Library) {
         for function in library.functions.values {
-            functions[function.name] = nil
+            functions[function.name.lowercased()] = nil
             interpreter?.release(function.reference)
         }
         libraries[library.name] = nil
@@ -252,10 +255,13 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
 
     // MARK: - Calls and management
 
-    func call(_ name: String, keys: [[UInt8]], arguments: [[UInt8]], readOnly: Bool, for caller: ClientSession) {
-        guard let function = functions[name], let interpreter else { return caller.replyError("ERR Function not found") }
-        engine.scripting.run(function.reference, in: interpreter, name: name, isEval: false, flags: function.flags,
-                             readOnlyCommand: readOnly, for: caller) { thread in
+    func function(named name: String) -> Function? { functions[name.lowercased()] }
+
+    func call(_ name: String, keys: [[UInt8]], arguments: [[UInt8]], readOnly: Bool, for caller: ClientSession,
+              commandLine: [[UInt8]]) {
+        guard let function = function(named: name), let interpreter else { return caller.replyError("ERR Function not found") }
+        engine.scripting.run(function.reference, in: interpreter, name: function.name, isEval: false, flags: function.flags,
+                             readOnlyCommand: readOnly, for: caller, commandLine: commandLine) { thread in
             ScriptInterpreter.pushArray(thread, keys)
             ScriptInterpreter.pushArray(thread, arguments)
             return 2

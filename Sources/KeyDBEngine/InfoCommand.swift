@@ -112,9 +112,10 @@ enum InfoCommand {
     }
 
     /// Redis's fields in its order, from the same accounting as MEMORY STATS. No
-    /// scripting, replication or lazy freeing yet: their fields are 0.
+    /// replication or lazy freeing yet: their fields are 0.
     private static func memory(_ engine: Engine) -> [(String, String)] {
         let m = engine.memoryOverhead()
+        let evalVM = engine.scripting.evalMemory, functionsVM = engine.functions.memory
         let system = MemoryStatistics.systemBytes()
         let maxMemory = engine.configuration.maxMemory
         func ratio(_ value: Float) -> String { formatFixed(Double(value), decimals: 2) }
@@ -128,10 +129,11 @@ enum InfoCommand {
             ("allocator_allocated", "\(m.allocatorAllocated)"), ("allocator_active", "\(m.allocatorActive)"),
             ("allocator_resident", "\(m.allocatorResident)"),
             ("total_system_memory", "\(system)"), ("total_system_memory_human", humanBytes(system)),
-            ("used_memory_lua", "0"), ("used_memory_vm_eval", "0"), ("used_memory_lua_human", humanBytes(0)),
-            ("used_memory_scripts_eval", "\(m.luaCaches)"), ("number_of_cached_scripts", "0"),
-            ("number_of_functions", "0"), ("number_of_libraries", "0"), ("used_memory_vm_functions", "0"),
-            ("used_memory_vm_total", "0"), ("used_memory_vm_total_human", humanBytes(0)),
+            ("used_memory_lua", "\(evalVM)"), ("used_memory_vm_eval", "\(evalVM)"), ("used_memory_lua_human", humanBytes(evalVM)),
+            ("used_memory_scripts_eval", "\(m.luaCaches)"), ("number_of_cached_scripts", "\(engine.scripting.scripts.count)"),
+            ("number_of_functions", "\(engine.functions.functions.count)"), ("number_of_libraries", "\(engine.functions.libraries.count)"),
+            ("used_memory_vm_functions", "\(functionsVM)"),
+            ("used_memory_vm_total", "\(evalVM + functionsVM)"), ("used_memory_vm_total_human", humanBytes(evalVM + functionsVM)),
             ("used_memory_functions", "\(m.functionsCaches)"), ("used_memory_scripts", "\(m.luaCaches + m.functionsCaches)"),
             ("used_memory_scripts_human", humanBytes(m.luaCaches + m.functionsCaches)),
             ("maxmemory", "\(maxMemory)"), ("maxmemory_human", humanBytes(Int(maxMemory))),

@@ -88,12 +88,15 @@ extension Engine {
         // Reply buffers, and the bytes handed to the network layer not yet sent: an
         // estimate (query buffers live in the network layer and are not counted).
         let clientBytes = clients.values.reduce(0) { $0 + $1.reply.capacity + $1.unsentBytes }
-        return MemoryOverhead(
+        var overhead = MemoryOverhead(
             peakAllocated: peakMemory, totalAllocated: used, startupAllocated: startupMemory,
             clientsNormal: clientBytes, aofBuffer: appendOnlyFeed?.buffer.capacity ?? 0,
             databases: databases.map { MemoryOverhead.DatabaseOverhead(index: $0.index, main: $0.tableOverheadBytes) },
             keyCount: databases.reduce(0) { $0 + $1.count }, clientCount: clients.count,
             rss: MemoryStatistics.residentBytes())
+        overhead.luaCaches = scripting.scriptsMemory
+        overhead.functionsCaches = functions.codeBytes
+        return overhead
     }
 
     /// Raises used_memory_peak to the current figure, which it returns (Redis does

@@ -77,7 +77,7 @@ enum ScriptReplies {
     }
 
     /// Writes the value on top of `state` (and pops it) as the caller's reply.
-    static func write(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine) {
+    static func write(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine, uncountedError: () -> Void) {
         defer { skdb_lua_pop(state, 1) }
         guard lua_checkstack(state, 4) != 0 else {
             engine.countError(ErrorReply.luaStackLimit.utf8)
@@ -95,7 +95,7 @@ enum ScriptReplies {
             let number = lua_tonumber(state, -1)
             reply.writeIntegerReply(number > -9.223372036854775808e18 && number < 9.223372036854775808e18 ? Int64(number) : Int64.min)
         case LUA_TTABLE:
-            writeTable(state, into: &reply, engine: engine)
+            writeTable(state, into: &reply, engine: engine, uncountedError: uncountedError)
         default:
             reply.writeNullBulk()
         }
@@ -103,12 +103,15 @@ enum ScriptReplies {
 
     /// A table: an error, a status, a double, or an array (other RESP3 shapes reach a
     /// RESP2 caller as Redis sends them: maps and sets as flat arrays).
-    private static func writeTable(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine) {
+    private static func writeTable(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine, uncountedError: () -> Void) {
         ScriptInterpreter.rawField(state, -1, "err")
         if lua_type(state, -1) == LUA_TSTRING, let text = ScriptInterpreter.bytes(state, at: -1) {
             skdb_lua_pop(state, 1)
             let clean = text.map { $0 == 13 || $0 == 10 ? 32 : $0 }
-            engine.countError(clean)
+            ScriptInterpreter.rawField(state, -1, "ignore_error_stats_update")
+            let counted = lua_toboolean(state, -1) == 0
+            skdb_lua_pop(state, 1)
+            if counted { engine.countError(clean) } else { uncountedError() }
             return reply.writeError(bytes: clean)
         }
         skdb_lua_pop(state, 1)
@@ -136,13 +139,13 @@ enum ScriptReplies {
         skdb_lua_pop(state, 1)
         ScriptInterpreter.rawField(state, -1, "map")
         if lua_type(state, -1) == LUA_TTABLE {
-            writePairs(state, into: &reply, engine: engine, values: true)
+            writePairs(state, into: &reply, engine: engine, values: true, uncountedError: uncountedError)
             return skdb_lua_pop(state, 1)
         }
         skdb_lua_pop(state, 1)
         ScriptInterpreter.rawField(state, -1, "set")
         if lua_type(state, -1) == LUA_TTABLE {
-            writePairs(state, into: &reply, engine: engine, values: false)
+            writePairs(state, into: &reply, engine: engine, values: false, uncountedError: uncountedError)
             return skdb_lua_pop(state, 1)
         }
         skdb_lua_pop(state, 1)
@@ -158,12 +161,12 @@ enum ScriptReplies {
         reply.writeArrayHeader(count)
         for index in 0..<count {
             lua_rawgeti(state, -1, Int32(index + 1))
-            write(state, into: &reply, engine: engine)
+            write(state, into: &reply, engine: engine, uncountedError: uncountedError)
         }
     }
 
     /// A map's keys and values, or a set's keys, as one flat array (RESP2).
-    private static func writePairs(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine, values: Bool) {
+    private static func writePairs(_ state: OpaquePointer, into reply: inout ByteBuffer, engine: Engine, values: Bool, uncountedError: () -> Void) {
         var count = 0
         lua_pushnil(state)
         while lua_next(state, -2) != 0 {
@@ -175,10 +178,10 @@ enum ScriptReplies {
         while lua_next(state, -2) != 0 {
             // Stack: table, key, value. Write copies so lua_next sees its key untouched.
             lua_pushvalue(state, -2)
-            write(state, into: &reply, engine: engine)
+            write(state, into: &reply, engine: engine, uncountedError: uncountedError)
             if values {
                 lua_pushvalue(state, -1)
-                write(state, into: &reply, engine: engine)
+                write(state, into: &reply, engine: engine, uncountedError: uncountedError)
             }
             skdb_lua_pop(state, 1)
         }

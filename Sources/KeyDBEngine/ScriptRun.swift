@@ -28,6 +28,8 @@ final class ScriptRun {
     var timedOut = false
     /// The effects go to the log framed by MULTI/EXEC once they are more than one.
     var loggedCallOpen = false
+    /// The command that started it, as sent (FUNCTION STATS shows it).
+    var commandLine: [[UInt8]] = []
     /// redis.set_repl: whether its writes go to the log (REPL_AOF).
     var logsWrites = true
 

@@ -35,6 +35,8 @@ public final class Scripting {  // guarded by the keyspace lock
         return client
     }()
     private var commandInProgress = false
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged noscript (Redis's test hook).
+    var denyListDisabled = false
 
     init(engine: Engine) { self.engine = engine }
 
@@ -85,7 +87,8 @@ public final class Scripting {  // guarded by the keyspace lock
     /// written when it ends, which may be after it pauses. `prepare` pushes the
     /// function's arguments on the new thread and returns how many.
     func run(_ reference: Int32, in interpreter: ScriptInterpreter, name: String, isEval: Bool, flags: ScriptFlags,
-             readOnlyCommand: Bool, for caller: ClientSession, prepare: (OpaquePointer) -> Int32) {
+             readOnlyCommand: Bool, for caller: ClientSession, commandLine: [[UInt8]] = [],
+             prepare: (OpaquePointer) -> Int32) {
         if let refusal = refusal(flags: flags, readOnlyCommand: readOnlyCommand) {
             return caller.replyError(refusal)
         }
@@ -97,6 +100,7 @@ public final class Scripting {  // guarded by the keyspace lock
                             outOfMemoryAtStart: engine.maxMemoryLimit > 0 && engine.commandStartedOutOfMemory,
                             interpreter: interpreter, thread: thread, threadReference: threadReference,
                             arguments: arguments, mayPause: !engine.isInsideTransaction && !engine.loading && !caller.isInternal)
+        run.commandLine = commandLine
         current = run
         prepareClient(for: caller)
         proceed(run)
@@ -163,7 +167,10 @@ public final class Scripting {  // guarded by the keyspace lock
             replyScriptError(from: thread, run: run, to: caller)
         } else if lua_gettop(thread) >= 1 {
             lua_settop(thread, 1)
-            ScriptReplies.write(thread, into: &caller.reply, engine: engine)
+            ScriptReplies.write(thread, into: &caller.reply, engine: engine) {
+                // An error table from redis.pcall was counted when the command failed.
+                caller.lastCommandSpec?.statistics.failedCalls += 1
+            }
         } else {
             caller.reply.writeNullBulk()
         }
@@ -199,7 +206,7 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         if run.killed { engine.logWarning?("Lua script killed by user with SCRIPT KILL.") }
         let text = Array(message.utf8).map { $0 == 13 || $0 == 10 ? 32 : $0 }
-        if counted { engine.countError(text) }
+        if counted { engine.countError(text) } else { caller.lastCommandSpec?.statistics.failedCalls += 1 }
         caller.reply.writeError(bytes: text)
     }
 
@@ -216,7 +223,7 @@ public final class Scripting {  // guarded by the keyspace lock
     /// Called by the count hook every 100,000 instructions.
     func interrupt(_ state: OpaquePointer) -> Int32 {
         if let deadline = loadDeadline {
-            return Clock.monotonicMicroseconds() / 1000 > deadline ? Int32(SKDB_KILL) : Int32(SKDB_CONTINUE)
+            return Clock.monotonicMicroseconds() / 1000 > deadline ? Int32(SKDB_LOAD_TIMEOUT) : Int32(SKDB_CONTINUE)
         }
         guard let run = current else { return Int32(SKDB_CONTINUE) }
         if run.killed { return Int32(SKDB_KILL) }
@@ -412,6 +419,10 @@ public final class Scripting {  // guarded by the keyspace lock
         defer { commandInProgress = false }
         let failure = argv.withArguments { args in execute(args, for: run) }
         if let failure {
+            // Charged to the refused command and to the error stats, once: the script's own
+            // error reply built from it is not counted again.
+            engine.countError(failure.utf8)
+            engine.errorsAccounted = engine.stats.errorReplies
             ScriptInterpreter.pushError(state, failure)
             lua_pushboolean(state, 1)
             lua_setfield(state, -2, "ignore_error_stats_update")
@@ -427,7 +438,14 @@ public final class Scripting {  // guarded by the keyspace lock
     private func execute(_ args: Arguments, for run: ScriptRun) -> String? {
         guard let command = engine.commands.lookup(args) else { return ErrorReply.scriptUnknownCommand }
         guard command.acceptsArgumentCount(args.count) else { return ErrorReply.scriptWrongArity }
-        if command.flags.contains(.noScript) { return ErrorReply.scriptCommandNotAllowed }
+        guard let refusal = check(command, args, for: run) else { return nil }
+        command.statistics.rejectedCalls += 1
+        return refusal
+    }
+
+    /// Runs `command` unless a check refuses it (the refusal is returned).
+    private func check(_ command: CommandSpec, _ args: Arguments, for run: ScriptRun) -> String? {
+        if command.flags.contains(.noScript) && !denyListDisabled { return ErrorReply.scriptCommandNotAllowed }
         let caller = run.caller
         client.adopt(user: caller.user, unrestricted: caller.aclUnrestricted)
         if !caller.aclUnrestricted, let denial = engine.aclDenial(command, args, for: client, context: .lua) {

@@ -14,7 +14,7 @@ typedef int (*skdb_host_function)(void *context, lua_State *L, int function_id);
 /// The count hook asks the host what to do: go on, yield the script, or kill it.
 typedef int (*skdb_interrupt_function)(void *context, lua_State *L);
 
-enum { SKDB_CONTINUE = 0, SKDB_YIELD = 1, SKDB_KILL = 2 };
+enum { SKDB_CONTINUE = 0, SKDB_YIELD = 1, SKDB_KILL = 2, SKDB_LOAD_TIMEOUT = 3 };
 
 /// A new interpreter with Redis's libraries (base, table, string, math, cjson, bit,
 /// struct, cmsgpack) and nothing that reaches the file system or the process.

@@ -1,0 +1,278 @@
+"""Lua scripting and functions, beyond the reply-by-reply case files
+(cases/scripting*.txt, cases/functions.txt): scripts that outrun
+busy-reply-threshold, what reaches the log, and the client libraries and job
+systems that depend on scripts (redis-py's Lock, a rate limiter, a Celery worker).
+
+Where both servers can run a step, it runs on redis-server 7.0 and on SwiftKeyDB
+and what a client sees is compared."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from conftest import HERE, serve_pair
+from durability_support import Server
+
+LOOP = "local i = 0 while true do i = i + 1 end"
+WRITE_THEN_LOOP = "redis.call('set', KEYS[1], 'written') local i = 0 while true do i = i + 1 end"
+
+
+@pytest.fixture
+def both():
+    yield from serve_pair()
+
+
+def _wait_busy(client, deadline=10.0):
+    """PINGs until the server answers -BUSY (the script passed the threshold)."""
+    end = time.time() + deadline
+    while time.time() < end:
+        reply = client.call("PING")
+        if reply.startswith(b"-BUSY"):
+            return reply
+        time.sleep(0.02)
+    raise AssertionError("the server never answered -BUSY")
+
+
+def test_script_past_threshold_answers_busy_and_script_kill_ends_it(both):
+    seen = []
+    for server in both:
+        admin = server.client()
+        assert admin.call("CONFIG", "SET", "lua-time-limit", "50") == b"+OK\r\n"
+        looper = server.client(timeout=30)
+        looper.send_command("EVAL", LOOP, "0")
+        other = server.client()
+        busy = _wait_busy(other)
+        refused = other.call("SET", "k", "v")
+        # Commands flagged allow-busy still run: MULTI, then a queued command is refused.
+        multi = other.call("MULTI")
+        queued = other.call("GET", "k")
+        discard = other.call("DISCARD")
+        function_kill = other.call("FUNCTION", "KILL")
+        shutdown = other.call("SHUTDOWN")
+        killed = other.call("SCRIPT", "KILL")
+        ended = looper.read_reply(timeout=10)
+        after = other.call("PING")
+        again = other.call("SCRIPT", "KILL")
+        seen.append((busy, refused, multi, queued, discard, function_kill, shutdown, killed, ended, after, again))
+    assert seen[0] == seen[1]
+    busy, refused, *_ , killed, ended, after, again = seen[1]
+    assert busy == b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+    assert killed == b"+OK\r\n" and after == b"+PONG\r\n"
+    assert ended.startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+    assert again == b"-NOTBUSY No scripts in execution right now.\r\n"
+
+
+def test_caller_pipeline_waits_for_its_script(both):
+    """Commands the caller pipelined behind a paused script run after it, in order."""
+    seen = []
+    for server in both:
+        server.client().call("CONFIG", "SET", "busy-reply-threshold", "20")
+        caller = server.client(timeout=30)
+        script = "local t = redis.call('time') local s = t[1] * 1000000 + t[2] " \
+                 "while true do local n = redis.call('time') if (n[1] * 1000000 + n[2]) - s > 300000 then break end end " \
+                 "return redis.call('incr', 'order')"
+        caller.send_command("EVAL", script, "0")
+        caller.send_command("INCR", "order")
+        other = server.client()
+        _wait_busy(other)
+        replies = [caller.read_reply(timeout=10), caller.read_reply(timeout=10)]
+        seen.append((replies, other.call("GET", "order")))
+    assert seen[0] == seen[1] == ([b":1\r\n", b":2\r\n"], b"$1\r\n2\r\n")
+
+
+def test_script_that_wrote_is_unkillable_and_shutdown_nosave_leaves_it_out(tmp_path):
+    """A paused script that wrote cannot be killed; SHUTDOWN NOSAVE ends the server and
+    nothing of the script reaches the log, so a restart shows none of it."""
+    server = Server("sut", tmp_path / "data", tmp_path / "logs", ["--save", ""]).start()
+    try:
+        c = server.client()
+        c.set("before", "1")
+        c.config_set("busy-reply-threshold", "50")
+        raw = redis.Redis(host="127.0.0.1", port=server.port, protocol=2, socket_timeout=30)
+        errors = []
+
+        def run_script():
+            try:
+                raw.eval(WRITE_THEN_LOOP, 1, "partial")
+            except redis.exceptions.ConnectionError as error:
+                errors.append(error)
+
+        thread = threading.Thread(target=run_script)
+        thread.start()
+        deadline = time.time() + 10
+        while True:
+            try:
+                c.ping()
+            except redis.exceptions.BusyLoadingError:
+                raise
+            except redis.exceptions.ResponseError as error:
+                assert str(error).startswith("BUSY")
+                break
+            assert time.time() < deadline, "no -BUSY"
+            time.sleep(0.02)
+        with pytest.raises(redis.exceptions.ResponseError, match="UNKILLABLE Sorry the script already executed write commands"):
+            c.script_kill()
+        with pytest.raises(redis.exceptions.ResponseError, match="BUSY"):
+            c.execute_command("SHUTDOWN")
+        assert server.shutdown("NOSAVE") == 0
+        thread.join(10)
+        assert errors, "the script's caller should see its connection close"
+        server.start()
+        c = server.client()
+        assert c.get("before") == b"1"
+        assert c.get("partial") is None
+    finally:
+        server.cleanup()
+
+
+def test_script_effects_are_logged_as_writes(tmp_path):
+    """The log holds what a script did, never the script: replay runs no Lua."""
+    server = Server("sut", tmp_path / "data", tmp_path / "logs", ["--save", "", "--appendfsync", "always"]).start()
+    try:
+        c = server.client()
+        sha = c.script_load("redis.call('set', KEYS[1], ARGV[1]) redis.call('incr', KEYS[2]) "
+                            "redis.call('rpush', KEYS[3], math.random(1000)) return 1")
+        assert c.evalsha(sha, 3, "name", "counter", "rolls", "value") == 1
+        assert c.eval("redis.set_repl(redis.REPL_NONE) redis.call('set', 'unlogged', 1) return 1", 0) == 1
+        assert c.eval("return redis.call('set', 'single', 1)", 0) == b"OK"
+        rolled = c.lrange("rolls", 0, -1)
+        log = b"".join(p.read_bytes() for p in (tmp_path / "data" / "appendonlydir").glob("*.incr.aof"))
+        assert b"EVAL" not in log.upper() and b"math.random" not in log
+        # Several writes are one unit: MULTI ... EXEC around them.
+        assert b"MULTI" in log and b"EXEC" in log and b"unlogged" not in log
+        server.terminate()
+        server.start()
+        c = server.client()
+        assert c.get("name") == b"value" and c.get("counter") == b"1" and c.lrange("rolls", 0, -1) == rolled
+        assert c.get("single") == b"1"
+        assert c.get("unlogged") is None
+        # The script cache is not persisted, as in Redis.
+        assert c.script_exists(sha) == [False]
+    finally:
+        server.cleanup()
+
+
+def test_functions_survive_a_restart(tmp_path):
+    server = Server("sut", tmp_path / "data", tmp_path / "logs", ["--save", ""]).start()
+    try:
+        c = server.client()
+        c.function_load("#!lua name=counter\nredis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)")
+        assert c.fcall("bump", 1, "n") == 1
+        server.terminate()
+        server.start()
+        c = server.client()
+        assert c.fcall("bump", 1, "n") == 2
+        assert [lib[b"library_name"] if isinstance(lib, dict) else lib[1] for lib in c.function_list()] == [b"counter"]
+    finally:
+        server.cleanup()
+
+
+# --- what clients build on scripts ------------------------------------------------------
+
+
+def _redis_py(server):
+    return redis.Redis(host=server.host, port=server.port, protocol=2, socket_timeout=10)
+
+
+def test_redis_py_lock(both):
+    for server in both:
+        client = _redis_py(server)
+        lock = client.lock("resource", timeout=5)
+        assert lock.acquire(blocking=False)
+        assert not client.lock("resource", timeout=5).acquire(blocking=False)
+        assert lock.extend(10)
+        assert 9000 < client.pttl("resource") <= 15000
+        assert lock.reacquire()
+        lock.release()
+        assert client.get("resource") is None
+        # A lock taken over by someone else cannot be released or extended by its old owner.
+        stale = client.lock("resource", timeout=5)
+        assert stale.acquire(blocking=False)
+        client.set("resource", "someone-else")
+        with pytest.raises(redis.exceptions.LockNotOwnedError):
+            stale.extend(5)
+        with pytest.raises(redis.exceptions.LockNotOwnedError):
+            stale.release()
+        client.delete("resource")
+
+        # Contention: each of several threads increments under the lock.
+        client.set("shared", 0)
+
+        def worker():
+            own = _redis_py(server)
+            for _ in range(20):
+                with own.lock("resource", timeout=5, blocking_timeout=10):
+                    value = int(own.get("shared"))
+                    own.set("shared", value + 1)
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert client.get("shared") == b"80"
+        client.delete("shared")
+
+
+SLIDING_WINDOW = """
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if redis.call('ZCARD', key) < limit then
+    redis.call('ZADD', key, now, ARGV[4])
+    redis.call('PEXPIRE', key, window)
+    return {1, limit - redis.call('ZCARD', key)}
+end
+return {0, 0}
+"""
+
+
+def test_sliding_window_rate_limiter(both):
+    decisions = []
+    for server in both:
+        client = _redis_py(server)
+        limiter = client.register_script(SLIDING_WINDOW)
+        run = []
+        # Times are given, so both servers see the same clock: 5 per 1000 ms.
+        for step, now in enumerate([0, 100, 200, 300, 400, 500, 900, 1150, 1160, 1900, 2000]):
+            run.append(limiter(keys=["rate:user"], args=[now, 1000, 5, f"req{step}"]))
+        decisions.append(run)
+        assert client.pttl("rate:user") > 0
+        client.delete("rate:user")
+    assert decisions[0] == decisions[1]
+    assert [allowed for allowed, _ in decisions[1]] == [1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1]
+
+
+def test_celery_worker_processes_jobs(both):
+    """A Celery worker (kombu's Redis transport runs its bookkeeping as scripts) takes
+    jobs from the server and stores their results there."""
+    server = both[1]
+    env = dict(os.environ, SKDB_BROKER=f"redis://{server.host}:{server.port}/0",
+               PYTHONPATH=str(HERE / "support"))
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "celery_jobs", "worker", "--pool=solo",
+                               "--concurrency=1", "--loglevel=warning", "--without-heartbeat",
+                               "--without-gossip", "--without-mingle"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        result = subprocess.run([sys.executable, "-c",
+                                 "from celery_jobs import add\n"
+                                 "pending = [add.delay(i, i) for i in range(25)]\n"
+                                 "print([job.get(timeout=30) for job in pending])\n"],
+                                env=env, capture_output=True, text=True, timeout=90)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip() == str([2 * i for i in range(25)])
+        stats = server.client().call("INFO", "commandstats").decode()
+        assert "cmdstat_evalsha:calls=" in stats, "the worker's scripts never ran"
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
