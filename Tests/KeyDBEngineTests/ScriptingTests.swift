@@ -1,0 +1,199 @@
+import KeyDBEngine
+import KeyDBRESP
+import Testing
+
+/// Lua scripting without sockets: values crossing between RESP and Lua, the
+/// sandbox, the script cache, what reaches the log, and a script pausing past
+/// busy-reply-threshold. Texts as redis-server 7.0.15 gives them (the case files
+/// Tests/Python/cases/scripting*.txt and functions.txt compare many more).
+@Suite("scripting")
+struct ScriptingTests {
+    @Test("Lua values become Redis's replies")
+    func luaToRESP() {
+        let h = EngineHarness()
+        h.script([
+            ("EVAL \"return 'hi'\" 0", "$2\r\nhi\r\n"),
+            ("EVAL \"return 3.99\" 0", ":3\r\n"),
+            ("EVAL \"return -3.99\" 0", ":-3\r\n"),
+            ("EVAL \"return true\" 0", ":1\r\n"),
+            ("EVAL \"return false\" 0", "$-1\r\n"),
+            ("EVAL \"return nil\" 0", "$-1\r\n"),
+            ("EVAL \"return {1, 'a', {2}}\" 0", "*3\r\n:1\r\n$1\r\na\r\n*1\r\n:2\r\n"),
+            ("EVAL \"return {1, nil, 3}\" 0", "*1\r\n:1\r\n"),
+            ("EVAL \"return {ok = 'FINE'}\" 0", "+FINE\r\n"),
+            ("EVAL \"return {err = 'MY bad'}\" 0", "-MY bad\r\n"),
+            ("EVAL \"return {double = 1.5}\" 0", "$3\r\n1.5\r\n"),
+            ("EVAL \"return redis.error_reply('oops')\" 0", "-ERR oops\r\n"),
+            ("EVAL \"return redis.status_reply('PONG')\" 0", "+PONG\r\n"),
+            ("EVAL \"return {KEYS[1], ARGV[1]}\" 1 k a", "*2\r\n$1\r\nk\r\n$1\r\na\r\n"),
+        ])
+    }
+
+    @Test("replies become Lua values")
+    func respToLua() {
+        let h = EngineHarness()
+        h.run("SET", "s", "text")
+        h.script([
+            ("EVAL \"return type(redis.call('get', 'missing'))\" 0", "$7\r\nboolean\r\n"),
+            ("EVAL \"return type(redis.call('incr', 'n'))\" 0", "$6\r\nnumber\r\n"),
+            ("EVAL \"return redis.call('ping')['ok']\" 0", "$4\r\nPONG\r\n"),
+            ("EVAL \"return redis.pcall('incr', 's')['err']\" 0", "$43\r\nERR value is not an integer or out of range\r\n"),
+            ("EVAL \"return redis.call('set', 'pi', 3.14159265358979)\" 0", "+OK\r\n"),
+            ("GET pi", "$16\r\n3.14159265358979\r\n"),
+        ])
+    }
+
+    @Test("errors name the script and the line, as Redis's do")
+    func errorReplies() {
+        let h = EngineHarness()
+        h.run("SET", "s", "text")
+        let sha = "70abbef89e172316f9219e67e313f248a5b98d9b"
+        h.script([
+            ("EVAL \"return redis.call('incr', 's')\" 0",
+             "-ERR value is not an integer or out of range script: \(sha), on @user_script:1.\r\n"),
+            ("EVAL \"return 1 +\" 0", "-ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'\r\n"),
+            ("EVAL \"return redis.call('nosuch')\" 0",
+             "-ERR Unknown Redis command called from script script: 206396248e12c6e742fd7296250433c8d7343b74, on @user_script:1.\r\n"),
+            ("EVAL \"return 1\" 2 a", "-ERR Number of keys can't be greater than number of args\r\n"),
+            ("EVAL \"return 1\" -1", "-ERR Number of keys can't be negative\r\n"),
+            ("EVALSHA 0000000000000000000000000000000000000000 0", "-NOSCRIPT No matching script. Please use EVAL.\r\n"),
+        ])
+    }
+
+    @Test("the sandbox: globals and libraries are read-only, the file system unreachable")
+    func sandbox() {
+        let h = EngineHarness()
+        let readonly = "Attempt to modify a readonly table"
+        #expect(h.run(line: "EVAL \"x = 1\" 0").contains("user_script:1: \(readonly)"))
+        #expect(h.run(line: "EVAL \"redis.call = nil\" 0").contains(readonly))
+        #expect(h.run(line: "EVAL \"rawset(_G, 'x', 1)\" 0").hasPrefix("-ERR \(readonly) script:"))
+        #expect(h.run(line: "EVAL \"setmetatable(_G, {})\" 0").hasPrefix("-ERR \(readonly) script:"))
+        #expect(h.run(line: "EVAL \"getmetatable(_G).__index = {}\" 0").contains(readonly))
+        #expect(h.run(line: "EVAL \"return os\" 0").contains("Script attempted to access nonexistent global variable 'os'"))
+        #expect(h.run(line: "EVAL \"dofile('/etc/passwd')\" 0").contains("nonexistent global variable 'dofile'"))
+        #expect(h.run(line: "EVAL \"return loadstring(string.dump(function() return 1 end))()\" 0").contains("attempt to call a nil value"))
+        // A global set by one script is never seen by the next.
+        h.run(line: "EVAL \"pcall(function() y = 1 end)\" 0")
+        #expect(h.run(line: "EVAL \"return y\" 0").contains("nonexistent global variable 'y'"))
+    }
+
+    @Test("pcall and coroutines behave as Lua's, with Redis 7's error text for tables")
+    func protectedCallsAndCoroutines() {
+        let h = EngineHarness()
+        h.script([
+            ("EVAL \"return {pcall(function() error({err = 'TAB x'}) end)}\" 0", "*2\r\n$-1\r\n$5\r\nTAB x\r\n"),
+            ("EVAL \"return {pcall(function(a, b) return a + b end, 2, 3)}\" 0", "*2\r\n:1\r\n:5\r\n"),
+            ("EVAL \"return {pcall(error)}\" 0", "*1\r\n$-1\r\n"),
+            ("EVAL \"local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) return {co(1), co(10)}\" 0",
+             "*2\r\n:2\r\n:20\r\n"),
+        ])
+    }
+
+    @Test("SCRIPT LOAD, EXISTS and FLUSH")
+    func scriptCache() {
+        let h = EngineHarness()
+        let sha = h.value("SCRIPT", "LOAD", "return 'cached'").string!
+        #expect(sha == "952f49ffc8f7b098d8ab5da45d3164ca36ed18b1")
+        #expect(h.run("EVALSHA", sha, "0") == "$6\r\ncached\r\n")
+        #expect(h.run("EVALSHA", sha.uppercased(), "0") == "$6\r\ncached\r\n")
+        #expect(h.run("SCRIPT", "EXISTS", sha, "ffffffffffffffffffffffffffffffffffffffff") == "*2\r\n:1\r\n:0\r\n")
+        #expect(h.run("SCRIPT", "FLUSH") == "+OK\r\n")
+        #expect(h.run("EVALSHA", sha, "0") == "-NOSCRIPT No matching script. Please use EVAL.\r\n")
+        #expect(h.run("SCRIPT", "FLUSH", "LATER") == "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n")
+    }
+
+    @Test("a script's writes are logged as writes, framed as one unit; the script never is")
+    func effectsReachTheLog() {
+        let h = EngineHarness()
+        let feed = AppendOnlyFeed()
+        h.engine.appendOnlyFeed = feed
+        h.run("EVAL", "redis.call('set', KEYS[1], 'v') redis.call('incr', 'n') redis.call('get', 'n') return 1", "1", "k")
+        let logged = feed.buffer.getString(at: feed.buffer.readerIndex, length: feed.buffer.readableBytes)!
+        #expect(logged.hasSuffix("*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$4\r\nincr\r\n$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n"))
+        #expect(!logged.contains("EVAL") && !logged.contains("get"))
+        feed.buffer.clear()
+        h.run("EVAL", "redis.set_repl(redis.REPL_NONE) redis.call('set', 'quiet', 1) return 1", "0")
+        #expect(feed.buffer.readableBytes == 0)
+        h.run("EVAL_RO", "return redis.call('get', 'k')", "0")
+        #expect(feed.buffer.readableBytes == 0)
+    }
+
+    @Test("read-only scripts refuse writes; shebang flags apply")
+    func readOnly() {
+        let h = EngineHarness()
+        #expect(h.run(line: "EVAL_RO \"return redis.call('set', 'k', 'v')\" 0").hasPrefix("-ERR Write commands are not allowed from read-only scripts. script:"))
+        #expect(h.run(line: "EVAL \"#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')\" 0").hasPrefix("-ERR Write commands are not allowed from read-only scripts."))
+        #expect(h.run(line: "EVAL_RO \"#!lua\nreturn 1\" 0") == "-ERR Can not execute a script with write flag using *_ro command.\r\n")
+        #expect(h.run(line: "EVAL \"#!lua flags=bogus\nreturn 1\" 0") == "-ERR Unexpected flag in script shebang: bogus\r\n")
+        #expect(h.run("EXISTS", "k") == ":0\r\n")
+    }
+
+    @Test("a script past busy-reply-threshold pauses: others get -BUSY, SCRIPT KILL ends it")
+    func pauseAndKill() {
+        var configuration = Configuration()
+        configuration.busyReplyThreshold = 5
+        let h = EngineHarness(configuration: configuration)
+        let other = h.connect()
+        // The caller's command returns with the script paused: no reply yet.
+        #expect(h.run("EVAL", "local i = 0 while true do i = i + 1 end", "0") == "")
+        #expect(h.session.runsScript)
+        #expect(other.run("GET", "k") == "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n")
+        #expect(other.run("FUNCTION", "KILL") == "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n")
+        #expect(other.run("SCRIPT", "KILL") == "+OK\r\n")
+        h.engine.scripting.continueScript(of: h.session)
+        #expect(!h.session.runsScript)
+        #expect(h.client.takeDelivered().hasPrefix("-ERR Script killed by user with SCRIPT KILL... script:"))
+        #expect(other.run("PING") == "+PONG\r\n")
+        #expect(other.run("SCRIPT", "KILL") == "-NOTBUSY No scripts in execution right now.\r\n")
+    }
+
+    @Test("a paused script that wrote cannot be killed; its writes are logged as one unit when it ends")
+    func pausedWriterIsUnkillable() {
+        var configuration = Configuration()
+        configuration.busyReplyThreshold = 5
+        let h = EngineHarness(configuration: configuration)
+        let feed = AppendOnlyFeed()
+        h.engine.appendOnlyFeed = feed
+        let other = h.connect()
+        let script = "redis.call('set', 'a', 1) local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
+            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > 300000 then break end end "
+            + "redis.call('set', 'b', 2) return 'done'"
+        #expect(h.run("EVAL", script, "0") == "")
+        #expect(other.run("SCRIPT", "KILL").hasPrefix("-UNKILLABLE Sorry the script already executed write commands"))
+        #expect(feed.unitOpen, "the unit stays open while the script is paused")
+        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        #expect(h.client.takeDelivered() == "$4\r\ndone\r\n")
+        let logged = feed.buffer.getString(at: feed.buffer.readerIndex, length: feed.buffer.readableBytes)!
+        #expect(logged.contains("MULTI") && logged.hasSuffix("*1\r\n$4\r\nEXEC\r\n"))
+        #expect(!feed.unitOpen)
+        #expect(other.run("GET", "b") == "$1\r\n2\r\n")
+    }
+
+    @Test("functions: load, call case-insensitively, list, delete")
+    func functions() {
+        let h = EngineHarness()
+        let code = "#!lua name=lib\nredis.register_function('Hello', function(keys, args) return 'hi ' .. args[1] end)"
+        #expect(h.run("FUNCTION", "LOAD", code) == "$3\r\nlib\r\n")
+        #expect(h.run("FCALL", "hello", "0", "you") == "$6\r\nhi you\r\n")
+        #expect(h.run("FUNCTION", "LOAD", code) == "-ERR Library 'lib' already exists\r\n")
+        #expect(h.run("FUNCTION", "LIST").contains("Hello"))
+        #expect(h.run("FUNCTION", "DELETE", "lib") == "+OK\r\n")
+        #expect(h.run("FCALL", "Hello", "0") == "-ERR Function not found\r\n")
+        #expect(h.run("FUNCTION", "LOAD", "#!lua name=x\nreturn 1") == "-ERR No functions registered\r\n")
+    }
+
+    @Test("FUNCTION DUMP and RESTORE round-trip, and refuse a damaged payload")
+    func dumpAndRestore() {
+        let h = EngineHarness()
+        h.run("FUNCTION", "LOAD", "#!lua name=a\nredis.register_function('fa', function() return 1 end)")
+        let dump = RESPValue.decode(h.run(bytes: Array("FUNCTION".utf8), Array("DUMP".utf8)))
+        guard case .bulk(let payload?) = dump else { Issue.record("no payload"); return }
+        h.run("FUNCTION", "FLUSH")
+        #expect(h.run(bytes: Array("FUNCTION".utf8), Array("RESTORE".utf8), payload) == Array("+OK\r\n".utf8))
+        #expect(h.run("FCALL", "fa", "0") == ":1\r\n")
+        var damaged = payload
+        damaged[damaged.count - 1] ^= 0xFF
+        #expect(h.run(bytes: Array("FUNCTION".utf8), Array("RESTORE".utf8), damaged) == Array("-ERR DUMP payload version or checksum are wrong\r\n".utf8))
+        #expect(h.run(bytes: Array("FUNCTION".utf8), Array("RESTORE".utf8), payload) == Array("-ERR Library a already exists\r\n".utf8))
+    }
+}
