@@ -330,4 +330,21 @@ struct HiredisInteropTests {
             #expect(try redis.command("GET", "in-db0") == .bulk("x"))
         }
     }
+
+    @Test("EVAL and EVALSHA: binary arguments through a script, nested arrays, script errors")
+    func scripting() throws {
+        try withConnection { redis throws in
+            let value: [UInt8] = [0x00, 0x0D, 0x0A, 0xFF] + Array("v".utf8)
+            let script = Array("redis.call('set', KEYS[1], ARGV[1]) return {redis.call('get', KEYS[1]), {1, 2}, redis.status_reply('FINE')}".utf8)
+            #expect(try redis.command([Array("EVAL".utf8), script, Array("1".utf8), Array("k".utf8), value])
+                == .array([.bulk(value), .array([.integer(1), .integer(2)]), .status("FINE")]))
+            guard case .bulk(let sha) = try redis.command("SCRIPT", "LOAD", "return tonumber(ARGV[1]) * 2") else {
+                Issue.record("SCRIPT LOAD gave no sha")
+                return
+            }
+            #expect(try redis.command([Array("EVALSHA".utf8), sha, Array("0".utf8), Array("21".utf8)]) == .integer(42))
+            #expect(try redis.command("EVAL", "return redis.call('incr', KEYS[1])", "1", "k")
+                == .error("ERR value is not an integer or out of range script: 2bab3b661081db58bd2341920e0ba7cf5dc77b25, on @user_script:1."))
+        }
+    }
 }
