@@ -300,6 +300,18 @@ public enum ErrorReply {
 
     public static let invalidLibraryName = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
 
+    public static func functionExists(_ name: String) -> String { "ERR Function \(name) already exists" }
+    /// FUNCTION RESTORE without REPLACE (unquoted, unlike FUNCTION LOAD's).
+    public static func restoredLibraryExists(_ name: String) -> String { "ERR Library \(name) already exists" }
+
+    /// Logged when a snapshot's library does not load (the load then fails): Redis's
+    /// words, with its reason as FUNCTION LOAD would answer it but without the error code.
+    public static func libraryLoadFailed(_ reply: String) -> String {
+        "Failed loading library, " + (reply.hasPrefix("ERR ") ? String(reply.dropFirst(4)) : reply)
+    }
+    /// DEBUG RELOAD could not read the snapshot back.
+    public static let reloadFailed = "ERR Error trying to load the RDB dump"
+
     /// A script's command refused by the caller's ACL rules.
     public static func scriptNoPermission(_ denial: ACLDenial) -> String {
         let reason = switch denial {

@@ -28,7 +28,8 @@ enum FunctionCommands {
             index += 1
         }
         guard index == args.count - 1 else { return c.replyError("ERR Function code is missing") }
-        switch c.engine.functions.load(args.bytes(index), replace: replace) {
+        // The log's replay is never cut short (Redis lets its own clients take their time).
+        switch c.engine.functions.load(args.bytes(index), replace: replace, timeLimit: !c.isInternal) {
         case .failure(let error): c.replyError(error.message)
         case .success(let name):
             c.engine.keyspace.dirty += 1  // a write: logged and replicated as sent
@@ -135,7 +136,7 @@ enum FunctionCommands {
     }
 
     static func dump(_ c: ClientSession, _ args: Arguments) {
-        c.reply.writeBulk(FunctionPayload.dump(c.engine.functions.sortedLibraries.map(\.code)))
+        c.reply.writeBulk(FunctionPayload.dump(c.engine.functions.libraryCodes, compression: c.engine.configuration.rdbCompression))
     }
 
     /// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]

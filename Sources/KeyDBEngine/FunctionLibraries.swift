@@ -47,7 +47,9 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
     // MARK: - Loading
 
     /// Loads (or with `replace`, replaces) the library `code` defines; returns its name.
-    func load(_ code: [UInt8], replace: Bool) -> Result<String, ScriptError> {
+    /// Without `timeLimit` its code may run past 500 ms: as Redis, a library read back
+    /// from a snapshot, the log or a RESTORE payload is never cut short.
+    public func load(_ code: [UInt8], replace: Bool, timeLimit: Bool = true) -> Result<String, ScriptError> {
         let name: String, body: ArraySlice<UInt8>
         switch Self.metadata(code) {
         case .failure(let error): return .failure(error)
@@ -76,7 +78,7 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
         defer { interpreter.release(reference) }
         loading = Library(name: name, code: code, functions: [:])
         defer { loading = nil }
-        engine.scripting.loadDeadline = Clock.monotonicMicroseconds() / 1000 + Self.loadTimeout
+        engine.scripting.loadDeadline = timeLimit ? Clock.monotonicMicroseconds() / 1000 + Self.loadTimeout : Int64.max
         defer { engine.scripting.loadDeadline = nil }
         let (thread, threadReference) = interpreter.thread(running: reference)
         defer { interpreter.release(threadReference) }
@@ -100,29 +102,36 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
         for function in library.functions.keys.sorted() {
             if let existing = functions[function.lowercased()], existing.library != name {
                 dropLoading()
-                return .failure(ScriptError("ERR Function \(function) already exists"))
+                return .failure(ScriptError(ErrorReply.functionExists(function)))
             }
         }
         if let old { unlink(old) }
-        libraries[name] = library
-        for function in library.functions.values { functions[function.name.lowercased()] = function }
+        link(library)
         loading = nil
         return .success(name)
     }
 
     /// Forgets the functions a failed load registered.
     private func dropLoading() {
-        guard let library = loading, let interpreter else { return }
-        for function in library.functions.values { interpreter.release(function.reference) }
+        guard let library = loading else { return }
+        release(library)
         loading = nil
     }
 
+    private func link(_ library: Library) {
+        libraries[library.name] = library
+        for function in library.functions.values { functions[function.name.lowercased()] = function }
+    }
+
     private func unlink(_ library: Library) {
-        for function in library.functions.values {
-            functions[function.name.lowercased()] = nil
-            interpreter?.release(function.reference)
-        }
+        for function in library.functions.values { functions[function.name.lowercased()] = nil }
+        release(library)
         libraries[library.name] = nil
+    }
+
+    /// Lets the interpreter collect a library's function values.
+    private func release(_ library: Library) {
+        for function in library.functions.values { interpreter?.release(function.reference) }
     }
 
     /// `{redis = {register_function, log, LOG_*, REDIS_VERSION*}}`, each unknown name an error.
@@ -274,31 +283,54 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
         return true
     }
 
-    func flush() {
+    public func flush() {
         libraries = [:]
         functions = [:]
         interpreter = nil
     }
 
-    /// FUNCTION RESTORE: loads every library of a payload, after deleting all (`flush`), or
-    /// next to the existing ones, replacing same-named ones only with `replace`.
+    /// FUNCTION RESTORE, all or nothing as Redis's: the payload's libraries are loaded on
+    /// their own first (a library twice, or a function in two of them, is an error), then
+    /// joined to the existing ones, which are all deleted (`flush`) or kept, same-named ones
+    /// replaced only with `replace`. On any error the existing libraries stay as they were.
     func restore(_ codes: [[UInt8]], flush: Bool, replace: Bool) -> ScriptError? {
-        var names: [String] = []
-        for code in codes {
-            switch Self.metadata(code) {
-            case .failure(let error): return error
-            case .success(let (name, _)):
-                if !flush && !replace && libraries[name] != nil { return ScriptError("ERR Library \(name) already exists") }
-                names.append(name)
-            }
+        let existing = (libraries: libraries, functions: functions)
+        libraries = [:]
+        functions = [:]
+        var failure: ScriptError? = nil
+        for code in codes where failure == nil {
+            if case .failure(let error) = load(code, replace: false, timeLimit: false) { failure = error }
         }
-        if flush { self.flush() }
-        for code in codes {
-            if case .failure(let error) = load(code, replace: true) { return error }
+        if failure == nil && !flush { failure = joinConflict(with: existing, replace: replace) }
+        let restored = libraries
+        (libraries, functions) = existing
+        if let failure {
+            for library in restored.values { release(library) }
+            return failure
+        }
+        for library in existing.libraries.values where flush || restored[library.name] != nil { unlink(library) }
+        for library in restored.values { link(library) }
+        return nil
+    }
+
+    /// Why the restored libraries (loaded now) cannot join `existing` (Redis's libraryJoin).
+    private func joinConflict(with existing: (libraries: [String: Library], functions: [String: Function]),
+                              replace: Bool) -> ScriptError? {
+        for name in libraries.keys.sorted() where !replace && existing.libraries[name] != nil {
+            return ScriptError(ErrorReply.restoredLibraryExists(name))
+        }
+        for function in functions.values.sorted(by: { $0.name < $1.name }) {
+            // A function of a library being replaced goes with it.
+            if let other = existing.functions[function.name.lowercased()], libraries[other.library] == nil {
+                return ScriptError(ErrorReply.functionExists(function.name))
+            }
         }
         return nil
     }
 
     /// Libraries in a stable order (by name), for LIST, DUMP and the log's rewrite.
     var sortedLibraries: [Library] { libraries.values.sorted { $0.name < $1.name } }
+
+    /// Each library's whole code, by name: what snapshots and rewritten logs keep.
+    public var libraryCodes: [[UInt8]] { sortedLibraries.map(\.code) }
 }

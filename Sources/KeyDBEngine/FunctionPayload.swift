@@ -7,33 +7,18 @@ enum FunctionPayload {
     static let functionOpcode: UInt8 = 245
     static let rdbVersion: UInt16 = 10
 
-    static func dump(_ codes: [[UInt8]]) -> [UInt8] {
-        var payload: [UInt8] = []
-        for code in codes {
-            payload.append(functionOpcode)
-            appendLength(code.count, to: &payload)
-            payload.append(contentsOf: code)
-        }
+    /// Each record's code is an RDB string, LZF-compressed when that pays and
+    /// `compression` (rdbcompression) is on, as Redis's dump.
+    static func dump(_ codes: [[UInt8]], compression: Bool) -> [UInt8] {
+        var encoder = RDBObjectEncoder(compression: compression)
+        for code in codes { try! encoder.encodeFunction(code) }  // in memory: nothing to fail
+        var payload = encoder.bytes
         payload.append(UInt8(rdbVersion & 0xFF))
         payload.append(UInt8(rdbVersion >> 8))
         var crc = CRC64()
         crc.update(payload)
         for shift in stride(from: 0, to: 64, by: 8) { payload.append(UInt8(truncatingIfNeeded: crc.value >> UInt64(shift))) }
         return payload
-    }
-
-    /// An RDB length: 6, 14, 32 or 64 bits, by size.
-    private static func appendLength(_ length: Int, to payload: inout [UInt8]) {
-        switch length {
-        case ..<64: payload.append(UInt8(length))
-        case ..<16384: payload.append(contentsOf: [0x40 | UInt8(length >> 8), UInt8(length & 0xFF)])
-        case ..<(1 << 32):
-            payload.append(0x80)
-            for shift in stride(from: 24, through: 0, by: -8) { payload.append(UInt8(truncatingIfNeeded: length >> shift)) }
-        default:
-            payload.append(0x81)
-            for shift in stride(from: 56, through: 0, by: -8) { payload.append(UInt8(truncatingIfNeeded: length >> shift)) }
-        }
     }
 
     /// The libraries' code in a payload, after its version and checksum are verified.
@@ -47,8 +32,8 @@ enum FunctionPayload {
         for index in 0..<8 { expected |= UInt64(payload[footer + 2 + index]) << UInt64(index * 8) }
         var crc = CRC64()
         crc.update(Array(payload[..<(footer + 2)]))
-        // Redis accepts a zero checksum (a server with rdbchecksum off wrote it).
-        guard expected == 0 || crc.value == expected else { return .failure(wrong) }
+        // Always checked: FUNCTION DUMP writes a checksum whatever rdbchecksum says.
+        guard crc.value == expected else { return .failure(wrong) }
         var cursor = RDBCursor(Array(payload[..<footer]))
         var codes: [[UInt8]] = []
         while cursor.remaining > 0 {

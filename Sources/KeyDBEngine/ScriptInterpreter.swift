@@ -129,7 +129,7 @@ final class ScriptInterpreter {
 }
 
 /// An error text raised while compiling or running a script.
-struct ScriptError: Error {
-    let message: String
+public struct ScriptError: Error {
+    public let message: String
     init(_ message: String) { self.message = message }
 }

@@ -36,4 +36,10 @@ public struct RDBObjectEncoder {
     public mutating func encode(_ object: RDBObject) throws {
         try output.value(key: nil, object, limits: limits)
     }
+
+    /// A function library record (RDB_OPCODE_FUNCTION2 and its code), as FUNCTION DUMP writes them.
+    public mutating func encodeFunction(_ code: some RDBBytes) throws {
+        output.byte(RDBOpcode.function2)
+        try output.string(code)
+    }
 }
