@@ -68,15 +68,15 @@ enum DebugCommand {
 
     /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]
     private static func reload(_ c: ClientSession, _ args: Arguments) {
-        var flush = true, save = true
+        var flush = true, save = true, merge = false
         for index in 2..<max(2, args.count) {
-            if args.matches(index, "merge") { continue }
+            if args.matches(index, "merge") { merge = true }
             else if args.matches(index, "noflush") { flush = false }
             else if args.matches(index, "nosave") { save = false }
             else { return c.replyError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.") }
         }
         guard let persistence = c.engine.persistence else { return c.replyError(ErrorReply.persistenceUnavailable) }
-        c.reply(persistence.debugReload(flush: flush, save: save))
+        c.reply(persistence.debugReload(flush: flush, save: save, merge: merge))
     }
 
     private static func help(_ c: ClientSession) {

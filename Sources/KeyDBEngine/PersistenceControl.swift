@@ -19,8 +19,9 @@ public protocol PersistenceControl: AnyObject {
     /// FLUSHALL emptied every database: a running snapshot is stopped and, with save
     /// points set, an empty snapshot replaces the old one (so a restart cannot bring the data back).
     func flushedAll()
-    /// DEBUG RELOAD: save (unless not `save`), empty (unless not `flush`), load the snapshot.
-    func debugReload(flush: Bool, save: Bool) -> PersistenceReply
+    /// DEBUG RELOAD: save (unless not `save`), empty (unless not `flush`), load the snapshot
+    /// (with `merge`, its libraries replace same-named ones).
+    func debugReload(flush: Bool, save: Bool, merge: Bool) -> PersistenceReply
     /// DEBUG LOADAOF: sync the log, empty the data, replay the log.
     func debugLoadLog() -> PersistenceReply
 }

@@ -1,14 +1,16 @@
 import KeyDBEngine
 
 /// Writes the dataset as the commands that rebuild it (a base file in AOF form,
-/// `aof-use-rdb-preamble no`), as Redis's rewriteAppendOnlyFileRio does:
-/// collections in commands of at most 64 elements, expiry as PEXPIREAT.
+/// `aof-use-rdb-preamble no`), as Redis's rewriteAppendOnlyFileRio does: the
+/// function libraries first as FUNCTION LOAD, then collections in commands of at
+/// most 64 elements, expiry as PEXPIREAT.
 struct AOFRewriter {
     static let itemsPerCommand = 64
     private var out: [UInt8] = []
 
-    static func write(_ keyspace: Keyspace, to file: BufferedFile) throws {
+    static func write(_ keyspace: Keyspace, functions: [[UInt8]], to file: BufferedFile) throws {
         var writer = AOFRewriter()
+        for code in functions { writer.command([word("FUNCTION"), word("LOAD"), code]) }
         for db in keyspace.databases where db.count > 0 {
             writer.command([word("SELECT"), word(String(db.index))])
             try db.forEachEntry { (key, value, expireAt) throws in

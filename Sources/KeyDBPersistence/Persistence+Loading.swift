@@ -51,9 +51,10 @@ extension Persistence {
                                .hash(HashValue(HashFields([Bytes("f"): Bytes("v")]))),
                                .sortedSet(SortedSetValue([Bytes("m"): 1.5]))]
         for (index, value) in values.enumerated() { db.load(Bytes("k\(index)"), value, expireAt: 0) }
+        let functions = [Array("#!lua name=warmup\nredis.register_function('f', function() end)".utf8)]
         guard let file = try? BufferedFile(creating: "/dev/null") else { return }
-        try? Snapshot.write(sample, to: file, aofBase: true)
-        try? AOFRewriter.write(sample.keyspace, to: file)
+        try? Snapshot.write(sample, functions: functions, to: file, aofBase: true)
+        try? AOFRewriter.write(sample.keyspace, functions: functions, to: file)
         try? file.flush()
     }
 
@@ -138,15 +139,17 @@ extension Persistence {
         if !configuration.savePoints.isEmpty { _ = save() }
     }
 
-    public func debugReload(flush: Bool, save: Bool) -> PersistenceReply {
+    public func debugReload(flush: Bool, save: Bool, merge: Bool) -> PersistenceReply {
         if save, self.save() != .status("OK") { return .error(ErrorReply.generic) }
         if flush { emptyAll() }
         do {
-            guard let file = try MappedFile(snapshotPath) else { return .error("ERR Error trying to load the RDB dump") }
-            try Snapshot.load(file.bytes, name: snapshotPath, into: engine, skipExpired: true, withKeyspace: { $0() })
+            guard let file = try MappedFile(snapshotPath) else { return .error(ErrorReply.reloadFailed) }
+            // MERGE: a library of the snapshot replaces the same-named one (Redis's RDBFLAGS_ALLOW_DUP).
+            try Snapshot.load(file.bytes, name: snapshotPath, into: engine, skipExpired: true, replaceLibraries: merge,
+                              withKeyspace: { $0() })
         } catch {
             logWarning("Error trying to load the RDB dump: \(error)")
-            return .error("ERR Error trying to load the RDB dump")
+            return .error(ErrorReply.reloadFailed)
         }
         logNotice("DB reloaded by DEBUG RELOAD")
         return .status("OK")
@@ -179,7 +182,9 @@ extension Persistence {
         return .status("OK")
     }
 
+    /// Every database and, as Redis's emptyData, the function libraries too.
     private func emptyAll() {
         for db in engine.keyspace.databases { db.removeAll() }
+        engine.functions.flush()
     }
 }

@@ -15,7 +15,7 @@ extension Persistence {
         if freshBase || (manifest.base == nil && manifest.incrementals.isEmpty) {
             let asSnapshot = configuration.aofUseRDBPreamble
             let temporary = logDirectory + "/temp-rewriteaof-\(getpid()).aof"
-            try writeBase(to: temporary, asSnapshot: asSnapshot)
+            try writeBase(to: temporary, asSnapshot: asSnapshot, functions: engine.functions.libraryCodes)
             let base = try installBase(from: temporary, asSnapshot: asSnapshot, keeping: nil)
             logNotice("Creating AOF base file \(base) on server start")
         }
@@ -40,13 +40,14 @@ extension Persistence {
         engine.appendOnlyFeed = AppendOnlyFeed()
     }
 
-    /// Writes the whole dataset as a base file: an RDB image, or commands.
-    func writeBase(to path: String, asSnapshot: Bool) throws {
+    /// Writes the whole dataset as a base file: an RDB image, or commands. `functions`:
+    /// the libraries' codes, taken under the lock with the keyspace (before a fork).
+    func writeBase(to path: String, asSnapshot: Bool, functions: [[UInt8]]) throws {
         let file = try BufferedFile(creating: path)
         if asSnapshot {
-            try Snapshot.write(engine, to: file, aofBase: true)
+            try Snapshot.write(engine, functions: functions, to: file, aofBase: true)
         } else {
-            try AOFRewriter.write(engine.keyspace, to: file)
+            try AOFRewriter.write(engine.keyspace, functions: functions, to: file)
         }
         try file.finish()
     }
@@ -121,8 +122,10 @@ extension Persistence {
         }
         let asSnapshot = configuration.aofUseRDBPreamble
         let directory = logDirectory
+        let functions = engine.functions.libraryCodes
         guard let pid = BackgroundChild.fork({ [self] in
-            (try? writeBase(to: directory + "/temp-rewriteaof-bg-\(getpid()).aof", asSnapshot: asSnapshot)) != nil
+            (try? writeBase(to: directory + "/temp-rewriteaof-bg-\(getpid()).aof", asSnapshot: asSnapshot,
+                            functions: functions)) != nil
         }) else {
             logWarning("Can't rewrite append only file in background: fork: \(String(cString: strerror(errno)))")
             rewriteFailed()

@@ -8,11 +8,12 @@ import Glibc
 /// file that is synced and renamed over `dbfilename`, so a crash leaves either
 /// the old snapshot or the new one.
 extension Persistence {
-    func writeSnapshot(to path: String) throws {
+    /// `functions`: the libraries' codes, taken under the lock with the keyspace (before a fork).
+    func writeSnapshot(to path: String, functions: [[UInt8]]) throws {
         let temporary = directory + "/temp-\(getpid()).rdb"
         do {
             let file = try BufferedFile(creating: temporary)
-            try Snapshot.write(engine, to: file, aofBase: false)
+            try Snapshot.write(engine, functions: functions, to: file, aofBase: false)
             try file.finish()
             try FileIO.rename(temporary, path)
             try FileIO.syncDirectory(directory)
@@ -27,7 +28,8 @@ extension Persistence {
         snapshotScheduled = false
         lastSnapshotAttempt = Clock.milliseconds() / 1000
         let path = snapshotPath
-        guard let pid = BackgroundChild.fork({ [self] in (try? writeSnapshot(to: path)) != nil }) else {
+        let functions = engine.functions.libraryCodes
+        guard let pid = BackgroundChild.fork({ [self] in (try? writeSnapshot(to: path, functions: functions)) != nil }) else {
             logWarning("Can't save in background: fork: \(String(cString: strerror(errno)))")
             lastSnapshotSucceeded = false
             return false

@@ -161,7 +161,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         if child?.kind == .snapshot { return .error(ErrorReply.saveInProgress) }
         lastSnapshotAttempt = Clock.milliseconds() / 1000
         do {
-            try writeSnapshot(to: snapshotPath)
+            try writeSnapshot(to: snapshotPath, functions: engine.functions.libraryCodes)
             snapshotFinished(succeeded: true, dirtyAtStart: engine.keyspace.dirty, seconds: 0)
             return .status("OK")
         } catch {

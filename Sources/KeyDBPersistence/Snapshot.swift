@@ -14,8 +14,9 @@ extension Bytes: RDBBytes {
 
 /// The dataset as an RDB image (Redis 7.0's format and encodings) and back.
 enum Snapshot {
-    /// Writes every database; `aofBase` marks an AOF base file (the aux field Redis writes).
-    static func write(_ engine: Engine, to file: BufferedFile, aofBase: Bool) throws {
+    /// Writes the function libraries (`functions`: their codes, taken with the keyspace)
+    /// and every database; `aofBase` marks an AOF base file (the aux field Redis writes).
+    static func write(_ engine: Engine, functions: [[UInt8]], to file: BufferedFile, aofBase: Bool) throws {
         let configuration = engine.configuration
         var limits = RDBEncodingLimits()
         limits.setMaxIntsetEntries = configuration.setMaxIntsetEntries
@@ -32,6 +33,8 @@ enum Snapshot {
                                  ("used-mem", String(MemoryStatistics.allocatedBytes())), ("aof-base", aofBase ? "1" : "0")] {
                 try writer.writeAux(Array(key.utf8), Array(value.utf8))
             }
+            // Before the keys, as Redis: a loader has the functions before any data.
+            for code in functions { try writer.writeFunction(code) }
             for db in engine.keyspace.databases where db.count > 0 {
                 try writer.selectDatabase(db.index)
                 try writer.resizeDatabase(keys: db.count, expires: db.volatileCount)
@@ -65,13 +68,16 @@ enum Snapshot {
         }
     }
 
-    /// Loads an RDB image into the engine's databases; returns how many keys were
-    /// skipped because their time had passed (only with `skipExpired`) and where
-    /// the image ended (an old-style AOF file goes on with commands after it).
+    /// Loads an RDB image into the engine's databases and function libraries; returns how
+    /// many keys were skipped because their time had passed (only with `skipExpired`) and
+    /// where the image ended (an old-style AOF file goes on with commands after it). A
+    /// library that exists already is an error unless `replaceLibraries` (DEBUG RELOAD MERGE).
     @discardableResult
     static func load(_ image: UnsafeRawBufferPointer, name: String, into engine: Engine, skipExpired: Bool,
+                     replaceLibraries: Bool = false,
                      withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int) {
-        var sink = Loader(engine: engine, skipExpired: skipExpired, withKeyspace: withKeyspace)
+        var sink = Loader(engine: engine, skipExpired: skipExpired, replaceLibraries: replaceLibraries,
+                          withKeyspace: withKeyspace)
         let length: Int
         do {
             length = try RDBReader.readPrefix(Array(image), into: &sink).length
@@ -90,15 +96,17 @@ enum Snapshot {
     private struct Loader: RDBLoadSink {
         let engine: Engine
         let skipExpired: Bool
+        let replaceLibraries: Bool
         let withKeyspace: (() -> Void) -> Void
         let now = Clock.milliseconds()
         var database = 0
         var pending: [(db: Int, key: Bytes, value: Value, expireAt: Int64)] = []
         var expired = 0
 
-        init(engine: Engine, skipExpired: Bool, withKeyspace: @escaping (() -> Void) -> Void) {
+        init(engine: Engine, skipExpired: Bool, replaceLibraries: Bool, withKeyspace: @escaping (() -> Void) -> Void) {
             self.engine = engine
             self.skipExpired = skipExpired
+            self.replaceLibraries = replaceLibraries
             self.withKeyspace = withKeyspace
         }
 
@@ -114,8 +122,15 @@ enum Snapshot {
 
         mutating func resizeDatabase(keys: Int, expires: Int) throws {}
 
+        /// As Redis: a library that does not load (or exists already) fails the whole load.
         mutating func function(_ code: [UInt8]) throws {
-            throw PersistenceError("the snapshot holds function libraries, which this build cannot load yet")
+            var failure: ScriptError? = nil
+            withKeyspace { [engine, replaceLibraries] in
+                if case .failure(let error) = engine.functions.load(code, replace: replaceLibraries, timeLimit: false) {
+                    failure = error
+                }
+            }
+            if let failure { throw PersistenceError(ErrorReply.libraryLoadFailed(failure.message)) }
         }
 
         mutating func entry(key: [UInt8], value: RDBObject, expireAtMilliseconds: Int64?) throws {

@@ -11,17 +11,7 @@ import Testing
         let engine = Engine()
         let session = ClientSession(engine: engine)
         session.grantFullAccess()
-        func run(_ words: [String]) {
-            var storage: [UInt8] = []
-            var spans: [ArgumentSpan] = []
-            for word in words {
-                spans.append(ArgumentSpan(offset: storage.count, count: word.utf8.count))
-                storage += Array(word.utf8)
-            }
-            storage.append(0)
-            storage.withUnsafeBytes { raw in spans.withUnsafeBufferPointer { session.execute(Arguments(base: raw.baseAddress!, spans: $0)) } }
-            session.reply.clear()
-        }
+        func run(_ words: [String]) { session.run(words) }
         run(["SET", "plain", "value"])
         run(["SET", "number", "-12345"])
         run(["SET", "bin\0\r\nkey", "bin\0\r\nvalue"])
@@ -70,7 +60,7 @@ import Testing
         let path = temporaryPath("base.aof")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try BufferedFile(creating: path)
-        try AOFRewriter.write(source.keyspace, to: file)
+        try AOFRewriter.write(source.keyspace, functions: [], to: file)
         try file.finish()
 
         let target = Engine()
@@ -89,7 +79,7 @@ import Testing
         let path = temporaryPath("dump.rdb")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try BufferedFile(creating: path)
-        try Snapshot.write(source, to: file, aofBase: false)
+        try Snapshot.write(source, functions: source.functions.libraryCodes, to: file, aofBase: false)
         try file.finish()
         return try #require(try FileIO.read(path))
     }
