@@ -300,6 +300,8 @@ public enum ErrorReply {
 
     public static let invalidLibraryName = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
 
+    static let notAFunction = "ERR given type is not a function"
+    static let functionPayloadUnreadable = "ERR Failed loading library payload"
     public static func functionExists(_ name: String) -> String { "ERR Function \(name) already exists" }
     /// FUNCTION RESTORE without REPLACE (unquoted, unlike FUNCTION LOAD's).
     public static func restoredLibraryExists(_ name: String) -> String { "ERR Library \(name) already exists" }

@@ -151,12 +151,13 @@ enum FunctionCommands {
         } else if args.count > 4 {
             return c.replyError(bytes: ErrorReply.subcommandSyntax(args))
         }
-        let codes: [[UInt8]]
+        let decoded: (codes: [[UInt8]], failure: ScriptError?)
         switch FunctionPayload.restore(args.bytes(2)) {
         case .failure(let error): return c.replyError(error.message)
-        case .success(let decoded): codes = decoded
+        case .success(let result): decoded = result
         }
-        if let error = c.engine.functions.restore(codes, flush: policy == .flush, replace: policy == .replace) {
+        if let error = c.engine.functions.restore(decoded.codes, unreadableRest: decoded.failure, flush: policy == .flush,
+                                                  replace: policy == .replace) {
             return c.replyError(error.message)
         }
         c.engine.keyspace.dirty += 1

@@ -292,8 +292,9 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
     /// FUNCTION RESTORE, all or nothing as Redis's: the payload's libraries are loaded on
     /// their own first (a library twice, or a function in two of them, is an error), then
     /// joined to the existing ones, which are all deleted (`flush`) or kept, same-named ones
-    /// replaced only with `replace`. On any error the existing libraries stay as they were.
-    func restore(_ codes: [[UInt8]], flush: Bool, replace: Bool) -> ScriptError? {
+    /// replaced only with `replace`. On any error the existing libraries stay as they were;
+    /// `unreadableRest`: the payload's records after `codes` could not be read.
+    func restore(_ codes: [[UInt8]], unreadableRest: ScriptError?, flush: Bool, replace: Bool) -> ScriptError? {
         let existing = (libraries: libraries, functions: functions)
         libraries = [:]
         functions = [:]
@@ -301,6 +302,7 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
         for code in codes where failure == nil {
             if case .failure(let error) = load(code, replace: false, timeLimit: false) { failure = error }
         }
+        failure = failure ?? unreadableRest
         if failure == nil && !flush { failure = joinConflict(with: existing, replace: replace) }
         let restored = libraries
         (libraries, functions) = existing

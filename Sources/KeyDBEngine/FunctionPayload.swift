@@ -21,8 +21,10 @@ enum FunctionPayload {
         return payload
     }
 
-    /// The libraries' code in a payload, after its version and checksum are verified.
-    static func restore(_ payload: [UInt8]) -> Result<[[UInt8]], ScriptError> {
+    /// The libraries' code in a payload, after its version and checksum are verified. As
+    /// Redis reads it record by record, a record it cannot read fails the restore only after
+    /// the libraries before it were loaded: such a failure comes back next to their codes.
+    static func restore(_ payload: [UInt8]) -> Result<(codes: [[UInt8]], failure: ScriptError?), ScriptError> {
         let wrong = ScriptError("ERR DUMP payload version or checksum are wrong")
         guard payload.count >= 10 else { return .failure(wrong) }
         let footer = payload.count - 10
@@ -34,17 +36,18 @@ enum FunctionPayload {
         crc.update(Array(payload[..<(footer + 2)]))
         // Always checked: FUNCTION DUMP writes a checksum whatever rdbchecksum says.
         guard crc.value == expected else { return .failure(wrong) }
-        var cursor = RDBCursor(Array(payload[..<footer]))
+        // Records are read while more than the footer is left, and may run into it (as Redis's reader).
+        var cursor = RDBCursor(payload)
         var codes: [[UInt8]] = []
-        while cursor.remaining > 0 {
+        while cursor.remaining > 10 {
             guard let type = try? cursor.readByte(), type == functionOpcode else {
-                return .failure(ScriptError("ERR given type is not a function"))
+                return .success((codes, ScriptError(ErrorReply.notAFunction)))
             }
             guard let code = try? cursor.readString("function library") else {
-                return .failure(ScriptError("ERR failed loading the given functions payload"))
+                return .success((codes, ScriptError(ErrorReply.functionPayloadUnreadable)))
             }
             codes.append(code)
         }
-        return .success(codes)
+        return .success((codes, nil))
     }
 }
