@@ -219,6 +219,38 @@ def run_to_exit(binary: str, args: Sequence[str], timeout: float = 60) -> Tuple[
             done.stderr.decode("utf-8", "replace"))
 
 
+def refuse_to_start(kind: str, data_dir: Path, *args: str):
+    """Runs a server that must refuse to start: (exit status, stdout + stderr, stderr)."""
+    binary = sut_bin() if kind == "sut" else redis_server_bin()
+    for _attempt in range(3):
+        cmd = ["--port", str(free_port()), "--bind", HOST, "--dir", str(data_dir)]
+        if kind == "redis":
+            cmd += ["--daemonize", "no", "--logfile", ""]
+        rc, out, err = run_to_exit(binary, [*cmd, "--save", "", *args], timeout=60)
+        if "Address already in use" not in out + err:
+            break
+    return rc, out + err, err
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """make(kind, name, args) -> Server on <tmp>/<name>; all killed at teardown."""
+    made: List[Server] = []
+
+    def make(kind: str, name: str, args=()) -> Server:
+        s = Server(kind, tmp_path / name, tmp_path / "logs", list(args))
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.cleanup()
+    for s in made:
+        if s.log_path.exists():
+            print(f"--- {s.log_path} (tail) ---")
+            print("\n".join(s.full_log().splitlines()[-25:]))
+
+
 def info_fields(raw) -> Dict[str, str]:
     if isinstance(raw, dict):  # redis-py already parsed it
         return {str(k): str(v) for k, v in raw.items()}

@@ -29,36 +29,17 @@ from typing import Dict, List
 import pytest
 import redis
 
-from conftest import HOST, free_port, redis_server_bin, sut_bin
-from durability_support import (
+from conftest import HOST
+from durability_support import (  # noqa: F401 (servers is a fixture)
     LOADING_ERROR, Server, aof_dir, assert_same_state, base_file, build_dataset, copy_aof_dir,
     count_keys, dir_contents, dump_state, last_incr_file, manifest_entries, manifest_path,
-    pipeline_raw, raw, raw_pipeline, redis_tool, run_to_exit, run_write_stream, wait_for,
-    wait_persistence_idle)
+    pipeline_raw, raw, raw_pipeline, redis_tool, refuse_to_start, run_to_exit, run_write_stream,
+    servers, wait_for, wait_persistence_idle)
 from resp_client import ReplyTimeout, RespClient, encode_command
 
 # Options every SwiftKeyDB here gets unless a test says otherwise: no save
 # schedule, so no snapshot is written behind a test's back.
 NO_SAVE = ["--save", ""]
-
-
-@pytest.fixture
-def servers(tmp_path):
-    """make(kind, name, args) -> Server on <tmp>/<name>; all killed at teardown."""
-    made: List[Server] = []
-
-    def make(kind: str, name: str, args=()) -> Server:
-        s = Server(kind, tmp_path / name, tmp_path / "logs", list(args))
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.cleanup()
-    for s in made:
-        if s.log_path.exists():
-            print(f"--- {s.log_path} (tail) ---")
-            print("\n".join(s.full_log().splitlines()[-25:]))
 
 
 def sut(servers, name: str, *args: str) -> Server:
@@ -67,19 +48,6 @@ def sut(servers, name: str, *args: str) -> Server:
 
 def redis_ref(servers, name: str, *args: str) -> Server:
     return servers("redis", name, ["--save", "", *args])
-
-
-def refuse_to_start(kind: str, data_dir: Path, *args: str):
-    """Runs a server that must refuse to start: (exit status, stdout + stderr, stderr)."""
-    binary = sut_bin() if kind == "sut" else redis_server_bin()
-    for _attempt in range(3):
-        cmd = ["--port", str(free_port()), "--bind", HOST, "--dir", str(data_dir)]
-        if kind == "redis":
-            cmd += ["--daemonize", "no", "--logfile", ""]
-        rc, out, err = run_to_exit(binary, [*cmd, "--save", "", *args], timeout=60)
-        if "Address already in use" not in out + err:
-            break
-    return rc, out + err, err
 
 
 def far_future_ms() -> int:
@@ -1272,32 +1240,27 @@ def test_ttls_survive_restart(servers, mode):
 # 15. Content SwiftKeyDB cannot load yet is refused, not skipped
 # ---------------------------------------------------------------------------
 
-LUA_LIBRARY = "#!lua name=durabilitylib\nredis.register_function('f1', function(keys, args) return 1 end)"
 
-
-def test_streams_and_functions_are_refused(servers, tmp_path):
+def test_streams_are_refused(servers, tmp_path):
+    """(Function libraries load: test_function_persistence.py.)"""
     cases = []
-    # dump.rdb with a stream / with a function library
-    for tag, setup, word in (("rdb-stream", [["XADD", "s", "*", "f", "v"]], "stream"),
-                             ("rdb-function", [["FUNCTION", "LOAD", LUA_LIBRARY]], "function")):
-        ref = redis_ref(servers, f"redis-{tag}", "--appendonly", "no")
-        ref.start()
-        raw_pipeline(ref.client(), [["SET", "k", "v"], *setup, ["SAVE"]])
-        ref.kill()
-        d = tmp_path / f"sut-{tag}"
-        d.mkdir()
-        shutil.copy2(ref.dir / "dump.rdb", d / "dump.rdb")
-        cases.append((tag, d, ["--appendonly", "no"], word, "dump.rdb"))
-    # Redis's log with XADD / FUNCTION LOAD records
-    for tag, setup, word in (("aof-stream", [["XADD", "s", "*", "f", "v"]], "xadd"),
-                             ("aof-function", [["FUNCTION", "LOAD", LUA_LIBRARY]], "function")):
-        ref = redis_ref(servers, f"redis-{tag}", "--appendonly", "yes")
-        ref.start()
-        raw_pipeline(ref.client(), [["SET", "k", "v"], *setup])
-        ref.kill()
-        d = tmp_path / f"sut-{tag}"
-        copy_aof_dir(ref.dir, d)
-        cases.append((tag, d, ["--appendonly", "yes"], word, last_incr_file(d).name))
+    # dump.rdb with a stream
+    ref = redis_ref(servers, "redis-rdb-stream", "--appendonly", "no")
+    ref.start()
+    raw_pipeline(ref.client(), [["SET", "k", "v"], ["XADD", "s", "*", "f", "v"], ["SAVE"]])
+    ref.kill()
+    d = tmp_path / "sut-rdb-stream"
+    d.mkdir()
+    shutil.copy2(ref.dir / "dump.rdb", d / "dump.rdb")
+    cases.append(("rdb-stream", d, ["--appendonly", "no"], "stream", "dump.rdb"))
+    # Redis's log with an XADD record
+    ref = redis_ref(servers, "redis-aof-stream", "--appendonly", "yes")
+    ref.start()
+    raw_pipeline(ref.client(), [["SET", "k", "v"], ["XADD", "s", "*", "f", "v"]])
+    ref.kill()
+    d = tmp_path / "sut-aof-stream"
+    copy_aof_dir(ref.dir, d)
+    cases.append(("aof-stream", d, ["--appendonly", "yes"], "xadd", last_incr_file(d).name))
     failures = []
     for tag, d, args, word, file_name in cases:
         before = dir_contents(d)
