@@ -23,9 +23,16 @@ import Testing
         return (engine, session)
     }
 
-    /// The libraries' codes as text (short failure messages, unlike byte arrays).
-    static func codes(_ engine: Engine) -> [String] {
-        engine.functions.libraryCodes.map { String(decoding: $0, as: UTF8.self) }
+    /// The libraries' codes, each as its first line, size and CRC (short failure messages).
+    static func codes(_ engine: Engine) -> [String] { engine.functions.libraryCodes.map(summary) }
+
+    /// What `codes` answers for libraries with these codes.
+    static func expected(_ codes: String...) -> [String] { codes.map { summary($0.utf8) } }
+
+    static func summary(_ code: some Collection<UInt8>) -> String {
+        var crc = CRC64()
+        crc.update(Array(code))
+        return "\(String(decoding: code.prefix { $0 != 10 }, as: UTF8.self)) (\(code.count) bytes, crc \(crc.value))"
     }
 
     static func value(_ engine: Engine, _ key: String) -> String? {
@@ -61,7 +68,7 @@ import Testing
         let bytes = try RewriteRoundTripTests().snapshotBytes(of: source)
         let target = Engine()
         try Self.load(bytes, into: target)
-        #expect(Self.codes(target) == [Self.counter, Self.notes])
+        #expect(Self.codes(target) == Self.expected(Self.counter, Self.notes))
         let session = ClientSession(engine: target)
         session.grantFullAccess()
         session.run(["FCALL", "bump", "1", "k", "41"])
@@ -108,9 +115,9 @@ import Testing
         let bytes = try Self.image([Self.counter], key: false)
         let error = try #require(throws: PersistenceError.self) { try Self.load(bytes, into: target) }
         #expect(error.description.contains("Failed loading library, Library 'counter' already exists"))
-        #expect(Self.codes(target) == [older])
+        #expect(Self.codes(target) == Self.expected(older))
         try Self.load(bytes, into: target, replaceLibraries: true)
-        #expect(Self.codes(target) == [Self.counter])
+        #expect(Self.codes(target) == Self.expected(Self.counter))
     }
 
     /// A library's code may run past FUNCTION LOAD's 500 ms limit when read back from disk.
@@ -123,7 +130,7 @@ import Testing
         #expect(error.message.contains("FUNCTION LOAD timeout"), "\(error.message)")
         let target = Engine()
         try Self.load(try Self.image([slow], key: false), into: target)
-        #expect(Self.codes(target) == [slow])
+        #expect(Self.codes(target) == Self.expected(slow))
     }
 
     @Test func theCommandBaseLoadsTheLibrariesFirst() throws {
@@ -145,7 +152,7 @@ import Testing
             try AOFLoader(withKeyspace: { $0() }, engine: target, client: client).replay($0, name: path)
         }
         #expect(outcome == .complete)
-        #expect(Self.codes(target) == [Self.counter, Self.notes])
+        #expect(Self.codes(target) == Self.expected(Self.counter, Self.notes))
     }
 }
 
@@ -180,13 +187,13 @@ import Testing
         #expect(engine.keyspace.dirty == 4)
         #expect(persistence.prepareShutdown(save: !appendOnly))
         let (restarted, _, _) = try start(appendOnly: appendOnly)
-        #expect(FunctionSnapshotTests.codes(restarted) == [FunctionSnapshotTests.counter, FunctionSnapshotTests.notes])
+        #expect(FunctionSnapshotTests.codes(restarted) == FunctionSnapshotTests.expected(FunctionSnapshotTests.counter, FunctionSnapshotTests.notes))
     }
 
     @Test func debugReloadEmptiesTheLibrariesAndMergeReplacesThem() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (engine, persistence, session) = try start()
-        let counter = [FunctionSnapshotTests.counter]
+        let counter = FunctionSnapshotTests.expected(FunctionSnapshotTests.counter)
         session.run(["FUNCTION", "LOAD", FunctionSnapshotTests.counter])
         #expect(persistence.debugReload(flush: true, save: true, merge: false) == .status("OK"))
         #expect(FunctionSnapshotTests.codes(engine) == counter)
@@ -199,7 +206,7 @@ import Testing
         let changed = "#!lua name=counter\nredis.register_function('bump', function() return 'changed' end)"
         session.run(["FUNCTION", "LOAD", "REPLACE", changed])
         #expect(persistence.debugReload(flush: false, save: false, merge: false) == .error(ErrorReply.reloadFailed))
-        #expect(FunctionSnapshotTests.codes(engine) == [changed])
+        #expect(FunctionSnapshotTests.codes(engine) == FunctionSnapshotTests.expected(changed))
         #expect(persistence.debugReload(flush: false, save: false, merge: true) == .status("OK"))
         #expect(FunctionSnapshotTests.codes(engine) == counter)
     }

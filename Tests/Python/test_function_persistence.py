@@ -138,6 +138,22 @@ def test_rewrite_keeps_libraries(servers, kind, preamble):
     assert raw(r, "GET", "key") == b"value"
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_log_turned_on_at_run_time_starts_with_the_libraries(servers, kind):
+    s = start(servers, kind, "data", "--appendonly", "no")
+    r = s.client()
+    load(r, RICH, LONG)
+    assert raw(r, "CONFIG", "SET", "appendonly", "yes") == b"OK"
+    wait_persistence_idle(s)  # the first base is written by a rewrite
+    before = function_list(r)
+    s.kill()
+    s.args += ["--appendonly", "yes"]
+    s.start()
+    r = s.client()
+    assert function_list(r) == before
+    check_rich_and_long(r)
+
+
 def test_rewritten_base_is_redis_byte_for_byte(servers):
     """Without the preamble the base is commands: the libraries first, then the keys."""
     bases = {}
