@@ -242,11 +242,12 @@ def test_slow_library_loads_from_disk(servers, kind):
     ([lib("twice"), lib("twice", "v2")], "Library 'twice' already exists"),
     (["#!lua name=empty\nlocal unused = 1"], "No functions registered"),
     ([lib("a", functions=["shared"]), lib("b", functions=["shared"])], "Function shared already exists"),
+    ([lib("a", functions=["shared"]), lib("b", functions=["SHARED"])], "Function SHARED already exists"),
     (["#!lua name=broken\nthis is not lua"], "Error compiling function: user_function:2: '=' expected near 'is'"),
     (["#!lua name=bad-name\nredis.register_function('f', function() end)"],
      "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"),
     (["#!python name=other\nx"], "Engine 'python' not found"),
-], ids=["twice", "empty", "shared-function", "compile-error", "bad-name", "engine"])
+], ids=["twice", "empty", "shared-function", "shared-in-other-case", "compile-error", "bad-name", "engine"])
 def test_snapshot_with_a_failing_library_stops_the_start(tmp_path, codes, reason):
     """As Redis: the load fails, the server exits and its log says why. (Redis then runs its
     RDB checker, which skips libraries, finds the file sound and exits with status 0.)"""
@@ -352,6 +353,8 @@ def test_function_restore_matches_redis(servers):
         [dump_payload(lib("keep", "v2")), "FLUSH"],
         [dump_payload(lib("new", functions=["taken"]))],
         [dump_payload(lib("new", functions=["taken"])), "REPLACE"],
+        [dump_payload(lib("new", functions=["TAKEN"]))],
+        [dump_payload(lib("old", "v2", functions=["Taken"])), "REPLACE"],
         [dump_payload(lib("old", "v2", functions=["taken"]), lib("keep", "v2")), "REPLACE"],
         [dump_payload(lib("new"), lib("new", "v2")), "FLUSH"],
         [dump_payload(lib("new", functions=["same"]), lib("other", functions=["same"])), "FLUSH"],
