@@ -145,6 +145,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var protoMaxBulkLength = 512 * 1024 * 1024
     /// maxmemory in bytes; 0: no limit (nothing is checked before commands).
     public private(set) var maxMemoryLimit = 0
+    /// busy-reply-threshold in ms (0: scripts never pause and cannot be killed).
+    public private(set) var busyReplyThreshold: Int64 = 5000
     public private(set) var zsetListpackLimits = (entries: 128, value: 64)
     private(set) var slowlogThreshold = 10_000
     private(set) var slowlogMaxLength = 128
@@ -165,6 +167,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         acl.log.maxLength = configuration.aclLogMaxLength
         acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"
         maxMemoryLimit = Int(configuration.maxMemory)
+        busyReplyThreshold = Int64(configuration.busyReplyThreshold)
         keyspace.configureAccess(policy: configuration.usesLFU ? .lfu : .lru,
                                  logFactor: configuration.lfuLogFactor, decayTime: configuration.lfuDecayTime)
     }

@@ -2,26 +2,34 @@
 enum SHA1 {
     static func hex(_ message: some Collection<UInt8>) -> String {
         var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0)
-        var w = [UInt32](repeating: 0, count: 80)
+        var schedule = [UInt32](repeating: 0, count: 80)
         SHABlocks.forEach(message) { words in
-            for i in 0..<16 { w[i] = words[i] }
-            for i in 16..<80 { w[i] = rotate(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
-            var (a, b, c, d, e) = h
-            for i in 0..<80 {
-                let (f, k): (UInt32, UInt32)
-                switch i {
-                case 0..<20: (f, k) = ((b & c) | (~b & d), 0x5A827999)
-                case 20..<40: (f, k) = (b ^ c ^ d, 0x6ED9EBA1)
-                case 40..<60: (f, k) = ((b & c) | (b & d) | (c & d), 0x8F1BBCDC)
-                default: (f, k) = (b ^ c ^ d, 0xCA62C1D6)
+            schedule.withUnsafeMutableBufferPointer { w in
+                for i in 0..<16 { w[i] = words[i] }
+                for i in 16..<80 { w[i] = rotate(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
+                var (a, b, c, d, e) = h
+                // Four runs of 20 rounds, each with its own function and constant.
+                for i in 0..<20 {
+                    let t = rotate(a, 5) &+ ((b & c) | (~b & d)) &+ e &+ 0x5A827999 &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotate(b, 30), a, t)
                 }
-                let t = rotate(a, 5) &+ f &+ e &+ k &+ w[i]
-                (e, d, c, b, a) = (d, c, rotate(b, 30), a, t)
+                for i in 20..<40 {
+                    let t = rotate(a, 5) &+ (b ^ c ^ d) &+ e &+ 0x6ED9EBA1 &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotate(b, 30), a, t)
+                }
+                for i in 40..<60 {
+                    let t = rotate(a, 5) &+ ((b & c) | (b & d) | (c & d)) &+ e &+ 0x8F1BBCDC &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotate(b, 30), a, t)
+                }
+                for i in 60..<80 {
+                    let t = rotate(a, 5) &+ (b ^ c ^ d) &+ e &+ 0xCA62C1D6 &+ w[i]
+                    (e, d, c, b, a) = (d, c, rotate(b, 30), a, t)
+                }
+                h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
             }
-            h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e)
         }
         return SHABlocks.hex([h.0, h.1, h.2, h.3, h.4])
     }
 
-    private static func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
+    @inline(__always) private static func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
 }

@@ -20,12 +20,16 @@ enum SHABlocks {
 
     /// Lowercase hex of the state words, most significant byte first.
     static func hex(_ words: [UInt32]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(words.count * 8)
-        for word in words {
-            for shift in stride(from: 28, through: 0, by: -4) { text.append(digits[Int((word >> UInt32(shift)) & 0xF)]) }
+        String(unsafeUninitializedCapacity: words.count * 8) { text in
+            let digits: StaticString = "0123456789abcdef"
+            var at = 0
+            for word in words {
+                for shift in stride(from: 28, through: 0, by: -4) {
+                    text[at] = digits.utf8Start[Int((word >> UInt32(shift)) & 0xF)]
+                    at += 1
+                }
+            }
+            return at
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }

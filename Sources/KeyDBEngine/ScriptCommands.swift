@@ -47,10 +47,10 @@ enum ScriptCommands {
         let state = interpreter.state
         skdb_lua_push_script_globals(state)
         ScriptInterpreter.push(state, "KEYS")
-        ScriptInterpreter.pushArray(state, (0..<keys).map { args.bytes(3 + $0) })
+        ScriptInterpreter.pushArray(state, args, 3 ..< 3 + keys)
         lua_rawset(state, -3)
         ScriptInterpreter.push(state, "ARGV")
-        ScriptInterpreter.pushArray(state, (3 + keys ..< args.count).map { args.bytes($0) })
+        ScriptInterpreter.pushArray(state, args, 3 + keys ..< args.count)
         lua_rawset(state, -3)
         skdb_lua_pop(state, 1)
         scripting.run(script.reference, in: interpreter, name: sha, isEval: true, flags: script.flags,

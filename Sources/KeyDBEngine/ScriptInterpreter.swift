@@ -1,4 +1,5 @@
 import CLuaBridge
+import KeyDBRESP
 
 #if canImport(Glibc)
 import Glibc
@@ -57,12 +58,32 @@ final class ScriptInterpreter {
 
     func release(_ reference: Int32) { luaL_unref(state, skdb_lua_registry(), reference) }
 
-    /// A new coroutine with the function `reference` on its stack, kept alive by the returned reference.
+    /// A coroutine that ended normally, kept for the next run (a new one costs a stack and a GC object).
+    private var spareThread: (thread: OpaquePointer, reference: Int32)?
+
+    /// A coroutine with the function `reference` on its stack, kept alive by the returned reference.
     func thread(running reference: Int32) -> (thread: OpaquePointer, reference: Int32) {
-        let thread = lua_newthread(state)!
-        let threadReference = luaL_ref(state, skdb_lua_registry())
-        lua_rawgeti(thread, skdb_lua_registry(), reference)
-        return (thread, threadReference)
+        let taken: (thread: OpaquePointer, reference: Int32)
+        if let spare = spareThread {
+            spareThread = nil
+            taken = spare
+        } else {
+            let thread = lua_newthread(state)!
+            taken = (thread, luaL_ref(state, skdb_lua_registry()))
+        }
+        lua_rawgeti(taken.thread, skdb_lua_registry(), reference)
+        return taken
+    }
+
+    /// Takes back a run's coroutine: one that ended normally (status 0, empty stack)
+    /// can run another function; one that failed or is suspended cannot.
+    func recycle(_ thread: OpaquePointer, reference: Int32, endedNormally: Bool) {
+        if endedNormally && spareThread == nil && lua_status(thread) == 0 {
+            lua_settop(thread, 0)
+            spareThread = (thread, reference)
+        } else {
+            release(reference)
+        }
     }
 
     func afterRun() {
@@ -106,6 +127,22 @@ final class ScriptInterpreter {
     }
 
     static func push(_ state: OpaquePointer, _ text: String) { push(state, Array(text.utf8)) }
+
+    /// Bytes in place (a command's argument), without a copy on the Swift side.
+    static func push(_ state: OpaquePointer, _ bytes: UnsafeRawBufferPointer) {
+        // Any valid pointer will do for an empty string.
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        lua_pushlstring(state, base.assumingMemoryBound(to: CChar.self), bytes.count)
+    }
+
+    /// Pushes arguments `range` of a command as a Lua array (EVAL's KEYS and ARGV).
+    static func pushArray(_ state: OpaquePointer, _ args: Arguments, _ range: Range<Int>) {
+        lua_createtable(state, Int32(range.count), 0)
+        for (position, index) in range.enumerated() {
+            push(state, args[index])
+            lua_rawseti(state, -2, Int32(position + 1))
+        }
+    }
 
     static func pushError(_ state: OpaquePointer, _ text: String) {
         withCString(text.utf8) { skdb_lua_push_error_table(state, $0, $1) }

@@ -2,7 +2,8 @@
 /// where it stands. It outlives its command when the script pauses past
 /// busy-reply-threshold, and is picked up again by its caller's connection.
 final class ScriptRun {
-    unowned let caller: ClientSession
+    /// The connection's session outlives its run: a caller that disconnects is kept until the script ends.
+    unowned(unsafe) let caller: ClientSession
     /// The sha (EVAL) or function name (FCALL) errors and logs name it by.
     let name: String
     let isEval: Bool

@@ -122,7 +122,7 @@ public final class Scripting {  // guarded by the keyspace lock
     /// Runs `run` until it ends or pauses again.
     @discardableResult
     func proceed(_ run: ScriptRun) -> Bool {
-        let hook: Int32 = engine.configuration.busyReplyThreshold > 0 ? 100_000 : 0
+        let hook: Int32 = engine.busyReplyThreshold > 0 ? 100_000 : 0
         run.sliceStartedMicros = Clock.monotonicMicroseconds()
         let status = skdb_lua_resume(run.thread, run.pendingArguments, hook)
         run.pendingArguments = 0
@@ -174,7 +174,7 @@ public final class Scripting {  // guarded by the keyspace lock
         } else {
             caller.reply.writeNullBulk()
         }
-        run.interpreter.release(run.threadReference)
+        run.interpreter.recycle(thread, reference: run.threadReference, endedNormally: !failed)
         run.interpreter.afterRun()
         current = nil
         client.pinnedNow = 0
@@ -229,7 +229,7 @@ public final class Scripting {  // guarded by the keyspace lock
         if run.killed { return Int32(SKDB_KILL) }
         if !run.timedOut {
             let elapsed = run.elapsedMilliseconds
-            guard elapsed >= engine.configuration.busyReplyThreshold else { return Int32(SKDB_CONTINUE) }
+            guard elapsed >= engine.busyReplyThreshold else { return Int32(SKDB_CONTINUE) }
             run.timedOut = true
             engine.logWarning?("Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the \(run.isEval ? "SCRIPT KILL" : "FUNCTION KILL") command. Script name is: \(run.name).")
         }
@@ -447,7 +447,9 @@ public final class Scripting {  // guarded by the keyspace lock
     private func check(_ command: CommandSpec, _ args: Arguments, for run: ScriptRun) -> String? {
         if command.flags.contains(.noScript) && !denyListDisabled { return ErrorReply.scriptCommandNotAllowed }
         let caller = run.caller
-        client.adopt(user: caller.user, unrestricted: caller.aclUnrestricted)
+        if client.user !== caller.user || client.aclUnrestricted != caller.aclUnrestricted {
+            client.adopt(user: caller.user, unrestricted: caller.aclUnrestricted)
+        }
         if !caller.aclUnrestricted, let denial = engine.aclDenial(command, args, for: client, context: .lua) {
             return ErrorReply.scriptNoPermission(denial)
         }
@@ -459,10 +461,14 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         if writes { run.wroteData = true }
         client.pinnedNow = run.snapshotTime
-        let feed = engine.appendOnlyFeed
-        if !run.logsWrites { engine.appendOnlyFeed = nil }
-        engine.call(command, args, for: client)
-        if !run.logsWrites { engine.appendOnlyFeed = feed }
+        if run.logsWrites {
+            engine.call(command, args, for: client)
+        } else {
+            let feed = engine.appendOnlyFeed
+            engine.appendOnlyFeed = nil
+            engine.call(command, args, for: client)
+            engine.appendOnlyFeed = feed
+        }
         return nil
     }
 
