@@ -5,7 +5,7 @@ import KeyDBRESP
 /// with FUNCTION LOAD, called with FCALL, kept in the log and in snapshots. They live
 /// in their own interpreter, apart from EVAL's.
 public final class FunctionLibraries {  // guarded by the keyspace lock
-    unowned let engine: Engine
+    unowned(unsafe) let engine: Engine  // the engine owns this
 
     struct Function {
         let name: String

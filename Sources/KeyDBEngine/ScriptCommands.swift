@@ -29,15 +29,14 @@ enum ScriptCommands {
         let scripting = c.engine.scripting
         if bySHA && args[1].count != 40 { return c.replyError(ErrorReply.noScript) }
         guard let keys = keyCount(c, args) else { return }
-        let sha: String
         let script: Scripting.CachedScript
         if bySHA {
-            sha = String(decoding: args[1].map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }, as: UTF8.self)
-            guard let cached = scripting.scripts[sha] else { return c.replyError(ErrorReply.noScript) }
+            guard let digest = ScriptDigest(hex: args[1]), let cached = scripting.scripts[digest] else {
+                return c.replyError(ErrorReply.noScript)
+            }
             script = cached
         } else {
-            sha = SHA1.hex(args[1])
-            switch scripting.cache(args.bytes(1), sha: sha) {
+            switch scripting.cache(args[1]) {
             case .failure(let error): return c.replyError(error.message)
             case .success(let cached): script = cached
             }
@@ -46,14 +45,14 @@ enum ScriptCommands {
         // EVAL's KEYS and ARGV are globals, set in the table scripts read globals from.
         let state = interpreter.state
         skdb_lua_push_script_globals(state)
-        ScriptInterpreter.push(state, "KEYS")
+        ScriptInterpreter.push(state, "KEYS" as StaticString)
         ScriptInterpreter.pushArray(state, args, 3 ..< 3 + keys)
         lua_rawset(state, -3)
-        ScriptInterpreter.push(state, "ARGV")
+        ScriptInterpreter.push(state, "ARGV" as StaticString)
         ScriptInterpreter.pushArray(state, args, 3 + keys ..< args.count)
         lua_rawset(state, -3)
         skdb_lua_pop(state, 1)
-        scripting.run(script.reference, in: interpreter, name: sha, isEval: true, flags: script.flags,
+        scripting.run(script.reference, in: interpreter, name: script.sha, isEval: true, flags: script.flags,
                       readOnlyCommand: readOnly, for: c) { _ in 0 }
     }
 
@@ -61,7 +60,7 @@ enum ScriptCommands {
         let scripts = c.engine.scripting.scripts
         c.reply.writeArrayHeader(args.count - 2)
         for index in 2..<args.count {
-            c.reply.writeIntegerReply(scripts[args.string(index)] != nil ? 1 : 0)
+            c.reply.writeIntegerReply(ScriptDigest(hex: args[index]).flatMap { scripts[$0] } != nil ? 1 : 0)
         }
     }
 
@@ -74,10 +73,9 @@ enum ScriptCommands {
     }
 
     static func load(_ c: ClientSession, _ args: Arguments) {
-        let sha = SHA1.hex(args[2])
-        switch c.engine.scripting.cache(args.bytes(2), sha: sha) {
+        switch c.engine.scripting.cache(args[2]) {
         case .failure(let error): c.replyError(error.message)
-        case .success: c.reply.writeBulk(sha)
+        case .success(let script): c.reply.writeBulk(script.sha)
         }
     }
 

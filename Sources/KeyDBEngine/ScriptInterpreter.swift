@@ -128,6 +128,10 @@ final class ScriptInterpreter {
 
     static func push(_ state: OpaquePointer, _ text: String) { push(state, Array(text.utf8)) }
 
+    static func push(_ state: OpaquePointer, _ text: StaticString) {
+        push(state, UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     /// Bytes in place (a command's argument), without a copy on the Swift side.
     static func push(_ state: OpaquePointer, _ bytes: UnsafeRawBufferPointer) {
         // Any valid pointer will do for an empty string.

@@ -11,9 +11,11 @@ import NIOCore
 /// answered -BUSY (or may SCRIPT KILL it). Nothing else runs in between, so the
 /// script stays atomic.
 public final class Scripting {  // guarded by the keyspace lock
-    unowned let engine: Engine
+    unowned(unsafe) let engine: Engine  // the engine owns this
 
     struct CachedScript {
+        /// The sha as text, the name errors and logs give the script.
+        let sha: String
         let body: [UInt8]
         let flags: ScriptFlags
         let reference: Int32
@@ -21,24 +23,26 @@ public final class Scripting {  // guarded by the keyspace lock
 
     private var evalInterpreter: ScriptInterpreter?
     /// EVAL's scripts by sha, kept until SCRIPT FLUSH.
-    private(set) var scripts: [String: CachedScript] = [:]
+    private(set) var scripts: [ScriptDigest: CachedScript] = [:]
     private(set) var scriptsMemory = 0
     /// The script running now, or paused past busy-reply-threshold.
     private(set) var current: ScriptRun?
     /// Set by FUNCTION LOAD while a library's code runs (its own time limit).
     var loadDeadline: Int64? = nil
     /// The client scripts run their commands as (Redis's lua client).
-    private lazy var client: ClientSession = {
-        let client = ClientSession(engine: engine)
-        client.denyBlocking = true
-        client.isScriptClient = true
-        return client
-    }()
+    private let client: ClientSession
     private var commandInProgress = false
+    /// redis.call's argv, refilled for each call.
+    private var arguments = ScriptArguments()
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run commands flagged noscript (Redis's test hook).
     var denyListDisabled = false
 
-    init(engine: Engine) { self.engine = engine }
+    init(engine: Engine) {
+        self.engine = engine
+        client = ClientSession(engine: engine)
+        client.denyBlocking = true
+        client.isScriptClient = true
+    }
 
     // MARK: - EVAL's cache
 
@@ -51,8 +55,10 @@ public final class Scripting {  // guarded by the keyspace lock
     }
 
     /// Compiles and caches `body` (once per sha); the error text is the reply.
-    func cache(_ body: [UInt8], sha: String) -> Result<CachedScript, ScriptError> {
-        if let cached = scripts[sha] { return .success(cached) }
+    func cache(_ body: UnsafeRawBufferPointer) -> Result<CachedScript, ScriptError> {
+        let digest = ScriptDigest(sha1: SHA1.words(body))
+        if let cached = scripts[digest] { return .success(cached) }
+        let body = Array(body)
         guard let interpreter = interpreterForEval() else { return .failure(ScriptError(ErrorReply.scriptingUnavailable)) }
         let flags: ScriptFlags, shebangLength: Int
         switch ScriptFlags.shebang(of: body) {
@@ -63,8 +69,8 @@ public final class Scripting {  // guarded by the keyspace lock
         case .failure(let error):
             return .failure(ScriptError("ERR Error compiling script (new function): " + error.message))
         case .success(let reference):
-            let script = CachedScript(body: body, flags: flags, reference: reference)
-            scripts[sha] = script
+            let script = CachedScript(sha: digest.text, body: body, flags: flags, reference: reference)
+            scripts[digest] = script
             scriptsMemory += body.count + 40 + 64
             return .success(script)
         }
@@ -381,11 +387,8 @@ public final class Scripting {  // guarded by the keyspace lock
 
     private func aclCheck(_ state: OpaquePointer) -> Int32 {
         guard let run = current else { return raise(state, "redis.acl_check_cmd can only be called inside a script invocation") }
-        let argv: ScriptArguments
-        switch ScriptArguments.take(from: state) {
-        case .failure(let error): return raise(state, error.message)
-        case .success(let taken): argv = taken
-        }
+        var argv = ScriptArguments()
+        if let failure = argv.take(from: state) { return raise(state, failure) }
         return argv.withArguments { args -> Int32 in
             guard let command = engine.commands.lookup(args), command.acceptsArgumentCount(args.count) || true else {
                 return raise(state, "Invalid command passed to redis.acl_check_cmd()")
@@ -404,12 +407,9 @@ public final class Scripting {  // guarded by the keyspace lock
             ScriptInterpreter.pushError(state, "ERR redis.call/pcall can only be called inside a script invocation")
             return -1
         }
-        let argv: ScriptArguments
-        switch ScriptArguments.take(from: state) {
-        case .failure(let error):
-            ScriptInterpreter.pushError(state, "ERR " + error.message)
+        if let failure = arguments.take(from: state) {
+            ScriptInterpreter.pushError(state, "ERR " + failure)
             return raise ? -1 : 1
-        case .success(let taken): argv = taken
         }
         guard !commandInProgress else {
             ScriptInterpreter.pushError(state, "ERR luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?")
@@ -417,7 +417,7 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         commandInProgress = true
         defer { commandInProgress = false }
-        let failure = argv.withArguments { args in execute(args, for: run) }
+        let failure = arguments.withArguments { args in execute(args, for: run) }
         if let failure {
             // Charged to the refused command and to the error stats, once: the script's own
             // error reply built from it is not counted again.

@@ -89,6 +89,17 @@ struct ScriptingTests {
         ])
     }
 
+    @Test("redis.sha1hex: the FIPS 180 examples, across one and two final blocks")
+    func sha1Vectors() {
+        let h = EngineHarness()
+        let million = String(repeating: "a", count: 1_000_000)
+        #expect(h.value("EVAL", "return redis.sha1hex(ARGV[1])", "0", "abc").string == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(h.value("EVAL", "return redis.sha1hex(ARGV[1])", "0", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").string
+            == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+        #expect(h.value("EVAL", "return redis.sha1hex(ARGV[1])", "0", million).string == "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
+        #expect(h.value("EVAL", "return redis.sha1hex('')", "0").string == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+    }
+
     @Test("SCRIPT LOAD, EXISTS and FLUSH")
     func scriptCache() {
         let h = EngineHarness()
