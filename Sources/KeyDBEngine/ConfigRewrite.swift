@@ -14,7 +14,7 @@ enum ConfigRewrite {
     static let aliases: [String: String] = [
         "hash-max-ziplist-entries": "hash-max-listpack-entries", "hash-max-ziplist-value": "hash-max-listpack-value",
         "list-max-ziplist-size": "list-max-listpack-size", "zset-max-ziplist-entries": "zset-max-listpack-entries",
-        "zset-max-ziplist-value": "zset-max-listpack-value",
+        "zset-max-ziplist-value": "zset-max-listpack-value", "lua-time-limit": "busy-reply-threshold",
     ]
 
     private struct State {

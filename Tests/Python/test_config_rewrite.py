@@ -23,6 +23,7 @@ save 900 1
 save 300 10
 save 60 10000
 hash-max-ziplist-entries 100
+lua-time-limit 100
 
 # Limits
 timeout 0
@@ -54,7 +55,7 @@ def test_config_rewrite_keeps_comments_and_writes_what_changed(configured):
     for server in configured:
         client = server.client()
         for command in (("CONFIG", "SET", "save", "120 5 30 50"), ("CONFIG", "SET", "timeout", "45"),
-                        ("CONFIG", "SET", "hash-max-listpack-entries", "256"), ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+                        ("CONFIG", "SET", "hash-max-listpack-entries", "256"), ("CONFIG", "SET", "lua-time-limit", "1234"), ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
                         ("CONFIG", "SET", "notify-keyspace-events", "Kx"), ("CONFIG", "SET", "client-query-buffer-limit", "2gb"),
                         ("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 512kb 10"),
                         ("ACL", "SETUSER", "worker", "on", ">pw", "~jobs:*", "+@list"),
