@@ -134,6 +134,30 @@ final class ConnectionHandler: ChannelInboundHandler {
         beforeSleep.flush(context)
     }
 
+    /// One timer chain per paused script: reads from its caller (held meanwhile) must not
+    /// start another, or the script would get more slices and other clients fewer.
+    private var scriptSliceScheduled = false
+
+    /// Runs the paused script's next slice after the pause gap. A timer, not execute():
+    /// the loop runs every task (and the tasks they add) before it reads sockets again,
+    /// and the point of pausing is to read them.
+    private func scheduleScriptSlice(_ context: ChannelHandlerContext) {
+        guard !scriptSliceScheduled else { return }
+        scriptSliceScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.scriptPauseGap) { bound.value.runScriptSlice() }
+    }
+
+    /// One slice of the paused script; once it ends, its reply goes out and what the
+    /// client pipelined behind it runs. A closed connection's script is finished by channelInactive.
+    private func runScriptSlice() {
+        scriptSliceScheduled = false
+        guard let context, !closing, let session else { return }
+        lock.withLock { engine.scripting.continueScript(of: session) }
+        process(context: context)
+        flush(context)
+    }
+
     /// How long a paused script leaves the loop to other clients between its slices.
     static let scriptPauseGap = TimeAmount.milliseconds(1)
 
@@ -205,8 +229,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         let (consumed, replies, deadline, kill, tracked, logWait, scriptPaused): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?, Bool) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
-            // Its script paused past busy-reply-threshold: one more slice (other clients had their turn).
-            if session.runsScript { engine.scripting.continueScript(of: session) }
             // A blocked, paused or killed client (CLIENT KILL, ACL changes) runs nothing; what it sends waits in `pending`.
             if session.blocked == nil && !session.postponed && !session.killRequested && !session.runsScript && buffer.readableBytes > 0 {
                 // Rewinds in place when the last batch's bytes are out (it allocates only if the socket still holds them).
@@ -250,12 +272,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             let logWait = persistence.takeRecords()
             return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait, session.runsScript)
         }
-        if scriptPaused {
-            // A timer, not execute(): the loop runs every task (and the tasks they add)
-            // before it reads sockets again, and the point of pausing is to read them.
-            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: Self.scriptPauseGap) { bound.value.resume() }
-        }
+        if scriptPaused { scheduleScriptSlice(context) }
         if kill {
             // Over its output buffer limit: Redis closes such a client at once, dropping its output.
             closing = true

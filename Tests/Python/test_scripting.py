@@ -88,6 +88,33 @@ def test_caller_pipeline_waits_for_its_script(both):
     assert seen[0] == seen[1] == ([b":1\r\n", b":2\r\n"], b"$1\r\n2\r\n")
 
 
+def test_caller_sending_more_does_not_starve_others(sut_server):
+    """Commands the caller sends while its script is paused wait unread; they must not
+    give the script extra slices (each read once started another chain of them, and
+    with 200 reads the loop spent seconds in the script between other clients)."""
+    sut_server.require()
+    admin = sut_server.client()
+    assert admin.call("CONFIG", "SET", "busy-reply-threshold", "20") == b"+OK\r\n"
+    caller = sut_server.client(timeout=30)
+    caller.send_command("EVAL", LOOP, "0")
+    other = sut_server.client()
+    _wait_busy(other)
+    for _ in range(200):
+        caller.send_command("PING")
+        time.sleep(0.002)
+    slowest = 0.0
+    for _ in range(5):
+        started = time.monotonic()
+        assert other.call("PING").startswith(b"-BUSY")
+        slowest = max(slowest, time.monotonic() - started)
+    assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
+    assert caller.read_reply(timeout=10).startswith(b"-ERR Script killed by user")
+    assert all(caller.read_reply(timeout=10) == b"+PONG\r\n" for _ in range(200))
+    # A paused script takes 10 ms slices with a 1 ms gap: one chain answers in milliseconds.
+    assert slowest < 1.0, f"another client waited {slowest:.2f} s for -BUSY"
+    admin.call("CONFIG", "SET", "busy-reply-threshold", "5000")
+
+
 def test_script_that_wrote_is_unkillable_and_shutdown_nosave_leaves_it_out(tmp_path):
     """A paused script that wrote cannot be killed; SHUTDOWN NOSAVE ends the server and
     nothing of the script reaches the log, so a restart shows none of it."""
