@@ -2,6 +2,7 @@
 // count hook and Redis's math.random. Everything that raises a Lua error is here.
 #include "CLuaBridge.h"
 #include <lua5.1/lualib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -87,6 +88,15 @@ void skdb_lua_protect(lua_State *L, int index) {
     lua_pop(L, 1);
 }
 
+// Reading through a metatable's view: a table found there is handed out as a view
+// too, so `getmetatable(t).__index` never reaches the real table behind t.
+static int view_index(lua_State *L) {
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (lua_istable(L, -1) && !is_protected(L, -1)) skdb_lua_make_readonly_view(L);
+    return 1;
+}
+
 // Scripts see an empty table whose metatable reads from the real one and refuses
 // writes; getmetatable() on it answers another such view, so nothing is reachable to change.
 static void push_readonly_metatable(lua_State *L, int source) {
@@ -99,6 +109,7 @@ static void push_readonly_metatable(lua_State *L, int source) {
     lua_newtable(L);
     lua_createtable(L, 0, 2);
     lua_pushvalue(L, -3);
+    lua_pushcclosure(L, view_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, readonly_error);
     lua_setfield(L, -2, "__newindex");
@@ -175,11 +186,28 @@ void skdb_lua_seal(lua_State *L, const char *const *names) {
         if (lua_istable(L, -1) && strcmp(*name, "_G") != 0) skdb_lua_make_readonly_view(L);
         lua_setfield(L, visible, *name);
     }
-    lua_createtable(L, 0, 1);
+    lua_createtable(L, 0, 2);
     lua_pushcfunction(L, missing_global);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_error);
+    lua_setfield(L, -2, "__newindex");
     lua_setmetatable(L, visible);
     skdb_lua_protect(L, visible);
+
+    // Strings' methods: their metatable reads the read-only `string`, and
+    // getmetatable('') answers a view, so no script can swap a method for the next.
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        int strings = lua_gettop(L);
+        lua_getfield(L, visible, "string");
+        lua_setfield(L, strings, "__index");
+        lua_pushvalue(L, strings);
+        skdb_lua_make_readonly_view(L);
+        lua_setfield(L, strings, "__metatable");
+        skdb_lua_protect(L, strings);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
 
     // The real globals table becomes the empty front: C functions created so far
     // keep it as their environment, so it must hold nothing a script could use.
@@ -330,6 +358,82 @@ static int math_randomseed(lua_State *L) {
     return 0;
 }
 
+// MARK: - Hardened library functions
+// Debian's Lua 5.1 and lua-bitop / lua-cjson lack fixes Redis carries in its own
+// copies (CVE-2025-46817, CVE-2024-31449, CVE-2022-24834): these stand in front.
+
+// unpack(t, i, j): the count is checked in 64 bits before any stack is touched.
+static int safe_unpack(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int first = luaL_optint(L, 2, 1);
+    int last = lua_isnoneornil(L, 3) ? (int)lua_objlen(L, 1) : luaL_checkint(L, 3);
+    if (first > last) return 0;
+    long long count = (long long)last - first + 1;
+    if (count >= INT_MAX || !lua_checkstack(L, (int)count)) return luaL_error(L, "too many results to unpack");
+    for (long long index = first; index <= last; index++) lua_rawgeti(L, 1, (int)index);
+    return (int)count;
+}
+
+// bit.tohex(x, n): n that wraps to -2^31 would overflow the library's negation.
+static int safe_tohex(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        double n = lua_tonumber(L, 2);
+        int32_t digits = (fabs(n) < 9.2e18) ? (int32_t)(uint32_t)(uint64_t)(int64_t)n : INT32_MIN;
+        if (digits == INT32_MIN) {
+            lua_pushinteger(L, INT32_MIN + 1);
+            lua_replace(L, 2);
+        }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+// cjson.encode: its buffer counts in int, so a string whose escaped form could pass
+// INT_MAX bytes (or a total that could) is refused before the library sees it.
+static int encoded_bound(lua_State *L, int index, int depth, double *total) {
+    if (depth > 1100) return 1;  // the library refuses depth past 1000 itself
+    switch (lua_type(L, index)) {
+    case LUA_TSTRING:
+        *total += (double)lua_objlen(L, index) * 6 + 2;
+        return 1;
+    case LUA_TTABLE:
+        if (!lua_checkstack(L, 3)) return 1;
+        lua_pushnil(L);
+        while (lua_next(L, index)) {
+            int top = lua_gettop(L);
+            encoded_bound(L, top - 1, depth + 1, total);
+            encoded_bound(L, top, depth + 1, total);
+            lua_pop(L, 1);
+            if (*total > (double)INT_MAX / 2) { lua_pop(L, 1); return 0; }
+        }
+        return 1;
+    default:
+        *total += 32;
+        return 1;
+    }
+}
+
+static int safe_cjson_encode(lua_State *L) {
+    double total = 0;
+    if (lua_gettop(L) >= 1 && (!encoded_bound(L, 1, 0, &total) || total > (double)INT_MAX / 2)) {
+        return luaL_error(L, "Cannot serialise: the encoded text would be too large");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void wrap_field(lua_State *L, const char *table, const char *name, lua_CFunction wrapper) {
+    lua_getglobal(L, table);
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
 // MARK: - Opening
 
 // Each library ends up as the global of its name, whether or not its opener sets one.
@@ -374,6 +478,16 @@ lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_
     lua_pushcclosure(L, math_randomseed, 1);
     lua_setfield(L, -2, "randomseed");
     lua_pop(L, 1);
+
+    lua_pushcfunction(L, safe_unpack);
+    lua_setglobal(L, "unpack");
+    wrap_field(L, "bit", "tohex", safe_tohex);
+    wrap_field(L, "cjson", "encode", safe_cjson_encode);
+    // The parser does not anchor its chunk name (CVE-2025-49844): these stay referenced.
+    lua_pushliteral(L, "@user_script");
+    luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushliteral(L, "@user_function");
+    luaL_ref(L, LUA_REGISTRYINDEX);
 
     lua_pushcfunction(L, guarded_rawset);
     lua_setglobal(L, "rawset");

@@ -17,12 +17,13 @@ final class ScriptInterpreter {
     /// GC steps are taken every so many runs, as Redis does, instead of a full cycle.
     private var runsSinceCollection = 0
 
-    /// The globals scripts may read (Redis's allow lists).
+    /// The globals scripts may read (Redis's allow lists, less getfenv/setfenv, which the
+    /// Redis 7.0.15 Debian ships no longer has: they could rewrite the sandbox's own functions).
     static let visibleGlobals = [
         "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "redis",
-        "xpcall", "tostring", "getfenv", "setmetatable", "next", "assert", "tonumber", "rawequal",
+        "xpcall", "tostring", "setmetatable", "next", "assert", "tonumber", "rawequal",
         "collectgarbage", "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select",
-        "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "setfenv", "load",
+        "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "load",
         "error",
     ]
 

@@ -77,6 +77,32 @@ struct ScriptingTests {
         #expect(h.run(line: "EVAL \"return y\" 0").contains("nonexistent global variable 'y'"))
     }
 
+    @Test("no script changes what the next one sees, through metatables, strings' methods or environments")
+    func sandboxHoldsAcrossScripts() {
+        let h = EngineHarness()
+        for attempt in ["getmetatable(redis).__index.call = function() return 'HIJACKED' end",
+                        "getmetatable(_G).__index.newglobal = 42",
+                        "getmetatable('').__index.upper = function() return 'EVIL' end",
+                        "getmetatable(getmetatable(_G)).__index.x = 1",
+                        "setfenv(0, {})", "getfenv(1).x = 1"] {
+            #expect(h.run("EVAL", attempt, "0").hasPrefix("-ERR"), "\(attempt)")
+        }
+        #expect(h.run("EVAL", "return redis.call('ping')", "0") == "+PONG\r\n")
+        #expect(h.run("EVAL", "return newglobal", "0").contains("nonexistent global variable 'newglobal'"))
+        #expect(h.run("EVAL", "return ('abc'):upper() .. string.upper('d')", "0") == "$4\r\nABCD\r\n")
+    }
+
+    @Test("inputs that crash Debian's unpatched Lua libraries are refused")
+    func hardenedLibraries() {
+        let h = EngineHarness()
+        #expect(h.run("EVAL", "return #{unpack({}, -2147483648, 2147483647)}", "0").contains("too many results to unpack"))
+        #expect(h.run("EVAL", "return {unpack({1, 2, 3}, 2)}", "0") == "*2\r\n:2\r\n:3\r\n")
+        #expect(h.run("EVAL", "return bit.tohex(65535, -2147483648)", "0") == "$8\r\n0000FFFF\r\n")
+        #expect(h.run("EVAL", "return bit.tohex(65535, 2147483648)", "0") == "$8\r\n0000FFFF\r\n")
+        #expect(h.run("EVAL", "return bit.tohex(255, 4)", "0") == "$4\r\n00ff\r\n")
+        #expect(h.run("EVAL", "return cjson.encode({a = 'x'})", "0") == "$9\r\n{\"a\":\"x\"}\r\n")
+    }
+
     @Test("pcall and coroutines behave as Lua's, with Redis 7's error text for tables")
     func protectedCallsAndCoroutines() {
         let h = EngineHarness()
