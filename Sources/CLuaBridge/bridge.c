@@ -14,7 +14,7 @@ int skdb_luaopen_struct(lua_State *L);
 int skdb_lua_run_prelude(lua_State *L);
 
 // Registry keys: addresses of these statics are unique per process.
-static char key_host, key_protected, key_globals_meta, key_hook_yielded;
+static char key_host, key_protected, key_globals_meta, key_hook_yielded, key_killed;
 
 typedef struct {
     void *context;
@@ -245,7 +245,11 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     host_state *state = host_of(L);
     switch (state->interrupt(state->context, L)) {
     case SKDB_KILL:
-        // Every line from now on raises again, so pcall cannot swallow it for long.
+        // Every line from now on raises again, and the prelude's pcall re-raises it,
+        // so no protected call can swallow it.
+        lua_pushlightuserdata(L, &key_killed);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, LUA_REGISTRYINDEX);
         lua_sethook(L, count_hook, LUA_MASKLINE, 0);
         skdb_lua_push_error_table(L, "ERR Script killed by user with SCRIPT KILL...", 45);
         lua_error(L);
@@ -281,6 +285,19 @@ int skdb_lua_take_hook_yield(lua_State *L) {
     return yielded;
 }
 
+void skdb_lua_reset_kill(lua_State *L) {
+    lua_pushlightuserdata(L, &key_killed);
+    lua_pushnil(L);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
+static int killed(lua_State *L) {
+    lua_pushlightuserdata(L, &key_killed);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushboolean(L, lua_toboolean(L, -1));
+    return 1;
+}
+
 // For the prelude's pcall and coroutine wrappers: whether the last yield was the hook's.
 static int take_hook_yield(lua_State *L) {
     lua_pushboolean(L, skdb_lua_take_hook_yield(L));
@@ -310,7 +327,8 @@ const char *skdb_lua_error_origin(lua_State *thread, int *line) {
     lua_Debug ar;
     for (int level = 0; lua_getstack(thread, level, &ar); level++) {
         if (!lua_getinfo(thread, "Sl", &ar)) break;
-        if (strcmp(ar.what, "C") == 0 || strcmp(ar.source, "=prelude") == 0) continue;
+        // Skipped: C functions, the prelude's wrappers and tail calls (which keep no line).
+        if (strcmp(ar.what, "C") == 0 || strcmp(ar.what, "tail") == 0 || strcmp(ar.source, "=prelude") == 0) continue;
         *line = ar.currentline;
         return ar.source;
     }
@@ -498,6 +516,8 @@ lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_
     lua_setglobal(L, "__skdb_take_hook_yield");
     lua_pushcfunction(L, hook_yield);
     lua_setglobal(L, "__skdb_hook_yield");
+    lua_pushcfunction(L, killed);
+    lua_setglobal(L, "__skdb_killed");
 
     if (skdb_lua_run_prelude(L) != 0) {
         lua_close(L);

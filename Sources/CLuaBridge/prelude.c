@@ -7,7 +7,7 @@
 #include "CLuaBridge.h"
 
 static const char prelude[] =
-"local take_hook_yield, hook_yield = __skdb_take_hook_yield, __skdb_hook_yield\n"
+"local take_hook_yield, hook_yield, killed = __skdb_take_hook_yield, __skdb_hook_yield, __skdb_killed\n"
 "local create, resume, yield, status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status\n"
 "local type, error, select, unpack, rawget, tostring = type, error, select, unpack, rawget, tostring\n"
 "local loadstring_raw, byte, concat = loadstring, string.byte, table.concat\n"
@@ -27,6 +27,7 @@ static const char prelude[] =
 "-- Runs a protected call's coroutine until it ends, passing the hook's pauses out.\n"
 "local function settle(co, handler, ok, ...)\n"
 "  if not ok then\n"
+"    if killed() then error((...), 0) end\n"
 "    if handler then return false, handler((...)) end\n"
 "    return false, caught((...))\n"
 "  end\n"
@@ -45,6 +46,7 @@ static const char prelude[] =
 "\n"
 "local function native_caught(ok, ...)\n"
 "  if ok then return true, ... end\n"
+"  if killed() then error((...), 0) end\n"
 "  return false, caught((...))\n"
 "end\n"
 "\n"
@@ -62,6 +64,7 @@ static const char prelude[] =
 "\n"
 "local function resumed(co, ...)\n"
 "  user_depth = user_depth - 1\n"
+"  if not (...) and killed() then error((select(2, ...)), 0) end\n"
 "  if (...) and status(co) == 'suspended' and take_hook_yield() then\n"
 "    hook_yield()\n"
 "    user_depth = user_depth + 1\n"

@@ -107,6 +107,7 @@ public final class Scripting {  // guarded by the keyspace lock
                             interpreter: interpreter, thread: thread, threadReference: threadReference,
                             arguments: arguments, mayPause: !engine.isInsideTransaction && !engine.loading && !caller.isInternal)
         run.commandLine = commandLine
+        skdb_lua_reset_kill(interpreter.state)
         current = run
         prepareClient(for: caller)
         proceed(run)

@@ -70,6 +70,28 @@ def test_script_past_threshold_answers_busy_and_script_kill_ends_it(both):
     assert again == b"-NOTBUSY No scripts in execution right now.\r\n"
 
 
+def test_script_kill_is_not_caught_by_pcall(both):
+    """A killed script stops even when its loop runs inside pcall (once, the kill was
+    caught there and the script went on to write)."""
+    seen = []
+    for server in both:
+        server.client().call("CONFIG", "SET", "busy-reply-threshold", "50")
+        # On separate lines: Redis re-raises a kill at the next line, so on one line its
+        # pcall would swallow it (SwiftKeyDB's pcall re-raises it wherever it is caught).
+        for script in ("pcall(function() while true do end end)\nredis.call('set', 'afterkill', '1')\nreturn 'survived'",
+                       "while true do pcall(function() while true do pcall(function() while true do end end) end end) end"):
+            looper = server.client(timeout=30)
+            looper.send_command("EVAL", script, "0")
+            other = server.client()
+            _wait_busy(other)
+            assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
+            reply = looper.read_reply(timeout=10)
+            seen.append((reply.split(b" script:")[0], other.call("GET", "afterkill"), other.call("PING")))
+        server.client().call("CONFIG", "SET", "busy-reply-threshold", "5000")
+    assert seen[:2] == seen[2:]
+    assert all(entry == (b"-ERR Script killed by user with SCRIPT KILL...", b"$-1\r\n", b"+PONG\r\n") for entry in seen)
+
+
 def test_caller_pipeline_waits_for_its_script(both):
     """Commands the caller pipelined behind a paused script run after it, in order."""
     seen = []

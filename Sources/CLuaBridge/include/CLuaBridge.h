@@ -50,6 +50,9 @@ void skdb_lua_make_readonly_view(lua_State *L);
 /// (the error value on top of `thread`).
 int skdb_lua_resume(lua_State *thread, int nargs, int hook_instructions);
 
+/// Forgets a kill: called as each run starts.
+void skdb_lua_reset_kill(lua_State *L);
+
 /// Whether the last yield was the hook's pause (and forgets it): anything else that
 /// reaches the host is a script's own coroutine.yield outside a coroutine.
 int skdb_lua_take_hook_yield(lua_State *L);
