@@ -69,6 +69,14 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
     /// A command's unit is open: what is buffered may still be reframed, so it stays here.
     public var unitOpen: Bool { depth > 0 }
 
+    /// Bytes at the front of the buffer from commands that have finished: all of them,
+    /// but for a paused script's records, kept to be framed when it ends. What came
+    /// before the script (a SET acknowledged in the same batch) goes to the log now.
+    public var settledBytes: Int {
+        guard depth > 0, unitRecords > 0 else { return buffer.readableBytes }
+        return unitStart - buffer.readerIndex
+    }
+
     /// Logs `args` as they are (the default record of a write command).
     func record(db: Int, _ args: Arguments) {
         beginRecord(db: db, count: args.count)

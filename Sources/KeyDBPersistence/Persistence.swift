@@ -78,9 +78,19 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     public func takeRecords() -> LogWait? {
         guard let log else { return nil }
         let feed = engine.appendOnlyFeed
-        // A paused script's unit stays buffered until it ends (it is framed as one transaction).
-        let wrote = (feed?.buffer.readableBytes ?? 0) > 0 && feed?.unitOpen != true
-        let end = wrote ? log.enqueue(&feed!.buffer) : log.appendedOffset
+        // A paused script's unit stays buffered until it ends (it is framed as one
+        // transaction); whatever finished before it is taken now.
+        let settled = feed?.settledBytes ?? 0
+        let wrote = settled > 0
+        var end = log.appendedOffset
+        if wrote {
+            if settled == feed!.buffer.readableBytes {
+                end = log.enqueue(&feed!.buffer)
+            } else {
+                var finished = feed!.buffer.readSlice(length: settled)!
+                end = log.enqueue(&finished)
+            }
+        }
         // Under `always` even a read waits while what it may have seen is not on disk.
         if log.policy == .always {
             return log.isSynced(through: end) ? nil : LogWait(log: log, offset: end, sync: true)

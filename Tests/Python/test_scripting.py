@@ -20,6 +20,12 @@ import redis
 
 from conftest import HERE, serve_pair
 from durability_support import Server
+from resp_client import RespClient
+
+
+def RespClientFor(server, timeout=30.0):
+    """A raw client on a durability_support server (commands sent without waiting)."""
+    return RespClient("127.0.0.1", server.port, timeout=timeout)
 
 LOOP = "local i = 0 while true do i = i + 1 end"
 WRITE_THEN_LOOP = "redis.call('set', KEYS[1], 'written') local i = 0 while true do i = i + 1 end"
@@ -177,6 +183,36 @@ def test_script_that_wrote_is_unkillable_and_shutdown_nosave_leaves_it_out(tmp_p
         server.start()
         c = server.client()
         assert c.get("before") == b"1"
+        assert c.get("partial") is None
+    finally:
+        server.cleanup()
+
+
+def test_write_acknowledged_before_a_paused_script_survives_a_crash(tmp_path):
+    """A SET answered in the same batch as a script that then pauses is in the log at
+    once (appendfsync always); the paused script's own write is not. Once, the whole
+    buffer waited for the script, and a crash lost the acknowledged SET."""
+    server = Server("sut", tmp_path / "data", tmp_path / "logs",
+                    ["--save", "", "--appendfsync", "always", "--busy-reply-threshold", "50"]).start()
+    try:
+        raw = server.client()
+        client = RespClientFor(server)
+        client.send_command("SET", "acked", "1")
+        client.send_command("EVAL", WRITE_THEN_LOOP, "1", "partial")
+        assert client.read_reply(timeout=10) == b"+OK\r\n"
+        deadline = time.time() + 10
+        while True:
+            try:
+                raw.ping()
+            except redis.exceptions.ResponseError as error:
+                assert str(error).startswith("BUSY")
+                break
+            assert time.time() < deadline, "no -BUSY"
+            time.sleep(0.02)
+        server.kill()
+        server.start()
+        c = server.client()
+        assert c.get("acked") == b"1"
         assert c.get("partial") is None
     finally:
         server.cleanup()
