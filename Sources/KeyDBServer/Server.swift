@@ -204,6 +204,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     }
 
     public func shutdown() {
+        // A signal while a script is paused waits for it to end, as Redis's does: a
+        // snapshot taken now would hold half of it. (SHUTDOWN NOSAVE does not wait.)
+        while lock.withLock({ !shutdownPrepared && engine.scriptBusy }) { usleep(10_000) }
         lock.withLock {
             // A signal: sync the log and save as SHUTDOWN would (it already did, if it ran).
             if !shutdownPrepared && !persistence.prepareShutdown(save: nil) {

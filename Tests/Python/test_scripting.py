@@ -218,6 +218,33 @@ def test_write_acknowledged_before_a_paused_script_survives_a_crash(tmp_path):
         server.cleanup()
 
 
+def test_sigterm_waits_for_a_paused_script(tmp_path):
+    """SIGTERM during a paused script lets it finish before the final save, as Redis
+    does: the restarted server has all of the script's writes, never half."""
+    server = Server("sut", tmp_path / "data", tmp_path / "logs", ["--appendonly", "no", "--busy-reply-threshold", "50"]).start()
+    try:
+        client = RespClientFor(server)
+        script = ("redis.call('set', 'first', 1) local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
+                  "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > 1500000 then break end end "
+                  "redis.call('set', 'second', 2) return 'done'")
+        client.send_command("EVAL", script, "0")
+        raw = server.client()
+        deadline = time.time() + 10
+        while True:
+            try:
+                raw.ping()
+            except redis.exceptions.ResponseError:
+                break
+            assert time.time() < deadline, "no -BUSY"
+            time.sleep(0.02)
+        assert server.terminate() == 0
+        server.start()
+        c = server.client()
+        assert (c.get("first"), c.get("second")) == (b"1", b"2")
+    finally:
+        server.cleanup()
+
+
 def test_script_effects_are_logged_as_writes(tmp_path):
     """The log holds what a script did, never the script: replay runs no Lua."""
     server = Server("sut", tmp_path / "data", tmp_path / "logs", ["--save", "", "--appendfsync", "always"]).start()
