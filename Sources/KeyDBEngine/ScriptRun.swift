@@ -29,6 +29,10 @@ final class ScriptRun {
     var timedOut = false
     /// The effects go to the log framed by MULTI/EXEC once they are more than one.
     var loggedCallOpen = false
+    /// CLIENT REPLY OFF or SKIP silenced its command: a reply written after a pause is dropped too.
+    var replySilenced = false
+    /// It paused at least once (its command returned before it ended).
+    var pausedOnce = false
     /// The command that started it, as sent (FUNCTION STATS shows it).
     var commandLine: [[UInt8]] = []
     /// redis.set_repl: whether its writes go to the log (REPL_AOF).

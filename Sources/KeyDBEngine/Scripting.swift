@@ -107,6 +107,7 @@ public final class Scripting {  // guarded by the keyspace lock
                             interpreter: interpreter, thread: thread, threadReference: threadReference,
                             arguments: arguments, mayPause: !engine.isInsideTransaction && !engine.loading && !caller.isInternal)
         run.commandLine = commandLine
+        run.replySilenced = caller.replyMode == .off || caller.replyMode == .skip
         skdb_lua_reset_kill(interpreter.state)
         current = run
         prepareClient(for: caller)
@@ -158,6 +159,7 @@ public final class Scripting {  // guarded by the keyspace lock
 
     private func pause(_ run: ScriptRun) {
         guard !run.caller.runsScript else { return }
+        run.pausedOnce = true
         run.caller.runsScript = true
         engine.scriptBusy = true
         // The command returns now; its log unit stays open until the script ends.
@@ -170,6 +172,9 @@ public final class Scripting {  // guarded by the keyspace lock
     private func finish(_ run: ScriptRun, failed: Bool) {
         let thread = run.thread
         let caller = run.caller
+        // After a pause the reply lands outside its command, past CLIENT REPLY's filter.
+        let mark = caller.reply.writerIndex
+        defer { if run.pausedOnce && run.replySilenced { caller.reply.moveWriterIndex(to: mark) } }
         if failed {
             replyScriptError(from: thread, run: run, to: caller)
         } else if lua_gettop(thread) >= 1 {

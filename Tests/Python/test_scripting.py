@@ -98,6 +98,21 @@ def test_script_kill_is_not_caught_by_pcall(both):
     assert all(entry == (b"-ERR Script killed by user with SCRIPT KILL...", b"$-1\r\n", b"+PONG\r\n") for entry in seen)
 
 
+def test_client_reply_off_silences_a_paused_scripts_reply(both):
+    seen = []
+    for server in both:
+        server.client().call("CONFIG", "SET", "busy-reply-threshold", "20")
+        caller = server.client(timeout=30)
+        script = "local t = redis.call('time') local s = t[1] * 1000000 + t[2] " \
+                 "while true do local n = redis.call('time') if (n[1] * 1000000 + n[2]) - s > 300000 then break end end " \
+                 "return 'SCRIPT-REPLY'"
+        for command in (("CLIENT", "REPLY", "OFF"), ("EVAL", script, "0"), ("CLIENT", "REPLY", "ON"), ("PING",)):
+            caller.send_command(*command)
+        seen.append([caller.read_reply(timeout=10), caller.read_reply(timeout=10)])
+        server.client().call("CONFIG", "SET", "busy-reply-threshold", "5000")
+    assert seen[0] == seen[1] == [b"+OK\r\n", b"+PONG\r\n"]
+
+
 def test_caller_pipeline_waits_for_its_script(both):
     """Commands the caller pipelined behind a paused script run after it, in order."""
     seen = []
