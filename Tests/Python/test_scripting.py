@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -45,6 +44,19 @@ def _wait_busy(client, deadline=10.0):
             return reply
         time.sleep(0.02)
     raise AssertionError("the server never answered -BUSY")
+
+
+def _wait_busy_py(client, deadline=10.0):
+    """The same through redis-py: PINGs until the server answers -BUSY."""
+    end = time.time() + deadline
+    while True:
+        try:
+            client.ping()
+        except redis.exceptions.ResponseError as error:
+            assert str(error).startswith("BUSY"), str(error)
+            return
+        assert time.time() < end, "the server never answered -BUSY"
+        time.sleep(0.02)
 
 
 def test_script_past_threshold_answers_busy_and_script_kill_ends_it(both):
@@ -177,17 +189,7 @@ def test_script_that_wrote_is_unkillable_and_shutdown_nosave_leaves_it_out(tmp_p
 
         thread = threading.Thread(target=run_script)
         thread.start()
-        deadline = time.time() + 10
-        while True:
-            try:
-                c.ping()
-            except redis.exceptions.BusyLoadingError:
-                raise
-            except redis.exceptions.ResponseError as error:
-                assert str(error).startswith("BUSY")
-                break
-            assert time.time() < deadline, "no -BUSY"
-            time.sleep(0.02)
+        _wait_busy_py(c)
         with pytest.raises(redis.exceptions.ResponseError, match="UNKILLABLE Sorry the script already executed write commands"):
             c.script_kill()
         with pytest.raises(redis.exceptions.ResponseError, match="BUSY"):
@@ -215,15 +217,7 @@ def test_write_acknowledged_before_a_paused_script_survives_a_crash(tmp_path):
         client.send_command("SET", "acked", "1")
         client.send_command("EVAL", WRITE_THEN_LOOP, "1", "partial")
         assert client.read_reply(timeout=10) == b"+OK\r\n"
-        deadline = time.time() + 10
-        while True:
-            try:
-                raw.ping()
-            except redis.exceptions.ResponseError as error:
-                assert str(error).startswith("BUSY")
-                break
-            assert time.time() < deadline, "no -BUSY"
-            time.sleep(0.02)
+        _wait_busy_py(raw)
         server.kill()
         server.start()
         c = server.client()
@@ -244,14 +238,7 @@ def test_sigterm_waits_for_a_paused_script(tmp_path):
                   "redis.call('set', 'second', 2) return 'done'")
         client.send_command("EVAL", script, "0")
         raw = server.client()
-        deadline = time.time() + 10
-        while True:
-            try:
-                raw.ping()
-            except redis.exceptions.ResponseError:
-                break
-            assert time.time() < deadline, "no -BUSY"
-            time.sleep(0.02)
+        _wait_busy_py(raw)
         assert server.terminate() == 0
         server.start()
         c = server.client()
