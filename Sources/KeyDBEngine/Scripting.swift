@@ -396,7 +396,8 @@ public final class Scripting {  // guarded by the keyspace lock
         var argv = ScriptArguments()
         if let failure = argv.take(from: state) { return raise(state, failure) }
         return argv.withArguments { args -> Int32 in
-            guard let command = engine.commands.lookup(args), command.acceptsArgumentCount(args.count) || true else {
+            // As Redis: the command is looked up, its arity not checked.
+            guard let command = engine.commands.lookup(args) else {
                 return raise(state, "Invalid command passed to redis.acl_check_cmd()")
             }
             let allowed = run.caller.aclUnrestricted || run.caller.user.check(command, args) == nil
