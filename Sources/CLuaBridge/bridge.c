@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int luaopen_cjson(lua_State *L);   // Debian's lua-cjson
@@ -14,12 +15,17 @@ int skdb_luaopen_struct(lua_State *L);
 int skdb_lua_run_prelude(lua_State *L);
 
 // Registry keys: addresses of these statics are unique per process.
-static char key_host, key_protected, key_globals_meta, key_hook_yielded, key_killed;
+static char key_host, key_protected, key_globals_meta;
 
 typedef struct {
     void *context;
     skdb_host_function host;
     skdb_interrupt_function interrupt;
+    skdb_script_stack *stack;  // where a pause returns from; NULL: runs never pause
+    int killed;                // SCRIPT KILL reached this run
+    int handler;               // registry reference of the run's message handler
+    int origin_line;           // where the run's error came from (origin_source NULL: unknown)
+    char *origin_source;
 } host_state;
 
 static host_state *host_of(lua_State *L) {
@@ -230,14 +236,11 @@ void skdb_lua_seal(lua_State *L, const char *const *names) {
     lua_pop(L, 2);
 }
 
-// MARK: - Count hook
+// MARK: - Runs: the count hook, kills, protected calls, where an error came from
 
-static int frames_allow_yield(lua_State *L) {
-    lua_Debug ar;
-    for (int level = 0; lua_getstack(L, level, &ar); level++) {
-        if (!lua_getinfo(L, "S", &ar) || strcmp(ar.what, "C") == 0) return 0;
-    }
-    return 1;
+static int raise_kill(lua_State *L) {
+    skdb_lua_push_error_table(L, "ERR Script killed by user with SCRIPT KILL...", 45);
+    return lua_error(L);
 }
 
 static void count_hook(lua_State *L, lua_Debug *ar) {
@@ -245,94 +248,102 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     host_state *state = host_of(L);
     switch (state->interrupt(state->context, L)) {
     case SKDB_KILL:
-        // Every line from now on raises again, and the prelude's pcall re-raises it,
-        // so no protected call can swallow it.
-        lua_pushlightuserdata(L, &key_killed);
-        lua_pushboolean(L, 1);
-        lua_rawset(L, LUA_REGISTRYINDEX);
+        // As Redis: every line from now on raises again. Our protected calls also
+        // raise it again at once, so no pcall can swallow it.
+        state->killed = 1;
         lua_sethook(L, count_hook, LUA_MASKLINE, 0);
-        skdb_lua_push_error_table(L, "ERR Script killed by user with SCRIPT KILL...", 45);
-        lua_error(L);
+        raise_kill(L);
         break;
     case SKDB_LOAD_TIMEOUT:
         lua_sethook(L, count_hook, LUA_MASKLINE, 0);
         skdb_lua_push_error_table(L, "ERR FUNCTION LOAD timeout", 25);
         lua_error(L);
         break;
-    case SKDB_YIELD:
-        if (frames_allow_yield(L)) {
-            lua_pushlightuserdata(L, &key_hook_yielded);
-            lua_pushboolean(L, 1);
-            lua_rawset(L, LUA_REGISTRYINDEX);
-            lua_yield(L, 0);
-        }
+    case SKDB_PAUSE:
+        // Back to the event loop; the frames stay on the script stack until resumed.
+        if (state->stack) skdb_script_stack_pause(state->stack);
         break;
     default:
         break;
     }
 }
 
-int skdb_lua_take_hook_yield(lua_State *L) {
-    lua_pushlightuserdata(L, &key_hook_yielded);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    int yielded = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (yielded) {
-        lua_pushlightuserdata(L, &key_hook_yielded);
-        lua_pushnil(L);
-        lua_rawset(L, LUA_REGISTRYINDEX);
+void skdb_lua_set_stack(lua_State *L, skdb_script_stack *stack) { host_of(L)->stack = stack; }
+
+// Calls upvalue 1 with the arguments; a kill it caught is raised again.
+static int reraise_kill(lua_State *L) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    if (host_of(L)->killed) return raise_kill(L);
+    return lua_gettop(L);
+}
+
+// pcall as Redis 7 has it: an error table comes back as its `err` text.
+static int script_pcall(lua_State *L) {
+    int count = lua_gettop(L);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    // With no arguments Redis calls a copy of the placeholder ("attempt to call a boolean value").
+    if (count == 0) lua_pushboolean(L, 1);
+    if (lua_pcall(L, count == 0 ? 0 : count - 1, LUA_MULTRET, 0) == 0) return lua_gettop(L);
+    if (host_of(L)->killed) return raise_kill(L);
+    lua_remove(L, 1);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "err");
+        if (lua_isstring(L, -1)) lua_replace(L, -2);
     }
-    return yielded;
+    lua_pushboolean(L, 0);
+    lua_insert(L, 1);
+    return lua_gettop(L);
 }
 
-void skdb_lua_reset_kill(lua_State *L) {
-    lua_pushlightuserdata(L, &key_killed);
-    lua_pushnil(L);
-    lua_rawset(L, LUA_REGISTRYINDEX);
-}
-
-static int killed(lua_State *L) {
-    lua_pushlightuserdata(L, &key_killed);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    lua_pushboolean(L, lua_toboolean(L, -1));
-    return 1;
-}
-
-// For the prelude's pcall and coroutine wrappers: whether the last yield was the hook's.
-static int take_hook_yield(lua_State *L) {
-    lua_pushboolean(L, skdb_lua_take_hook_yield(L));
-    return 1;
-}
-
-// The prelude's wrappers pass a pause outward with this, where the frames allow a
-// yield (level 0 is this function); else the pause is skipped.
-static int hook_yield(lua_State *L) {
+// The message handler of a run: notes the first Lua frame's source and line (as
+// Redis's error handler reports them) and passes the error on unchanged.
+static int note_origin(lua_State *L) {
+    host_state *state = host_of(L);
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        if (!lua_getinfo(L, "S", &ar) || strcmp(ar.what, "C") == 0) return 0;
-    }
-    lua_pushlightuserdata(L, &key_hook_yielded);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, LUA_REGISTRYINDEX);
-    return lua_yield(L, 0);
-}
-
-int skdb_lua_resume(lua_State *thread, int nargs, int hook_instructions) {
-    if (hook_instructions > 0) lua_sethook(thread, count_hook, LUA_MASKCOUNT, hook_instructions);
-    else lua_sethook(thread, NULL, 0, 0);
-    return lua_resume(thread, nargs);
-}
-
-const char *skdb_lua_error_origin(lua_State *thread, int *line) {
-    lua_Debug ar;
-    for (int level = 0; lua_getstack(thread, level, &ar); level++) {
-        if (!lua_getinfo(thread, "Sl", &ar)) break;
-        // Skipped: C functions, the prelude's wrappers and tail calls (which keep no line).
+        if (!lua_getinfo(L, "Sl", &ar)) break;
+        // Skipped: C functions, the prelude and tail calls (which keep no line).
         if (strcmp(ar.what, "C") == 0 || strcmp(ar.what, "tail") == 0 || strcmp(ar.source, "=prelude") == 0) continue;
-        *line = ar.currentline;
-        return ar.source;
+        free(state->origin_source);
+        state->origin_source = strdup(ar.source);
+        state->origin_line = ar.currentline;
+        break;
     }
-    return NULL;
+    lua_settop(L, 1);
+    return 1;
+}
+
+int skdb_lua_call(lua_State *L, int nargs, int hook_instructions) {
+    host_state *state = host_of(L);
+    state->killed = 0;
+    free(state->origin_source);
+    state->origin_source = NULL;
+    if (hook_instructions > 0) lua_sethook(L, count_hook, LUA_MASKCOUNT, hook_instructions);
+    else lua_sethook(L, NULL, 0, 0);
+    int function = lua_gettop(L) - nargs;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, state->handler);
+    lua_insert(L, function);
+    int status = lua_pcall(L, nargs, 1, function);
+    lua_remove(L, function);
+    lua_sethook(L, NULL, 0, 0);
+    return status;
+}
+
+const char *skdb_lua_error_origin(lua_State *L, int *line) {
+    host_state *state = host_of(L);
+    *line = state->origin_line;
+    return state->origin_source;
+}
+
+// The host state lives as long as the interpreter: this frees what it points to.
+static int release_host_state(lua_State *L) {
+    host_state *state = lua_touserdata(L, 1);
+    free(state->origin_source);
+    state->origin_source = NULL;
+    return 0;
 }
 
 // MARK: - math.random: Redis's lrand48, so a seed gives the same numbers everywhere
@@ -470,12 +481,22 @@ lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_
     state->context = context;
     state->host = host;
     state->interrupt = interrupt;
+    state->stack = NULL;
+    state->killed = 0;
+    state->origin_source = NULL;
+    state->origin_line = 0;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, release_host_state);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
     lua_pushlightuserdata(L, &key_host);
     lua_insert(L, -2);
     lua_rawset(L, LUA_REGISTRYINDEX);
     lua_pushlightuserdata(L, &key_protected);
     lua_newtable(L);
     lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_pushcfunction(L, note_origin);
+    state->handler = luaL_ref(L, LUA_REGISTRYINDEX);
 
     open_library(L, "", luaopen_base);
     open_library(L, LUA_TABLIBNAME, luaopen_table);
@@ -512,12 +533,11 @@ lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_
     lua_getglobal(L, "setmetatable");
     lua_pushcclosure(L, guarded_setmetatable, 1);
     lua_setglobal(L, "setmetatable");
-    lua_pushcfunction(L, take_hook_yield);
-    lua_setglobal(L, "__skdb_take_hook_yield");
-    lua_pushcfunction(L, hook_yield);
-    lua_setglobal(L, "__skdb_hook_yield");
-    lua_pushcfunction(L, killed);
-    lua_setglobal(L, "__skdb_killed");
+    // A kill caught by a protected call, or inside a coroutine, is raised again.
+    lua_pushcfunction(L, script_pcall);
+    lua_setglobal(L, "pcall");
+    wrap_field(L, "_G", "xpcall", reraise_kill);
+    wrap_field(L, "coroutine", "resume", reraise_kill);
 
     if (skdb_lua_run_prelude(L) != 0) {
         lua_close(L);

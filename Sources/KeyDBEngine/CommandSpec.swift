@@ -32,6 +32,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let pushesReplies = CommandFlags(rawValue: 1 << 29)
     /// Touches exactly the keys it changed (for WATCH) instead of every key it names. Not a Redis flag word.
     public static let touchesOwnKeys = CommandFlags(rawValue: 1 << 28)
+    /// Runs a Lua script (EVAL, FCALL and their forms): inside MULTI, EXEC runs on the script stack. Not a Redis flag word.
+    public static let runsScript = CommandFlags(rawValue: 1 << 27)
 
     /// The words COMMAND INFO prints, in Redis's order (may_replicate is hidden, as in Redis).
     static let names: [(CommandFlags, String)] = [

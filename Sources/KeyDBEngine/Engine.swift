@@ -95,7 +95,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// Set while the disk refuses snapshots or log writes (-MISCONF): writes are turned away.
     public var writeRefusal: String?
     /// Commands running now, nested: EXEC runs its commands inside its own call.
-    private var callDepth = 0
+    var callDepth = 0
     /// The last command found the heap over maxmemory with nothing left to evict
     /// (a script that starts then may not grow the dataset before its first write).
     public internal(set) var commandStartedOutOfMemory = false
@@ -292,7 +292,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
            let denial = aclDenial(command, args, for: client, context: client.transaction == nil ? .toplevel : .multi) {
             return reject(command, ErrorReply.noPermission(denial, command: command.fullName), for: client)
         }
-        if maxMemoryLimit > 0 {
+        // Nothing is evicted under a paused script: it must find the dataset as it left it.
+        if maxMemoryLimit > 0 && !scriptBusy {
             commandStartedOutOfMemory = performEvictions() == .failed
             if commandStartedOutOfMemory {
                 // Within MULTI anything but EXEC/DISCARD/QUIT/RESET is refused: the queue itself grows.
@@ -340,8 +341,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// Refuses a command before it runs: a queued transaction fails at EXEC, and
     /// the command's rejected calls count it (INFO commandstats).
     private func reject(_ command: CommandSpec, _ text: String, for client: ClientSession) -> CommandFlags? {
-        client.transaction?.abort()
         command.statistics.rejectedCalls += 1
+        // A refused EXEC discards the transaction (Redis's execCommandAbort).
+        if command.fullName == "exec" {
+            client.transaction = nil
+            unwatchAll(client)
+            client.replyError(ErrorReply.execDiscarded(because: text))
+            return nil
+        }
+        client.transaction?.abort()
         client.replyError(text)
         return nil
     }

@@ -52,6 +52,10 @@ public enum ErrorReply {
     public static let rewriteFailed = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
     public static let watchInsideMulti = "ERR WATCH inside MULTI is not allowed"
     public static let execAbort = "EXECABORT Transaction discarded because of previous errors."
+    /// EXEC itself refused: Redis quotes the refusal, less the ERR of the ones it formats.
+    public static func execDiscarded(because refusal: String) -> String {
+        "EXECABORT Transaction discarded because of: " + (refusal.hasPrefix("ERR ") ? String(refusal.dropFirst(4)) : refusal)
+    }
     public static let bitOffsetNotInteger = "ERR bit offset is not an integer or out of range"
     public static let bitNotInteger = "ERR bit is not an integer or out of range"
     public static let lcsNotStrings = "ERR The specified keys must contain string values"

@@ -80,18 +80,17 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
         defer { loading = nil }
         engine.scripting.loadDeadline = timeLimit ? Clock.monotonicMicroseconds() / 1000 + Self.loadTimeout : Int64.max
         defer { engine.scripting.loadDeadline = nil }
-        let (thread, threadReference) = interpreter.thread(running: reference)
-        defer { interpreter.release(threadReference) }
-        let status = skdb_lua_resume(thread, 0, 100_000)
+        let base = lua_gettop(state)
+        defer { lua_settop(state, base) }
+        lua_rawgeti(state, skdb_lua_registry(), reference)
+        let status = skdb_lua_call(state, 0, 100_000)
         guard status == 0 else {
             let message: String
-            if lua_type(thread, -1) == LUA_TTABLE {
-                ScriptInterpreter.rawField(thread, -1, "err")
-                message = ScriptInterpreter.string(thread, at: -1) ?? "ERR unknown error"
-            } else if status == LUA_YIELD {
-                message = "ERR attempt to yield across metamethod/C-call boundary"
+            if lua_type(state, -1) == LUA_TTABLE {
+                ScriptInterpreter.rawField(state, -1, "err")
+                message = ScriptInterpreter.string(state, at: -1) ?? "ERR unknown error"
             } else {
-                message = "ERR " + (ScriptInterpreter.string(thread, at: -1) ?? Scripting.describe(thread, at: -1))
+                message = "ERR " + (ScriptInterpreter.string(state, at: -1) ?? Scripting.describe(state, at: -1))
             }
             dropLoading()
             return .failure(ScriptError("ERR Error registering functions: " + message))
@@ -270,9 +269,9 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
               commandLine: [[UInt8]]) {
         guard let function = function(named: name), let interpreter else { return caller.replyError("ERR Function not found") }
         engine.scripting.run(function.reference, in: interpreter, name: function.name, isEval: false, flags: function.flags,
-                             readOnlyCommand: readOnly, for: caller, commandLine: commandLine) { thread in
-            ScriptInterpreter.pushArray(thread, keys)
-            ScriptInterpreter.pushArray(thread, arguments)
+                             readOnlyCommand: readOnly, for: caller, commandLine: commandLine) { state in
+            ScriptInterpreter.pushArray(state, keys)
+            ScriptInterpreter.pushArray(state, arguments)
             return 2
         }
     }

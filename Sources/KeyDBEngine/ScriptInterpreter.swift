@@ -36,6 +36,7 @@ final class ScriptInterpreter {
             Unmanaged<Scripting>.fromOpaque(context!).takeUnretainedValue().interrupt(state!)
         }) else { return nil }
         self.state = state
+        skdb_lua_set_stack(state, scripting.stack?.pointer)
         skdb_lua_newtable(state)
         api(state)
         lua_setfield(state, LUA_GLOBALSINDEX, "redis")
@@ -58,34 +59,6 @@ final class ScriptInterpreter {
     }
 
     func release(_ reference: Int32) { luaL_unref(state, skdb_lua_registry(), reference) }
-
-    /// A coroutine that ended normally, kept for the next run (a new one costs a stack and a GC object).
-    private var spareThread: (thread: OpaquePointer, reference: Int32)?
-
-    /// A coroutine with the function `reference` on its stack, kept alive by the returned reference.
-    func thread(running reference: Int32) -> (thread: OpaquePointer, reference: Int32) {
-        let taken: (thread: OpaquePointer, reference: Int32)
-        if let spare = spareThread {
-            spareThread = nil
-            taken = spare
-        } else {
-            let thread = lua_newthread(state)!
-            taken = (thread, luaL_ref(state, skdb_lua_registry()))
-        }
-        lua_rawgeti(taken.thread, skdb_lua_registry(), reference)
-        return taken
-    }
-
-    /// Takes back a run's coroutine: one that ended normally (status 0, empty stack)
-    /// can run another function; one that failed or is suspended cannot.
-    func recycle(_ thread: OpaquePointer, reference: Int32, endedNormally: Bool) {
-        if endedNormally && spareThread == nil && lua_status(thread) == 0 {
-            lua_settop(thread, 0)
-            spareThread = (thread, reference)
-        } else {
-            release(reference)
-        }
-    }
 
     func afterRun() {
         runsSinceCollection += 1

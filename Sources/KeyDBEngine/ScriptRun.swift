@@ -1,6 +1,6 @@
 /// One script invocation (Redis's scriptRunCtx): who called it, what it may do, and
 /// where it stands. It outlives its command when the script pauses past
-/// busy-reply-threshold, and is picked up again by its caller's connection.
+/// busy-reply-threshold on the script stack.
 final class ScriptRun {
     /// The connection's session outlives its run: a caller that disconnects is kept until the script ends.
     unowned(unsafe) let caller: ClientSession
@@ -12,34 +12,27 @@ final class ScriptRun {
     /// The server was over maxmemory when the script started (writes that grow it are refused until the first write).
     let outOfMemoryAtStart: Bool
     let interpreter: ScriptInterpreter
-    let thread: OpaquePointer
-    let threadReference: Int32
-    /// Arguments waiting on the thread's stack for its first resume.
-    var pendingArguments: Int32
+    /// The interpreter's stack height before the function and its `arguments` were pushed.
+    let base: Int32
+    let arguments: Int32
     let startedMicros = Clock.monotonicMicroseconds()
     /// When the current slice began (a paused script runs in slices between other clients' turns).
     var sliceStartedMicros: Int64 = 0
     /// Commands run by the script see this time (Unix ms): keys do not expire mid-script.
     let snapshotTime: Int64
-    /// May pause between count-hook calls: not inside MULTI/EXEC, not while loading.
+    /// May pause between count-hook calls: not while loading, not for the server's own clients.
     let mayPause: Bool
     var wroteData = false
     var killed = false
     /// Past busy-reply-threshold: other clients are answered -BUSY.
     var timedOut = false
-    /// The effects go to the log framed by MULTI/EXEC once they are more than one.
-    var loggedCallOpen = false
-    /// CLIENT REPLY OFF or SKIP silenced its command: a reply written after a pause is dropped too.
-    var replySilenced = false
-    /// It paused at least once (its command returned before it ended).
-    var pausedOnce = false
     /// The command that started it, as sent (FUNCTION STATS shows it).
     var commandLine: [[UInt8]] = []
     /// redis.set_repl: whether its writes go to the log (REPL_AOF).
     var logsWrites = true
 
     init(caller: ClientSession, name: String, isEval: Bool, readOnly: Bool, allowOOM: Bool, outOfMemoryAtStart: Bool,
-         interpreter: ScriptInterpreter, thread: OpaquePointer, threadReference: Int32, arguments: Int32, mayPause: Bool) {
+         interpreter: ScriptInterpreter, base: Int32, arguments: Int32, mayPause: Bool) {
         self.caller = caller
         self.name = name
         self.isEval = isEval
@@ -47,9 +40,8 @@ final class ScriptRun {
         self.allowOOM = allowOOM
         self.outOfMemoryAtStart = outOfMemoryAtStart
         self.interpreter = interpreter
-        self.thread = thread
-        self.threadReference = threadReference
-        self.pendingArguments = arguments
+        self.base = base
+        self.arguments = arguments
         self.snapshotTime = caller.now
         self.mayPause = mayPause
     }

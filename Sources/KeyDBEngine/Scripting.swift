@@ -5,11 +5,11 @@ import NIOCore
 /// Scripting (Redis's eval.c, script.c and script_lua.c): EVAL's interpreter and script
 /// cache, the run in progress, and the `redis` API scripts call.
 ///
-/// A script runs on its caller's connection, inside its command. Past
-/// busy-reply-threshold it pauses at the count hook instead of holding the event loop:
-/// the connection continues it on its next turns, and meanwhile every other client is
-/// answered -BUSY (or may SCRIPT KILL it). Nothing else runs in between, so the
-/// script stays atomic.
+/// A script runs on its caller's connection, inside its command, on a C stack of its
+/// own. Past busy-reply-threshold it pauses at the count hook instead of holding the
+/// event loop: the connection continues it on its next turns, and meanwhile every
+/// other client is answered -BUSY (or may SCRIPT KILL it). Nothing else runs in
+/// between, so the script stays atomic.
 public final class Scripting {  // guarded by the keyspace lock
     unowned(unsafe) let engine: Engine  // the engine owns this
 
@@ -91,7 +91,7 @@ public final class Scripting {  // guarded by the keyspace lock
 
     /// Starts `function` (a registry reference in `interpreter`) for `caller`; the reply is
     /// written when it ends, which may be after it pauses. `prepare` pushes the
-    /// function's arguments on the new thread and returns how many.
+    /// function's arguments and returns how many.
     func run(_ reference: Int32, in interpreter: ScriptInterpreter, name: String, isEval: Bool, flags: ScriptFlags,
              readOnlyCommand: Bool, for caller: ClientSession, commandLine: [[UInt8]] = [],
              prepare: (OpaquePointer) -> Int32) {
@@ -100,18 +100,26 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         let readOnly = readOnlyCommand || (!flags.contains(.evalCompat) && flags.contains(.noWrites))
         let allowOOM = !flags.contains(.evalCompat) && flags.contains(.allowOOM)
-        let (thread, threadReference) = interpreter.thread(running: reference)
-        let arguments = prepare(thread)
+        let state = interpreter.state
+        let base = lua_gettop(state)
+        lua_rawgeti(state, skdb_lua_registry(), reference)
+        let arguments = prepare(state)
         let run = ScriptRun(caller: caller, name: name, isEval: isEval, readOnly: readOnly, allowOOM: allowOOM,
                             outOfMemoryAtStart: engine.maxMemoryLimit > 0 && engine.commandStartedOutOfMemory,
-                            interpreter: interpreter, thread: thread, threadReference: threadReference,
-                            arguments: arguments, mayPause: !engine.isInsideTransaction && !engine.loading && !caller.isInternal)
+                            interpreter: interpreter, base: base, arguments: arguments,
+                            mayPause: !engine.loading && !caller.isInternal)
         run.commandLine = commandLine
-        run.replySilenced = caller.replyMode == .off || caller.replyMode == .skip
-        skdb_lua_reset_kill(interpreter.state)
         current = run
         prepareClient(for: caller)
-        proceed(run)
+        // Inside an EXEC the stack already runs; the server's own clients' scripts never pause.
+        guard let stack, !stack.isActive, !engine.isInsideTransaction, run.mayPause else { return execute(run) }
+        // No closure to allocate on this path: the stack's body finds the run in `current`.
+        enterStack(stack, for: caller) { stack in
+            stack.run({ context in
+                let scripting = Unmanaged<Scripting>.fromOpaque(context!).takeUnretainedValue()
+                scripting.execute(scripting.current!)
+            }, Unmanaged.passUnretained(self).toOpaque())
+        }
     }
 
     /// Redis's scriptPrepareForRun checks for scripts that declared flags.
@@ -127,93 +135,113 @@ public final class Scripting {  // guarded by the keyspace lock
         return nil
     }
 
-    /// Runs `run` until it ends or pauses again.
-    @discardableResult
-    func proceed(_ run: ScriptRun) -> Bool {
+    /// Runs `run` to its end (pausing on the way when it is on the script stack) and replies.
+    private func execute(_ run: ScriptRun) {
         let hook: Int32 = engine.busyReplyThreshold > 0 ? 100_000 : 0
         run.sliceStartedMicros = Clock.monotonicMicroseconds()
-        let status = skdb_lua_resume(run.thread, run.pendingArguments, hook)
-        run.pendingArguments = 0
-        if status == LUA_YIELD {
-            if skdb_lua_take_hook_yield(run.thread) != 0 {
-                pause(run)
-                return false
-            }
-            // The prelude turns a script's own yield into an error; this is a last resort.
-            ScriptInterpreter.push(run.thread, "attempt to yield across metamethod/C-call boundary")
-            finish(run, failed: true)
-            return true
-        }
+        let status = skdb_lua_call(run.interpreter.state, run.arguments, hook)
         finish(run, failed: status != 0)
-        return true
     }
 
-    /// The network layer continues a paused script on its caller's connection.
+    // MARK: - Pauses
+
+    /// The stack scripts run on, so one past busy-reply-threshold can pause anywhere.
+    let stack = ScriptStack()
+
+    /// The command paused on the stack (an EVAL, an FCALL, an EXEC running one).
+    private struct PausedCommand {
+        let caller: ClientSession
+        /// CLIENT REPLY OFF or SKIP silenced it: what it writes after the pause is dropped too.
+        let silenced: Bool
+        /// Its unit in the log is held open until it ends (its effects are framed together).
+        let holdsLogUnit: Bool
+        /// Nesting of `Engine.call` in frames waiting on the stack, taken out while others run.
+        var heldCallDepth: Int
+    }
+
+    private var paused: PausedCommand?
+
+    /// Runs `body`, the part of `caller`'s command that may run a script, on the script
+    /// stack. Should a script in it pause, the command returns now without its reply:
+    /// the caller's connection continues it (`continueScript`) on its next turns and
+    /// every other client is answered -BUSY, so the script stays atomic.
+    func runOnStack(for caller: ClientSession, _ body: @escaping () -> Void) {
+        guard let stack, !stack.isActive else { return body() }
+        enterStack(stack, for: caller) { $0.run(body) }
+    }
+
+    /// `start` starts a body on `stack`, returning whether it paused.
+    private func enterStack(_ stack: ScriptStack, for caller: ClientSession, start: (ScriptStack) -> Bool) {
+        let silenced = caller.replyMode == .off || caller.replyMode == .skip
+        let outside = engine.callDepth
+        guard start(stack) else { return }
+        caller.runsScript = true
+        engine.scriptBusy = true
+        engine.appendOnlyFeed?.holdCall()
+        paused = PausedCommand(caller: caller, silenced: silenced, holdsLogUnit: engine.appendOnlyFeed != nil,
+                               heldCallDepth: engine.callDepth - outside)
+        engine.callDepth = outside
+    }
+
+    /// The network layer continues a paused command on its caller's connection.
     public func continueScript(of caller: ClientSession) {
-        guard let run = current, run.caller === caller else {
+        guard var command = paused, command.caller === caller, let stack else {
             caller.runsScript = false
             return
         }
-        proceed(run)
-    }
-
-    private func pause(_ run: ScriptRun) {
-        guard !run.caller.runsScript else { return }
-        run.pausedOnce = true
-        run.caller.runsScript = true
-        engine.scriptBusy = true
-        // The command returns now; its log unit stays open until the script ends.
-        if let feed = engine.appendOnlyFeed {
-            feed.holdCall()
-            run.loggedCallOpen = true
+        current?.sliceStartedMicros = Clock.monotonicMicroseconds()
+        let mark = caller.reply.writerIndex
+        let outside = engine.callDepth
+        engine.callDepth += command.heldCallDepth
+        let pausedAgain = stack.resume()
+        command.heldCallDepth = engine.callDepth - outside
+        engine.callDepth = outside
+        // After a pause the reply lands outside its command, past CLIENT REPLY's filter.
+        if command.silenced { caller.reply.moveWriterIndex(to: mark) }
+        if pausedAgain {
+            paused = command
+            return
         }
+        paused = nil
+        caller.runsScript = false
+        engine.scriptBusy = false
+        if command.holdsLogUnit { engine.appendOnlyFeed?.releaseCall() }
+        if engine.keyspace.hasReadyKeys { engine.serveReadyKeys() }
+        if caller.unregisterAfterScript { engine.unregister(caller) }
     }
 
     private func finish(_ run: ScriptRun, failed: Bool) {
-        let thread = run.thread
+        let state = run.interpreter.state
         let caller = run.caller
-        // After a pause the reply lands outside its command, past CLIENT REPLY's filter.
-        let mark = caller.reply.writerIndex
-        defer { if run.pausedOnce && run.replySilenced { caller.reply.moveWriterIndex(to: mark) } }
         if failed {
-            replyScriptError(from: thread, run: run, to: caller)
-        } else if lua_gettop(thread) >= 1 {
-            lua_settop(thread, 1)
-            ScriptReplies.write(thread, into: &caller.reply, engine: engine) {
+            replyScriptError(from: state, run: run, to: caller)
+        } else {
+            ScriptReplies.write(state, into: &caller.reply, engine: engine) {
                 // An error table from redis.pcall was counted when the command failed.
                 caller.lastCommandSpec?.statistics.failedCalls += 1
             }
-        } else {
-            caller.reply.writeNullBulk()
         }
-        run.interpreter.recycle(thread, reference: run.threadReference, endedNormally: !failed)
+        lua_settop(state, run.base)
         run.interpreter.afterRun()
         current = nil
         client.pinnedNow = 0
-        if caller.runsScript {
-            caller.runsScript = false
-            engine.scriptBusy = false
-            if run.loggedCallOpen { engine.appendOnlyFeed?.releaseCall() }
-            if engine.keyspace.hasReadyKeys { engine.serveReadyKeys() }
-            if caller.unregisterAfterScript { engine.unregister(caller) }
-        }
     }
 
-    private func replyScriptError(from thread: OpaquePointer, run: ScriptRun, to caller: ClientSession) {
+    private func replyScriptError(from state: OpaquePointer, run: ScriptRun, to caller: ClientSession) {
         var message: String
         var counted = true
-        if lua_type(thread, -1) == LUA_TTABLE {
-            ScriptInterpreter.rawField(thread, -1, "err")
-            message = ScriptInterpreter.string(thread, at: -1) ?? "ERR unknown error"
-            skdb_lua_pop(thread, 1)
-            ScriptInterpreter.rawField(thread, -1, "ignore_error_stats_update")
-            counted = lua_toboolean(thread, -1) == 0
-            skdb_lua_pop(thread, 1)
+        if lua_type(state, -1) == LUA_TTABLE {
+            ScriptInterpreter.rawField(state, -1, "err")
+            message = ScriptInterpreter.string(state, at: -1) ?? "ERR unknown error"
+            skdb_lua_pop(state, 1)
+            ScriptInterpreter.rawField(state, -1, "ignore_error_stats_update")
+            counted = lua_toboolean(state, -1) == 0
+            skdb_lua_pop(state, 1)
         } else {
-            message = "ERR " + (ScriptInterpreter.string(thread, at: -1) ?? Self.describe(thread, at: -1))
+            message = "ERR " + (ScriptInterpreter.string(state, at: -1) ?? Self.describe(state, at: -1))
         }
         var line: Int32 = 0
-        if let source = skdb_lua_error_origin(thread, &line) {
+        if let source = skdb_lua_error_origin(state, &line) {
             message += " script: \(run.name), on \(String(cString: source)):\(line)."
         }
         if run.killed { engine.logWarning?("Lua script killed by user with SCRIPT KILL.") }
@@ -247,7 +275,7 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         // Slices of about 10 ms between pauses: other clients are served in between.
         guard run.mayPause, Clock.monotonicMicroseconds() - run.sliceStartedMicros >= 10_000 else { return Int32(SKDB_CONTINUE) }
-        return Int32(SKDB_YIELD)
+        return Int32(SKDB_PAUSE)
     }
 
     /// SCRIPT KILL / FUNCTION KILL.

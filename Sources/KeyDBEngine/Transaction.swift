@@ -10,6 +10,8 @@ public struct Transaction: Sendable {
     public private(set) var mayReplicate = false
     /// A queued command may grow the dataset: under maxmemory, EXEC is refused (-OOM) as it would be.
     public private(set) var denyOOM = false
+    /// A queued command runs a script: EXEC runs on the script stack, where the script may pause.
+    public private(set) var runsScripts = false
 
     public init() {}
 
@@ -18,6 +20,7 @@ public struct Transaction: Sendable {
     mutating func queue(_ args: Arguments, flags: CommandFlags) {
         if flags.contains(.write) || flags.contains(.mayReplicate) { mayReplicate = true }
         if flags.contains(.denyOOM) { denyOOM = true }
+        if flags.contains(.runsScript) { runsScripts = true }
         var bytes: [UInt8] = []
         var spans: [ArgumentSpan] = []
         for index in 0..<args.count {
@@ -69,6 +72,12 @@ enum TransactionCommands {
         // A watched key changed since WATCH: nothing runs, the reply is the null array.
         guard !watchBroken else { return c.reply.writeNullArray() }
         c.reply.writeArrayHeader(transaction.count)
+        // A script in it may pause past busy-reply-threshold: the rest then runs when it ends.
+        guard transaction.runsScripts else { return run(transaction, for: c) }
+        c.engine.scripting.runOnStack(for: c) { run(transaction, for: c) }
+    }
+
+    private static func run(_ transaction: Transaction, for c: ClientSession) {
         // Blocking commands inside a transaction answer at once, as in Redis.
         c.denyBlocking = true
         defer { c.denyBlocking = false }

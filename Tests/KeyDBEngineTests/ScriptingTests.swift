@@ -184,6 +184,77 @@ struct ScriptingTests {
         #expect(other.run("SCRIPT", "KILL") == "-NOTBUSY No scripts in execution right now.\r\n")
     }
 
+    @Test("a script pauses and can be killed wherever it loops, C frames in between or not",
+          arguments: [
+              "local t = setmetatable({}, {__index = function() while true do end end}) return t.x",
+              "local function forever() while true do end end for k in forever do end return 1",
+              "local t = {3, 1, 2} table.sort(t, function(a, b) while true do end end) return t",
+              "return string.gsub('abc', '%w', function(c) while true do end end)",
+              "local co = coroutine.wrap(function() while true do end end) co() return 1",
+              "local ok = pcall(function() while true do end end) redis.call('set', 'x', 1) return ok",
+              "return xpcall(function() while true do end end, function(e) return e end)",
+          ])
+    func pausesAnywhere(script: String) {
+        var configuration = Configuration()
+        configuration.busyReplyThreshold = 5
+        let h = EngineHarness(configuration: configuration)
+        let other = h.connect()
+        #expect(h.run("EVAL", script, "0") == "")
+        #expect(other.run("PING").hasPrefix("-BUSY"))
+        #expect(other.run("SCRIPT", "KILL") == "+OK\r\n")
+        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        #expect(h.client.takeDelivered().hasPrefix("-ERR Script killed by user with SCRIPT KILL... script:"))
+        // Killed where it looped: nothing after the caught kill ran.
+        #expect(other.run("EXISTS", "x") == ":0\r\n")
+    }
+
+    @Test("a script inside EXEC pauses too; the rest of the transaction runs after it, logged as one unit")
+    func pausesInsideExec() {
+        var configuration = Configuration()
+        configuration.busyReplyThreshold = 5
+        let h = EngineHarness(configuration: configuration)
+        let feed = AppendOnlyFeed()
+        h.engine.appendOnlyFeed = feed
+        let other = h.connect()
+        // It writes first, so SCRIPT KILL cannot stop it: only the loop after it is killed.
+        let slow = "redis.call('set', 'c', 3) local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
+            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > 200000 then break end end return 'slow'"
+        h.run("MULTI")
+        h.run("SET", "a", "1")
+        h.run("EVAL", slow, "0")
+        h.run("EVAL", "local i = 0 while true do i = i + 1 end", "0")
+        h.run("SET", "b", "2")
+        // The commands before the script answered; the rest waits for it.
+        #expect(h.run("EXEC") == "*4\r\n+OK\r\n")
+        #expect(h.session.runsScript)
+        #expect(feed.unitOpen)
+        #expect(other.run("GET", "a").hasPrefix("-BUSY"))
+        while other.run("SCRIPT", "KILL") != "+OK\r\n" { h.engine.scripting.continueScript(of: h.session) }
+        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        let rest = h.client.takeDelivered()
+        #expect(rest.hasPrefix("$4\r\nslow\r\n-ERR Script killed by user with SCRIPT KILL... script:"))
+        #expect(rest.hasSuffix("+OK\r\n"))
+        #expect(!feed.unitOpen)
+        let logged = feed.buffer.getString(at: feed.buffer.readerIndex, length: feed.buffer.readableBytes)!
+        #expect(logged.hasSuffix("*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$3\r\nset\r\n$1\r\nc\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n"))
+        #expect(other.run("MGET", "a", "b") == "*2\r\n$1\r\n1\r\n$1\r\n2\r\n")
+    }
+
+    @Test("a refused EXEC discards the transaction, even while a script is busy")
+    func refusedExecDiscards() {
+        var configuration = Configuration()
+        configuration.busyReplyThreshold = 5
+        let h = EngineHarness(configuration: configuration)
+        let other = h.connect()
+        #expect(h.run("EVAL", "local i = 0 while true do i = i + 1 end", "0") == "")
+        #expect(other.run("MULTI") == "+OK\r\n")
+        #expect(other.run("GET", "k").hasPrefix("-BUSY"))
+        #expect(other.run("EXEC") == "-EXECABORT Transaction discarded because of: BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n")
+        #expect(other.run("SCRIPT", "KILL") == "+OK\r\n")
+        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        #expect(other.run("EXEC") == "-ERR EXEC without MULTI\r\n")
+    }
+
     @Test("a paused script that wrote cannot be killed; its writes are logged as one unit when it ends")
     func pausedWriterIsUnkillable() {
         var configuration = Configuration()

@@ -11,10 +11,10 @@
 /// Host functions (redis.call, redis.log, ...) are one Swift callback told which one
 /// ran: it returns how many results it pushed, or -1 to raise the value on top.
 typedef int (*skdb_host_function)(void *context, lua_State *L, int function_id);
-/// The count hook asks the host what to do: go on, yield the script, or kill it.
+/// The count hook asks the host what to do: go on, pause the script, or kill it.
 typedef int (*skdb_interrupt_function)(void *context, lua_State *L);
 
-enum { SKDB_CONTINUE = 0, SKDB_YIELD = 1, SKDB_KILL = 2, SKDB_LOAD_TIMEOUT = 3 };
+enum { SKDB_CONTINUE = 0, SKDB_PAUSE = 1, SKDB_KILL = 2, SKDB_LOAD_TIMEOUT = 3 };
 
 /// A new interpreter with Redis's libraries (base, table, string, math, cjson, bit,
 /// struct, cmsgpack) and nothing that reaches the file system or the process.
@@ -45,21 +45,33 @@ void skdb_lua_guard_globals(lua_State *L);
 /// A read-only view of the table on top, replacing it.
 void skdb_lua_make_readonly_view(lua_State *L);
 
-/// Runs or continues `thread`, with the count hook installed every `hook_instructions`.
-/// Returns 0 when it finished, LUA_YIELD when the hook yielded it, or an error code
-/// (the error value on top of `thread`).
-int skdb_lua_resume(lua_State *thread, int nargs, int hook_instructions);
+/// Calls the function below the `nargs` arguments on top of the stack, with the count
+/// hook installed every `hook_instructions` (0: none), leaving one result or the
+/// error value. Returns 0 or Lua's error status. Each call starts with no kill.
+int skdb_lua_call(lua_State *L, int nargs, int hook_instructions);
 
-/// Forgets a kill: called as each run starts.
-void skdb_lua_reset_kill(lua_State *L);
+/// Where the last run's error came from: the first Lua frame's source and line
+/// (NULL when none), as Redis's error handler reports it.
+const char *skdb_lua_error_origin(lua_State *L, int *line);
 
-/// Whether the last yield was the hook's pause (and forgets it): anything else that
-/// reaches the host is a script's own coroutine.yield outside a coroutine.
-int skdb_lua_take_hook_yield(lua_State *L);
+/// The C stack scripts run on, so a run can be left mid-way past busy-reply-threshold
+/// (from any depth: metamethods, iterators, table.sort, EXEC) and continued later.
+typedef struct skdb_script_stack skdb_script_stack;
+typedef void (*skdb_stack_body)(void *context);
 
-/// Where an error raised in `thread` came from: the first Lua frame's source and line
-/// (source NULL when none), as Redis's error handler reports it.
-const char *skdb_lua_error_origin(lua_State *thread, int *line);
+/// A stack of `size` bytes (reserved, committed only as used). NULL if it cannot be mapped.
+skdb_script_stack *skdb_script_stack_new(size_t size);
+void skdb_script_stack_free(skdb_script_stack *stack);
+/// Runs `body(context)` on the stack. Returns 0 when it returned, 1 when it paused.
+int skdb_script_stack_run(skdb_script_stack *stack, skdb_stack_body body, void *context);
+/// Continues a paused body: 0 when it returned, 1 when it paused again.
+int skdb_script_stack_resume(skdb_script_stack *stack);
+/// On the stack: back to whoever ran or resumed it; returns once resumed.
+void skdb_script_stack_pause(skdb_script_stack *stack);
+/// Whether a body is running on the stack, or paused on it.
+int skdb_script_stack_active(const skdb_script_stack *stack);
+/// The count hook of `L`'s runs pauses `stack` when the host asks it to yield.
+void skdb_lua_set_stack(lua_State *L, skdb_script_stack *stack);
 
 /// Pushes {err = message} (Redis's error table).
 void skdb_lua_push_error_table(lua_State *L, const char *message, size_t length);
