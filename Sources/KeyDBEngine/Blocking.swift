@@ -106,6 +106,21 @@ extension Engine {
         if latencyThreshold > 0 { latency.record("command-unblocking", milliseconds: serving / 1000) }
     }
 
+    /// A command a script paused in ended (Scripting.continueScript): counted, measured
+    /// and logged now with its whole time, as Redis's call() counts a script that ran long.
+    func finishPausedCall(_ call: PausedCall, for client: ClientSession, failed: Bool) {
+        let duration = max(0, Clock.microseconds() - call.started)
+        let statistics = call.command.statistics
+        statistics.calls += 1
+        statistics.microseconds += Int(duration)
+        if failed { statistics.failedCalls += 1 }
+        if latencyThreshold > 0 && duration / 1000 >= latencyThreshold {
+            latency.record(call.command.flags.contains(.fast) ? "fast-command" : "command", milliseconds: duration / 1000)
+        }
+        if latencyTracking { statistics.recordLatency(microseconds: duration) }
+        logSlow(call.command, kept: call.arguments, microseconds: duration, by: client)
+    }
+
     /// The server's timer for a blocked client fired: give it the timeout reply if still waiting.
     public func blockTimedOut(_ client: ClientSession, deadline: Int64) {
         guard let state = client.blocked, state.deadline == deadline else { return }

@@ -372,6 +372,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         let dirtyBefore = keyspace.dirty
         callDepth += 1
         defer { callDepth -= 1 }
+        let pausedBefore = client.runsScript
         if let feed = appendOnlyFeed {
             feed.enterCall()
             let outer = client.propagatedExplicitly
@@ -390,6 +391,16 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         let finished = Clock.microseconds()
         if tick != nil { tick = finished }
+        if client.runsScript && !pausedBefore {
+            // A script paused inside it: counted, measured and logged when it ends, as one call.
+            scripting.deferAccounting(PausedCall(command: command, arguments: SlowLog.kept(args, redacting: client.redactedArguments),
+                                                 started: started))
+            if hasMonitors && !loading && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
+                feedMonitors(client, args, at: finished)
+            }
+            if client.hasRedactions { client.redactedArguments = [] }
+            return
+        }
         let duration = max(0, finished - started)
         let statistics = command.statistics
         statistics.calls += 1

@@ -111,6 +111,8 @@ enum FunctionCommands {
 
     /// FUNCTION STATS: the running function (if any) and each engine's counts.
     static func stats(_ c: ClientSession, _ args: Arguments) {
+        // As Redis: an EVAL script holds the server, and only a function's run is described.
+        if c.engine.scripting.current?.isEval == true { return c.replyError(ErrorReply.busyScript) }
         c.reply.writeArrayHeader(4)
         c.reply.writeBulk("running_script")
         if let run = c.engine.scripting.current, !run.isEval {

@@ -48,3 +48,10 @@ final class ScriptRun {
 
     var elapsedMilliseconds: Int64 { (Clock.monotonicMicroseconds() - startedMicros) / 1000 }
 }
+
+/// A command a script paused in, kept for its accounting when it ends.
+struct PausedCall {
+    let command: CommandSpec
+    let arguments: [Bytes]
+    let started: Int64
+}

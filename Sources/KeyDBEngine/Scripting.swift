@@ -157,6 +157,8 @@ public final class Scripting {  // guarded by the keyspace lock
         let holdsLogUnit: Bool
         /// Nesting of `Engine.call` in frames waiting on the stack, taken out while others run.
         var heldCallDepth: Int
+        /// The command's accounting, done when it ends.
+        var call: PausedCall?
     }
 
     private var paused: PausedCommand?
@@ -183,6 +185,9 @@ public final class Scripting {  // guarded by the keyspace lock
         engine.callDepth = outside
     }
 
+    /// The command that just paused leaves its accounting for its end.
+    func deferAccounting(_ call: PausedCall) { paused?.call = call }
+
     /// The network layer continues a paused command on its caller's connection.
     public func continueScript(of caller: ClientSession) {
         guard var command = paused, command.caller === caller, let stack else {
@@ -192,6 +197,7 @@ public final class Scripting {  // guarded by the keyspace lock
         current?.sliceStartedMicros = Clock.monotonicMicroseconds()
         let mark = caller.reply.writerIndex
         let outside = engine.callDepth
+        let errorsBefore = engine.stats.errorReplies
         engine.callDepth += command.heldCallDepth
         let pausedAgain = stack.resume()
         command.heldCallDepth = engine.callDepth - outside
@@ -206,6 +212,12 @@ public final class Scripting {  // guarded by the keyspace lock
         caller.runsScript = false
         engine.scriptBusy = false
         if command.holdsLogUnit { engine.appendOnlyFeed?.releaseCall() }
+        if let call = command.call {
+            // Its reply was counted in this last slice; errors charged to commands inside it were not its own.
+            let failed = engine.stats.errorReplies > max(errorsBefore, engine.errorsAccounted)
+            engine.errorsAccounted = engine.stats.errorReplies
+            engine.finishPausedCall(call, for: caller, failed: failed)
+        }
         if engine.keyspace.hasReadyKeys { engine.serveReadyKeys() }
         if caller.unregisterAfterScript { engine.unregister(caller) }
     }

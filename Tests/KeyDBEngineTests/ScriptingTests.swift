@@ -240,6 +240,30 @@ struct ScriptingTests {
         #expect(other.run("MGET", "a", "b") == "*2\r\n$1\r\n1\r\n$1\r\n2\r\n")
     }
 
+    @Test("a script that paused counts as one call with its whole time: commandstats and the slow log")
+    func pausedScriptIsAccountedWhole() {
+        var configuration = Configuration()
+        configuration.busyReplyThreshold = 5
+        let h = EngineHarness(configuration: configuration)
+        let other = h.connect()
+        h.run("CONFIG", "SET", "slowlog-log-slower-than", "100000")
+        let script = "local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
+            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > 150000 then break end end return 1"
+        #expect(h.run("EVAL", script, "0") == "")
+        #expect(other.run("PING").hasPrefix("-BUSY"))
+        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        #expect(h.client.takeDelivered() == ":1\r\n")
+        let stats = h.run("INFO", "commandstats")
+        let line = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_eval:") }.map(String.init) ?? ""
+        #expect(line.hasPrefix("cmdstat_eval:calls=1,usec="), "\(line)")
+        let usec = Int(line.split(separator: ",")[1].dropFirst(5)) ?? 0
+        #expect(usec >= 150_000, "the whole run, not its first slice: \(usec)")
+        #expect(line.hasSuffix("rejected_calls=0,failed_calls=0"))
+        // The slow log holds it once, with its whole time.
+        #expect(h.run("SLOWLOG", "LEN") == ":1\r\n")
+        #expect(h.run("SLOWLOG", "GET").contains("$4\r\nEVAL\r\n"))
+    }
+
     @Test("a refused EXEC discards the transaction, even while a script is busy")
     func refusedExecDiscards() {
         var configuration = Configuration()

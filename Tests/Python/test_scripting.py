@@ -110,6 +110,50 @@ def test_script_kill_is_not_caught_by_pcall(both):
     assert all(entry == (b"-ERR Script killed by user with SCRIPT KILL...", b"$-1\r\n", b"+PONG\r\n") for entry in seen)
 
 
+UNYIELDABLE_LOOPS = (
+    "local t = setmetatable({}, {__index = function() while true do end end}) return t.x",
+    "local function forever() while true do end end for k in forever do end return 1",
+    "local t = {3, 1, 2} table.sort(t, function(a, b) while true do end end) return t",
+    "return string.gsub('abc', '%w', function(c) while true do end end)",
+)
+
+
+def test_script_kill_reaches_loops_behind_c_frames_and_inside_exec(both):
+    """Loops where Lua 5.1 cannot yield (a metamethod, an iterator, table.sort's
+    comparator, a gsub callback), and a loop inside MULTI/EXEC: other clients are
+    answered -BUSY and SCRIPT KILL ends the loop, as on Redis."""
+    seen = []
+    for server in both:
+        server.client().call("CONFIG", "SET", "busy-reply-threshold", "50")
+        outcome = []
+        for script in UNYIELDABLE_LOOPS:
+            looper = server.client(timeout=30)
+            looper.send_command("EVAL", script, "0")
+            other = server.client()
+            busy = _wait_busy(other)
+            killed = other.call("SCRIPT", "KILL")
+            outcome.append((busy, killed, looper.read_reply(timeout=10)))
+        looper = server.client(timeout=30)
+        for command in (("MULTI",), ("SET", "before", "1"), ("EVAL", LOOP, "0"), ("SET", "after", "2"), ("EXEC",)):
+            looper.send_command(*command)
+        other = server.client()
+        busy = _wait_busy(other)
+        refused_exec = [other.call("MULTI"), other.call("GET", "before"), other.call("EXEC")]
+        killed = other.call("SCRIPT", "KILL")
+        replies = [looper.read_reply(timeout=10) for _ in range(5)]
+        outcome.append((busy, refused_exec, killed, replies, other.call("MGET", "before", "after")))
+        server.client().call("CONFIG", "SET", "busy-reply-threshold", "5000")
+        seen.append(outcome)
+    assert seen[0] == seen[1]
+    for busy, killed, ended in seen[1][:-1]:
+        assert busy.startswith(b"-BUSY") and killed == b"+OK\r\n"
+        assert ended.startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+    busy, refused_exec, killed, replies, values = seen[1][-1]
+    assert refused_exec[2].startswith(b"-EXECABORT Transaction discarded because of: BUSY")
+    assert replies[4].startswith(b"*3\r\n+OK\r\n-ERR Script killed by user") and replies[4].endswith(b"+OK\r\n")
+    assert values == b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+
+
 def test_client_reply_off_silences_a_paused_scripts_reply(both):
     seen = []
     for server in both:
