@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ int skdb_luaopen_struct(lua_State *L);
 int skdb_lua_run_prelude(lua_State *L);
 
 // Registry keys: addresses of these statics are unique per process.
-static char key_host, key_protected, key_globals_meta;
+static char key_protected, key_globals_meta;
 
 typedef struct {
     void *context;
@@ -23,17 +24,31 @@ typedef struct {
     skdb_interrupt_function interrupt;
     skdb_script_stack *stack;  // where a pause returns from; NULL: runs never pause
     int killed;                // SCRIPT KILL reached this run
-    int handler;               // registry reference of the run's message handler
     int origin_line;           // where the run's error came from (origin_source NULL: unknown)
     char *origin_source;
 } host_state;
 
+// The host state is the allocator's user data: found without a table lookup, on
+// every host function call.
 static host_state *host_of(lua_State *L) {
-    lua_pushlightuserdata(L, &key_host);
-    lua_rawget(L, LUA_REGISTRYINDEX);
-    host_state *state = lua_touserdata(L, -1);
-    lua_pop(L, 1);
+    void *state;
+    lua_getallocf(L, &state);
     return state;
+}
+
+static void *allocate(void *state, void *block, size_t old_size, size_t new_size) {
+    (void)state;
+    (void)old_size;
+    if (new_size == 0) {
+        free(block);
+        return NULL;
+    }
+    return realloc(block, new_size);
+}
+
+static int panic(lua_State *L) {
+    fprintf(stderr, "PANIC: unprotected error in call to Lua API (%s)\n", lua_tostring(L, -1));
+    return 0;
 }
 
 static int call_host(lua_State *L) {
@@ -279,6 +294,18 @@ static int reraise_kill(lua_State *L) {
     return lua_gettop(L);
 }
 
+// The wrapped functions' own argument checks come first, so their errors read as
+// Lua's (`bad argument #1 to 'resume'`, with the script's line).
+static int guarded_resume(lua_State *L) {
+    luaL_argcheck(L, lua_type(L, 1) == LUA_TTHREAD, 1, "coroutine expected");
+    return reraise_kill(L);
+}
+
+static int guarded_xpcall(lua_State *L) {
+    luaL_checkany(L, 2);
+    return reraise_kill(L);
+}
+
 // pcall as Redis 7 has it: an error table comes back as its `err` text.
 static int script_pcall(lua_State *L) {
     int count = lua_gettop(L);
@@ -323,11 +350,8 @@ int skdb_lua_call(lua_State *L, int nargs, int hook_instructions) {
     state->origin_source = NULL;
     if (hook_instructions > 0) lua_sethook(L, count_hook, LUA_MASKCOUNT, hook_instructions);
     else lua_sethook(L, NULL, 0, 0);
-    int function = lua_gettop(L) - nargs;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, state->handler);
-    lua_insert(L, function);
-    int status = lua_pcall(L, nargs, 1, function);
-    lua_remove(L, function);
+    // The message handler stays at the bottom of the stack (skdb_lua_open put it there).
+    int status = lua_pcall(L, nargs, 1, 1);
     lua_sethook(L, NULL, 0, 0);
     return status;
 }
@@ -338,12 +362,11 @@ const char *skdb_lua_error_origin(lua_State *L, int *line) {
     return state->origin_source;
 }
 
-// The host state lives as long as the interpreter: this frees what it points to.
-static int release_host_state(lua_State *L) {
-    host_state *state = lua_touserdata(L, 1);
+void skdb_lua_close(lua_State *L) {
+    host_state *state = host_of(L);
+    lua_close(L);
     free(state->origin_source);
-    state->origin_source = NULL;
-    return 0;
+    free(state);
 }
 
 // MARK: - math.random: Redis's lrand48, so a seed gives the same numbers everywhere
@@ -475,28 +498,20 @@ static void open_library(lua_State *L, const char *name, lua_CFunction open) {
 }
 
 lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_function interrupt) {
-    lua_State *L = luaL_newstate();
-    if (!L) return NULL;
-    host_state *state = lua_newuserdata(L, sizeof(host_state));
+    host_state *state = calloc(1, sizeof(host_state));
+    if (!state) return NULL;
     state->context = context;
     state->host = host;
     state->interrupt = interrupt;
-    state->stack = NULL;
-    state->killed = 0;
-    state->origin_source = NULL;
-    state->origin_line = 0;
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, release_host_state);
-    lua_setfield(L, -2, "__gc");
-    lua_setmetatable(L, -2);
-    lua_pushlightuserdata(L, &key_host);
-    lua_insert(L, -2);
-    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_State *L = lua_newstate(allocate, state);
+    if (!L) {
+        free(state);
+        return NULL;
+    }
+    lua_atpanic(L, panic);
     lua_pushlightuserdata(L, &key_protected);
     lua_newtable(L);
     lua_rawset(L, LUA_REGISTRYINDEX);
-    lua_pushcfunction(L, note_origin);
-    state->handler = luaL_ref(L, LUA_REGISTRYINDEX);
 
     open_library(L, "", luaopen_base);
     open_library(L, LUA_TABLIBNAME, luaopen_table);
@@ -536,12 +551,15 @@ lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_
     // A kill caught by a protected call, or inside a coroutine, is raised again.
     lua_pushcfunction(L, script_pcall);
     lua_setglobal(L, "pcall");
-    wrap_field(L, "_G", "xpcall", reraise_kill);
-    wrap_field(L, "coroutine", "resume", reraise_kill);
+    wrap_field(L, "_G", "xpcall", guarded_xpcall);
+    wrap_field(L, "coroutine", "resume", guarded_resume);
 
     if (skdb_lua_run_prelude(L) != 0) {
-        lua_close(L);
+        skdb_lua_close(L);
         return NULL;
     }
+    // Every run's message handler, at index 1 for good: no push per run.
+    lua_settop(L, 0);
+    lua_pushcfunction(L, note_origin);
     return L;
 }

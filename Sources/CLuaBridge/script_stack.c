@@ -7,7 +7,8 @@
 // The stack is entered once through makecontext; after that, switches are
 // _setjmp/_longjmp pairs, which cost no system call (swapcontext saves the signal
 // mask each time). Nothing here unwinds: each side only jumps to a point the other
-// saved and is still suspended at.
+// saved and is still suspended at. Jumping between stacks assumes no shadow stack
+// (x86 CET, arm64 GCS) and no sanitizer is on, as in every build of this server.
 #ifdef _FORTIFY_SOURCE
 #undef _FORTIFY_SOURCE  // __longjmp_chk refuses a jump to another stack
 #endif
@@ -47,7 +48,11 @@ skdb_script_stack *skdb_script_stack_new(size_t size) {
         free(s);
         return NULL;
     }
-    mprotect(memory, (size_t)page, PROT_NONE);
+    if (mprotect(memory, (size_t)page, PROT_NONE) != 0) {
+        munmap(memory, size + (size_t)page);
+        free(s);
+        return NULL;
+    }
     s->memory = memory;
     s->size = size + (size_t)page;
     return s;

@@ -391,10 +391,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         let finished = Clock.microseconds()
         if tick != nil { tick = finished }
-        if client.runsScript && !pausedBefore {
-            // A script paused inside it: counted, measured and logged when it ends, as one call.
-            scripting.deferAccounting(PausedCall(command: command, arguments: SlowLog.kept(args, redacting: client.redactedArguments),
-                                                 started: started))
+        // A script paused inside it: counted, measured and logged when it ends, as one call.
+        if client.runsScript && !pausedBefore,
+           scripting.deferAccounting(PausedCall(command: command, arguments: SlowLog.kept(args, redacting: client.redactedArguments),
+                                                started: started)) {
             if hasMonitors && !loading && command.flags.isDisjoint(with: [.skipMonitor, .admin]) {
                 feedMonitors(client, args, at: finished)
             }

@@ -35,6 +35,7 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
 
     private func functionInterpreter() -> ScriptInterpreter? {
         if let interpreter { return interpreter }
+        engine.scripting.warnIfScriptsCannotPause()
         interpreter = ScriptInterpreter(scripting: engine.scripting) { state in
             Scripting.installRedisAPI(state)
         }

@@ -45,7 +45,7 @@ final class ScriptInterpreter {
         names.withUnsafeBufferPointer { skdb_lua_seal(state, $0.baseAddress!) }
     }
 
-    deinit { lua_close(state) }
+    deinit { skdb_lua_close(state) }
 
     /// Compiles `code` under `chunkName`; the function is kept in the registry (its reference is returned).
     func compile(_ code: some Collection<UInt8>, chunkName: String) -> Result<Int32, ScriptError> {

@@ -48,6 +48,7 @@ public final class Scripting {  // guarded by the keyspace lock
 
     func interpreterForEval() -> ScriptInterpreter? {
         if let evalInterpreter { return evalInterpreter }
+        warnIfScriptsCannotPause()
         evalInterpreter = ScriptInterpreter(scripting: self) { state in
             Self.installRedisAPI(state)
         }
@@ -148,6 +149,16 @@ public final class Scripting {  // guarded by the keyspace lock
     /// The stack scripts run on, so one past busy-reply-threshold can pause anywhere.
     let stack = ScriptStack()
 
+    /// Without its stack (the memory could not be mapped) a script runs on the event loop's
+    /// and cannot pause: said once, when the first interpreter is made.
+    func warnIfScriptsCannotPause() {
+        guard stack == nil, !warnedNoStack else { return }
+        warnedNoStack = true
+        engine.logWarning?("Could not map the script stack: a script past busy-reply-threshold will hold the server until it ends, and SCRIPT KILL cannot reach it.")
+    }
+
+    private var warnedNoStack = false
+
     /// The command paused on the stack (an EVAL, an FCALL, an EXEC running one).
     private struct PausedCommand {
         let caller: ClientSession
@@ -180,13 +191,20 @@ public final class Scripting {  // guarded by the keyspace lock
         caller.runsScript = true
         engine.scriptBusy = true
         engine.appendOnlyFeed?.holdCall()
+        // The levels of calls waiting on the stack, and the command's own: its call
+        // returns now, while what runs after the pause is still inside it.
         paused = PausedCommand(caller: caller, silenced: silenced, holdsLogUnit: engine.appendOnlyFeed != nil,
-                               heldCallDepth: engine.callDepth - outside)
+                               heldCallDepth: engine.callDepth - outside + 1)
         engine.callDepth = outside
     }
 
-    /// The command that just paused leaves its accounting for its end.
-    func deferAccounting(_ call: PausedCall) { paused?.call = call }
+    /// The command that just paused leaves its accounting for its end. Only the outer
+    /// one: an EVAL inside a paused EXEC is counted as it ends, as any command.
+    func deferAccounting(_ call: PausedCall) -> Bool {
+        guard paused != nil, paused?.call == nil else { return false }
+        paused?.call = call
+        return true
+    }
 
     /// The network layer continues a paused command on its caller's connection.
     public func continueScript(of caller: ClientSession) {

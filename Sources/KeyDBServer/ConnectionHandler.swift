@@ -250,8 +250,10 @@ final class ConnectionHandler: ChannelInboundHandler {
                 engine.countError(failure.message)
             }
             // Replies are taken under the lock: a command on another event loop may be
-            // serving this client (a blocked pop) and writing into its buffer.
-            let replies = session.reply
+            // serving this client (a blocked pop) and writing into its buffer. A paused
+            // script's caller gets nothing until it ends, as Redis protects it: an EXEC's
+            // first replies would go out before its writes reach the log.
+            let replies = session.runsScript ? context.channel.allocator.buffer(capacity: 0) : session.reply
             // Unsent output is counted only where a limit applies (subscribers by default).
             let tracked = engine.tracksOutput(of: session)
             if replies.readableBytes > 0 {

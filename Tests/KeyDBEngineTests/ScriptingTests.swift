@@ -167,9 +167,7 @@ struct ScriptingTests {
 
     @Test("a script past busy-reply-threshold pauses: others get -BUSY, SCRIPT KILL ends it")
     func pauseAndKill() {
-        var configuration = Configuration()
-        configuration.busyReplyThreshold = 5
-        let h = EngineHarness(configuration: configuration)
+        let h = Self.busyAfter5ms()
         let other = h.connect()
         // The caller's command returns with the script paused: no reply yet.
         #expect(h.run("EVAL", "local i = 0 while true do i = i + 1 end", "0") == "")
@@ -195,14 +193,12 @@ struct ScriptingTests {
               "return xpcall(function() while true do end end, function(e) return e end)",
           ])
     func pausesAnywhere(script: String) {
-        var configuration = Configuration()
-        configuration.busyReplyThreshold = 5
-        let h = EngineHarness(configuration: configuration)
+        let h = Self.busyAfter5ms()
         let other = h.connect()
         #expect(h.run("EVAL", script, "0") == "")
         #expect(other.run("PING").hasPrefix("-BUSY"))
         #expect(other.run("SCRIPT", "KILL") == "+OK\r\n")
-        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        Self.runToEnd(h)
         #expect(h.client.takeDelivered().hasPrefix("-ERR Script killed by user with SCRIPT KILL... script:"))
         // Killed where it looped: nothing after the caught kill ran.
         #expect(other.run("EXISTS", "x") == ":0\r\n")
@@ -210,15 +206,12 @@ struct ScriptingTests {
 
     @Test("a script inside EXEC pauses too; the rest of the transaction runs after it, logged as one unit")
     func pausesInsideExec() {
-        var configuration = Configuration()
-        configuration.busyReplyThreshold = 5
-        let h = EngineHarness(configuration: configuration)
+        let h = Self.busyAfter5ms()
         let feed = AppendOnlyFeed()
         h.engine.appendOnlyFeed = feed
         let other = h.connect()
         // It writes first, so SCRIPT KILL cannot stop it: only the loop after it is killed.
-        let slow = "redis.call('set', 'c', 3) local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
-            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > 200000 then break end end return 'slow'"
+        let slow = "redis.call('set', 'c', 3) " + Self.spin(microseconds: 200_000) + " return 'slow'"
         h.run("MULTI")
         h.run("SET", "a", "1")
         h.run("EVAL", slow, "0")
@@ -230,7 +223,7 @@ struct ScriptingTests {
         #expect(feed.unitOpen)
         #expect(other.run("GET", "a").hasPrefix("-BUSY"))
         while other.run("SCRIPT", "KILL") != "+OK\r\n" { h.engine.scripting.continueScript(of: h.session) }
-        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        Self.runToEnd(h)
         let rest = h.client.takeDelivered()
         #expect(rest.hasPrefix("$4\r\nslow\r\n-ERR Script killed by user with SCRIPT KILL... script:"))
         #expect(rest.hasSuffix("+OK\r\n"))
@@ -238,20 +231,23 @@ struct ScriptingTests {
         let logged = feed.buffer.getString(at: feed.buffer.readerIndex, length: feed.buffer.readableBytes)!
         #expect(logged.hasSuffix("*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$3\r\nset\r\n$1\r\nc\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n"))
         #expect(other.run("MGET", "a", "b") == "*2\r\n$1\r\n1\r\n$1\r\n2\r\n")
+        // EXEC counts once, and so does each script in it: the killed one as failed.
+        let stats = other.run("INFO", "commandstats").split(separator: "\r\n")
+        let eval = stats.first { $0.hasPrefix("cmdstat_eval:") }.map(String.init) ?? ""
+        let exec = stats.first { $0.hasPrefix("cmdstat_exec:") }.map(String.init) ?? ""
+        #expect(eval.hasPrefix("cmdstat_eval:calls=2,") && eval.hasSuffix("rejected_calls=0,failed_calls=1"), "\(eval)")
+        #expect(exec.hasPrefix("cmdstat_exec:calls=1,") && exec.hasSuffix("rejected_calls=0,failed_calls=0"), "\(exec)")
     }
 
     @Test("a script that paused counts as one call with its whole time: commandstats and the slow log")
     func pausedScriptIsAccountedWhole() {
-        var configuration = Configuration()
-        configuration.busyReplyThreshold = 5
-        let h = EngineHarness(configuration: configuration)
+        let h = Self.busyAfter5ms()
         let other = h.connect()
         h.run("CONFIG", "SET", "slowlog-log-slower-than", "100000")
-        let script = "local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
-            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > 150000 then break end end return 1"
+        let script = Self.spin(microseconds: 150_000) + " return 1"
         #expect(h.run("EVAL", script, "0") == "")
         #expect(other.run("PING").hasPrefix("-BUSY"))
-        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        Self.runToEnd(h)
         #expect(h.client.takeDelivered() == ":1\r\n")
         let stats = h.run("INFO", "commandstats")
         let line = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_eval:") }.map(String.init) ?? ""
@@ -266,30 +262,24 @@ struct ScriptingTests {
 
     @Test("a refused EXEC discards the transaction, even while a script is busy")
     func refusedExecDiscards() {
-        var configuration = Configuration()
-        configuration.busyReplyThreshold = 5
-        let h = EngineHarness(configuration: configuration)
+        let h = Self.busyAfter5ms()
         let other = h.connect()
         #expect(h.run("EVAL", "local i = 0 while true do i = i + 1 end", "0") == "")
         #expect(other.run("MULTI") == "+OK\r\n")
         #expect(other.run("GET", "k").hasPrefix("-BUSY"))
         #expect(other.run("EXEC") == "-EXECABORT Transaction discarded because of: BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n")
         #expect(other.run("SCRIPT", "KILL") == "+OK\r\n")
-        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        Self.runToEnd(h)
         #expect(other.run("EXEC") == "-ERR EXEC without MULTI\r\n")
     }
 
     @Test("a paused script that wrote cannot be killed; its writes are logged as one unit when it ends")
     func pausedWriterIsUnkillable() {
-        var configuration = Configuration()
-        configuration.busyReplyThreshold = 5
-        let h = EngineHarness(configuration: configuration)
+        let h = Self.busyAfter5ms()
         let feed = AppendOnlyFeed()
         h.engine.appendOnlyFeed = feed
         let other = h.connect()
-        let script = "redis.call('set', 'a', 1) local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
-            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > 300000 then break end end "
-            + "redis.call('set', 'b', 2) return 'done'"
+        let script = "redis.call('set', 'a', 1) " + Self.spin(microseconds: 300_000) + " redis.call('set', 'b', 2) return 'done'"
         h.run("SET", "acked", "1")
         let acked = feed.buffer.readableBytes
         #expect(h.run("EVAL", script, "0") == "")
@@ -297,7 +287,7 @@ struct ScriptingTests {
         #expect(feed.unitOpen, "the unit stays open while the script is paused")
         // What finished before the script may go to the log; the script's own records may not.
         #expect(feed.settledBytes == acked)
-        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
+        Self.runToEnd(h)
         #expect(h.client.takeDelivered() == "$4\r\ndone\r\n")
         let logged = feed.buffer.getString(at: feed.buffer.readerIndex, length: feed.buffer.readableBytes)!
         #expect(logged.contains("MULTI") && logged.hasSuffix("*1\r\n$4\r\nEXEC\r\n"))
@@ -331,5 +321,25 @@ struct ScriptingTests {
         damaged[damaged.count - 1] ^= 0xFF
         #expect(h.run(bytes: Array("FUNCTION".utf8), Array("RESTORE".utf8), damaged) == Array("-ERR DUMP payload version or checksum are wrong\r\n".utf8))
         #expect(h.run(bytes: Array("FUNCTION".utf8), Array("RESTORE".utf8), payload) == Array("-ERR Library a already exists\r\n".utf8))
+    }
+
+    // MARK: - Busy scripts
+
+    /// A harness whose scripts pause past 5 ms.
+    static func busyAfter5ms() -> EngineHarness {
+        var configuration = Configuration()
+        configuration.busyReplyThreshold = 5
+        return EngineHarness(configuration: configuration)
+    }
+
+    /// Lua that loops for `microseconds` of the server's TIME, then goes on.
+    static func spin(microseconds: Int) -> String {
+        "local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
+            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > \(microseconds) then break end end"
+    }
+
+    /// Continues the caller's paused command until it ends.
+    static func runToEnd(_ h: EngineHarness) {
+        while h.session.runsScript { h.engine.scripting.continueScript(of: h.session) }
     }
 }

@@ -22,6 +22,9 @@ enum { SKDB_CONTINUE = 0, SKDB_PAUSE = 1, SKDB_KILL = 2, SKDB_LOAD_TIMEOUT = 3 }
 /// added its tables.
 lua_State *skdb_lua_open(void *context, skdb_host_function host, skdb_interrupt_function interrupt);
 
+/// Closes an interpreter made by skdb_lua_open.
+void skdb_lua_close(lua_State *L);
+
 /// Pushes a C closure that calls the host with `function_id`.
 void skdb_lua_push_host_function(lua_State *L, int function_id);
 
