@@ -67,7 +67,6 @@ public struct SlowLog: Sendable {
 extension Engine {
     /// Puts a command that ran for `microseconds` into the slow log if it was slow
     /// enough (never EXEC: the commands it ran are logged one by one).
-    /// Logs a command that ran for `microseconds` if it was slow enough.
     @inline(__always)
     func logSlow(_ command: CommandSpec, _ args: Arguments, microseconds: Int64, by client: ClientSession) {
         // The arguments are kept only for a slow command: capturing the client's
