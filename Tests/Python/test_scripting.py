@@ -19,7 +19,7 @@ import redis
 
 from conftest import HERE, serve_pair
 from durability_support import Server
-from resp_client import ReplyTimeout, RespClient
+from resp_client import ReplyTimeout, RespClient, encode_command
 
 
 def RespClientFor(server, timeout=30.0):
@@ -261,8 +261,9 @@ def test_write_acknowledged_before_a_paused_script_survives_a_crash(tmp_path):
     try:
         raw = server.client()
         client = RespClientFor(server)
-        client.send_command("SET", "acked", "1")
-        client.send_command("EVAL", WRITE_THEN_LOOP, "1", "partial")
+        # One write, so both arrive in one read (two writes may be read apart, and the
+        # SET answered before the script starts).
+        client.send(encode_command(("SET", "acked", "1")) + encode_command(("EVAL", WRITE_THEN_LOOP, "1", "partial")))
         _wait_busy_py(raw)
         with pytest.raises(ReplyTimeout):
             client.read_reply(timeout=0.3)
