@@ -6,12 +6,6 @@ import KeyDBStorage
 import Glibc
 #endif
 
-extension Bytes: RDBBytes {
-    public func withRDBBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withUnsafeBytes(body)
-    }
-}
-
 /// The dataset as an RDB image (Redis 7.0's format and encodings) and back.
 enum Snapshot {
     /// Writes the function libraries (`functions`: their codes, taken with the keyspace)
@@ -65,6 +59,8 @@ enum Snapshot {
             members.reserveCapacity(zset.count)
             zset.forEachInOrder { members.append(($0, $1)) }
             try writer.writeSortedSet(key: key, members: members, expireAtMilliseconds: expireAt)
+        case .stream(let stream):
+            try writer.writeEntry(key: key, value: .stream(stream.rdbStream), expireAtMilliseconds: expireAt)
         }
     }
 
@@ -176,6 +172,8 @@ enum Snapshot {
                 let zset = SortedSetValue(isListpack: members.count <= limits.maxEntries)
                 for (member, score) in members { zset.set(Bytes(array: member), score: score, limits: limits) }
                 return .sortedSet(zset)
+            case .stream(let image):
+                return .stream(StreamValue(image))
             }
         }
     }
