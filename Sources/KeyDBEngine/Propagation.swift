@@ -139,12 +139,13 @@ extension ClientSession {
         for element in elements { element.write(to: &feed.buffer) }
     }
 
-    /// Logs one record made of `arguments` (a command's argv as rewritten, e.g. XADD's chosen ID).
-    public func propagate(_ arguments: [Bytes]) {
+    /// Logs `args` with some arguments rewritten (XADD's chosen ID, an exact trim
+    /// threshold): `rewrite` writes argument `index` itself and returns true, or returns false.
+    func propagate(_ args: Arguments, rewriting rewrite: (_ index: Int, _ buffer: inout ByteBuffer) -> Bool) {
         propagatedExplicitly = true
         guard let feed = engine.appendOnlyFeed else { return }
-        feed.beginRecord(db: db.index, count: arguments.count)
-        for argument in arguments { argument.write(to: &feed.buffer) }
+        feed.beginRecord(db: db.index, count: args.count)
+        for index in 0..<args.count where !rewrite(index, &feed.buffer) { feed.buffer.writeBulk(args[index]) }
     }
 
     /// The command changed data but its effect needs no record (rare: e.g. a no-op rewrite).

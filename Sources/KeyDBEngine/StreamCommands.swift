@@ -1,5 +1,6 @@
 import KeyDBRESP
 import KeyDBStorage
+import NIOCore
 
 /// XADD, XLEN, XRANGE, XREVRANGE, XDEL, XTRIM and XSETID (Redis's t_stream.c).
 enum StreamCommands {
@@ -38,15 +39,19 @@ enum StreamCommands {
         c.reply.writeBulk(id)
         c.dirty()
         c.notify(.stream, "xadd", args[1])
-        var record = (0..<args.count).map { Bytes(args[$0]) }
-        if let strategy = options.strategy {
-            if stream.trim(strategy, approximate: options.approximate, limit: options.limit) > 0 {
-                c.notify(.stream, "xtrim", args[1])
-            }
-            if options.approximate { options.rewriteTrim(&record, stream) }
+        if let strategy = options.strategy, stream.trim(strategy, approximate: options.approximate, limit: options.limit) > 0 {
+            c.notify(.stream, "xtrim", args[1])
         }
-        if options.id == nil || options.id?.sequenceGiven == false { record[options.end] = Bytes(id.text) }
-        if options.id == nil || options.id?.sequenceGiven == false || options.approximate { c.propagate(record) }
+        let idChosen = options.id == nil || options.id?.sequenceGiven == false
+        if idChosen || options.approximate {
+            c.propagate(args) { index, buffer in
+                if idChosen && index == options.end {
+                    buffer.writeBulk(id)
+                    return true
+                }
+                return options.approximate && options.rewriteTrim(index, stream, &buffer)
+            }
+        }
         // Clients blocked in XREAD on this stream can now be served.
         c.db.signalKeyAdded(args[1])
     }
@@ -192,9 +197,7 @@ enum StreamCommands {
         if deleted > 0 {
             c.notify(.stream, "xtrim", args[1])
             if options.approximate {
-                var record = (0..<args.count).map { Bytes(args[$0]) }
-                options.rewriteTrim(&record, stream)
-                c.propagate(record)
+                c.propagate(args) { index, buffer in options.rewriteTrim(index, stream, &buffer) }
             }
             c.touch(args[1])
             c.dirty(deleted)
@@ -326,13 +329,17 @@ struct TrimOptions {
 
     /// What the log records for an inexact trim: the exact threshold it reached
     /// (`=` and the stream's length, or its first ID), so replay trims the same entries.
-    func rewriteTrim(_ record: inout [Bytes], _ stream: StreamValue) {
-        record[thresholdAt - 1] = "="
-        switch strategy {
-        case .maxLength?: record[thresholdAt] = Bytes(Array(String(stream.length).utf8))
-        case .minID?: record[thresholdAt] = Bytes(stream.firstID.text)
-        case nil: break
+    func rewriteTrim(_ index: Int, _ stream: StreamValue, _ buffer: inout ByteBuffer) -> Bool {
+        if index == thresholdAt - 1 {
+            buffer.writeBulk("=")
+        } else if index == thresholdAt, case .maxLength? = strategy {
+            buffer.writeBulkDecimal(Int64(stream.length))
+        } else if index == thresholdAt, case .minID? = strategy {
+            buffer.writeBulk(stream.firstID)
+        } else {
+            return false
         }
+        return true
     }
 }
 

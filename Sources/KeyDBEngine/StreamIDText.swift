@@ -69,27 +69,38 @@ enum StreamIDText {
 }
 
 extension ByteBuffer {
-    mutating func writeBulk(_ id: StreamID) { writeBulk(id.text) }
+    mutating func writeBulk(_ id: StreamID) { id.withText { writeBulk($0) } }
 }
 
 extension StreamID {
     /// `<ms>-<seq>` in decimal, as replies spell an ID.
-    var text: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(41)
-        Self.appendDecimal(ms, to: &out)
-        out.append(UInt8(ascii: "-"))
-        Self.appendDecimal(seq, to: &out)
-        return out
-    }
+    var text: [UInt8] { withText { Array($0) } }
 
-    private static func appendDecimal(_ v: UInt64, to out: inout [UInt8]) {
-        let start = out.count
-        var v = v
-        repeat {
-            out.append(UInt8(48 + v % 10))
-            v /= 10
-        } while v > 0
-        out[start...].reverse()
+    /// The text form, built on the stack (XADD replies with one per call).
+    func withText<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { buffer in
+            var n = 0
+            func put(_ value: UInt64) {
+                let start = n
+                var v = value
+                repeat {
+                    buffer[n] = UInt8(48 + v % 10)
+                    v /= 10
+                    n += 1
+                } while v > 0
+                var (i, j) = (start, n - 1)
+                while i < j {
+                    buffer.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            put(ms)
+            buffer[n] = UInt8(ascii: "-")
+            n += 1
+            put(seq)
+            return body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
     }
 }

@@ -18,22 +18,16 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
         var live: Int
         /// The names of the first entry's fields: the master entry's.
         let masterNames: [Bytes]
-        /// The listpack bytes of the entries (deleted ones included).
-        var entryBytes: Int
-
-        init(first: Entry) {
-            entries = [first]
-            live = 1
-            masterNames = stride(from: 0, to: first.fields.count, by: 2).map { first.fields[$0] }
-            entryBytes = StreamListpack.entrySize(id: first.id, master: first.id, fields: first.fields, sameFields: true)
-        }
+        /// The listpack bytes of the master's names, and of the entries (deleted ones included).
+        let masterNameBytes: Int
+        var entryBytes = 0
 
         init(entries: [Entry]) {
             self.entries = entries
             live = entries.reduce(0) { $0 + ($1.deleted ? 0 : 1) }
             let first = entries[0]
             masterNames = stride(from: 0, to: first.fields.count, by: 2).map { first.fields[$0] }
-            entryBytes = 0
+            masterNameBytes = masterNames.reduce(0) { $0 + $1.withUnsafeBytes(StreamListpack.elementSize) }
             for entry in entries { entryBytes += size(of: entry) }
         }
 
@@ -41,12 +35,24 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
 
         /// The node's listpack size as Redis would have it.
         var byteCount: Int {
-            StreamListpack.masterSize(fieldNames: masterNames, live: live, deleted: entries.count - live) + entryBytes
+            StreamListpack.masterOverhead(nameCount: masterNames.count, live: live, deleted: entries.count - live)
+                + masterNameBytes + entryBytes
         }
 
         func size(of entry: Entry) -> Int {
-            StreamListpack.entrySize(id: entry.id, master: master, fields: entry.fields,
-                                     sameFields: StreamListpack.hasSameFields(entry.fields, as: masterNames))
+            let same = hasMasterNames(entry.fields)
+            var size = StreamListpack.entryOverhead(id: entry.id, master: master, pairs: entry.fields.count / 2, sameFields: same)
+            for index in stride(from: same ? 1 : 0, to: entry.fields.count, by: same ? 2 : 1) {
+                size += entry.fields[index].withUnsafeBytes(StreamListpack.elementSize)
+            }
+            return size
+        }
+
+        /// Whether `fields` has the master's names in order (then only its values are stored).
+        func hasMasterNames(_ fields: [Bytes]) -> Bool {
+            guard fields.count == masterNames.count * 2 else { return false }
+            for index in masterNames.indices where fields[2 * index] != masterNames[index] { return false }
+            return true
         }
 
         /// The index of the first entry with an ID ≥ `id` (entries.count when none).
@@ -84,7 +90,7 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
             tail.live += 1
             tail.entryBytes += tail.size(of: entry)
         } else {
-            nodes.append(Node(first: entry))
+            nodes.append(Node(entries: [entry]))
         }
         length += 1
         entriesAdded += 1

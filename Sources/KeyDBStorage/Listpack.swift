@@ -94,12 +94,16 @@ public enum Listpack {
         try lp.withUnsafeBytes { try decode($0) }
     }
 
+    static func backlenSize(_ length: Int) -> Int {
+        length <= 127 ? 1 : length < 16383 ? 2 : length < 2_097_151 ? 3 : length < 268_435_455 ? 4 : 5
+    }
+
     /// The backlen of an entry whose encoding + data take `length` bytes:
     /// 7 bits per byte, most significant first, every byte after the first
     /// with its top bit set so it reads unambiguously from the right. The byte
     /// count follows Redis's thresholds exactly (16383 takes 3 bytes, not 2).
     static func encodeBacklen(_ length: Int) -> [UInt8] {
-        let size = length <= 127 ? 1 : length < 16383 ? 2 : length < 2_097_151 ? 3 : length < 268_435_455 ? 4 : 5
+        let size = backlenSize(length)
         var out = [UInt8](repeating: 0, count: size)
         for i in 0..<size {
             let group = UInt8((length >> (7 * (size - 1 - i))) & 0x7F)
@@ -180,7 +184,7 @@ public struct ListpackBuilder {
     static func entrySize(_ element: UnsafeRawBufferPointer) -> Int {
         if let v = Int64(redisDecimal: element) { return integerEntrySize(v) }
         let size = element.count + stringHeaderSize(element.count)
-        return size + Listpack.encodeBacklen(size).count
+        return size + Listpack.backlenSize(size)
     }
 
     /// The bytes `append(integer:)` adds for `v`, backlen included (always one byte here).

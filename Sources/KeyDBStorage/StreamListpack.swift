@@ -14,34 +14,26 @@ public enum StreamListpack {
     public static func integerSize(_ v: Int64) -> Int { ListpackBuilder.integerEntrySize(v) }
 
     /// The bytes of a listpack element holding `bytes` (as an integer when it is one).
-    public static func elementSize(_ bytes: some RDBBytes) -> Int {
-        bytes.withRDBBytes { ListpackBuilder.entrySize($0) }
+    public static func elementSize(_ bytes: UnsafeRawBufferPointer) -> Int { ListpackBuilder.entrySize(bytes) }
+
+    /// A node's header, terminator and master entry apart from its field names.
+    public static func masterOverhead(nameCount: Int, live: Int, deleted: Int) -> Int {
+        Listpack.headerSize + 1 + integerSize(Int64(live)) + integerSize(Int64(deleted)) + integerSize(Int64(nameCount))
+            + integerSize(0)
     }
 
-    /// A node's listpack size apart from its entries: header, master entry, terminator.
-    public static func masterSize<E: RDBBytes>(fieldNames: some Collection<E>, live: Int, deleted: Int) -> Int {
-        Listpack.headerSize + 1 + integerSize(Int64(live)) + integerSize(Int64(deleted))
-            + integerSize(Int64(fieldNames.count)) + fieldNames.reduce(0) { $0 + elementSize($1) } + integerSize(0)
-    }
-
-    /// The bytes one entry takes in a node whose first ID is `master`.
-    public static func entrySize<E: RDBBytes>(id: StreamID, master: StreamID, fields: [E], sameFields: Bool) -> Int {
-        let pairs = fields.count / 2
-        var size = integerSize(sameFields ? sameFieldsFlag : 0) + integerSize(Int64(bitPattern: id.ms &- master.ms))
-            + integerSize(Int64(bitPattern: id.seq &- master.seq))
-        if !sameFields { size += integerSize(Int64(pairs)) }
-        for (i, element) in fields.enumerated() where !sameFields || i % 2 == 1 { size += elementSize(element) }
-        return size + integerSize(Int64(pairs + 3 + (sameFields ? 0 : pairs + 1)))
+    /// An entry's bytes apart from its fields and values: flags, ID deltas from the
+    /// node's first ID, the field count (unless the names are the master's) and the element count.
+    public static func entryOverhead(id: StreamID, master: StreamID, pairs: Int, sameFields: Bool) -> Int {
+        integerSize(sameFields ? sameFieldsFlag : 0) + integerSize(Int64(bitPattern: id.ms &- master.ms))
+            + integerSize(Int64(bitPattern: id.seq &- master.seq)) + (sameFields ? 0 : integerSize(Int64(pairs)))
+            + integerSize(Int64(pairs + 3 + (sameFields ? 0 : pairs + 1)))
     }
 
     /// Whether `fields`' names are `masterNames`, in order.
-    public static func hasSameFields<E: RDBBytes, M: RDBBytes>(_ fields: [E], as masterNames: [M]) -> Bool {
+    static func hasSameFields(_ fields: [[UInt8]], as masterNames: [[UInt8]]) -> Bool {
         guard fields.count == masterNames.count * 2 else { return false }
-        for (i, name) in masterNames.enumerated() {
-            let equal = name.withRDBBytes { a in fields[2 * i].withRDBBytes { b in a.elementsEqual(b) } }
-            if !equal { return false }
-        }
-        return true
+        return masterNames.indices.allSatisfy { fields[2 * $0] == masterNames[$0] }
     }
 
     // MARK: - Encoding

@@ -54,11 +54,13 @@ struct StreamEncodingTests {
         #expect(try StreamListpack.decode(master: node[0].id, lp.withUnsafeBytes { UnsafeRawBufferPointer($0) }) == node)
         // The size accounting the engine uses matches the real listpack.
         let names = [bytes("a"), bytes("b")]
-        let size = StreamListpack.masterSize(fieldNames: names, live: 2, deleted: 1)
-            + node.reduce(0) {
-                $0 + StreamListpack.entrySize(id: $1.id, master: node[0].id, fields: $1.fields,
-                                              sameFields: StreamListpack.hasSameFields($1.fields, as: names))
-            }
+        var size = StreamListpack.masterOverhead(nameCount: 2, live: 2, deleted: 1)
+            + names.reduce(0) { $0 + $1.withUnsafeBytes(StreamListpack.elementSize) }
+        for e in node {
+            let same = e.fields.count == 4 && e.fields[0] == names[0] && e.fields[2] == names[1]
+            size += StreamListpack.entryOverhead(id: e.id, master: node[0].id, pairs: e.fields.count / 2, sameFields: same)
+            for (i, f) in e.fields.enumerated() where !same || i % 2 == 1 { size += f.withUnsafeBytes(StreamListpack.elementSize) }
+        }
         #expect(size == lp.count)
     }
 
