@@ -13,59 +13,6 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
         var deleted = false
     }
 
-    final class Node {
-        var entries: [Entry]
-        var live: Int
-        /// The names of the first entry's fields: the master entry's.
-        let masterNames: [Bytes]
-        /// The listpack bytes of the master's names, and of the entries (deleted ones included).
-        let masterNameBytes: Int
-        var entryBytes = 0
-
-        init(entries: [Entry]) {
-            self.entries = entries
-            live = entries.reduce(0) { $0 + ($1.deleted ? 0 : 1) }
-            let first = entries[0]
-            masterNames = stride(from: 0, to: first.fields.count, by: 2).map { first.fields[$0] }
-            masterNameBytes = masterNames.reduce(0) { $0 + $1.withUnsafeBytes(StreamListpack.elementSize) }
-            for entry in entries { entryBytes += size(of: entry) }
-        }
-
-        var master: StreamID { entries[0].id }
-
-        /// The node's listpack size as Redis would have it.
-        var byteCount: Int {
-            StreamListpack.masterOverhead(nameCount: masterNames.count, live: live, deleted: entries.count - live)
-                + masterNameBytes + entryBytes
-        }
-
-        func size(of entry: Entry) -> Int {
-            let same = hasMasterNames(entry.fields)
-            var size = StreamListpack.entryOverhead(id: entry.id, master: master, pairs: entry.fields.count / 2, sameFields: same)
-            for index in stride(from: same ? 1 : 0, to: entry.fields.count, by: same ? 2 : 1) {
-                size += entry.fields[index].withUnsafeBytes(StreamListpack.elementSize)
-            }
-            return size
-        }
-
-        /// Whether `fields` has the master's names in order (then only its values are stored).
-        func hasMasterNames(_ fields: [Bytes]) -> Bool {
-            guard fields.count == masterNames.count * 2 else { return false }
-            for index in masterNames.indices where fields[2 * index] != masterNames[index] { return false }
-            return true
-        }
-
-        /// The index of the first entry with an ID ≥ `id` (entries.count when none).
-        func lowerBound(_ id: StreamID) -> Int {
-            var low = 0, high = entries.count
-            while low < high {
-                let mid = (low + high) / 2
-                if entries[mid].id < id { low = mid + 1 } else { high = mid }
-            }
-            return low
-        }
-    }
-
     var nodes: [Node] = []
     public internal(set) var length = 0
     var lastID = StreamID.zero
@@ -86,11 +33,9 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
     func append(_ id: StreamID, fields: [Bytes], limits: NodeLimits) {
         let entry = Entry(id: id, fields: fields)
         if let tail = nodes.last, !isFull(tail, adding: fields, limits) {
-            tail.entries.append(entry)
-            tail.live += 1
-            tail.entryBytes += tail.size(of: entry)
+            tail.append(entry)
         } else {
-            nodes.append(Node(entries: [entry]))
+            nodes.append(Node(first: entry))
         }
         length += 1
         entriesAdded += 1
@@ -103,7 +48,7 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
     private func isFull(_ node: Node, adding fields: [Bytes], _ limits: NodeLimits) -> Bool {
         let maxBytes = limits.maxBytes == 0 || limits.maxBytes > Self.listpackMaxSize ? Self.listpackMaxSize : limits.maxBytes
         if node.byteCount + fields.reduce(0, { $0 + $1.count }) >= maxBytes { return true }
-        return limits.maxEntries > 0 && node.entries.count >= limits.maxEntries
+        return limits.maxEntries > 0 && node.count >= limits.maxEntries
     }
 
     /// The largest listpack a stream node may be (STREAM_LISTPACK_MAX_SIZE).
@@ -127,34 +72,28 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
     func forEach(in range: ClosedRange<StreamID>, reverse: Bool = false, _ body: (Entry) -> Bool) {
         guard !nodes.isEmpty else { return }
         if !reverse {
-            var n = nodeIndex(for: range.lowerBound)
-            var i = nodes[n].lowerBound(range.lowerBound)
-            while n < nodes.count {
-                let node = nodes[n]
-                while i < node.entries.count {
-                    let entry = node.entries[i]
-                    if entry.id > range.upperBound { return }
-                    if !entry.deleted && !body(entry) { return }
-                    i += 1
+            for node in nodes[nodeIndex(for: range.lowerBound)...] {
+                var going = true
+                node.forEachHeader { h in
+                    if h.id > range.upperBound {
+                        going = false
+                    } else if h.id >= range.lowerBound && !h.deleted {
+                        going = body(node.entry(h))
+                    }
+                    return going
                 }
-                n += 1
-                i = 0
+                if !going { return }
             }
         } else {
-            var n = nodeIndex(for: range.upperBound)
-            let node = nodes[n]
-            var i = node.lowerBound(range.upperBound)
-            if i == node.entries.count || node.entries[i].id > range.upperBound { i -= 1 }
-            while n >= 0 {
-                let node = nodes[n]
-                while i >= 0 {
-                    let entry = node.entries[i]
-                    if entry.id < range.lowerBound { return }
-                    if !entry.deleted && !body(entry) { return }
-                    i -= 1
+            // A node packs its entries forwards: collect the headers in range, then walk them back.
+            for node in nodes[...nodeIndex(for: range.upperBound)].reversed() {
+                var headers: [Node.Header] = []
+                node.forEachHeader { h in
+                    if h.id >= range.lowerBound && !h.deleted && h.id <= range.upperBound { headers.append(h) }
+                    return h.id <= range.upperBound
                 }
-                n -= 1
-                if n >= 0 { i = nodes[n].entries.count - 1 }
+                for h in headers.reversed() where !body(node.entry(h)) { return }
+                if node.master <= range.lowerBound { return }
             }
         }
     }
@@ -163,9 +102,8 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
     func entry(_ id: StreamID) -> Entry? {
         guard !nodes.isEmpty else { return nil }
         let node = nodes[nodeIndex(for: id)]
-        let i = node.lowerBound(id)
-        guard i < node.entries.count, node.entries[i].id == id, !node.entries[i].deleted else { return nil }
-        return node.entries[i]
+        guard let h = node.find(id), !h.deleted else { return nil }
+        return node.entry(h)
     }
 
     /// The first (or last) live entry's ID.
@@ -182,14 +120,8 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
         guard !nodes.isEmpty else { return false }
         let n = nodeIndex(for: id)
         let node = nodes[n]
-        let i = node.lowerBound(id)
-        guard i < node.entries.count, node.entries[i].id == id, !node.entries[i].deleted else { return false }
-        if node.live == 1 {
-            nodes.remove(at: n)
-        } else {
-            node.entries[i].deleted = true
-            node.live -= 1
-        }
+        guard let h = node.find(id), !h.deleted else { return false }
+        if node.live == 1 { nodes.remove(at: n) } else { node.markDeleted(h) }
         length -= 1
         return true
     }
@@ -215,7 +147,7 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
             let removeNode: Bool
             switch strategy {
             case .maxLength(let maxLength): removeNode = length - node.live >= maxLength
-            case .minID(let minID): removeNode = node.entries[node.entries.count - 1].id < minID
+            case .minID(let minID): removeNode = node.lastID < minID
             }
             if removeNode {
                 nodes.removeFirst()
@@ -224,14 +156,14 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
                 continue
             }
             if approximate { break }
-            for i in node.entries.indices {
-                if stopTrimming(strategy, at: node.entries[i].id) { break }
-                if !node.entries[i].deleted {
-                    node.entries[i].deleted = true
-                    node.live -= 1
+            node.forEachHeader { h in
+                if stopTrimming(strategy, at: h.id) { return false }
+                if !h.deleted {
+                    node.markDeleted(h)
                     length -= 1
                     deleted += 1
                 }
+                return true
             }
             break
         }
