@@ -90,7 +90,12 @@ extension Engine {
             client.now = clock?() ?? Clock.milliseconds()
             let started = Clock.microseconds()
             let errorsBefore = stats.errorReplies
-            guard let state = client.blocked, state.attempt(client, blockKey.key) else { continue }
+            guard let state = client.blocked else { continue }
+            // What serving writes (a group read: its XCLAIM and SETID records) is one unit in the log.
+            appendOnlyFeed?.enterCall()
+            let served = state.attempt(client, blockKey.key)
+            appendOnlyFeed?.leaveCall()
+            guard served else { continue }
             let serving = max(0, Clock.microseconds() - started)
             unblock(client)
             finishBlockedCall(state, for: client, serving: serving, failed: stats.errorReplies != errorsBefore)
@@ -164,9 +169,9 @@ extension Database {
         owner?.hasReadyKeys = true
     }
 
-    /// After SWAPDB: every waited key that now exists is ready.
-    func signalWaitedKeysPresent(now: Int64) {
-        for key in waitedKeys where key.withUnsafeBytes({ exists($0, now: now) }) {
+    /// After SWAPDB: every waited key may have appeared, or (a group reader's stream) gone.
+    func signalAllWaitedKeys() {
+        for key in waitedKeys {
             readyKeys.append(key)
             owner?.hasReadyKeys = true
         }

@@ -183,6 +183,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     private func expired(_ key: UnsafeRawBufferPointer) {
         expiredKeys += 1
         touched(key)
+        signalKeyAdded(key)  // a group reader blocked on a stream learns it is gone
         owner?.onExpired?(index, Bytes(key))
     }
 

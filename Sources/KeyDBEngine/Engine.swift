@@ -486,6 +486,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
                 _ = db.activeExpireStep(buckets: buckets, now: now)  // counted by the database
             }
         }
+        // A group reader whose stream expired is answered now, not at the next command.
+        if keyspace.hasReadyKeys { serveReadyKeys() }
     }
 }
 

@@ -362,7 +362,7 @@ extension ErrorReply {
     public static let streamDeletedWhileBlocked = "UNBLOCKED the stream key no longer exists"
 
     public static func streamBlockInScript(_ command: UnsafeRawBufferPointer) -> [UInt8] {
-        oneLine(cString(command, limit: Int.max) + Array(" command is not allowed with BLOCK option from scripts".utf8))
+        oneLine(Array("ERR ".utf8) + cString(command, limit: Int.max) + Array(" command is not allowed with BLOCK option from scripts".utf8))
     }
 
     /// XPENDING, XCLAIM, XAUTOCLAIM (and XREADGROUP, `inReadGroup`) on a missing key or group.

@@ -194,8 +194,8 @@ enum KeyCommands {
         keyspace.touchWatchedKeys(in: keyspace.databases[second], orIn: keyspace.databases[first], now: c.now)
         c.engine.keyspace.swap(first, second)
         // Clients blocked in either database may now find their keys.
-        c.engine.keyspace.databases[first].signalWaitedKeysPresent(now: c.now)
-        c.engine.keyspace.databases[second].signalWaitedKeysPresent(now: c.now)
+        c.engine.keyspace.databases[first].signalAllWaitedKeys()
+        c.engine.keyspace.databases[second].signalAllWaitedKeys()
         c.dirty()
         c.replyOK()
     }

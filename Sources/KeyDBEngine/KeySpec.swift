@@ -66,6 +66,14 @@ public struct KeySpec: Sendable {
 
     /// The key indices this spec finds in `args`: empty when a keyword is absent,
     /// nil when the arguments do not fit the spec.
+    /// Whether `argument` is `keyword`, in any case (keywords are spelt as COMMAND INFO shows them).
+    static func isKeyword(_ argument: UnsafeRawBufferPointer, _ keyword: StaticString) -> Bool {
+        guard argument.count == keyword.utf8CodeUnitCount else { return false }
+        let expected = keyword.utf8Start
+        for i in 0..<argument.count where lowercasedASCII(argument[i]) != lowercasedASCII(expected[i]) { return false }
+        return true
+    }
+
     func keyIndices(_ args: Arguments) -> StrideThrough<Int>? {
         let count = args.count
         let none = stride(from: 0, through: -1, by: 1)
@@ -80,7 +88,7 @@ public struct KeySpec: Sendable {
             let direction = start <= end ? 1 : -1
             var index = start
             while index != end && index >= 1 && index < count {
-                if args.matches(index, keyword) { first = index + 1; break }
+                if Self.isKeyword(args[index], keyword) { first = index + 1; break }
                 index += direction
             }
             if first == 0 { return none }

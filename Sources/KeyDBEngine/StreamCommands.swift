@@ -335,7 +335,8 @@ struct TrimOptions {
         } else if index == thresholdAt, case .maxLength? = strategy {
             buffer.writeBulkDecimal(Int64(stream.length))
         } else if index == thresholdAt, case .minID? = strategy {
-            buffer.writeBulk(stream.firstID)
+            // Redis writes the first entry, deleted or not, or the largest ID when none is left.
+            buffer.writeBulk(stream.nodes.first?.master ?? .max)
         } else {
             return false
         }

@@ -68,10 +68,10 @@ enum StreamInfoCommand {
         if stream.entriesAdded == 0 {
             c.reply.writeIntegerReply(0)
         } else if group.entriesRead != -1 && !stream.rangeHasTombstones(from: group.lastID) {
-            c.reply.writeIntegerReply(added - group.entriesRead)
+            c.reply.writeIntegerReply(added &- group.entriesRead)
         } else {
             let read = stream.entriesAdded(upTo: group.lastID)
-            if read != -1 { c.reply.writeIntegerReply(added - read) } else { c.reply.writeNullBulk() }
+            if read != -1 { c.reply.writeIntegerReply(added &- read) } else { c.reply.writeNullBulk() }
         }
     }
 

@@ -77,7 +77,8 @@ enum StreamReadCommands {
                 after.append(nil)
             } else {
                 guard let parsed = StreamIDText.parse(idText, strict: true) else { return c.replyError(ErrorReply.streamInvalidID) }
-                after.append(parsed.id)
+                // Redis marks `>` with the largest ID, so that ID spelt out reads as `>` too.
+                after.append(inGroup && parsed.id == .max ? nil : parsed.id)
             }
         }
         // Served at once: every stream with something for this reader, in order.
@@ -176,7 +177,7 @@ enum StreamReadCommands {
         for entry in entries {
             if entry.id > group.lastID {
                 if group.entriesRead != -1 && !stream.rangeHasTombstones(from: entry.id) {
-                    group.entriesRead += 1
+                    group.entriesRead &+= 1  // wraps as Redis's does at the top of the range
                 } else if stream.entriesAdded > 0 {
                     group.entriesRead = stream.entriesAdded(upTo: entry.id)
                 }
@@ -196,7 +197,11 @@ enum StreamReadCommands {
     /// deleted since delivery shows as its ID with a nil body.
     private static func serveHistory(_ c: ClientSession, _ key: Bytes, _ stream: StreamValue, _ group: ConsumerGroup, after: StreamID,
                                      _ request: Request) {
-        let consumer = StreamGroupCommands.consumer(c, group, request.consumer, key: key)
+        let consumer = StreamGroupCommands.consumer(c, group, request.consumer, key: key) {
+            if request.noAck, let groupName = request.group {
+                c.propagate("XGROUP" as StaticString, "CREATECONSUMER" as StaticString, key, groupName, request.consumer)
+            }
+        }
         consumer.seenTime = c.now
         var ids: ArraySlice<StreamID> = []
         if let start = after.successor { ids = consumer.pending.slice(start...StreamID.max) }

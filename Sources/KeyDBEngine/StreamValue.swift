@@ -38,7 +38,7 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
             nodes.append(Node(first: entry))
         }
         length += 1
-        entriesAdded += 1
+        entriesAdded &+= 1
         lastID = id
         if length == 1 { firstID = id }
     }

@@ -83,8 +83,11 @@ extension RDBCursor {
         if let newest = nodes.last?.last?.id, newest > lastID { throw error("stream last ID is behind its entries") }
         let groupCount = try readCount("consumer group count", minimumItemSize: 4)
         var groups: [RDBStream.Group] = []
+        var groupNames = Set<[UInt8]>()
         for _ in 0..<groupCount {
+            let nameAt = offset
             let name = try readString("consumer group name")
+            guard groupNames.insert(name).inserted else { throw error("consumer group listed twice", at: nameAt) }
             let groupLast = StreamID(ms: try readLength64("group last ID"), seq: try readLength64("group last ID"))
             var entriesRead: Int64 = -1
             if type != .streamListpacks {
@@ -104,8 +107,12 @@ extension RDBCursor {
             let consumerCount = try readCount("consumer count", minimumItemSize: 10)
             var consumers: [RDBStream.Consumer] = []
             var owned = Set<StreamID>()
+            var consumerNames = Set<[UInt8]>()
+            let pendingIDs = Set(pending.map(\.id))
             for _ in 0..<consumerCount {
+                let consumerAt = offset
                 let consumerName = try readString("consumer name")
+                guard consumerNames.insert(consumerName).inserted else { throw error("consumer listed twice", at: consumerAt) }
                 let seen = Int64(bitPattern: try readLittleEndian(UInt64.self, "consumer seen time"))
                 if type == .streamListpacks3 { _ = try readLittleEndian(UInt64.self, "consumer active time") }
                 let ownedCount = try readCount("consumer pending count", minimumItemSize: 16)
@@ -113,7 +120,7 @@ extension RDBCursor {
                 for _ in 0..<ownedCount {
                     let at = offset
                     let id = try readRawID()
-                    guard pending.contains(where: { $0.id == id }), owned.insert(id).inserted else {
+                    guard pendingIDs.contains(id), owned.insert(id).inserted else {
                         throw error("consumer owns an ID its group has not pending, or one another consumer owns", at: at)
                     }
                     ids.append(id)

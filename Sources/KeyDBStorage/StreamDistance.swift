@@ -10,8 +10,9 @@ public func streamEntriesAdded(upTo id: StreamID, entriesAdded: UInt64, length: 
     if id > lastID { return -1 }
     // Nothing deleted past the first entry: IDs before it were all added earlier, in order.
     if maxDeletedID == .zero || maxDeletedID < firstID {
-        if id < firstID { return added - Int64(length) }
-        if id == firstID { return added - Int64(length) + 1 }
+        // Counters set with XSETID may be anything: wrap as Redis's C arithmetic does.
+        if id < firstID { return added &- Int64(bitPattern: length) }
+        if id == firstID { return added &- Int64(bitPattern: length) &+ 1 }
     }
     return -1
 }

@@ -92,6 +92,36 @@ struct StreamCommandTests {
         #expect(records[12] == ["XGROUP", "CREATECONSUMER", "s", "g", "bob"])
     }
 
+    @Test("an inexact MINID trim that empties the stream logs the largest ID; a NOACK history read logs its new consumer")
+    func propagationEdges() {
+        let h = EngineHarness()
+        let feed = AppendOnlyFeed()
+        h.engine.appendOnlyFeed = feed
+        h.run("XADD", "s", "MINID", "~", "100", "1-1", "a", "b")
+        h.run("XGROUP", "CREATE", "s", "g", "0")
+        h.run("XREADGROUP", "GROUP", "g", "newc", "NOACK", "STREAMS", "s", "0")
+        let records = Self.records(feed)
+        #expect(records[0] == ["XADD", "s", "MINID", "=", "18446744073709551615-18446744073709551615", "1-1", "a", "b"])
+        #expect(records.last == ["XGROUP", "CREATECONSUMER", "s", "g", "newc"])
+    }
+
+    @Test("a blocked XREADGROUP is answered when SWAPDB or expiry takes its stream away")
+    func groupReaderLosesStreamToSwapOrExpiry() {
+        let h = EngineHarness()
+        let reader = h.client, other = h.connect()
+        other.run("XADD", "s", "1-1", "a", "1")
+        other.run("XGROUP", "CREATE", "s", "g", "$")
+        #expect(reader.run("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">") == "")
+        other.run("SWAPDB", "0", "1")
+        #expect(reader.takeDelivered() == "-UNBLOCKED the stream key no longer exists\r\n")
+        other.run("SWAPDB", "0", "1")
+        #expect(reader.run("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">") == "")
+        other.run("PEXPIRE", "s", "100")
+        h.advance(milliseconds: 200)
+        h.engine.activeExpireCycle()
+        #expect(reader.takeDelivered() == "-UNBLOCKED the stream key no longer exists\r\n")
+    }
+
     static func records(_ feed: AppendOnlyFeed) -> [[String]] {
         var parser = RequestParser()
         var result: [[String]] = []
