@@ -1,0 +1,110 @@
+"""DUMP and RESTORE across servers: every type in every encoding is dumped by
+redis-server 7.0 and restored into SwiftKeyDB, and dumped by SwiftKeyDB and
+restored into Redis. The restored value must hold the same contents, and
+OBJECT ENCODING must name the encoding the source had, on both sides.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import redis
+
+PREFIX = "dumptest:"
+
+
+def _values():
+    rng = random.Random(7)
+    noise = bytes(rng.randrange(256) for _ in range(60))
+    return {
+        # name: (command that creates it, expected encoding)
+        "string-int": (["SET", "12345"], b"int"),
+        "string-int-64bit": (["SET", "-9223372036854775808"], b"int"),
+        "string-embstr": (["SET", "hello"], b"embstr"),
+        "string-raw": (["SET", "x" * 100], b"raw"),  # LZF-compressed in the payload
+        "string-raw-binary": (["SET", noise + b"\x00\r\n" * 10], b"raw"),
+        "list-small": (["RPUSH", "a", "1", "-2", "b" * 30, "9223372036854775807"], b"quicklist"),
+        "list-big": (["RPUSH", *[f"element-{i}-" + "y" * (i % 50) for i in range(3000)]], b"quicklist"),
+        "hash-small": (["HSET", "f1", "v1", "f2", "2", "f3", ""], b"listpack"),
+        "hash-big": (["HSET", *[x for i in range(600) for x in (f"field{i}", f"value{i}")]], b"hashtable"),
+        "hash-long-value": (["HSET", "f", "v" * 100], b"hashtable"),
+        "set-intset": (["SADD", "3", "1", "-2", "70000", "-5000000000"], b"intset"),
+        "set-big-integers": (["SADD", *[str(i * 7) for i in range(600)]], b"hashtable"),
+        "set-strings": (["SADD", "a", "b", "c"], b"hashtable"),
+        "zset-small": (["ZADD", "1.5", "a", "-2", "b", "0", "c", "inf", "d"], b"listpack"),
+        "zset-big": (["ZADD", *[x for i in range(200) for x in (str(i / 3), f"member{i}")]], b"skiplist"),
+        "zset-long-member": (["ZADD", "1", "m" * 100, "2", "short"], b"skiplist"),
+    }
+
+
+def _contents(client: redis.Redis, key: str):
+    kind = client.type(key)
+    if kind == b"string":
+        return client.get(key)
+    if kind == b"list":
+        return client.lrange(key, 0, -1)
+    if kind == b"hash":
+        return sorted(client.hgetall(key).items())
+    if kind == b"set":
+        return sorted(client.smembers(key))
+    if kind == b"zset":
+        return client.zrange(key, 0, -1, withscores=True)
+    return kind
+
+
+@pytest.fixture(scope="module")
+def servers(redis_server, sut_server):
+    reference = redis.Redis(host=redis_server.require().host, port=redis_server.port, protocol=2)
+    ours = redis.Redis(host=sut_server.require().host, port=sut_server.port, protocol=2)
+    yield reference, ours
+    for client in (reference, ours):
+        keys = client.keys(PREFIX + "*")
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@pytest.mark.parametrize("name", sorted(_values()))
+@pytest.mark.parametrize("direction", ["redis-to-swiftkeydb", "swiftkeydb-to-redis"])
+def test_dump_restore_across_servers(servers, name, direction):
+    reference, ours = servers
+    source, target = (reference, ours) if direction == "redis-to-swiftkeydb" else (ours, reference)
+    command, encoding = _values()[name]
+    key = PREFIX + name
+    for client in (source, target):
+        client.delete(key, key + ":copy")
+    source.execute_command(command[0], key, *command[1:])
+    assert source.object("encoding", key) == encoding
+
+    payload = source.dump(key)
+    assert payload is not None
+    assert target.restore(key + ":copy", 0, payload) == b"OK"
+    assert _contents(target, key + ":copy") == _contents(source, key)
+    assert target.object("encoding", key + ":copy") == encoding
+
+    # And back again, with a TTL: the value survives a second trip unchanged.
+    again = target.dump(key + ":copy")
+    assert source.restore(key + ":back", 100000, again, replace=True) == b"OK"
+    assert _contents(source, key + ":back") == _contents(source, key)
+    assert source.object("encoding", key + ":back") == encoding
+    assert 0 < source.pttl(key + ":back") <= 100000
+    source.delete(key + ":back")
+
+
+def test_small_payloads_are_byte_identical(servers):
+    """Where Redis's encoding has one byte form, DUMP agrees exactly. Left out: hash
+    tables (their order is Redis's dict order) and bodies LZF compresses at length
+    (our compressor finds other matches than Redis's; both read either)."""
+    reference, ours = servers
+    for name in ["string-int", "string-int-64bit", "string-embstr", "list-small", "hash-small",
+                 "zset-small", "zset-big"]:
+        command, _ = _values()[name]
+        key = PREFIX + "same:" + name
+        payloads = []
+        for client in (reference, ours):
+            client.delete(key)
+            client.execute_command(command[0], key, *command[1:])
+            payloads.append(client.dump(key))
+            client.delete(key)
+        assert payloads[0] == payloads[1], name
