@@ -1,13 +1,5 @@
 import KeyDBRESP
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// SORT and SORT_RO (Redis's sort.c): the elements of a list, set or sorted set,
 /// ordered by themselves or by keys a pattern names, optionally limited,
 /// replaced by GET patterns, and returned or stored as a list.
@@ -16,7 +8,7 @@ enum SortCommand {
     static func sortRO(_ c: ClientSession, _ args: Arguments) { run(c, args, readOnly: true) }
 
     /// The options as Redis parses them, left to right.
-    private struct Options {
+    struct Options {
         var descending = false
         var alpha = false
         var limitStart: Int64 = 0
@@ -84,14 +76,6 @@ enum SortCommand {
         return options
     }
 
-    /// One element to sort with what it is compared by.
-    private struct Item {
-        let element: Bytes
-        var score: Double = 0
-        /// ALPHA BY: the value the pattern named (nil: missing, sorts first).
-        var collated: Bytes? = nil
-    }
-
     private static func run(_ c: ClientSession, _ args: Arguments, readOnly: Bool) {
         guard var options = parse(c, args, readOnly: readOnly) else { return }
         let slot = c.lookupReadSlot(args[1])
@@ -123,11 +107,29 @@ enum SortCommand {
         }
         if end >= length { end = length - 1 }
 
-        var items: [Item]
+        var items = elements(of: value, options, start: &start, end: &end, c)
+        if !options.dontSort {
+            guard weigh(&items, options, c) else { return c.replyError(ErrorReply.sortScoreNotDouble) }
+            let compare = comparator(options)
+            items.sort { compare($0, $1) < 0 }
+        }
+        let taken = end >= start ? items[start...end] : []
+        if let store = options.store {
+            self.store(taken, options, into: store, c)
+        } else {
+            reply(taken, options, c)
+        }
+    }
+
+    /// The elements to sort, in the value's own order. When they need no sorting
+    /// (a constant BY) a list or sorted set gives only the LIMIT range, in DESC's
+    /// direction, and `start` / `end` are moved onto what it gave.
+    private static func elements(of value: Value?, _ options: Options, start: inout Int, end: inout Int,
+                                 _ c: ClientSession) -> [Item] {
+        let length = value.map(elementCount) ?? 0
+        var items: [Item] = []
         switch value {
         case .list(let list)? where options.dontSort:
-            // The list's own order (reversed by DESC), only the range asked for.
-            items = []
             if end >= start {
                 let range = options.descending ? (length - 1 - end)...(length - 1 - start) : start...end
                 items = list.items[range].map { Item(element: $0) }
@@ -135,7 +137,6 @@ enum SortCommand {
                 (start, end) = (0, end - start)
             }
         case .sortedSet(let zset)? where options.dontSort:
-            items = []
             if end >= start {
                 var rank = 0
                 let range = options.descending ? (length - 1 - end)...(length - 1 - start) : start...end
@@ -153,51 +154,56 @@ enum SortCommand {
         case .sortedSet(let zset)?:
             items = zset.scores.keys.map { Item(element: $0) }
         default:
-            items = []
+            break
         }
+        return items
+    }
 
-        if !options.dontSort {
-            var unconvertible = false
-            for i in items.indices {
-                let by: Bytes
-                if let pattern = options.by {
-                    guard let found = pattern.lookup(items[i].element, c) else { continue }
-                    by = found
-                } else {
-                    by = items[i].element
-                }
-                if options.alpha {
-                    if options.by != nil { items[i].collated = by }
-                } else if let score = sortScore(by) {
-                    items[i].score = score
-                } else {
-                    unconvertible = true
-                }
+    /// Gives each element what it is compared by (the BY value, or itself); false when
+    /// a numeric sort meets a value that is not a number.
+    private static func weigh(_ items: inout [Item], _ options: Options, _ c: ClientSession) -> Bool {
+        var convertible = true
+        for i in items.indices {
+            let by: Bytes
+            if let pattern = options.by {
+                guard let found = pattern.lookup(items[i].element, c) else { continue }  // 0, or first under ALPHA
+                by = found
+            } else {
+                by = items[i].element
             }
-            if unconvertible { return c.replyError(ErrorReply.sortScoreNotDouble) }
-            let compare = comparator(options)
-            items.sort { compare($0, $1) < 0 }
+            if options.alpha {
+                if options.by != nil { items[i].collated = by }
+            } else if let score = sortScore(by) {
+                items[i].score = score
+            } else {
+                convertible = false
+            }
         }
+        return convertible
+    }
 
-        let taken = end >= start ? items[start...end] : []
-        if let store = options.store {
-            var list: [Bytes] = []
-            for item in taken {
-                if options.gets.isEmpty { list.append(item.element) }
-                for pattern in options.gets { list.append(pattern.lookup(item.element, c) ?? Bytes(array: [])) }
-            }
-            store.withUnsafeBytes { key in
-                if !list.isEmpty {
-                    c.db.set(key, .list(ListValue(.init(list))), expireAt: 0, now: c.now)
-                    c.notify(.list, "sortstore", store)
-                    c.dirty(list.count)
-                } else if c.db.remove(key, now: c.now) != nil {
-                    c.notify(.generic, "del", store)
-                    c.dirty()
-                }
-            }
-            return c.reply.writeIntegerReply(Int64(list.count))
+    /// STORE: the result as a list (GET's missing values as empty strings), replacing
+    /// the key; an empty result deletes it.
+    private static func store(_ taken: ArraySlice<Item>, _ options: Options, into store: Bytes, _ c: ClientSession) {
+        var list: [Bytes] = []
+        for item in taken {
+            if options.gets.isEmpty { list.append(item.element) }
+            for pattern in options.gets { list.append(pattern.lookup(item.element, c) ?? Bytes(array: [])) }
         }
+        store.withUnsafeBytes { key in
+            if !list.isEmpty {
+                c.db.set(key, .list(ListValue(.init(list))), expireAt: 0, now: c.now)
+                c.notify(.list, "sortstore", store)
+                c.dirty(list.count)
+            } else if c.db.remove(key, now: c.now) != nil {
+                c.notify(.generic, "del", store)
+                c.dirty()
+            }
+        }
+        c.reply.writeIntegerReply(Int64(list.count))
+    }
+
+    private static func reply(_ taken: ArraySlice<Item>, _ options: Options, _ c: ClientSession) {
         c.reply.writeArrayHeader(taken.count * max(1, options.gets.count))
         for item in taken {
             if options.gets.isEmpty { item.element.withUnsafeBytes { c.reply.writeBulk($0) } }
@@ -232,71 +238,6 @@ enum SortCommand {
         }
         return Array(set.members)
     }
-
-    /// A value read as a number the way SORT reads it: C's strtod on the bytes up to
-    /// any NUL, with nothing left over; out of range or NaN is an error. Unlike
-    /// arguments, leading blanks and "" (0) are accepted.
-    static func sortScore(_ bytes: Bytes) -> Double? {
-        let text = bytes.array.prefix { $0 != 0 }
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer -> Double? in
-            var i = 0
-            for byte in text {
-                buffer[i] = CChar(bitPattern: byte)
-                i += 1
-            }
-            buffer[i] = 0
-            errno = 0
-            var end: UnsafeMutablePointer<CChar>? = nil
-            let value = strtod(buffer.baseAddress!, &end)
-            guard let end, end.pointee == 0, errno != ERANGE, !value.isNaN else { return nil }
-            return value
-        }
-    }
-
-    /// Redis's sortCompare: numbers, ties broken by the elements' bytes; or ALPHA,
-    /// by the pattern's values (missing first) or the elements. Without STORE, ALPHA
-    /// compares as strcoll does in the C locale: up to the first NUL byte.
-    private static func comparator(_ options: Options) -> (Item, Item) -> Int {
-        let sign = options.descending ? -1 : 1
-        let binary = options.store != nil
-        let collate: (Bytes, Bytes) -> Int = { binary ? binaryCompare($0, $1) : cStringCompare($0, $1) }
-        if !options.alpha {
-            return { a, b in
-                sign * (a.score > b.score ? 1 : a.score < b.score ? -1 : binaryCompare(a.element, b.element))
-            }
-        }
-        if options.by != nil {
-            return { a, b in
-                switch (a.collated, b.collated) {
-                case (nil, nil): return 0
-                case (nil, _): return -sign
-                case (_, nil): return sign
-                case let (x?, y?): return sign * collate(x, y)
-                }
-            }
-        }
-        return { a, b in sign * collate(a.element, b.element) }
-    }
-
-    /// memcmp over the common length, then the shorter first (compareStringObjects).
-    private static func binaryCompare(_ a: Bytes, _ b: Bytes) -> Int {
-        a.withUnsafeBytes { x in
-            b.withUnsafeBytes { y in
-                let common = min(x.count, y.count)
-                if common > 0 {
-                    let result = memcmp(x.baseAddress!, y.baseAddress!, common)
-                    if result != 0 { return result < 0 ? -1 : 1 }
-                }
-                return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
-            }
-        }
-    }
-
-    private static func cStringCompare(_ a: Bytes, _ b: Bytes) -> Int {
-        let x = a.array.prefix { $0 != 0 }
-        let y = b.array.prefix { $0 != 0 }
-        return binaryCompare(Bytes(x), Bytes(y))
-    }
 }
 
 extension Database {
@@ -306,19 +247,5 @@ extension Database {
         let converted = SortedSetValue(isListpack: false)
         zset.forEachInOrder { converted.set($0, score: $1) }
         table.entries[Int(slot)].value = .sortedSet(converted)
-    }
-}
-
-extension ACLUser {
-    /// Whether a selector lets this command run and grants `permission` on every key
-    /// (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess).
-    func hasUnrestrictedKeyAccess(_ command: CommandSpec, _ args: Arguments, _ permission: ACLKeyPermission) -> Bool {
-        let keys = command.keyReferences(args)
-        return selectors.contains { selector in
-            selector.check(command, args, keys: keys) == nil
-                && (selector.allKeys || selector.keyPatterns.contains {
-                    $0.pattern == [UInt8(ascii: "*")] && $0.permission.isSuperset(of: permission)
-                })
-        }
     }
 }

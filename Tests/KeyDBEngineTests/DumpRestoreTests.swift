@@ -1,4 +1,5 @@
 import KeyDBEngine
+import KeyDBTestSupport
 import Testing
 
 /// DUMP's payload layout and RESTORE's checks, and RESTORE against mangled
@@ -98,12 +99,18 @@ import Testing
         #expect(String(decoding: reply, as: UTF8.self) == "-ERR Invalid TTL value, must be >= 0\r\n")
     }
 
-    @Test func aRelativeTTLIsLoggedAsAnAbsoluteOne() {
+    /// Turns logging on and gives the payload of a string key "k" ("v"); the log is empty.
+    func loggedEngineWithPayload() -> (AppendOnlyFeed, [UInt8]) {
         let feed = AppendOnlyFeed()
         harness.engine.appendOnlyFeed = feed
         harness.run("SET", "k", "v")
         let payload = dump("k")
         feed.buffer.clear()
+        return (feed, payload)
+    }
+
+    @Test func aRelativeTTLIsLoggedAsAnAbsoluteOne() {
+        let (feed, payload) = loggedEngineWithPayload()
         let reply = harness.run(bytes: Array("RESTORE".utf8), Array("t".utf8), Array("5000".utf8), payload, Array("IDLETIME".utf8), Array("3".utf8))
         #expect(reply == Array("+OK\r\n".utf8))
         let logged = feed.buffer.getString(at: feed.buffer.readerIndex, length: feed.buffer.readableBytes) ?? ""
@@ -113,11 +120,7 @@ import Testing
     }
 
     @Test func aRestoreAlreadyExpiredOnlyDeletesWhatItReplaced() {
-        let feed = AppendOnlyFeed()
-        harness.engine.appendOnlyFeed = feed
-        harness.run("SET", "k", "v")
-        let payload = dump("k")
-        feed.buffer.clear()
+        let (feed, payload) = loggedEngineWithPayload()
         #expect(restore("gone", payload, "ABSTTL") == "+OK\r\n")  // ttl 0: no expiry
         feed.buffer.clear()
         let reply = harness.run(bytes: Array("RESTORE".utf8), Array("k".utf8), Array("1".utf8), payload, Array("ABSTTL".utf8), Array("REPLACE".utf8))
@@ -141,7 +144,7 @@ import Testing
         harness.client.run(["HSET", "hbig"] + (0..<70).flatMap { ["f\($0)", String(repeating: "v", count: $0)] })
         harness.client.run(["ZADD", "zbig"] + (0..<130).flatMap { ["\($0)", "m\($0)"] })
         let payloads = ["s", "n", "l", "h", "si", "ss", "z", "hbig", "zbig"].map(dump)
-        var generator = SplitMix64(seed: 0x5EED)
+        var generator = SeededGenerator(seed: 0x5EED)
         var restored = 0
         for round in 0..<4000 {
             let original = payloads[round % payloads.count]
@@ -174,18 +177,5 @@ import Testing
             }
         }
         #expect(restored > 0)
-    }
-}
-
-/// A small deterministic generator, so a failing mutation can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

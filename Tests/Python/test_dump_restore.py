@@ -11,6 +11,8 @@ import random
 import pytest
 import redis
 
+from durability_support import assert_same_state, build_dataset, copy_aof_dir, dump_state, raw, servers  # noqa: F401
+
 PREFIX = "dumptest:"
 
 
@@ -54,7 +56,7 @@ def _contents(client: redis.Redis, key: str):
 
 
 @pytest.fixture(scope="module")
-def servers(redis_server, sut_server):
+def clients(redis_server, sut_server):
     reference = redis.Redis(host=redis_server.require().host, port=redis_server.port, protocol=2)
     ours = redis.Redis(host=sut_server.require().host, port=sut_server.port, protocol=2)
     yield reference, ours
@@ -67,8 +69,8 @@ def servers(redis_server, sut_server):
 
 @pytest.mark.parametrize("name", sorted(_values()))
 @pytest.mark.parametrize("direction", ["redis-to-swiftkeydb", "swiftkeydb-to-redis"])
-def test_dump_restore_across_servers(servers, name, direction):
-    reference, ours = servers
+def test_dump_restore_across_servers(clients, name, direction):
+    reference, ours = clients
     source, target = (reference, ours) if direction == "redis-to-swiftkeydb" else (ours, reference)
     command, encoding = _values()[name]
     key = PREFIX + name
@@ -92,11 +94,11 @@ def test_dump_restore_across_servers(servers, name, direction):
     source.delete(key + ":back")
 
 
-def test_small_payloads_are_byte_identical(servers):
+def test_small_payloads_are_byte_identical(clients):
     """Where Redis's encoding has one byte form, DUMP agrees exactly. Left out: hash
     tables (their order is Redis's dict order) and bodies LZF compresses at length
     (our compressor finds other matches than Redis's; both read either)."""
-    reference, ours = servers
+    reference, ours = clients
     for name in ["string-int", "string-int-64bit", "string-embstr", "list-small", "hash-small",
                  "zset-small", "zset-big"]:
         command, _ = _values()[name]
@@ -113,9 +115,6 @@ def test_small_payloads_are_byte_identical(servers):
 # ---------------------------------------------------------------------------
 # RESTORE in the append-only log: replay recreates every value exactly
 # ---------------------------------------------------------------------------
-
-from durability_support import (assert_same_state, build_dataset, copy_aof_dir, dump_state, raw,  # noqa: E402
-                                servers)
 
 
 def test_restored_values_replay_from_the_log(servers, tmp_path):
