@@ -13,6 +13,9 @@ public final class BlockedState: @unchecked Sendable {  // guarded by the keyspa
     /// Tries to serve the client from the key that just filled; writes its reply and
     /// returns true when it did.
     let attempt: (ClientSession, Bytes) -> Bool
+    /// A group reader (XREADGROUP) is answered with an error when its stream goes, so it
+    /// is tried even when the key no longer exists.
+    var servesDeletedKeys = false
     /// The blocking command's first run: its arguments as the slow log keeps them and
     /// its time, logged and counted once it is served (not when it times out), as in Redis.
     var call: (command: CommandSpec, arguments: [Bytes], microseconds: Int64)?
@@ -36,9 +39,11 @@ extension Engine {
     /// Parks `client` until one of `keys` can serve it or `deadline` passes.
     /// Inside EXEC (or wherever blocking is denied) it gets `deniedReply` at once.
     func block(_ client: ClientSession, keys: [Bytes], deadline: Int64, timeoutReply: BlockedState.TimeoutReply = .nullArray,
-               deniedReply: BlockedState.TimeoutReply = .nullArray, attempt: @escaping (ClientSession, Bytes) -> Bool) {
+               deniedReply: BlockedState.TimeoutReply = .nullArray, servesDeletedKeys: Bool = false,
+               attempt: @escaping (ClientSession, Bytes) -> Bool) {
         guard !client.denyBlocking else { return writeTimeoutReply(deniedReply, to: client) }
         let state = BlockedState(db: client.db, keys: keys, deadline: deadline, timeoutReply: timeoutReply, attempt: attempt)
+        state.servesDeletedKeys = servesDeletedKeys
         client.blocked = state
         blockedClientCount += 1
         for key in Set(keys) {
@@ -80,7 +85,8 @@ extension Engine {
     private func serve(_ blockKey: DatabaseKey) {
         guard let waiting = blockedByKey[blockKey] else { return }
         for client in waiting where client.blocked != nil {
-            guard blockKey.key.withUnsafeBytes({ client.db.exists($0, now: clock?() ?? Clock.milliseconds()) }) else { return }
+            let present = blockKey.key.withUnsafeBytes { client.db.exists($0, now: clock?() ?? Clock.milliseconds()) }
+            guard present || client.blocked?.servesDeletedKeys == true else { continue }
             client.now = clock?() ?? Clock.milliseconds()
             let started = Clock.microseconds()
             let errorsBefore = stats.errorReplies
@@ -149,6 +155,7 @@ extension Engine {
 
 extension Database {
     /// A key was added: if clients wait on it, queue it for serving after the command.
+    /// (Also called when a stream gets entries or loses a group: its readers may be served.)
     func signalKeyAdded(_ key: UnsafeRawBufferPointer) {
         guard !waitedKeys.isEmpty else { return }
         let bytes = Bytes(key)

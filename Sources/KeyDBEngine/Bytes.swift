@@ -1,3 +1,4 @@
+import KeyDBStorage
 /// A binary-safe byte string: every key and string value.
 ///
 /// Up to 16 bytes live inline (no heap object), which covers most keys and
@@ -135,3 +136,9 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension Bytes: RDBBytes {
+    public func withRDBBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(body)
+    }
+}

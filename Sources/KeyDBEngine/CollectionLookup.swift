@@ -43,6 +43,14 @@ extension ClientSession {
         }
     }
 
+    func stream(_ key: UnsafeRawBufferPointer, forWrite: Bool = false) -> Lookup<StreamValue> {
+        switch forWrite ? db.get(key, now: now) : lookupRead(key) {
+        case .none: return .missing
+        case .stream(let stream)?: return .found(stream)
+        case .some: return .wrongType
+        }
+    }
+
     /// Deletes `key` if the collection under it became empty (Redis never keeps empty collections).
     func removeIfEmpty(_ key: UnsafeRawBufferPointer, isEmpty: Bool) {
         if isEmpty {

@@ -78,6 +78,9 @@ public struct Configuration: Sendable {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// Limits of one stream node: the listpack's bytes and its entries (0: no limit).
+    public var streamNodeMaxBytes = 4096
+    public var streamNodeMaxEntries = 100
     public var outputLimits = OutputBufferLimits()
     public var keyspaceEvents: KeyspaceEventFlags = []
     /// The config file the server was started with, if any (INFO config_file).
@@ -216,6 +219,8 @@ extension Configuration {
         integer("zset-max-ziplist-entries", 0...Int.max, \.zsetMaxListpackEntries),
         integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue),
         integer("zset-max-ziplist-value", 0...Int.max, \.zsetMaxListpackValue),
+        memory("stream-node-max-bytes", \.streamNodeMaxBytes),
+        integer("stream-node-max-entries", 0...Int.max, \.streamNodeMaxEntries),
     ]
 
     public static func option(named name: String) -> ConfigOption? {

@@ -127,6 +127,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             }
             // Overwriting a key whose time passed is, as in Redis, its expiry and then a new key.
             if expired { self.expired(key) }
+            signalKeyAdded(key)  // a group reader blocked on a stream learns it is gone
         } else {
             slot = table.insertNew(Bytes(key), value, expireAt: expireAt ?? 0, hash: hash, access: AccessClock.initial(access))
             signalKeyAdded(key)
@@ -138,6 +139,9 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
 
     /// Replaces the value of a live entry, keeping its expiry; `raw` marks a string changed in place.
     public func replaceValue(at slot: Int32, _ value: Value, raw: Bool = false) {
+        if !waitedKeys.isEmpty, case .stream = table.entries[Int(slot)].value {
+            table.entries[Int(slot)].key.withUnsafeBytes { signalKeyAdded($0) }
+        }
         table.entries[Int(slot)].value = value
         table.entries[Int(slot)].flags = raw ? KeyTable.rawString : 0
         touched(slot: slot)
@@ -165,12 +169,14 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             return nil
         }
         touched(key)
+        signalKeyAdded(key)  // a group reader blocked on a stream learns it is gone
         return removed
     }
 
     public func removeAll() {
         table.removeAll()
         expireCursor = 0
+        for key in waitedKeys { key.withUnsafeBytes { signalKeyAdded($0) } }
     }
 
     /// A key deleted because its time passed: counted, watchers touched, `expired` event sent.

@@ -1,4 +1,5 @@
 import KeyDBRESP
+import KeyDBStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -130,6 +131,22 @@ enum Digest {
             var digest = mix(zero, [4])
             zset.forEachInOrder { member, score in
                 digest = mix(mix(digest, member.array), withUnsafeBytes(of: score.bitPattern.littleEndian, Array.init))
+            }
+            return digest
+        case .stream(let stream):
+            // Entries, then each group's position, PEL and consumers, in order.
+            var digest = mix(zero, [5])
+            stream.forEach(in: StreamID.zero...StreamID.max) { entry in
+                digest = entry.fields.reduce(mix(digest, entry.id.text)) { mix($0, $1.array) }
+                return true
+            }
+            digest = mix(digest, stream.lastID.text)
+            for (name, group) in stream.groups.sorted(by: { $0.key < $1.key }) {
+                digest = mix(mix(digest, name.array), group.lastID.text)
+                for id in group.pendingOrder.ids {
+                    guard let entry = group.pending[id] else { continue }
+                    digest = mix(mix(digest, id.text), entry.consumer.name.array)
+                }
             }
             return digest
         }

@@ -340,3 +340,65 @@ public enum ErrorReply {
     public static let sortByDeniedByACL = "ERR BY option of SORT denied due to insufficient ACL permissions."
     public static let sortGetDeniedByACL = "ERR GET option of SORT denied due to insufficient ACL permissions."
 }
+
+// MARK: - Streams (t_stream.c)
+
+extension ErrorReply {
+    public static let streamInvalidID = "ERR Invalid stream ID specified as stream command argument"
+    public static let streamMaxLenAndMinID = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+    public static let streamNegativeMaxLen = "ERR The MAXLEN argument must be >= 0."
+    public static let streamNegativeLimit = "ERR The LIMIT argument must be >= 0."
+    public static let streamLimitWithoutStrategy = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+    public static let streamTrimWithoutStrategy = "ERR syntax error, XTRIM must be called with a trimming strategy"
+    public static let streamLimitWithoutApproximation = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+    public static let streamAddZeroID = "ERR The ID specified in XADD must be greater than 0-0"
+    public static let streamExhausted = "ERR The stream has exhausted the last possible ID, unable to add more items"
+    public static let streamAddIDTooSmall = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+    public static let streamElementsTooLarge = "ERR Elements are too large to be stored"
+    public static let streamInvalidStart = "ERR invalid start ID for the interval"
+    public static let streamInvalidEnd = "ERR invalid end ID for the interval"
+    public static let streamUnbalanced = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+    public static let streamGroupOnlyInReadGroup = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+    public static let streamNoAckOnlyInReadGroup = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+    public static let streamMissingGroup = "ERR Missing GROUP option for XREADGROUP"
+    public static let streamDollarInReadGroup = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
+    public static let streamGreaterOnlyInReadGroup = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+    public static let streamEntriesReadInvalid = "ERR value for ENTRIESREAD must be positive or -1"
+    public static let streamGroupNeedsKey = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+    public static let streamBusyGroup = "BUSYGROUP Consumer Group name already exists"
+    public static let streamEntriesAddedNegative = "ERR entries_added must be positive"
+    public static let streamSetIDBelowMaxDeleted = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+    public static let streamSetIDBelowTop = "ERR The ID specified in XSETID is smaller than the target stream top item"
+    public static let streamEntriesAddedBelowLength = "ERR The entries_added specified in XSETID is smaller than the target stream length"
+    public static let streamCountTooHigh = "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
+    public static let streamDeletedWhileBlocked = "UNBLOCKED the stream key no longer exists"
+
+    public static func streamBlockInScript(_ command: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(cString(command, limit: Int.max) + Array(" command is not allowed with BLOCK option from scripts".utf8))
+    }
+
+    /// XPENDING, XCLAIM, XAUTOCLAIM (and XREADGROUP, `inReadGroup`) on a missing key or group.
+    public static func noGroup(key: UnsafeRawBufferPointer, group: UnsafeRawBufferPointer, inReadGroup: Bool = false) -> [UInt8] {
+        oneLine(Array("NOGROUP No such key '".utf8) + cString(key, limit: Int.max) + Array("' or consumer group '".utf8)
+                + cString(group, limit: Int.max) + (inReadGroup ? Array("' in XREADGROUP with GROUP option".utf8) : [39]))
+    }
+
+    public static func noGroupInXGroup(key: UnsafeRawBufferPointer, group: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("NOGROUP No such consumer group '".utf8) + cString(group, limit: Int.max) + Array("' for key name '".utf8)
+                + cString(key, limit: Int.max) + [39])
+    }
+
+    public static func unrecognizedClaimOption(_ option: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR Unrecognized XCLAIM option '".utf8) + cString(option, limit: Int.max) + [39])
+    }
+}
+
+extension ErrorReply {
+    public static let streamGroupGoneWhileBlocked = "NOGROUP the consumer group this client was blocked on no longer exists"
+    public static let claimMinIdle = "ERR Invalid min-idle-time argument for XCLAIM"
+    public static let claimIdle = "ERR Invalid IDLE option argument for XCLAIM"
+    public static let claimTime = "ERR Invalid TIME option argument for XCLAIM"
+    public static let claimRetryCount = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+    public static let autoClaimMinIdle = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+    public static let autoClaimCount = "ERR COUNT must be > 0"
+}

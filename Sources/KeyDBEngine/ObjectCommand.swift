@@ -73,6 +73,8 @@ extension Database {
             return integers ? "intset" : "hashtable"
         case .sortedSet(let zset):
             return zset.isListpack ? "listpack" : "skiplist"
+        case .stream:
+            return "stream"
         }
     }
 

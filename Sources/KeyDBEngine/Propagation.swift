@@ -139,6 +139,14 @@ extension ClientSession {
         for element in elements { element.write(to: &feed.buffer) }
     }
 
+    /// Logs one record made of `arguments` (a command's argv as rewritten, e.g. XADD's chosen ID).
+    public func propagate(_ arguments: [Bytes]) {
+        propagatedExplicitly = true
+        guard let feed = engine.appendOnlyFeed else { return }
+        feed.beginRecord(db: db.index, count: arguments.count)
+        for argument in arguments { argument.write(to: &feed.buffer) }
+    }
+
     /// The command changed data but its effect needs no record (rare: e.g. a no-op rewrite).
     public func suppressPropagation() { propagatedExplicitly = true }
 }

@@ -60,6 +60,12 @@ enum MemoryUsage {
         case .set(let set): total += 48 + set.members.reduce(0) { $0 + 32 + heapBytes($1) }
         // Per member: its dictionary slot, its skiplist node and about 1.33 links.
         case .sortedSet(let zset): total += 96 + zset.scores.reduce(0) { $0 + 88 + heapBytes($1.key) }
+        // Per entry: its ID, flag and field array; per node the array and its counters.
+        case .stream(let stream):
+            total += 128 + stream.nodes.reduce(0) { node, n in
+                node + 64 + n.entries.reduce(0) { $0 + 48 + $1.fields.reduce(0) { $0 + 16 + heapBytes($1) } }
+            }
+            for group in stream.groups.values { total += 96 + group.pendingOrder.count * 80 + group.consumers.count * 96 }
         }
         return total
     }

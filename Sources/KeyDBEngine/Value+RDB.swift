@@ -5,12 +5,6 @@ import KeyDBStorage
 // snapshots (KeyDBPersistence's Snapshot) and DUMP / RESTORE: a type added
 // here is saved, loaded, dumped and restored alike.
 
-extension Bytes: RDBBytes {
-    public func withRDBBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withUnsafeBytes(body)
-    }
-}
-
 extension Value {
     /// Hands the value to `sink` in the form Redis 7.0 saves it.
     public func writeRDB(to sink: inout some RDBValueSink) throws {
@@ -29,6 +23,8 @@ extension Value {
             members.reserveCapacity(zset.count)
             zset.forEachInOrder { members.append(($0, $1)) }
             try sink.encodeSortedSet(members.reversed())
+        case .stream(let stream):
+            try sink.encodeStream(stream.rdbStream)
         }
     }
 
@@ -56,6 +52,8 @@ extension Value {
             let zset = SortedSetValue(isListpack: members.count <= limits.maxEntries)
             for (member, score) in members { zset.set(Bytes(array: member), score: score, limits: limits) }
             self = .sortedSet(zset)
+        case .stream(let image):
+            self = .stream(StreamValue(image))
         }
     }
 }

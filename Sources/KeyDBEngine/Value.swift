@@ -9,6 +9,7 @@ public enum Value: Sendable {
     case hash(HashValue)
     case set(SetValue)
     case sortedSet(SortedSetValue)
+    case stream(StreamValue)
 
     /// The name TYPE answers and SCAN's TYPE filter matches.
     public var typeName: StaticString {
@@ -18,6 +19,7 @@ public enum Value: Sendable {
         case .hash: return "hash"
         case .set: return "set"
         case .sortedSet: return "zset"
+        case .stream: return "stream"
         }
     }
 
@@ -29,6 +31,7 @@ public enum Value: Sendable {
         case .hash(let hash): return .hash(HashValue(hash.fields))
         case .set(let set): return .set(SetValue(set.members))
         case .sortedSet(let zset): return .sortedSet(zset.copy())
+        case .stream(let stream): return .stream(stream.copy())
         }
     }
 }

@@ -1,4 +1,5 @@
 import KeyDBEngine
+import KeyDBStorage
 
 /// Writes the dataset as the commands that rebuild it (a base file in AOF form,
 /// `aof-use-rdb-preamble no`), as Redis's rewriteAppendOnlyFileRio does: the
@@ -42,8 +43,39 @@ struct AOFRewriter {
                 pairs.append(member.array)
             }
             batches(pairs, "ZADD", name, stride: 2)
+        case .stream(let stream):
+            self.stream(name, stream.rdbStream)
         }
         if expireAt != 0 { command([word("PEXPIREAT"), name, word(String(expireAt))]) }
+    }
+
+    /// A stream as Redis's rewriteStreamObject writes it: its entries as XADDs (an empty
+    /// stream as an XADD trimmed to nothing), its counters with XSETID, then each group,
+    /// its consumers and their pending entries.
+    private mutating func stream(_ key: [UInt8], _ stream: RDBStream) {
+        let live = stream.nodes.joined().filter { !$0.deleted }
+        if live.isEmpty {
+            command([word("XADD"), key, word("MAXLEN"), word("0"), word("0-1"), word("x"), word("y")])
+        }
+        for entry in live { command([word("XADD"), key, word(entry.id.description)] + entry.fields) }
+        command([word("XSETID"), key, word(stream.lastID.description), word("ENTRIESADDED"), word(String(stream.entriesAdded)),
+                 word("MAXDELETEDID"), word(stream.maxDeletedID.description)])
+        for group in stream.groups {
+            command([word("XGROUP"), word("CREATE"), key, group.name, word(group.lastID.description),
+                     word("ENTRIESREAD"), word(String(group.entriesRead))])
+            let pending = Dictionary(uniqueKeysWithValues: group.pending.map { ($0.id, $0) })
+            for consumer in group.consumers {
+                if consumer.pending.isEmpty {
+                    command([word("XGROUP"), word("CREATECONSUMER"), key, group.name, consumer.name])
+                }
+                for id in consumer.pending {
+                    guard let entry = pending[id] else { continue }
+                    command([word("XCLAIM"), key, group.name, consumer.name, word("0"), word(id.description),
+                             word("TIME"), word(String(entry.deliveryTime)), word("RETRYCOUNT"), word(String(entry.deliveryCount)),
+                             word("JUSTID"), word("FORCE")])
+                }
+            }
+        }
     }
 
     /// `elements` as `command key e1 e2 ...`, at most `itemsPerCommand` items (of `stride` elements) each.

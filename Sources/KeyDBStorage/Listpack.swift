@@ -178,20 +178,21 @@ public struct ListpackBuilder {
 
     /// The bytes `append` would add for `element`, backlen included.
     static func entrySize(_ element: UnsafeRawBufferPointer) -> Int {
-        let size: Int
-        if let v = Int64(redisDecimal: element) {
-            switch v {
-            case 0...127: size = 1
-            case -4096...4095: size = 2
-            case Int64(Int16.min)...Int64(Int16.max): size = 3
-            case -(1 << 23)...((1 << 23) - 1): size = 4
-            case Int64(Int32.min)...Int64(Int32.max): size = 5
-            default: size = 9
-            }
-        } else {
-            size = element.count + stringHeaderSize(element.count)
-        }
+        if let v = Int64(redisDecimal: element) { return integerEntrySize(v) }
+        let size = element.count + stringHeaderSize(element.count)
         return size + Listpack.encodeBacklen(size).count
+    }
+
+    /// The bytes `append(integer:)` adds for `v`, backlen included (always one byte here).
+    static func integerEntrySize(_ v: Int64) -> Int {
+        switch v {
+        case 0...127: return 2
+        case -4096...4095: return 3
+        case Int64(Int16.min)...Int64(Int16.max): return 4
+        case -(1 << 23)...((1 << 23) - 1): return 5
+        case Int64(Int32.min)...Int64(Int32.max): return 6
+        default: return 10
+        }
     }
 
     public func finish() -> [UInt8] {

@@ -2,7 +2,7 @@
 /// integers, RDB lengths and RDB strings.
 public struct RDBCursor {
     public let bytes: [UInt8]
-    public private(set) var offset: Int
+    public internal(set) var offset: Int
 
     public init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes

@@ -72,6 +72,7 @@ public enum RDBObject: Equatable, Sendable {
     case set([[UInt8]])
     case hash([([UInt8], [UInt8])])
     case sortedSet([([UInt8], Double)])
+    case stream(RDBStream)
 
     public static func == (a: RDBObject, b: RDBObject) -> Bool {
         switch (a, b) {
@@ -83,6 +84,7 @@ public enum RDBObject: Equatable, Sendable {
             // Bit patterns, so that -0 and 0 (and NaN) are told apart.
             return x.count == y.count
                 && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1.bitPattern == $1.1.bitPattern }
+        case let (.stream(x), .stream(y)): return x == y
         default: return false
         }
     }

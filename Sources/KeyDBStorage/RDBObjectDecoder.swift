@@ -71,7 +71,7 @@ public enum RDBObjectDecoder {
             }
             return .list(elements)
         case .streamListpacks, .streamListpacks2, .streamListpacks3:
-            throw RDBError("stream values (type \(typeByte)) are not supported yet", offset: start - 1)
+            return .stream(try cursor.readStream(type))
         case .module, .module2:
             throw RDBError("module values (type \(typeByte)) are not supported", offset: start - 1)
         }

@@ -160,6 +160,7 @@ extension RDBOutput {
         case .set(let items): try setValue(key: key, items, limits: limits)
         case .hash(let pairs): try hashValue(key: key, pairs, limits: limits)
         case .sortedSet(let members): try sortedSetValue(key: key, members, limits: limits)
+        case .stream(let stream): try streamValue(key: key, stream)
         }
     }
 }

@@ -8,9 +8,14 @@ public protocol RDBValueSink {
     mutating func encodeSet<C: Collection>(_ members: C) throws where C.Element: RDBBytes
     mutating func encodeHash<C: Collection, F: RDBBytes, V: RDBBytes>(_ fields: C) throws where C.Element == (F, V)
     mutating func encodeSortedSet<C: Collection, M: RDBBytes>(_ members: C) throws where C.Element == (M, Double)
+    mutating func encodeStream(_ stream: RDBStream) throws
 }
 
-extension RDBObjectEncoder: RDBValueSink {}
+extension RDBObjectEncoder: RDBValueSink {
+    public mutating func encodeStream(_ stream: RDBStream) throws {
+        try encode(.stream(stream))
+    }
+}
 
 /// One key entry of an image being written: the value the sink receives is
 /// written after the entry's expiry and key.
@@ -40,6 +45,10 @@ public struct RDBEntrySink: RDBValueSink {
     public mutating func encodeSortedSet<C: Collection, M: RDBBytes>(_ members: C) throws
     where C.Element == (M, Double) {
         try output.pointee.sortedSetValue(key: key, members, limits: limits)
+    }
+
+    public mutating func encodeStream(_ stream: RDBStream) throws {
+        try output.pointee.streamValue(key: key, stream)
     }
 }
 

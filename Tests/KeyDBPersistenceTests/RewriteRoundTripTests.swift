@@ -44,6 +44,7 @@ import Testing
                     var members: [String] = []
                     zset.forEachInOrder { members.append("\($0.array):\($1.bitPattern)") }
                     content = "zset \(members)"
+                case .stream(let stream): content = "stream \(stream.rdbStream)"
                 }
                 lines.append("\(db.index) \(key.array) \(expireAt) \(content)")
             }

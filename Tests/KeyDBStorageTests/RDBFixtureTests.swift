@@ -115,6 +115,7 @@ func keyspaceLines(_ sink: CollectingSink) -> [String] {
         case .set(let s): (kind, items) = ("set", s.sorted { $0.lexicographicallyPrecedes($1) }.map(x))
         case .hash(let h): (kind, items) = ("hash", sorted(h).flatMap { [x($0.0), x($0.1)] })
         case .sortedSet(let z): (kind, items) = ("zset", sorted(z).flatMap { [x($0.0), d($0.1)] })
+        case .stream(let s): (kind, items) = ("stream", s.nodes.joined().filter { !$0.deleted }.flatMap { [$0.id.description] + $0.fields.map(x) })
         }
         let ttl = e.expireAt.map(String.init) ?? "-"
         lines.append((["key", String(e.db), x(e.key), kind, ttl] + items).joined(separator: " "))

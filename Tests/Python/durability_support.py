@@ -409,6 +409,8 @@ def dump_state(r: redis.Redis, dbs: int = 16) -> Dict[int, Dict[bytes, tuple]]:
                     value = tuple(sorted(zip(flat[0::2], flat[1::2])))
                 elif t == "zset":
                     value = tuple(raw(r, "ZRANGE", key, 0, -1, "WITHSCORES"))
+                elif t == "stream":
+                    value = stream_state(r, key)
                 elif t == "none":
                     continue  # expired between SCAN and TYPE (tests avoid that)
                 else:
@@ -486,6 +488,23 @@ BINARY_KEY = b"bin\x00key\r\n\xff"
 BINARY_VALUE = b"\x00\r\n\x00value\r\n\xff\xfe" * 3
 
 
+def stream_state(r: redis.Redis, key) -> tuple:
+    """A stream's entries, counters, groups, pending entries (without their idle
+    times) and consumers: everything persistence must keep."""
+    info = raw(r, "XINFO", "STREAM", key)
+    info = dict(zip(info[0::2], info[1::2]))
+    counters = tuple(info[k] for k in (b"length", b"last-generated-id", b"max-deleted-entry-id",
+                                       b"entries-added", b"recorded-first-entry-id"))
+    groups = []
+    for group in raw(r, "XINFO", "GROUPS", key):
+        g = dict(zip(group[0::2], group[1::2]))
+        pending = tuple((row[0], row[1], row[3]) for row in raw(r, "XPENDING", key, g[b"name"], "-", "+", 100000))
+        consumers = tuple(sorted((c[1], c[3]) for c in raw(r, "XINFO", "CONSUMERS", key, g[b"name"])))
+        groups.append((g[b"name"], g[b"last-delivered-id"], g[b"entries-read"], g[b"lag"], pending, consumers))
+    entries = tuple((e[0], tuple(e[1])) for e in raw(r, "XRANGE", key, "-", "+"))
+    return (entries, counters, tuple(groups))
+
+
 def build_dataset(r: redis.Redis, expire_at_ms: int) -> None:
     """Writes the same data on any server (`r`: single-connection client).
 
@@ -550,6 +569,24 @@ def build_dataset(r: redis.Redis, expire_at_ms: int) -> None:
     p.execute_command("ZADD", "zset:ttl", "1", "one")
     p.execute_command("PEXPIREAT", "zset:ttl", expire_at_ms + 4)
     p.execute_command("ZADD", b"zset:bin", "1.5", BINARY_VALUE)
+    # streams: several nodes, deletions, groups with pending entries, an empty stream with a group
+    for i in range(1, 260):
+        fields = ["f", str(i), "g", "x" * (i % 7)] if i % 5 else ["other", str(i)]
+        p.execute_command("XADD", "stream:big", f"{1000 + i}-{i % 3}", *fields)
+    p.execute_command("XDEL", "stream:big", "1005-2", "1100-1", "1259-2")
+    p.execute_command("XGROUP", "CREATE", "stream:big", "readers", "0")
+    p.execute_command("XGROUP", "CREATE", "stream:big", "late", "$")
+    p.execute_command("XREADGROUP", "GROUP", "readers", "alice", "COUNT", "30", "STREAMS", "stream:big", ">")
+    p.execute_command("XREADGROUP", "GROUP", "readers", "bob", "COUNT", "5", "STREAMS", "stream:big", ">")
+    p.execute_command("XACK", "stream:big", "readers", "1001-1", "1002-2")
+    p.execute_command("XCLAIM", "stream:big", "readers", "carol", "0", "1010-1", "1011-2", "JUSTID")
+    p.execute_command("XGROUP", "CREATECONSUMER", "stream:big", "late", "idle-one")
+    p.execute_command("XADD", "stream:trimmed", "MAXLEN", "2", "5-1", "a", "1")
+    p.execute_command("XADD", "stream:trimmed", "MAXLEN", "2", "6-1", "a", "2")
+    p.execute_command("XADD", "stream:trimmed", "MAXLEN", "2", "7-1", b"bin\x00", BINARY_VALUE)
+    p.execute_command("XGROUP", "CREATE", "stream:empty", "g", "$", "MKSTREAM")
+    p.execute_command("XADD", "stream:ttl", "1-1", "k", "v")
+    p.execute_command("PEXPIREAT", "stream:ttl", expire_at_ms + 5)
     # other databases
     for db in (3, 15):
         p.execute_command("SELECT", db)

@@ -1237,45 +1237,7 @@ def test_ttls_survive_restart(servers, mode):
 
 
 # ---------------------------------------------------------------------------
-# 15. Content SwiftKeyDB cannot load yet is refused, not skipped
-# ---------------------------------------------------------------------------
-
-
-def test_streams_are_refused(servers, tmp_path):
-    """(Function libraries load: test_function_persistence.py.)"""
-    cases = []
-    # dump.rdb with a stream
-    ref = redis_ref(servers, "redis-rdb-stream", "--appendonly", "no")
-    ref.start()
-    raw_pipeline(ref.client(), [["SET", "k", "v"], ["XADD", "s", "*", "f", "v"], ["SAVE"]])
-    ref.kill()
-    d = tmp_path / "sut-rdb-stream"
-    d.mkdir()
-    shutil.copy2(ref.dir / "dump.rdb", d / "dump.rdb")
-    cases.append(("rdb-stream", d, ["--appendonly", "no"], "stream", "dump.rdb"))
-    # Redis's log with an XADD record
-    ref = redis_ref(servers, "redis-aof-stream", "--appendonly", "yes")
-    ref.start()
-    raw_pipeline(ref.client(), [["SET", "k", "v"], ["XADD", "s", "*", "f", "v"]])
-    ref.kill()
-    d = tmp_path / "sut-aof-stream"
-    copy_aof_dir(ref.dir, d)
-    cases.append(("aof-stream", d, ["--appendonly", "yes"], "xadd", last_incr_file(d).name))
-    failures = []
-    for tag, d, args, word, file_name in cases:
-        before = dir_contents(d)
-        rc, output, _ = refuse_to_start("sut", d, *args)
-        if rc != 1:
-            failures.append(f"{tag}: exit status {rc} (expected 1)\n{output[-800:]}")
-        elif word not in output.lower() or file_name not in output:
-            failures.append(f"{tag}: the error does not name {word!r} and {file_name}:\n{output[-800:]}")
-        if dir_contents(d) != before:
-            failures.append(f"{tag}: files changed")
-    assert not failures, "\n\n".join(failures)
-
-
-# ---------------------------------------------------------------------------
-# 16. INFO persistence as Redis reports it
+# 15. INFO persistence as Redis reports it
 # ---------------------------------------------------------------------------
 
 
