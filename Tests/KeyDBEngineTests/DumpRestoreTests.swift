@@ -70,7 +70,11 @@ import Testing
         harness.client.run(["HSET", "hbig"] + (0..<600).flatMap { ["f\($0)", "v\($0)"] })
         harness.client.run(["SADD", "sbig"] + (0..<600).map { "\($0)" })
         harness.client.run(["ZADD", "zbig"] + (0..<200).flatMap { ["\($0)", "m\($0)"] })
-        for key in ["s", "n", "raw", "l", "h", "si", "ss", "z", "hbig", "sbig", "zbig"] {
+        harness.run("XADD", "x", "1-1", "f", "v")
+        harness.run("XADD", "x", "2-1", "g", "w")
+        harness.run("XDEL", "x", "1-1")
+        harness.run("XGROUP", "CREATE", "x", "group", "0")
+        for key in ["s", "n", "raw", "l", "h", "si", "ss", "z", "hbig", "sbig", "zbig", "x"] {
             let payload = dump(key)
             #expect(restore("copy", payload, "REPLACE") == "+OK\r\n", "\(key)")
             #expect(harness.run("OBJECT", "ENCODING", "copy") == harness.run("OBJECT", "ENCODING", key), "\(key)")
@@ -141,9 +145,11 @@ import Testing
         harness.run("SADD", "si", "1", "2", "70000", "-4000000000")
         harness.run("SADD", "ss", "a", "b")
         harness.run("ZADD", "z", "1", "a", "2.5", "b", "-inf", "c")
+        harness.run("XADD", "x", "1-1", "f", "v", "g", "12")
+        harness.run("XGROUP", "CREATE", "x", "group", "0")
         harness.client.run(["HSET", "hbig"] + (0..<70).flatMap { ["f\($0)", String(repeating: "v", count: $0)] })
         harness.client.run(["ZADD", "zbig"] + (0..<130).flatMap { ["\($0)", "m\($0)"] })
-        let payloads = ["s", "n", "l", "h", "si", "ss", "z", "hbig", "zbig"].map(dump)
+        let payloads = ["s", "n", "l", "h", "si", "ss", "z", "hbig", "zbig", "x"].map(dump)
         var generator = SeededGenerator(seed: 0x5EED)
         var restored = 0
         for round in 0..<4000 {

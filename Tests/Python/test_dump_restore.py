@@ -14,6 +14,7 @@ import redis
 from durability_support import assert_same_state, build_dataset, copy_aof_dir, dump_state, raw, servers  # noqa: F401
 
 PREFIX = "dumptest:"
+KEY = object()  # where the key goes in a step that does not take it first
 
 
 def _values():
@@ -37,6 +38,9 @@ def _values():
         "zset-small": (["ZADD", "1.5", "a", "-2", "b", "0", "c", "inf", "d"], b"listpack"),
         "zset-big": (["ZADD", *[x for i in range(200) for x in (str(i / 3), f"member{i}")]], b"skiplist"),
         "zset-long-member": (["ZADD", "1", "m" * 100, "2", "short"], b"skiplist"),
+        # Several commands: a stream with deleted entries and a consumer group.
+        "stream": ([["XADD", "1-1", "a", "1"], ["XADD", "2-1", "b", "2"], ["XADD", "3-1", "c", "3"],
+                    ["XDEL", "2-1"], ["XGROUP", "CREATE", KEY, "g", "0"]], b"stream"),
     }
 
 
@@ -52,7 +56,18 @@ def _contents(client: redis.Redis, key: str):
         return sorted(client.smembers(key))
     if kind == b"zset":
         return client.zrange(key, 0, -1, withscores=True)
+    if kind == b"stream":
+        groups = client.execute_command("XINFO", "GROUPS", key)
+        return client.xrange(key), client.xlen(key), groups
     return kind
+
+
+def _create(client: redis.Redis, key: str, command):
+    for step in command if isinstance(command[0], list) else [command]:
+        if KEY in step:
+            client.execute_command(*[key if word is KEY else word for word in step])
+        else:
+            client.execute_command(step[0], key, *step[1:])
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +91,7 @@ def test_dump_restore_across_servers(clients, name, direction):
     key = PREFIX + name
     for client in (source, target):
         client.delete(key, key + ":copy")
-    source.execute_command(command[0], key, *command[1:])
+    _create(source, key, command)
     assert source.object("encoding", key) == encoding
 
     payload = source.dump(key)
@@ -106,7 +121,7 @@ def test_small_payloads_are_byte_identical(clients):
         payloads = []
         for client in (reference, ours):
             client.delete(key)
-            client.execute_command(command[0], key, *command[1:])
+            _create(client, key, command)
             payloads.append(client.dump(key))
             client.delete(key)
         assert payloads[0] == payloads[1], name
