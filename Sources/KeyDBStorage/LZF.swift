@@ -87,6 +87,18 @@ public enum LZF {
         var op = 1  // a literal run's header goes at op - literals - 1
         var literals = 0
         var hash = inputCount > 1 ? byte(0) << 8 | byte(1) : 0
+        /// One more byte in the open literal run; a full run is closed and a new one opened.
+        func copyLiteral() {
+            out[op] = input[ip]
+            op += 1
+            ip += 1
+            literals += 1
+            if literals == maxLiteral {
+                out[op - literals - 1] = UInt8(literals - 1)
+                literals = 0
+                op += 1
+            }
+        }
         while ip < inputCount - 2 {
             hash = hash << 8 | byte(ip + 2)
             let h = slot(hash)
@@ -137,29 +149,11 @@ public enum LZF {
                 ip += 1
             } else {
                 if op >= limit { return nil }
-                out[op] = input[ip]
-                op += 1
-                ip += 1
-                literals += 1
-                if literals == maxLiteral {
-                    out[op - literals - 1] = UInt8(literals - 1)
-                    literals = 0
-                    op += 1
-                }
+                copyLiteral()
             }
         }
         if op + 3 > limit { return nil }
-        while ip < inputCount {
-            out[op] = input[ip]
-            op += 1
-            ip += 1
-            literals += 1
-            if literals == maxLiteral {
-                out[op - literals - 1] = UInt8(literals - 1)
-                literals = 0
-                op += 1
-            }
-        }
+        while ip < inputCount { copyLiteral() }
         out[op - literals - 1] = UInt8(truncatingIfNeeded: literals - 1)
         if literals == 0 { op -= 1 }
         return Array(out[..<op])
