@@ -116,6 +116,8 @@ enum CommandCommand {
                 writeSearch(c, type: "index", [("index", .integer(position))])
             case .keyword(let keyword, let startFrom):
                 writeSearch(c, type: "keyword", [("keyword", .text(keyword.description)), ("startfrom", .integer(startFrom))])
+            case .unknown:
+                writeSearch(c, type: "unknown", [])
             }
             c.reply.writeBulk("find_keys")
             switch spec.find {
@@ -123,6 +125,8 @@ enum CommandCommand {
                 writeSearch(c, type: "range", [("lastkey", .integer(lastKey)), ("keystep", .integer(step)), ("limit", .integer(limit))])
             case .keyNumber(let index, let firstKey, let step):
                 writeSearch(c, type: "keynum", [("keynumidx", .integer(index)), ("firstkey", .integer(firstKey)), ("keystep", .integer(step))])
+            case .unknown:
+                writeSearch(c, type: "unknown", [])
             }
         }
     }

@@ -23,6 +23,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let allowBusy = CommandFlags(rawValue: 1 << 15)
     public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 16)
     public static let noAsyncLoading = CommandFlags(rawValue: 1 << 17)
+    /// Runs on a cluster node importing the key's slot (RESTORE-ASKING); shown only.
+    public static let asking = CommandFlags(rawValue: 1 << 18)
     /// Runs at once inside MULTI instead of being queued (MULTI, EXEC, DISCARD, QUIT, RESET).
     /// Not a Redis flag word: COMMAND INFO does not list it.
     public static let runsInsideMulti = CommandFlags(rawValue: 1 << 31)
@@ -40,7 +42,7 @@ public struct CommandFlags: OptionSet, Sendable {
         (.write, "write"), (.readonly, "readonly"), (.denyOOM, "denyoom"), (.admin, "admin"),
         (.pubsub, "pubsub"), (.noScript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
         (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
-        (.fast, "fast"), (.noAuth, "no_auth"), (.noMandatoryKeys, "no_mandatory_keys"),
+        (.asking, "asking"), (.fast, "fast"), (.noAuth, "no_auth"), (.noMandatoryKeys, "no_mandatory_keys"),
         (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
     ]
 
@@ -100,7 +102,8 @@ public final class CommandSpec: @unchecked Sendable {  // `id` and `keySpecs` ar
     public let statistics = CommandStatistics()
 
     public init(_ name: String, arity: Int, flags: CommandFlags, keys: KeyPositions = .none,
-                group: String, categories: ACLCategories = [], since: String, summary: String,
+                group: String, categories: ACLCategories = [], excludedCategories: ACLCategories = [],
+                since: String, summary: String,
                 complexity: String = "O(1)", parent: String? = nil, subcommands: [CommandSpec] = [],
                 handler: CommandHandler?) {
         self.name = name
@@ -118,6 +121,7 @@ public final class CommandSpec: @unchecked Sendable {  // `id` and `keySpecs` ar
         let byGroup = subcommands.isEmpty ? ACLCategories.implied(byGroup: group) : []
         var all = ACLCategories.implied(byFlags: flags).union(byGroup).union(categories)
         if group == "scripting" { all.remove(.read) }
+        all.subtract(excludedCategories)
         self.categories = all
     }
 

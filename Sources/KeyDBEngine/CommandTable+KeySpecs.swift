@@ -80,6 +80,18 @@ extension CommandTable {
         "pexpiretime": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
         "psetex": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update])],
         "pttl": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
+        "dump": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
+        "restore": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update])],
+        "restore-asking": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update])],
+        "sort": [
+            .init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access]),
+            .init(.unknown, .unknown, [.ro, .access], notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+            .init(.unknown, .unknown, [.ow, .update], notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"),
+        ],
+        "sort_ro": [
+            .init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access]),
+            .init(.unknown, .unknown, [.ro, .access], notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+        ],
         "rename": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access, .delete]), .init(.index(2), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update])],
         "renamenx": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access, .delete]), .init(.index(2), .range(lastKey: 0, step: 1, limit: 0), [.ow, .insert])],
         "rpop": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access, .delete])],

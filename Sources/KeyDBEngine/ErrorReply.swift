@@ -327,6 +327,18 @@ public enum ErrorReply {
         }
         return "ERR The user executing the script \(reason)"
     }
+
+    // MARK: - DUMP, RESTORE, SORT
+
+    public static let dumpPayloadWrong = "ERR DUMP payload version or checksum are wrong"
+    public static let badDataFormat = "ERR Bad data format"
+    public static let busyKey = "BUSYKEY Target key name already exists."
+    public static let invalidTTL = "ERR Invalid TTL value, must be >= 0"
+    public static let invalidIdleTime = "ERR Invalid IDLETIME value, must be >= 0"
+    public static let invalidFrequency = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+    public static let sortScoreNotDouble = "ERR One or more scores can't be converted into double"
+    public static let sortByDeniedByACL = "ERR BY option of SORT denied due to insufficient ACL permissions."
+    public static let sortGetDeniedByACL = "ERR GET option of SORT denied due to insufficient ACL permissions."
 }
 
 // MARK: - Streams (t_stream.c)

@@ -42,6 +42,9 @@ public struct KeySpec: Sendable {
         case index(Int)
         /// After the first argument equal to `keyword`, searched from `startFrom` (negative: backwards from the end).
         case keyword(StaticString, startFrom: Int)
+        /// Keys that arguments cannot locate (SORT's BY, GET and STORE): a command
+        /// with such a spec finds its keys with its own procedure.
+        case unknown
     }
 
     public enum FindKeys: Sendable {
@@ -49,6 +52,7 @@ public struct KeySpec: Sendable {
         case range(lastKey: Int, step: Int, limit: Int)
         /// The argument at start + `index` counts the keys, which start at start + `firstKey`.
         case keyNumber(index: Int, firstKey: Int, step: Int)
+        case unknown
     }
 
     public let begin: BeginSearch
@@ -92,6 +96,8 @@ public struct KeySpec: Sendable {
                 index += direction
             }
             if first == 0 { return none }
+        case .unknown:
+            return none
         }
         let last: Int
         let step: Int
@@ -111,6 +117,8 @@ public struct KeySpec: Sendable {
                   number <= Int64(count) else { return nil }
             first += firstKey
             last = first + Int(number) - 1
+        case .unknown:
+            return none
         }
         guard first < count, last < count, last >= first else { return nil }
         return stride(from: first, through: last, by: step)
@@ -148,14 +156,13 @@ extension CommandSpec {
             var references = [KeyReference(index: 1, flags: [.ro, .access])]
             guard fullName == "sort" else { return references }
             var index = 2
-            // The last STORE wins, as SORT itself parses it; LIMIT, GET and BY skip their arguments.
+            // The last STORE wins, as SORT itself parses it; LIMIT, GET and BY skip their
+            // arguments. As Redis's sortGetKeys, the word after STORE is looked at again.
             while index < args.count {
                 if args.matches(index, "limit") { index += 3; continue }
                 if args.matches(index, "get") || args.matches(index, "by") { index += 2; continue }
                 if args.matches(index, "store") && index + 1 < args.count {
                     references = [references[0], KeyReference(index: index + 1, flags: [.ow, .update])]
-                    index += 2
-                    continue
                 }
                 index += 1
             }

@@ -1,4 +1,3 @@
-import DequeModule
 import KeyDBEngine
 import KeyDBStorage
 
@@ -12,14 +11,8 @@ enum Snapshot {
     /// and every database; `aofBase` marks an AOF base file (the aux field Redis writes).
     static func write(_ engine: Engine, functions: [[UInt8]], to file: BufferedFile, aofBase: Bool) throws {
         let configuration = engine.configuration
-        var limits = RDBEncodingLimits()
-        limits.setMaxIntsetEntries = configuration.setMaxIntsetEntries
-        limits.hashMaxListpackEntries = configuration.hashMaxListpackEntries
-        limits.hashMaxListpackValue = configuration.hashMaxListpackValue
-        limits.sortedSetMaxListpackEntries = configuration.zsetMaxListpackEntries
-        limits.sortedSetMaxListpackValue = configuration.zsetMaxListpackValue
         var writer = RDBWriter(compression: configuration.rdbCompression, checksum: configuration.rdbChecksum,
-                               limits: limits) { bytes in try file.write(bytes) }
+                               limits: configuration.rdbEncodingLimits) { bytes in try file.write(bytes) }
         do {
             try writer.writeHeader()
             for (key, value) in [("redis-ver", ServerIdentity.redisVersion), ("redis-bits", "64"),
@@ -45,23 +38,7 @@ enum Snapshot {
     }
 
     private static func write(_ key: Bytes, _ value: Value, _ expireAt: Int64?, to writer: inout RDBWriter) throws {
-        switch value {
-        case .string(let bytes):
-            try writer.writeString(key: key, value: bytes, expireAtMilliseconds: expireAt)
-        case .list(let list):
-            try writer.writeList(key: key, elements: list.items, expireAtMilliseconds: expireAt)
-        case .set(let set):
-            try writer.writeSet(key: key, members: set.members, expireAtMilliseconds: expireAt)
-        case .hash(let hash):
-            try writer.writeHash(key: key, fields: hash.fields.map { ($0.key, $0.value) }, expireAtMilliseconds: expireAt)
-        case .sortedSet(let zset):
-            var members: [(Bytes, Double)] = []
-            members.reserveCapacity(zset.count)
-            zset.forEachInOrder { members.append(($0, $1)) }
-            try writer.writeSortedSet(key: key, members: members, expireAtMilliseconds: expireAt)
-        case .stream(let stream):
-            try writer.writeEntry(key: key, value: .stream(stream.rdbStream), expireAtMilliseconds: expireAt)
-        }
+        try writer.writeEntry(key: key, expireAtMilliseconds: expireAt) { try value.writeRDB(to: &$0) }
     }
 
     /// Loads an RDB image into the engine's databases and function libraries; returns how
@@ -134,7 +111,7 @@ enum Snapshot {
                 expired += 1
                 return
             }
-            guard let converted = convert(value) else { return }  // Redis skips empty collections too
+            guard let converted = Value(rdb: value, configuration: engine.configuration) else { return }  // Redis skips empty collections too
             pending.append((database, Bytes(array: key), converted, expireAtMilliseconds ?? 0))
             if pending.count >= 1024 { flush() }
         }
@@ -147,33 +124,6 @@ enum Snapshot {
                 for entry in batch {
                     engine.keyspace.databases[entry.db].load(entry.key, entry.value, expireAt: entry.expireAt)
                 }
-            }
-        }
-
-        private func convert(_ object: RDBObject) -> Value? {
-            switch object {
-            case .string(let bytes):
-                return .string(Bytes(array: bytes))
-            case .list(let items):
-                guard !items.isEmpty else { return nil }
-                return .list(ListValue(Deque(items.map { Bytes(array: $0) })))
-            case .set(let members):
-                guard !members.isEmpty else { return nil }
-                return .set(SetValue(members.map { Bytes(array: $0) }))
-            case .hash(let pairs):
-                guard !pairs.isEmpty else { return nil }
-                var fields = HashFields()
-                for (field, value) in pairs { _ = fields.updateValue(Bytes(array: value), forKey: Bytes(array: field)) }
-                return .hash(HashValue(fields))
-            case .sortedSet(let members):
-                guard !members.isEmpty else { return nil }
-                let limits = SortedSetValue.ListpackLimits(maxEntries: engine.configuration.zsetMaxListpackEntries,
-                                                           maxValue: engine.configuration.zsetMaxListpackValue)
-                let zset = SortedSetValue(isListpack: members.count <= limits.maxEntries)
-                for (member, score) in members { zset.set(Bytes(array: member), score: score, limits: limits) }
-                return .sortedSet(zset)
-            case .stream(let image):
-                return .stream(StreamValue(image))
             }
         }
     }

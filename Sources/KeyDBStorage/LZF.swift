@@ -8,6 +8,8 @@ public enum LZF {
     static let maxLiteral = 32
     static let maxDistance = 1 << 13
     static let maxMatch = 7 + 255 + 2
+    /// liblzf's HLOG as Redis builds it: the match table has 2^16 slots.
+    static let hashLog = 16
 
     /// Decompresses `input`, which must expand to exactly `outputCount` bytes.
     /// Offsets in a thrown error are into `input`.
@@ -64,66 +66,96 @@ public enum LZF {
 
     /// Compresses `input`; nil unless the result fits in `maxOutputCount` bytes
     /// (by default, unless it is shorter than the input).
+    ///
+    /// The choices are liblzf's as Redis builds it (a 2^16-slot table of the last
+    /// position of each hashed 3-byte prefix, the "very fast" re-hashing after a
+    /// match, position 0 never used as a match), so the output is the bytes Redis
+    /// writes for the same input, and so are DUMP payloads and snapshots.
     public static func compress(_ input: UnsafeRawBufferPointer, maxOutputCount: Int? = nil) -> [UInt8]? {
-        let n = input.count
-        let limit = maxOutputCount ?? n - 1
-        guard n > 0, limit > 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(limit)
-        // Last position + 1 of each hashed 3-byte prefix; 0 means none.
-        let hashBits = 14
-        var table = [Int32](repeating: 0, count: 1 << hashBits)
-        func hash(_ i: Int) -> Int {
-            let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            return Int((v &* 2_654_435_761) >> UInt32(32 - hashBits))
+        let inputCount = input.count
+        let limit = maxOutputCount ?? inputCount - 1
+        guard inputCount > 0, limit > 0 else { return nil }
+        // Room past the limit for the run header liblzf writes ahead of its checks.
+        var out = [UInt8](repeating: 0, count: limit + 4)
+        var table = [Int](repeating: 0, count: 1 << hashLog)
+        @inline(__always) func slot(_ hash: UInt32) -> Int {
+            Int(((hash >> UInt32(24 - hashLog)) &- hash &* 5) & UInt32((1 << hashLog) - 1))
         }
-        var literalStart = 0
+        @inline(__always) func byte(_ index: Int) -> UInt32 { UInt32(input[index]) }
+
         var ip = 0
-
-        func emitLiterals(upTo end: Int) -> Bool {
-            var start = literalStart
-            while start < end {
-                let run = min(maxLiteral, end - start)
-                guard out.count + 1 + run <= limit else { return false }
-                out.append(UInt8(run - 1))
-                for k in 0..<run { out.append(input[start + k]) }
-                start += run
+        var op = 1  // a literal run's header goes at op - literals - 1
+        var literals = 0
+        var hash = inputCount > 1 ? byte(0) << 8 | byte(1) : 0
+        /// One more byte in the open literal run; a full run is closed and a new one opened.
+        func copyLiteral() {
+            out[op] = input[ip]
+            op += 1
+            ip += 1
+            literals += 1
+            if literals == maxLiteral {
+                out[op - literals - 1] = UInt8(literals - 1)
+                literals = 0
+                op += 1
             }
-            return true
         }
-
-        while ip + 2 < n {
-            let h = hash(ip)
-            let candidate = Int(table[h]) - 1
-            table[h] = Int32(ip + 1)
-            let distance = ip - candidate - 1
-            if candidate >= 0, distance < maxDistance,
-                input[candidate] == input[ip], input[candidate + 1] == input[ip + 1],
-                input[candidate + 2] == input[ip + 2]
-            {
-                let longest = min(maxMatch, n - ip)
-                var length = 3
-                while length < longest && input[candidate + length] == input[ip + length] { length += 1 }
-                guard emitLiterals(upTo: ip) else { return nil }
-                let code = length - 2
-                let header = min(code, 7)
-                guard out.count + (header == 7 ? 3 : 2) <= limit else { return nil }
-                out.append(UInt8(header << 5 | distance >> 8))
-                if header == 7 { out.append(UInt8(code - 7)) }
-                out.append(UInt8(distance & 0xFF))
-                // Index the positions inside the match so later data can refer to them.
-                var k = ip + 1
-                ip += length
-                while k < ip && k + 2 < n {
-                    table[hash(k)] = Int32(k + 1)
-                    k += 1
+        while ip < inputCount - 2 {
+            hash = hash << 8 | byte(ip + 2)
+            let h = slot(hash)
+            let ref = table[h]
+            table[h] = ip
+            let distance = ip - ref - 1
+            if ref > 0, distance < maxDistance, input[ref + 2] == input[ip + 2],
+               input[ref] == input[ip], input[ref + 1] == input[ip + 1] {
+                let maxLength = min(inputCount - ip - 2, maxMatch)
+                if op + 3 + 1 >= limit && op - (literals == 0 ? 1 : 0) + 3 + 1 >= limit { return nil }
+                out[op - literals - 1] = UInt8(truncatingIfNeeded: literals - 1)  // close the run
+                if literals == 0 { op -= 1 }  // an empty run is dropped
+                var length = 2
+                var compared = false
+                if maxLength > 16 {
+                    // liblzf looks at up to 16 bytes before it checks the bound.
+                    for _ in 0..<16 {
+                        length += 1
+                        if input[ref + length] != input[ip + length] { compared = true; break }
+                    }
                 }
-                literalStart = ip
-            } else {
+                if !compared {
+                    repeat { length += 1 } while length < maxLength && input[ref + length] == input[ip + length]
+                }
+                length -= 2
                 ip += 1
+                if length < 7 {
+                    out[op] = UInt8(truncatingIfNeeded: (distance >> 8) + (length << 5))
+                    op += 1
+                } else {
+                    out[op] = UInt8(truncatingIfNeeded: (distance >> 8) + (7 << 5))
+                    out[op + 1] = UInt8(truncatingIfNeeded: length - 7)
+                    op += 2
+                }
+                out[op] = UInt8(truncatingIfNeeded: distance)
+                op += 2  // and a new run starts
+                literals = 0
+                ip += length + 1
+                if ip >= inputCount - 2 { break }
+                // Hash the match's last two positions, so later data can refer to them.
+                ip -= 2
+                hash = byte(ip) << 8 | byte(ip + 1)
+                hash = hash << 8 | byte(ip + 2)
+                table[slot(hash)] = ip
+                ip += 1
+                hash = hash << 8 | byte(ip + 2)
+                table[slot(hash)] = ip
+                ip += 1
+            } else {
+                if op >= limit { return nil }
+                copyLiteral()
             }
         }
-        guard emitLiterals(upTo: n) else { return nil }
-        return out
+        if op + 3 > limit { return nil }
+        while ip < inputCount { copyLiteral() }
+        out[op - literals - 1] = UInt8(truncatingIfNeeded: literals - 1)
+        if literals == 0 { op -= 1 }
+        return Array(out[..<op])
     }
 }

@@ -104,7 +104,7 @@ public struct RDBWriter {
         try output.flush()
     }
 
-    private mutating func entry(
+    mutating func entry(
         _ key: some RDBBytes, _ expireAtMilliseconds: Int64?,
         _ body: (inout RDBOutput, UnsafeRawBufferPointer) throws -> Void
     ) throws {

@@ -65,6 +65,20 @@ struct ChecksumAndLZFTests {
         #expect(noise.withUnsafeBytes { LZF.compress($0, maxOutputCount: 10) } == nil)
     }
 
+    /// Outputs taken from Redis 7.0's DUMP of the same strings: position 0 is never a
+    /// match source, and a match re-hashes only its last two positions.
+    @Test("LZF output is Redis's, byte for byte")
+    func lzfMatchesRedis() {
+        let cases: [(String, [UInt8])] = [
+            (String(repeating: "x", count: 100), [0x01, 0x78, 0x78, 0xE0, 0x57, 0x00, 0x01, 0x78, 0x78]),
+            (String(repeating: "ab", count: 100), [0x02, 0x61, 0x62, 0x61, 0xE0, 0xBA, 0x01, 0x01, 0x61, 0x62]),
+        ]
+        for (text, expected) in cases {
+            let input = Array(text.utf8)
+            #expect(input.withUnsafeBytes { LZF.compress($0, maxOutputCount: input.count - 4) } == expected)
+        }
+    }
+
     @Test("LZF decompression refuses malformed input instead of trapping")
     func lzfMalformed() {
         let cases: [([UInt8], Int)] = [
