@@ -64,6 +64,17 @@ public struct KeySpec: Sendable {
         self.notes = notes
     }
 
+    /// Whether `argument` is `keyword` in any case (Redis's strcasecmp): key-spec
+    /// keywords are written in capitals, as COMMAND INFO shows them.
+    private static func argument(_ argument: UnsafeRawBufferPointer, equalsIgnoringCase keyword: StaticString) -> Bool {
+        guard argument.count == keyword.utf8CodeUnitCount else { return false }
+        func lowercased(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
+        for i in 0..<argument.count where lowercased(argument[i]) != lowercased(keyword.utf8Start[i]) {
+            return false
+        }
+        return true
+    }
+
     /// The key indices this spec finds in `args`: empty when a keyword is absent,
     /// nil when the arguments do not fit the spec.
     func keyIndices(_ args: Arguments) -> StrideThrough<Int>? {
@@ -80,7 +91,7 @@ public struct KeySpec: Sendable {
             let direction = start <= end ? 1 : -1
             var index = start
             while index != end && index >= 1 && index < count {
-                if args.matches(index, keyword) { first = index + 1; break }
+                if Self.argument(args[index], equalsIgnoringCase: keyword) { first = index + 1; break }
                 index += direction
             }
             if first == 0 { return none }

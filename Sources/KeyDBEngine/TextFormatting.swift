@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Small text helpers shared by replies, logs and files.
 extension StringProtocol {
     /// The text without any of `set`'s characters at either end.
@@ -31,5 +39,14 @@ public enum Repr {
             }
         }
         line.append(quote)
+    }
+}
+
+/// C's "%f" text of `value` (six decimals, every integer digit; "inf", "-nan" as glibc prints them).
+func cFixedText(_ value: Double) -> String {
+    // The longest "%f" of a double is 309 integer digits, a sign, a point and six decimals.
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 330) { buffer in
+        let length = withVaList([value]) { vsnprintf(buffer.baseAddress!, 330, "%f", $0) }
+        return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(length)), as: UTF8.self)
     }
 }
