@@ -154,7 +154,7 @@ extension GeoCommands {
         for match in matches.prefix(returned) {
             if extras > 0 { c.reply.writeArrayHeader(extras + 1) }
             c.replyBulk(match.member)
-            if withDistance { c.reply.writeBulk(GeoDistance.text(match.distance / metersPerUnit)) }
+            if withDistance { GeoDistance.withText(match.distance / metersPerUnit) { c.reply.writeBulk($0) } }
             if withHash { c.reply.writeIntegerReply(Int64(bitPattern: GeoHash.scoreBits(match.score))) }
             if withCoordinates {
                 c.reply.writeArrayHeader(2)
@@ -220,9 +220,7 @@ extension GeoCommands {
         let low = Double(GeoHash.aligned52(cell))
         let high = Double(GeoHash.aligned52(GeoHash.Cell(bits: cell.bits &+ 1, step: cell.step)))
         let index = zset.index
-        let start = index.count { _, score in score < low }
-        guard start < index.count else { return }
-        var node = index.node(at: start)
+        var node = index.firstNode(atLeast: low)
         while node != SortedSetIndex.none {
             let score = index.score(node)
             guard score < high else { break }

@@ -43,9 +43,9 @@ enum GeoCommands {
         zset.score(of: member).map(GeoHash.coordinates(ofScore:))
     }
 
-    /// A coordinate as Redis prints it (`addReplyHumanLongDouble`: 17 decimals, trailing zeros cut).
+    /// A coordinate as Redis prints it (`addReplyHumanLongDouble`).
     static func replyCoordinate(_ c: ClientSession, _ value: Double) {
-        c.reply.writeBulk(formatLongDouble(Float80(value)))
+        withCoordinateText(value) { c.reply.writeBulk($0) }
     }
 
     // MARK: - GEOADD
@@ -121,28 +121,31 @@ enum GeoCommands {
         }
         let meters = GeoDistance.between(longitude1: from.longitude, latitude1: from.latitude,
                                          longitude2: to.longitude, latitude2: to.latitude)
-        c.reply.writeBulk(GeoDistance.text(meters / metersPerUnit))
+        GeoDistance.withText(meters / metersPerUnit) { c.reply.writeBulk($0) }
     }
 
     /// GEOHASH key member [member ...]: each member's 11-character standard geohash, or nil.
     static func geohash(_ c: ClientSession, _ args: Arguments) {
         replyEachMember(c, args, missing: { $0.reply.writeNullBulk() }) { point in
-            c.reply.writeBulk(standardGeohash(longitude: point.longitude, latitude: point.latitude))
+            withStandardGeohash(longitude: point.longitude, latitude: point.latitude) { c.reply.writeBulk($0) }
         }
     }
 
     /// The usual geohash text: the point re-encoded over latitudes ±90 (scores use
     /// Mercator's ±85.05), 52 bits in ten base-32 letters and a final "0".
-    static func standardGeohash(longitude: Double, latitude: Double) -> [UInt8] {
-        let alphabet = Array("0123456789bcdefghjkmnpqrstuvwxyz".utf8)
+    static func withStandardGeohash<R>(longitude: Double, latitude: Double, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let bits = GeoHash.encode(longitude: longitude, latitude: latitude, step: GeoHash.maxStep,
                                   latitudeRange: GeoHash.standardLatitudeRange)?.bits ?? 0
-        var text: [UInt8] = []
-        text.reserveCapacity(11)
-        for letter in 0..<10 { text.append(alphabet[Int((bits >> UInt64(52 - (letter + 1) * 5)) & 0x1F)]) }
-        text.append(alphabet[0])
-        return text
+        return geohashAlphabet.withUTF8Buffer { alphabet in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 11) { text in
+                for letter in 0..<10 { text[letter] = alphabet[Int((bits >> UInt64(52 - (letter + 1) * 5)) & 0x1F)] }
+                text[10] = alphabet[0]
+                return body(UnsafeRawBufferPointer(text))
+            }
+        }
     }
+
+    private static let geohashAlphabet: StaticString = "0123456789bcdefghjkmnpqrstuvwxyz"
 
     /// GEOPOS and GEOHASH: one reply per member, `missing` for a member not in the
     /// set (a missing key is an empty set), after a WRONGTYPE check.

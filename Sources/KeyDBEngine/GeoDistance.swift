@@ -35,18 +35,21 @@ enum GeoDistance {
     }
 
     /// Redis's `fixedpoint_d2string` with four decimals: how GEODIST and WITHDIST
-    /// print a distance (rounded half to even, as `llrint`).
-    static func text(_ distance: Double) -> [UInt8] {
-        if distance == 0 { return Array("0.0000".utf8) }
+    /// print a distance (rounded half to even, as `llrint`). The text is built in
+    /// a small buffer on the stack and handed to `body`.
+    static func withText<R>(_ distance: Double, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let scaled = (distance * 10000).rounded(.toNearestOrEven)
         // llrint answers LLONG_MIN for what it cannot represent (NaN included).
         let value: Int64 = scaled >= -9_223_372_036_854_775_808.0 && scaled < 9_223_372_036_854_775_808.0 ? Int64(scaled) : .min
-        var text: [UInt8] = value < 0 ? [UInt8(ascii: "-")] : []
-        let magnitude = value.magnitude
-        text.append(contentsOf: String(magnitude / 10000).utf8)
-        text.append(UInt8(ascii: "."))
-        let fraction = magnitude % 10000
-        for divisor: UInt64 in [1000, 100, 10, 1] { text.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10)) }
-        return text
+        // At most a sign, 19 digits and the point.
+        return withBackwardText(capacity: 24, { text in
+            text.putDigits(value.magnitude % 10000, count: 4)
+            text.put(UInt8(ascii: "."))
+            text.putDigits(value.magnitude / 10000)
+            if value < 0 { text.put(UInt8(ascii: "-")) }
+        }, body)
     }
+
+    /// The text `withText` builds, as an array (for tests).
+    static func text(_ distance: Double) -> [UInt8] { withText(distance) { Array($0) } }
 }

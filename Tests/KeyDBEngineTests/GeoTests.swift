@@ -73,9 +73,9 @@ struct GeoTests {
     @Test("the standard geohash text re-encodes over ±90 latitude")
     func standardGeohash() {
         let palermo = GeoHash.coordinates(ofScore: 3479099956230698)
-        #expect(GeoCommands.standardGeohash(longitude: palermo.longitude, latitude: palermo.latitude) == Array("sqc8b49rny0".utf8))
+        #expect(GeoCommands.withStandardGeohash(longitude: palermo.longitude, latitude: palermo.latitude) { Array($0) } == Array("sqc8b49rny0".utf8))
         let corner = GeoHash.coordinates(ofScore: 13510798882111488)
-        #expect(GeoCommands.standardGeohash(longitude: corner.longitude, latitude: corner.latitude) == Array("bp05b5048p0".utf8))
+        #expect(GeoCommands.withStandardGeohash(longitude: corner.longitude, latitude: corner.latitude) { Array($0) } == Array("bp05b5048p0".utf8))
     }
 
     // MARK: - Distances and search areas
@@ -105,6 +105,21 @@ struct GeoTests {
         #expect(GeoDistance.text(12.34565) == Array("12.3456".utf8))
         #expect(GeoDistance.text(1e-9) == Array("0.0000".utf8))
         #expect(GeoDistance.text(.nan) == Array("-922337203685477.5808".utf8))
+    }
+
+    @Test("coordinate text matches printf's %.17Lf, exactly rounded, for any value within ±180")
+    func coordinateText() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 180, -180, 85.05112878, -85.05112878, 1e-17, 5e-18, 4.9e-324, -1e-300,
+                                0.5, 2.5e-17, 7.5e-17, 13.36138933897018433, -179.99999731779098511, 1.0 / 3]
+        for _ in 0..<20_000 { values.append(Double.random(in: -180...180, using: &generator)) }
+        for exponent in -60...7 { values.append(Double(sign: .plus, exponent: exponent, significand: 1.5)) }
+        // Multiples of 2^-18 have exactly 18 decimals: ties at the 17th, rounded to even.
+        for _ in 0..<2_000 { values.append(Double(Int.random(in: -47_185_920...47_185_920, using: &generator)) / 262_144) }
+        for value in values {
+            let text = withCoordinateText(value) { Array($0) }
+            #expect(text == formatLongDouble(Float80(value)), "\(value)")
+        }
     }
 
     @Test("the search step follows the radius, coarser near the poles")
