@@ -96,6 +96,29 @@ public enum ErrorReply {
     public static let zrangeLimitNeedsByScoreOrByLex = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
     public static let zrangeWithScoresAndByLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
     public static let weightNotFloat = "ERR weight value is not a float"
+    // Geo (geo.c).
+    public static let geoUnsupportedUnit = "ERR unsupported unit provided. please use M, KM, FT, MI"
+    public static let geoRadiusNotNumeric = "ERR need numeric radius"
+    public static let geoRadiusNegative = "ERR radius cannot be negative"
+    public static let geoWidthNotNumeric = "ERR need numeric width"
+    public static let geoHeightNotNumeric = "ERR need numeric height"
+    public static let geoBoxNegative = "ERR height or width cannot be negative"
+    public static let geoMemberNotDecoded = "ERR could not decode requested zset member"
+    public static let geoCountNotPositive = "ERR COUNT must be > 0"
+    public static let geoAnyNeedsCount = "ERR the ANY argument requires COUNT argument"
+    public static let geoRadiusStoreWithOptions = "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+    public static let geoSearchStoreWithOptions = "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+    /// Coordinates outside Redis's limits, printed with C's "%f".
+    public static func geoInvalidPair(_ longitude: Double, _ latitude: Double) -> String {
+        "ERR invalid longitude,latitude pair \(cFixedText(longitude)),\(cFixedText(latitude))"
+    }
+    /// `command` is the name as the client typed it.
+    public static func geoNeedsOneCentre(_ command: String) -> String {
+        "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for \(command)"
+    }
+    public static func geoNeedsOneShape(_ command: String) -> String {
+        "ERR exactly one of BYRADIUS and BYBOX can be specified for \(command)"
+    }
     // Introspection (SLOWLOG, LATENCY, MONITOR).
     public static let slowlogCount = "ERR count should be greater than or equal to -1"
     /// A client in MONITOR mode is a replica to Redis: it may not read or write keys.

@@ -68,9 +68,8 @@ public struct KeySpec: Sendable {
         self.notes = notes
     }
 
-    /// The key indices this spec finds in `args`: empty when a keyword is absent,
-    /// nil when the arguments do not fit the spec.
-    /// Whether `argument` is `keyword`, in any case (keywords are spelt as COMMAND INFO shows them).
+    /// Whether `argument` is `keyword`, in any case (Redis's strcasecmp): key-spec
+    /// keywords are written in capitals, as COMMAND INFO shows them.
     static func isKeyword(_ argument: UnsafeRawBufferPointer, _ keyword: StaticString) -> Bool {
         guard argument.count == keyword.utf8CodeUnitCount else { return false }
         let expected = keyword.utf8Start
@@ -78,6 +77,8 @@ public struct KeySpec: Sendable {
         return true
     }
 
+    /// The key indices this spec finds in `args`: empty when a keyword is absent,
+    /// nil when the arguments do not fit the spec.
     func keyIndices(_ args: Arguments) -> StrideThrough<Int>? {
         let count = args.count
         let none = stride(from: 0, through: -1, by: 1)

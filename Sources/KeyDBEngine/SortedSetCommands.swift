@@ -26,17 +26,23 @@ enum SortedSetCommands {
         c.replyDouble(score)
     }
 
+    /// Calls `body` with the sorted set at `key`, or nil when the key is missing
+    /// (for readers that treat that as an empty set); WRONGTYPE for another type.
+    static func readingMissingAsEmpty(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ body: (SortedSetValue?) -> Void) {
+        switch c.sortedSet(key) {
+        case .wrongType: c.replyError(ErrorReply.wrongType)
+        case .missing: body(nil)
+        case .found(let zset): body(zset)
+        }
+    }
+
     /// ZMSCORE key member [member ...]: a missing key reads as an empty set.
     static func zmscore(_ c: ClientSession, _ args: Arguments) {
-        var zset: SortedSetValue? = nil
-        switch c.sortedSet(args[1]) {
-        case .wrongType: return c.replyError(ErrorReply.wrongType)
-        case .missing: break
-        case .found(let found): zset = found
-        }
-        c.reply.writeArrayHeader(args.count - 2)
-        for index in 2..<args.count {
-            if let score = zset?.scores[Bytes(args[index])] { c.replyDouble(score) } else { c.reply.writeNullBulk() }
+        readingMissingAsEmpty(c, args[1]) { zset in
+            c.reply.writeArrayHeader(args.count - 2)
+            for index in 2..<args.count {
+                if let score = zset?.scores[Bytes(args[index])] { c.replyDouble(score) } else { c.reply.writeNullBulk() }
+            }
         }
     }
 

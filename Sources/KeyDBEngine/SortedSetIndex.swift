@@ -92,6 +92,20 @@ struct SortedSetIndex {
         return position
     }
 
+    /// The first node whose score is not below `score` (`none` when there is
+    /// none): where a score range starts, in one descent.
+    func firstNode(atLeast score: Double) -> NodeID {
+        var node = Self.head
+        for level in stride(from: height - 1, through: 0, by: -1) {
+            while true {
+                let forward = link(node, level).forward
+                guard forward != Self.none, nodes[Int(forward)].score < score else { break }
+                node = forward
+            }
+        }
+        return link(node, 0).forward
+    }
+
     /// The 0-based rank of `member` with `score`, nil when absent.
     func rank(of member: Bytes, score: Double) -> Int? {
         var node = Self.head

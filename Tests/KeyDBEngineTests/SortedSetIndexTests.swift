@@ -47,6 +47,12 @@ struct SortedSetIndexTests {
             #expect(index.rank(of: entry.member, score: entry.score) == rank, sourceLocation: sourceLocation)
             #expect(index.member(index.node(at: rank)) == entry.member, sourceLocation: sourceLocation)
         }
+        // Where score ranges start: the first entry not below each score (and past every one).
+        for score in stride(from: -3.0, through: 3.0, by: 0.25) {
+            let expected = model.entries.firstIndex { $0.score >= score }
+            let found = index.firstNode(atLeast: score)
+            #expect(found == (expected.map { index.node(at: $0) } ?? SortedSetIndex.none), "\(score)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test("random inserts and removes keep order, ranks and both walks", arguments: [1, 2, 3, 4])
