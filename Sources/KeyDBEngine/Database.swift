@@ -98,6 +98,9 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         peek(key, now: now) != nil
     }
 
+    /// The slot holding `key`, live or not, and left as it is (DEBUG OBJECT's view).
+    func storedSlot(_ key: UnsafeRawBufferPointer) -> Int32? { table.find(key) }
+
     /// Whether `key` holds a live value, without deleting it if expired (WATCH's view).
     func holdsLive(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
         guard let slot = table.find(key) else { return false }

@@ -31,6 +31,12 @@ enum DebugCommand {
             c.engine.scripting.denyListDisabled = args[2].first.map { $0 != UInt8(ascii: "0") } ?? false
             return c.replyOK()
         }
+        if args.matches(1, "set-active-expire") && args.count == 3 {
+            // As Redis's atoi: a leading number, anything else reads as 0 (off).
+            c.engine.activeExpireEnabled = (Int(args.string(2).prefix { $0.isNumber || $0 == "-" || $0 == "+" }) ?? 0) != 0
+            return c.replyOK()
+        }
+        if args.matches(1, "object") && args.count == 3 { return object(c, args) }
         if args.matches(1, "protocol") && args.count == 3 { return protocolSample(c, args) }
         if args.matches(1, "sleep") && args.count == 3 {
             guard let seconds = args.longDouble(2) else { return c.replyError(ErrorReply.notFloat) }
@@ -38,6 +44,21 @@ enum DebugCommand {
             return c.replyOK()
         }
         c.replyError("ERR Unknown subcommand or wrong number of arguments for '\(args.string(1))'. Try DEBUG HELP.")
+    }
+
+    /// DEBUG OBJECT <key>: Redis's one-line description of the value. The key is
+    /// found as stored, even if its time has passed (Redis looks in the dictionary).
+    private static func object(_ c: ClientSession, _ args: Arguments) {
+        guard let slot = c.db.storedSlot(args[2]) else { return c.replyError(ErrorReply.noSuchKey) }
+        let value = c.db.value(at: slot)
+        let configuration = c.engine.configuration
+        let refcount = c.db.isSharedInteger(at: slot, configuration) ? ObjectCommand.sharedReferenceCount : 1
+        // The value's RDB body: its DUMP payload less the type byte and the 10-byte footer.
+        let serialized = DumpCommands.payload(of: value, configuration).count - 11
+        let record = c.db.accessRecord(at: slot)
+        let idle = AccessClock.idleMilliseconds(since: record, clock: c.db.access.lruClock) / 1000
+        let address = 0x7f00_0000_0000 + Int(slot) * 16
+        c.reply.writeSimpleString("Value at:0x\(String(address, radix: 16)) refcount:\(refcount) encoding:\(c.db.encodingName(at: slot, configuration)) serializedlength:\(serialized) lru:\(record & AccessClock.lruMax) lru_seconds_idle:\(idle)")
     }
 
     /// DEBUG PROTOCOL <type>: one reply of each RESP3 type, as a RESP2 client receives it
@@ -87,6 +108,8 @@ enum DebugCommand {
             "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
             "PROTOCOL <type>", "    Reply with a test value of the specified type.",
+            "OBJECT <key>", "    Show low level info about the `key` and associated value.",
+            "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
             "SET-DISABLE-DENY-SCRIPTS <0|1>", "    Enable/disable scripts' ability to run commands flagged noscript (for tests).",
             "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
         ])

@@ -101,6 +101,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public internal(set) var commandStartedOutOfMemory = false
     /// A script paused past busy-reply-threshold: other clients get -BUSY.
     public internal(set) var scriptBusy = false
+    /// DEBUG SET-ACTIVE-EXPIRE 0 stops the active expiry cycle (keys then expire only when touched).
+    var activeExpireEnabled = true
     /// Error replies already charged to a command's failed calls (Redis's prev_err_count).
     var errorsAccounted = 0
     /// EVAL's interpreter and scripts, and the run in progress.
@@ -478,7 +480,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func activeExpireCycle() {
         let now = clock?() ?? Clock.milliseconds()
         // While clients are paused the dataset stays as it is (Redis's activeExpireCycle).
-        guard !loading, !scriptBusy, !checkPauseTimeout(now: now) else { return }
+        guard activeExpireEnabled, !loading, !scriptBusy, !checkPauseTimeout(now: now) else { return }
         let slices = max(1, configuration.hz)
         latency.measure("expire-cycle") {
             for db in keyspace.databases where db.volatileCount > 0 {

@@ -16,4 +16,25 @@ import Testing
         #expect(a.value("DEBUG", "DIGEST-VALUE", "missing").array == [.bulk(Array(String(repeating: "0", count: 40).utf8))])
         #expect(a.run("DEBUG", "NOSUCH") == "-ERR Unknown subcommand or wrong number of arguments for 'NOSUCH'. Try DEBUG HELP.\r\n")
     }
+
+    @Test func setActiveExpireStopsTheCycleAndObjectDescribesStoredValues() {
+        let h = EngineHarness()
+        h.run("SET", "k", "hello")
+        let line = h.run("DEBUG", "OBJECT", "k")
+        // serializedlength: the RDB body of "hello" is its length byte and 5 bytes.
+        #expect(line.hasPrefix("+Value at:0x") && line.contains(" refcount:1 encoding:embstr serializedlength:6 lru:"), "\(line)")
+        #expect(h.run("DEBUG", "OBJECT", "nosuch") == "-ERR no such key\r\n")
+        #expect(h.run("DEBUG", "SET-ACTIVE-EXPIRE", "0") == ok)
+        h.run("SET", "t", "v", "PX", "10")
+        h.advance(milliseconds: 50)
+        h.engine.activeExpireCycle()
+        // Still stored (DEBUG OBJECT sees it) until something touches it.
+        #expect(h.run("DEBUG", "OBJECT", "t").hasPrefix("+Value at:"))
+        #expect(h.run("DEL", "t") == int(0))
+        #expect(h.run("DEBUG", "SET-ACTIVE-EXPIRE", "1") == ok)
+        h.run("SET", "u", "v", "PX", "10")
+        h.advance(milliseconds: 50)
+        h.engine.activeExpireCycle()
+        #expect(h.run("DEBUG", "OBJECT", "u") == "-ERR no such key\r\n")
+    }
 }
