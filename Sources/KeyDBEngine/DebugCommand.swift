@@ -58,7 +58,17 @@ enum DebugCommand {
         let record = c.db.accessRecord(at: slot)
         let idle = AccessClock.idleMilliseconds(since: record, clock: c.db.access.lruClock) / 1000
         let address = 0x7f00_0000_0000 + Int(slot) * 16
-        c.reply.writeSimpleString("Value at:0x\(String(address, radix: 16)) refcount:\(refcount) encoding:\(c.db.encodingName(at: slot, configuration)) serializedlength:\(serialized) lru:\(record & AccessClock.lruMax) lru_seconds_idle:\(idle)")
+        let encoding = c.db.encodingName(at: slot, configuration)
+        var line = "Value at:0x\(String(address, radix: 16)) refcount:\(refcount) encoding:\(encoding)"
+        line += " serializedlength:\(serialized) lru:\(record & AccessClock.lruMax) lru_seconds_idle:\(idle)"
+        if case .list(let list) = value {
+            let nodes = quicklistNodeSizes(list.items, limits: configuration.rdbEncodingLimits)
+            let average = cFixedText(Double(list.items.count) / Double(nodes.count), format: "%.2f")
+            let compressed = configuration.listCompressDepth != 0 ? 1 : 0
+            line += " ql_nodes:\(nodes.count) ql_avg_node:\(average) ql_listpack_max:\(configuration.listMaxListpackSize)"
+            line += " ql_compressed:\(compressed) ql_uncompressed_size:\(nodes.reduce(0, +))"
+        }
+        c.reply.writeSimpleString(line)
     }
 
     /// DEBUG PROTOCOL <type>: one reply of each RESP3 type, as a RESP2 client receives it

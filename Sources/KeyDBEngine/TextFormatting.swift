@@ -42,11 +42,12 @@ public enum Repr {
     }
 }
 
-/// C's "%f" text of `value` (six decimals, every integer digit; "inf", "-nan" as glibc prints them).
-func cFixedText(_ value: Double) -> String {
+/// C's "%f" text of `value` (six decimals, every integer digit; "inf", "-nan" as glibc prints them),
+/// or another fixed-point `format` such as "%.2f".
+func cFixedText(_ value: Double, format: String = "%f") -> String {
     // The longest "%f" of a double is 309 integer digits, a sign, a point and six decimals.
     withUnsafeTemporaryAllocation(of: CChar.self, capacity: 330) { buffer in
-        let length = withVaList([value]) { vsnprintf(buffer.baseAddress!, 330, "%f", $0) }
+        let length = withVaList([value]) { vsnprintf(buffer.baseAddress!, 330, format, $0) }
         return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(length)), as: UTF8.self)
     }
 }

@@ -191,3 +191,20 @@ struct QuicklistPlanner {
         return .newNode
     }
 }
+
+/// The quicklist Redis would hold `elements` in: each node's bytes (a listpack's
+/// size, or a plain node's element), for DEBUG OBJECT's `ql_` fields.
+public func quicklistNodeSizes<C: Collection>(_ elements: C, limits: RDBEncodingLimits) -> [Int] where C.Element: RDBBytes {
+    var planner = QuicklistPlanner(limits: limits)
+    var sizes: [Int] = []
+    for element in elements {
+        element.withRDBBytes { bytes in
+            switch planner.place(bytes) {
+            case .plainNode: sizes.append(bytes.count)
+            case .newNode: sizes.append(Listpack.headerSize + 1 + ListpackBuilder.entrySize(bytes))
+            case .appendToNode: sizes[sizes.count - 1] += ListpackBuilder.entrySize(bytes)
+            }
+        }
+    }
+    return sizes
+}

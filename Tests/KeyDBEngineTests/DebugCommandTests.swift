@@ -24,6 +24,10 @@ import Testing
         // serializedlength: the RDB body of "hello" is its length byte and 5 bytes.
         #expect(line.hasPrefix("+Value at:0x") && line.contains(" refcount:1 encoding:embstr serializedlength:6 lru:"), "\(line)")
         #expect(h.run("DEBUG", "OBJECT", "nosuch") == "-ERR no such key\r\n")
+        h.run("RPUSH", "l", "a", "b", "c")
+        // As redis-server 7.0.15 describes the same list.
+        #expect(h.run("DEBUG", "OBJECT", "l").contains(" encoding:quicklist serializedlength:19 lru:"))
+        #expect(h.run("DEBUG", "OBJECT", "l").hasSuffix(" ql_nodes:1 ql_avg_node:3.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:16\r\n"))
         #expect(h.run("DEBUG", "SET-ACTIVE-EXPIRE", "0") == ok)
         h.run("SET", "t", "v", "PX", "10")
         h.advance(milliseconds: 50)
