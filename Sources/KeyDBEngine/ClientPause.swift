@@ -81,9 +81,11 @@ extension Engine {
 
     /// Whether `command` must wait for the current pause to end: under WRITE, the
     /// commands that may change the dataset or replicate, and EXEC of a transaction holding one.
-    @inline(__always) func pauseCovers(_ command: CommandSpec, for client: ClientSession) -> Bool {
+    @inline(__always) func pauseCovers(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) -> Bool {
         guard let pause else { return false }
         if pause.kind == .all { return true }
+        // A script that declared its flags is a write only without `no-writes`.
+        if let writes = declaredScriptWrites(command, args) { return writes }
         if command.flags.contains(.write) || command.flags.contains(.mayReplicate) { return true }
         return command.fullName == "exec" && client.transaction?.mayReplicate == true
     }

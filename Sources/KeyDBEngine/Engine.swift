@@ -325,7 +325,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
             return reject(command, ErrorReply.replicaKeyspace, for: client)
         }
-        if pauseCovers(command, for: client) {
+        if pauseCovers(command, args, for: client) {
             postpone(client)
             return nil
         }

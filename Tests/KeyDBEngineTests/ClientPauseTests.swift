@@ -30,6 +30,26 @@ struct ClientPauseTests {
         #expect(h.run("INFO", "clients").contains("blocked_clients:0"))
     }
 
+    @Test("WRITE lets scripts and functions that declared no-writes run; other scripts wait")
+    func writePauseAndScriptFlags() {
+        let h = EngineHarness()
+        let a = h.connect(), b = h.connect()
+        h.run("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function{function_name='ro', callback=function() return 'ro' end, flags={'no-writes'}}\nredis.register_function('rw', function() return 'rw' end)")
+        #expect(h.run("CLIENT", "PAUSE", "10000", "WRITE") == ok)
+        a.send("EVAL", "#!lua flags=no-writes\nreturn 'free'", "0")
+        #expect(a.received() == bulk("free"))
+        a.send("FCALL", "ro", "0")
+        #expect(a.received() == bulk("ro"))
+        b.send("EVAL", "return 'compat'", "0")  // no shebang: EVAL's own may-replicate flag holds it
+        #expect(b.received() == "")
+        a.send("FCALL", "rw", "0")
+        #expect(a.received() == "")
+        #expect(h.run("CLIENT", "UNPAUSE") == ok)
+        a.resume(); b.resume()
+        #expect(a.received() == bulk("rw"))
+        #expect(b.received() == bulk("compat"))
+    }
+
     @Test("ALL holds every command; argument errors still answer at once")
     func allPause() {
         let h = EngineHarness()
