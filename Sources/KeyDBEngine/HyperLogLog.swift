@@ -63,7 +63,7 @@ enum HyperLogLog {
     static func cachedCardinality(_ bytes: [UInt8]) -> UInt64? {
         guard bytes[15] & 0x80 == 0 else { return nil }
         var value: UInt64 = 0
-        for index in (8..<16).reversed() { value = value << 8 | UInt64(bytes[index]) }
+        for index in 0..<8 { value |= UInt64(bytes[8 + index]) << (8 * UInt64(index)) }
         return value
     }
 

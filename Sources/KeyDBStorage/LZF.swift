@@ -70,9 +70,10 @@ public enum LZF {
         guard n > 0, limit > 0 else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(limit)
-        // Last position + 1 of each hashed 3-byte prefix; 0 means none.
+        // Last position + 1 of each hashed 3-byte prefix; 0 means none. Full-width
+        // positions: a string may pass 2 GB (proto-max-bulk-len can allow 4 GB and more).
         let hashBits = 14
-        var table = [Int32](repeating: 0, count: 1 << hashBits)
+        var table = [Int](repeating: 0, count: 1 << hashBits)
         func hash(_ i: Int) -> Int {
             let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
             return Int((v &* 2_654_435_761) >> UInt32(32 - hashBits))
@@ -94,8 +95,8 @@ public enum LZF {
 
         while ip + 2 < n {
             let h = hash(ip)
-            let candidate = Int(table[h]) - 1
-            table[h] = Int32(ip + 1)
+            let candidate = table[h] - 1
+            table[h] = ip + 1
             let distance = ip - candidate - 1
             if candidate >= 0, distance < maxDistance,
                 input[candidate] == input[ip], input[candidate + 1] == input[ip + 1],
@@ -115,7 +116,7 @@ public enum LZF {
                 var k = ip + 1
                 ip += length
                 while k < ip && k + 2 < n {
-                    table[hash(k)] = Int32(k + 1)
+                    table[hash(k)] = k + 1
                     k += 1
                 }
                 literalStart = ip
