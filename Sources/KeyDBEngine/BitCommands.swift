@@ -64,7 +64,7 @@ enum BitCommands {
             c.db.storeString(key, at: nil, Bytes(array: bytes), form: KeyTable.rawString, now: c.now)
             return result
         }
-        guard case .string = c.db.value(at: slot) else {
+        guard c.db.stringLength(at: slot) != nil else {
             c.replyError(ErrorReply.wrongType)
             return nil
         }

@@ -85,7 +85,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         table.entries[Int(stored)].flags = form
     }
 
-    /// Edits the string at the live entry `slot` in place (SETBIT, BITFIELD, PFADD):
+    /// Edits the string at the live entry `slot` in place (APPEND, SETRANGE, SETBIT, BITFIELD, PFADD):
     /// the value leaves the table while `body` runs, so a buffer nobody else holds
     /// is changed without a copy. Marks it raw, as Redis's in-place edits do.
     /// Watchers are not told: the command knows whether anything changed.
@@ -99,6 +99,13 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         table.entries[Int(slot)].value = .string(Bytes(array: array))
         table.entries[Int(slot)].flags = KeyTable.rawString
         return result
+    }
+
+    /// The length of the string at `slot`, nil for another type. Holds no reference to
+    /// the bytes afterwards, so an `editString` that follows finds them unshared.
+    func stringLength(at slot: Int32) -> Int? {
+        guard case .string(let bytes) = table.entries[Int(slot)].value else { return nil }
+        return bytes.count
     }
 
     /// Tells watchers the key at `slot` changed, for an edit that is not a write

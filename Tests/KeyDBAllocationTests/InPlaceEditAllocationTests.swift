@@ -4,7 +4,7 @@ import KeyDBRESP
 import NIOCore
 import Testing
 
-/// SETBIT, BITFIELD SET, PFADD and PFCOUNT edit a long string where it lies:
+/// APPEND, SETRANGE, SETBIT, BITFIELD, PFADD and PFCOUNT edit a long string where it lies:
 /// a command that copied the value would allocate its whole size each call.
 /// Measured in bytes, not allocations (small ones vary with the build); the
 /// values are 100 KB and 12 KB, the bound 8 KB.
@@ -14,6 +14,8 @@ import Testing
         ["BITFIELD", "bits", "SET", "u8", "#%d", "7", "INCRBY", "i5", "%d", "3"],
         ["PFADD", "hll", "element-%d"],
         ["PFCOUNT", "hll"],
+        ["APPEND", "bits", "tail-%d"],
+        ["SETRANGE", "bits", "%d", "patch"],
     ])
     func editsDoNotCopyTheValue(template: [String]) {
         let (engine, session) = HotPathAllocationTests.session(logging: true)
