@@ -21,8 +21,9 @@ enum BitFieldCommand {
 
     private static func run(_ c: ClientSession, _ args: Arguments, readOnly: Bool) {
         guard let steps = parse(c, args) else { return }
-        let writes = steps.filter { $0.operation != .get }
-        if writes.isEmpty {
+        // The last bit any SET or INCRBY reaches; nil when every step is a GET.
+        let highest = steps.lazy.filter { $0.operation != .get }.map { $0.offset + UInt64($0.bits) - 1 }.max()
+        guard let highest else {
             // Reads only: a missing key reads as zeros.
             guard let found = c.readString(args[1]) else { return }
             let value = found ?? .empty
@@ -33,9 +34,9 @@ enum BitFieldCommand {
             return
         }
         if readOnly { return c.replyError(ErrorReply.bitfieldROWrite) }
-        let highest = writes.map { $0.offset + UInt64($0.bits) - 1 }.max()!
         let outcome = BitCommands.editBits(c, args[1], highestBit: highest) { bytes, grown -> (replies: [Int64?], changes: Int, grown: Bool) in
             var replies: [Int64?] = []
+            replies.reserveCapacity(steps.count)
             var changes = 0
             for step in steps {
                 if step.operation == .get {
@@ -68,6 +69,7 @@ enum BitFieldCommand {
     /// Every step, checked before anything runs; nil after an error reply.
     private static func parse(_ c: ClientSession, _ args: Arguments) -> [Step]? {
         var steps: [Step] = []
+        steps.reserveCapacity((args.count - 2) / 3)
         var overflow = Overflow.wrap
         var index = 2
         while index < args.count {
