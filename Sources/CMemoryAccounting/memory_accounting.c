@@ -21,10 +21,16 @@ extern void __libc_free(void *pointer);
 static _Atomic long long accounted;
 static __thread int counting;
 static __thread long allocations;
+static __thread long long allocated_bytes;
 
 void allocation_counter_start(void) {
     allocations = 0;
+    allocated_bytes = 0;
     counting = 1;
+}
+
+long long allocation_counter_bytes(void) {
+    return allocated_bytes;
 }
 
 long allocation_counter_stop(void) {
@@ -33,7 +39,10 @@ long allocation_counter_stop(void) {
 }
 
 static inline void *counted(void *pointer) {
-    if (counting) allocations++;
+    if (counting) {
+        allocations++;
+        if (pointer) allocated_bytes += (long long)malloc_usable_size(pointer);
+    }
     if (pointer) atomic_fetch_add_explicit(&accounted, (long long)malloc_usable_size(pointer), memory_order_relaxed);
     return pointer;
 }

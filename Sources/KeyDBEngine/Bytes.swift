@@ -74,6 +74,20 @@ public struct Bytes: Sendable {
         }
     }
 
+    /// Moves the bytes out as an array and leaves `self` empty, so a heap buffer
+    /// this value held alone can then be edited without a copy.
+    @inlinable public mutating func takeArray() -> [UInt8] {
+        switch storage {
+        case .small:
+            let copy = array
+            self = .empty
+            return copy
+        case .large(let array):
+            self = .empty
+            return array
+        }
+    }
+
     /// Equality with a view of argument bytes, without copying them.
     @inlinable public func equals(_ other: UnsafeRawBufferPointer) -> Bool {
         guard count == other.count else { return false }

@@ -4,6 +4,15 @@
 extension CommandTable {
     static let keySpecs: [String: [KeySpec]] = [
         "append": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .insert])],
+        "bitcount": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
+        "bitfield": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access, .update, .variableFlags], notes: "This command allows both access and modification of the key")],
+        "bitfield_ro": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
+        "bitop": [.init(.index(2), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update]), .init(.index(3), .range(lastKey: -1, step: 1, limit: 0), [.ro, .access])],
+        "bitpos": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
+        "pfadd": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .insert])],
+        "pfcount": [.init(.index(1), .range(lastKey: -1, step: 1, limit: 0), [.rw, .access], notes: "RW because it may change the internal representation of the key, and propagate to replicas")],
+        "pfdebug": [.init(.index(2), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access])],
+        "pfmerge": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access, .insert]), .init(.index(2), .range(lastKey: -1, step: 1, limit: 0), [.ro, .access])],
         "blmove": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access, .delete]), .init(.index(2), .range(lastKey: 0, step: 1, limit: 0), [.rw, .insert])],
         "blmpop": [.init(.index(2), .keyNumber(index: 0, firstKey: 1, step: 1), [.rw, .access, .delete])],
         "blpop": [.init(.index(1), .range(lastKey: -2, step: 1, limit: 0), [.rw, .access, .delete])],

@@ -3,7 +3,7 @@
 extension CommandTable {
     /// A fresh table: the rows are built anew so each engine has its own counters.
     public static func standard() -> CommandTable {
-        CommandTable(connection + transactions + pubsub + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + geoCommands + streamCommands + serializationCommands + server + introspection + scripting)
+        CommandTable(connection + transactions + pubsub + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + bitmapCommands + hyperLogLogCommands + geoCommands + streamCommands + serializationCommands + server + introspection + scripting)
     }
 
     private typealias F = CommandFlags
@@ -83,8 +83,6 @@ extension CommandTable {
         CommandSpec("msetnx", arity: -3, flags: [.write, .denyOOM], keys: KeyPositions(first: 1, last: -1, step: 2), group: "string", since: "1.0.1", summary: "Sets several keys only if none exists.", complexity: "O(N) where N is the number of keys to set.", handler: StringCommands.msetnx),
         CommandSpec("append", arity: 3, flags: [.write, .denyOOM, .fast], keys: .one, group: "string", since: "2.0.0", summary: "Appends to a key's string value.", handler: StringCommands.append),
         CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], keys: .one, group: "string", since: "2.2.0", summary: "Returns the length of a string value.", handler: StringCommands.strlen),
-        CommandSpec("setbit", arity: 4, flags: [.write, .denyOOM], keys: .one, group: "bitmap", since: "2.2.0", summary: "Sets or clears one bit of a string value.", handler: BitCommands.setbit),
-        CommandSpec("getbit", arity: 3, flags: [.readonly, .fast], keys: .one, group: "bitmap", since: "2.2.0", summary: "Returns one bit of a string value.", handler: BitCommands.getbit),
         CommandSpec("lcs", arity: -3, flags: [.readonly], keys: KeyPositions(first: 1, last: 2, step: 1), group: "string", since: "7.0.0", summary: "Finds the longest common subsequence of two strings.", complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively", handler: LCSCommand.lcs),
         CommandSpec("substr", arity: 4, flags: [.readonly], keys: .one, group: "string", since: "1.0.0", summary: "Returns part of a string value (old name of GETRANGE).", complexity: "O(N) where N is the length of the returned string.", handler: StringCommands.getrange),
         CommandSpec("getrange", arity: 4, flags: [.readonly], keys: .one, group: "string", since: "2.4.0", summary: "Returns part of a string value.", complexity: "O(N) where N is the length of the returned string.", handler: StringCommands.getrange),

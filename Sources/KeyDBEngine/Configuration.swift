@@ -55,6 +55,8 @@ public struct Configuration: Sendable {
     /// An LFU maxmemory-policy is selected: keys keep access counters instead of access times.
     public var usesLFU: Bool { maxMemoryPolicy.hasSuffix("-lfu") }
     public var protoMaxBulkLength = 512 * 1024 * 1024
+    /// A sparse HyperLogLog growing past this many bytes turns dense.
+    public var hllSparseMaxBytes = 3000
     /// A client whose unprocessed input grows past this is closed (Redis's query buffer limit).
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
     /// Without a password, refuse clients that do not connect from the loopback interface.
@@ -221,6 +223,7 @@ extension Configuration {
         integer("zset-max-ziplist-value", 0...Int.max, \.zsetMaxListpackValue),
         memory("stream-node-max-bytes", \.streamNodeMaxBytes),
         integer("stream-node-max-entries", 0...Int.max, \.streamNodeMaxEntries),
+        memory("hll-sparse-max-bytes", \.hllSparseMaxBytes),
     ]
 
     public static func option(named name: String) -> ConfigOption? {

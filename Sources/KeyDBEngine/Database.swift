@@ -85,6 +85,34 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         table.entries[Int(stored)].flags = form
     }
 
+    /// Edits the string at the live entry `slot` in place (APPEND, SETRANGE, SETBIT, BITFIELD, PFADD):
+    /// the value leaves the table while `body` runs, so a buffer nobody else holds
+    /// is changed without a copy. Marks it raw, as Redis's in-place edits do.
+    /// Watchers are not told: the command knows whether anything changed.
+    func editString<R>(at slot: Int32, _ body: (inout [UInt8]) -> R) -> R {
+        var taken = Value.string(.empty)
+        swap(&taken, &table.entries[Int(slot)].value)
+        guard case .string(var bytes) = taken else { preconditionFailure("editString: not a string") }
+        taken = .string(.empty)
+        var array = bytes.takeArray()
+        let result = body(&array)
+        table.entries[Int(slot)].value = .string(Bytes(array: array))
+        table.entries[Int(slot)].flags = KeyTable.rawString
+        return result
+    }
+
+    /// The length of the string at `slot`, nil for another type. Holds no reference to
+    /// the bytes afterwards, so an `editString` that follows finds them unshared.
+    func stringLength(at slot: Int32) -> Int? {
+        guard case .string(let bytes) = table.entries[Int(slot)].value else { return nil }
+        return bytes.count
+    }
+
+    /// Tells watchers the key at `slot` changed, for an edit that is not a write
+    /// command's (PFCOUNT refreshing its cached cardinality); write commands that
+    /// changed data are signalled by the engine.
+    func signalModified(at slot: Int32) { touched(slot: slot) }
+
     public func value(at slot: Int32) -> Value { table.entries[Int(slot)].value }
     public func expireAt(at slot: Int32) -> Int64 { table.entries[Int(slot)].expireAt }
     public func key(at slot: Int32) -> Bytes { table.entries[Int(slot)].key }

@@ -145,6 +145,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var keyspaceEvents: KeyspaceEventFlags = []
     public private(set) var outputLimits = OutputBufferLimits()
     public private(set) var protoMaxBulkLength = 512 * 1024 * 1024
+    public private(set) var hllSparseMaxBytes = 3000
     /// maxmemory in bytes; 0: no limit (nothing is checked before commands).
     public private(set) var maxMemoryLimit = 0
     /// busy-reply-threshold in ms (0: scripts never pause and cannot be killed).
@@ -164,6 +165,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         latencyTracking = configuration.latencyTracking
         outputLimits = configuration.outputLimits
         protoMaxBulkLength = configuration.protoMaxBulkLength
+        hllSparseMaxBytes = configuration.hllSparseMaxBytes
         zsetListpackLimits = (configuration.zsetMaxListpackEntries, configuration.zsetMaxListpackValue)
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
         acl.log.maxLength = configuration.aclLogMaxLength

@@ -58,6 +58,19 @@ public enum ErrorReply {
     }
     public static let bitOffsetNotInteger = "ERR bit offset is not an integer or out of range"
     public static let bitNotInteger = "ERR bit is not an integer or out of range"
+    public static let bitposBitNotBinary = "ERR The bit argument must be 1 or 0."
+    public static let bitopNotSingleKey = "ERR BITOP NOT must be called with a single source key."
+    public static let bitfieldType = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+    public static let bitfieldOverflowType = "ERR Invalid OVERFLOW type specified"
+    public static let bitfieldROWrite = "ERR BITFIELD_RO only supports the GET subcommand"
+    public static let hllNotHLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
+    public static let hllCorrupted = "INVALIDOBJ Corrupted HLL object detected"
+    public static let hllNoSuchKey = "ERR The specified key does not exist"
+    public static let hllNotSparse = "ERR HLL encoding is not sparse"
+    /// PFDEBUG's unknown subcommand, quoted as a C string (up to a zero byte).
+    public static func pfdebugUnknown(_ subcommand: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR Unknown PFDEBUG subcommand '".utf8) + cString(subcommand, limit: Int.max) + Array("'".utf8))
+    }
     public static let lcsNotStrings = "ERR The specified keys must contain string values"
     public static let lcsLengthAndIndexes = "ERR If you want both the length and indexes, please just use IDX."
     public static let lcsTooMuchMemory = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"

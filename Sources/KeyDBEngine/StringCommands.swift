@@ -174,14 +174,16 @@ enum StringCommands {
             c.notify(.string, "append", args[1])
             return c.reply.writeIntegerReply(args[2].count)
         }
-        guard case .string(let old) = c.db.value(at: slot) else { return c.replyError(ErrorReply.wrongType) }
-        guard checkLength(c, old.count, args[2].count) else { return }
-        var bytes = old.array
-        bytes.append(contentsOf: args[2])
-        c.db.storeString(args[1], at: slot, Bytes(array: bytes), form: KeyTable.rawString, now: c.now)
+        guard let length = c.db.stringLength(at: slot) else { return c.replyError(ErrorReply.wrongType) }
+        guard checkLength(c, length, args[2].count) else { return }
+        // In place: appends are amortized O(1), as on Redis's sds.
+        let newLength = c.db.editString(at: slot) { bytes in
+            bytes.append(contentsOf: args[2])
+            return bytes.count
+        }
         c.dirty()
         c.notify(.string, "append", args[1])
-        c.reply.writeIntegerReply(bytes.count)
+        c.reply.writeIntegerReply(newLength)
     }
 
     static func setrange(_ c: ClientSession, _ args: Arguments) {
@@ -189,22 +191,30 @@ enum StringCommands {
         guard offset >= 0 else { return c.replyError(ErrorReply.offsetOutOfRange) }
         let patch = args[3]
         let slot = c.db.lookup(args[1], now: c.now)
-        var bytes: [UInt8] = []
         if let slot {
-            guard case .string(let old) = c.db.value(at: slot) else { return c.replyError(ErrorReply.wrongType) }
-            if patch.isEmpty { return c.reply.writeIntegerReply(old.count) }
-            bytes = old.array
+            guard let length = c.db.stringLength(at: slot) else { return c.replyError(ErrorReply.wrongType) }
+            if patch.isEmpty { return c.reply.writeIntegerReply(length) }
         } else if patch.isEmpty {
             return c.reply.writeIntegerReply(0)
         }
         guard checkLength(c, Int(clamping: offset), patch.count) else { return }
         let end = Int(offset) + patch.count
-        if bytes.count < end { bytes.append(contentsOf: [UInt8](repeating: 0, count: end - bytes.count)) }
-        bytes.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: Int(offset)).copyMemory(from: patch.baseAddress!, byteCount: patch.count) }
-        c.db.storeString(args[1], at: slot, Bytes(array: bytes), form: KeyTable.rawString, now: c.now)
+        func write(_ bytes: inout [UInt8]) -> Int {
+            if bytes.count < end { bytes.append(contentsOf: repeatElement(0, count: end - bytes.count)) }
+            bytes.withUnsafeMutableBytes { $0.baseAddress!.advanced(by: Int(offset)).copyMemory(from: patch.baseAddress!, byteCount: patch.count) }
+            return bytes.count
+        }
+        let length: Int
+        if let slot {
+            length = c.db.editString(at: slot, write)
+        } else {
+            var bytes: [UInt8] = []
+            length = write(&bytes)
+            c.db.storeString(args[1], at: nil, Bytes(array: bytes), form: KeyTable.rawString, now: c.now)
+        }
         c.dirty()
         c.notify(.string, "setrange", args[1])
-        c.reply.writeIntegerReply(bytes.count)
+        c.reply.writeIntegerReply(length)
     }
 
     /// Redis's `checkStringLength`: the result may not exceed proto-max-bulk-len.

@@ -129,6 +129,34 @@ public final class ServerProcess: @unchecked Sendable {
         throw lastError
     }
 
+    /// Starts the reference redis-server (REDIS_SERVER_BIN, else the first on PATH)
+    /// the same way, for tests that compare with Redis's own bytes; nil when none is installed.
+    public static func startReference(extraArguments: [String] = []) throws -> ServerProcess? {
+        ignoreSIGPIPE()
+        guard let binary = locateReferenceBinary() else { return nil }
+        let server = try ServerProcess(binary: binary, extraArguments: ["--daemonize", "no"] + extraArguments)
+        do {
+            try server.waitUntilReady(timeout: 10)
+        } catch {
+            server.stop()
+            throw error
+        }
+        return server
+    }
+
+    /// The reference redis-server's path, when one is installed.
+    public static func locateReferenceBinary() -> URL? {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["REDIS_SERVER_BIN"], !explicit.isEmpty {
+            return FileManager.default.isExecutableFile(atPath: explicit) ? URL(fileURLWithPath: explicit) : nil
+        }
+        for directory in (env["PATH"] ?? "/usr/bin:/usr/local/bin").split(separator: ":") {
+            let candidate = "\(directory)/redis-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }
+        }
+        return nil
+    }
+
     /// Launches the binary with the standard arguments plus `extraArguments`
     /// without waiting for readiness; for tests about start-up failures.
     /// Use `waitForExit` / `termination` / `output()` afterwards, then `stop()`.

@@ -150,7 +150,9 @@ class Gen:
             (3, self.g_mget), (3, self.g_mset), (2, self.g_msetnx), (4, self.g_append),
             (3, self.g_strlen), (4, self.g_getrange), (4, self.g_setrange),
             (3, self.g_incr), (3, self.g_incrby), (5, self.g_incrbyfloat), (2, self.g_lcs),
-            (3, self.g_setbit), (3, self.g_getbit), (4, self.g_del), (3, self.g_exists),
+            (3, self.g_setbit), (3, self.g_getbit), (3, self.g_bitcount), (3, self.g_bitpos),
+            (2, self.g_bitop), (3, self.g_bitfield), (3, self.g_pfadd), (2, self.g_pfcount),
+            (1, self.g_pfmerge), (4, self.g_del), (3, self.g_exists),
             (1, self.g_touch), (3, self.g_type), (3, self.g_rename), (2, self.g_copy),
             (2, self.g_move), (1, self.g_dbsize), (6, self.g_expire), (3, self.g_expireat),
             (5, self.g_ttl), (2, self.g_persist), (6, self.g_push), (4, self.g_pop),
@@ -414,6 +416,50 @@ class Gen:
 
     def g_getbit(self):
         return [self.case("getbit"), self.key(), self.bit_offset(False)]
+
+    def bit_range(self) -> List[bytes]:
+        """BITCOUNT / BITPOS's optional start, end and unit."""
+        args = [self.int_arg(), self.int_arg()]
+        if self.r.random() < 0.5:
+            args.append(self.case(self.r.choice(["bit", "byte", "bit", "bits"])))
+        return args[:self.r.choice([0, 1, 2, 3, 3])]
+
+    def g_bitcount(self):
+        return [self.case("bitcount"), self.key()] + self.bit_range()
+
+    def g_bitpos(self):
+        bit = self.r.choice([b"0", b"1", b"1", b"0", b"2", b"-1", b"abc"])
+        return [self.case("bitpos"), self.key(), bit] + self.bit_range()
+
+    def g_bitop(self):
+        op = self.case(self.r.choice(["and", "or", "xor", "not", "not", "nand"]))
+        return [self.case("bitop"), op, self.key()] + self.keys(1, 3)
+
+    def g_bitfield(self):
+        name = "bitfield_ro" if self.r.random() < 0.2 else "bitfield"
+        args = [self.case(name), self.key()]
+        for _ in range(self.r.randint(0, 4)):
+            kind = self.r.choice(["get", "set", "incrby", "overflow"])
+            if kind == "overflow":
+                args += [self.case("overflow"), self.case(self.r.choice(["wrap", "sat", "fail", "foo"]))]
+                continue
+            width = self.r.choice(["i", "u"]) + str(self.r.choice([1, 2, 5, 8, 16, 31, 32, 63, 64, 65, 0]))
+            offset = self.r.choice([self.bit_offset(False), B("#" + str(self.r.randint(-1, 20)))])
+            if int_or_none(offset) is not None and int_or_none(offset) > 2**20:
+                offset = B(self.r.randint(0, 100))  # never allocate a large string
+            args += [self.case(kind), B(width), offset]
+            if kind != "get":
+                args.append(self.int_arg())
+        return args
+
+    def g_pfadd(self):
+        return [self.case("pfadd"), self.key()] + [self.value() for _ in range(self.r.randint(0, 5))]
+
+    def g_pfcount(self):
+        return [self.case("pfcount")] + self.keys(1, 3)
+
+    def g_pfmerge(self):
+        return [self.case("pfmerge")] + self.keys(1, 3)
 
     def g_del(self):
         return [self.case(self.r.choice(["del", "unlink"]))] + self.keys(1, 3)

@@ -11,5 +11,8 @@ size_t swiftkeydb_accounted_bytes(void);
 void allocation_counter_start(void);
 /// Stops counting; returns the allocations counted since the start.
 long allocation_counter_stop(void);
+/// Bytes allocated on this thread since `allocation_counter_start` (a copy of a
+/// large value shows here, however few allocations it takes).
+long long allocation_counter_bytes(void);
 
 #endif
