@@ -112,33 +112,26 @@ enum StreamCommands {
     }
 
     /// An interval's bounds, `(` making either exclusive; nil inside when it is empty
-    /// (an exclusive start past the last ID is refused as Redis refuses it).
+    /// (an exclusive bound past the last or first ID is refused as Redis refuses it).
     static func parseInterval(_ c: ClientSession, start: UnsafeRawBufferPointer, end: UnsafeRawBufferPointer) -> ClosedRange<StreamID>?? {
-        guard let low = StreamIDText.parseBound(start, missingSequence: 0) else {
-            c.replyError(ErrorReply.streamInvalidID)
-            return nil
-        }
-        var lower = low.id
-        if low.exclusive {
-            guard let next = lower.successor else {
-                c.replyError(ErrorReply.streamInvalidStart)
-                return nil
-            }
-            lower = next
-        }
-        guard let high = StreamIDText.parseBound(end, missingSequence: .max) else {
-            c.replyError(ErrorReply.streamInvalidID)
-            return nil
-        }
-        var upper = high.id
-        if high.exclusive {
-            guard let previous = upper.predecessor else {
-                c.replyError(ErrorReply.streamInvalidEnd)
-                return nil
-            }
-            upper = previous
-        }
+        guard let lower = bound(c, start, missingSequence: 0, exclusive: \.successor, ErrorReply.streamInvalidStart),
+              let upper = bound(c, end, missingSequence: .max, exclusive: \.predecessor, ErrorReply.streamInvalidEnd) else { return nil }
         return .some(lower <= upper ? lower...upper : nil)
+    }
+
+    /// One bound; an exclusive one moves to its neighbour (`exclusive`), `refusal` when there is none.
+    private static func bound(_ c: ClientSession, _ text: UnsafeRawBufferPointer, missingSequence: UInt64,
+                              exclusive neighbour: KeyPath<StreamID, StreamID?>, _ refusal: String) -> StreamID? {
+        guard let parsed = StreamIDText.parseBound(text, missingSequence: missingSequence) else {
+            c.replyError(ErrorReply.streamInvalidID)
+            return nil
+        }
+        guard parsed.exclusive else { return parsed.id }
+        guard let moved = parsed.id[keyPath: neighbour] else {
+            c.replyError(refusal)
+            return nil
+        }
+        return moved
     }
 
     /// Entries as [id, [field, value, ...]] pairs.

@@ -134,16 +134,7 @@ enum StreamInfoCommand {
             c.reply.writeBulk("pel-count")
             c.reply.writeIntegerReply(group.pendingOrder.count)
             c.reply.writeBulk("pending")
-            let pending = count == 0 ? group.pendingOrder.ids[...] : group.pendingOrder.ids.prefix(count)
-            c.reply.writeArrayHeader(pending.count)
-            for id in pending {
-                guard let entry = group.pending[id] else { continue }
-                c.reply.writeArrayHeader(4)
-                c.reply.writeBulk(id)
-                c.replyBulk(entry.consumer.name)
-                c.reply.writeIntegerReply(entry.deliveryTime)
-                c.reply.writeIntegerReply(Int64(bitPattern: entry.deliveryCount))
-            }
+            writePending(c, group, group.pendingOrder, count: count, withOwner: true)
             let consumers = group.consumersByName
             c.reply.writeBulk("consumers")
             c.reply.writeArrayHeader(consumers.count)
@@ -156,16 +147,22 @@ enum StreamInfoCommand {
                 c.reply.writeBulk("pel-count")
                 c.reply.writeIntegerReply(consumer.pending.count)
                 c.reply.writeBulk("pending")
-                let owned = count == 0 ? consumer.pending.ids[...] : consumer.pending.ids.prefix(count)
-                c.reply.writeArrayHeader(owned.count)
-                for id in owned {
-                    guard let entry = group.pending[id] else { continue }
-                    c.reply.writeArrayHeader(3)
-                    c.reply.writeBulk(id)
-                    c.reply.writeIntegerReply(entry.deliveryTime)
-                    c.reply.writeIntegerReply(Int64(bitPattern: entry.deliveryCount))
-                }
+                writePending(c, group, consumer.pending, count: count, withOwner: false)
             }
+        }
+    }
+
+    /// The first `count` (0: all) of `ids` as [id, (owner,) delivery time, delivery count].
+    private static func writePending(_ c: ClientSession, _ group: ConsumerGroup, _ ids: SortedStreamIDs, count: Int, withOwner: Bool) {
+        let shown = count == 0 ? ids.ids[...] : ids.ids.prefix(count)
+        c.reply.writeArrayHeader(shown.count)
+        for id in shown {
+            guard let entry = group.pending[id] else { continue }
+            c.reply.writeArrayHeader(withOwner ? 4 : 3)
+            c.reply.writeBulk(id)
+            if withOwner { c.replyBulk(entry.consumer.name) }
+            c.reply.writeIntegerReply(entry.deliveryTime)
+            c.reply.writeIntegerReply(Int64(bitPattern: entry.deliveryCount))
         }
     }
 
