@@ -213,7 +213,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     /// A key deleted because its time passed: counted, watchers touched, `expired` event sent.
     private func expired(_ key: UnsafeRawBufferPointer) {
         expiredKeys += 1
-        touched(key)
+        if watched { owner?.touchExpired(index, Bytes(key)) }
         signalKeyAdded(key)  // a group reader blocked on a stream learns it is gone
         owner?.onExpired?(index, Bytes(key))
     }

@@ -17,6 +17,15 @@ extension Keyspace {
         for client in watching { client.watchTouched = true }
     }
 
+    /// `key` was deleted because its time passed: a change only for clients that
+    /// watched it while it was live (one stale already when watched sees no change, as in Redis).
+    func touchExpired(_ db: Int, _ key: Bytes) {
+        guard let watching = watchers[DatabaseKey(db: db, key: key)] else { return }
+        for client in watching where client.watchedKeys.contains(where: { $0.db.index == db && $0.key == key && $0.existed }) {
+            client.watchTouched = true
+        }
+    }
+
     /// FLUSHDB / FLUSHALL / SWAPDB: touch watched keys of `db` that exist in it (or in `other`).
     func touchWatchedKeys(in db: Database, orIn other: Database? = nil, now: Int64) {
         guard !watchers.isEmpty else { return }

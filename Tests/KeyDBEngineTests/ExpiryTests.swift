@@ -23,6 +23,26 @@ struct ExpiryTests {
 
     /// Redis's `keyIsExpired` is `now > when`: at the exact expiry millisecond
     /// the key still exists, and PTTL answers 0.
+    @Test("a key already stale when watched is no change when expiry deletes it; a live one is")
+    func watchedStaleKey() {
+        let h = EngineHarness()
+        h.run("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        h.run("SET", "x", "foo", "PX", "1")
+        h.advance(milliseconds: 2)
+        #expect(h.run("WATCH", "x") == ok)
+        #expect(h.run("EXISTS", "x") == int(0))  // deletes it now
+        h.run("MULTI")
+        h.run("PING")
+        #expect(h.run("EXEC") == "*1\r\n+PONG\r\n")
+        h.run("SET", "y", "foo", "PX", "10")
+        #expect(h.run("WATCH", "y") == ok)
+        h.advance(milliseconds: 20)
+        #expect(h.run("EXISTS", "y") == int(0))
+        h.run("MULTI")
+        h.run("PING")
+        #expect(h.run("EXEC") == "*-1\r\n")
+    }
+
     @Test("a key is still there at its exact expiry millisecond")
     func exactExpiryMillisecond() {
         let h = EngineHarness()
