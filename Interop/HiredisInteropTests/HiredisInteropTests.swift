@@ -263,6 +263,23 @@ struct HiredisInteropTests {
         }
     }
 
+    @Test("nested arrays: a stream's entries, a group read and XPENDING's summary with its null-array slot")
+    func streamReplies() throws {
+        try withConnection { redis throws in
+            #expect(try redis.command("XADD", "s", "1-1", "f", "v\u{0}x") == .bulk(Array("1-1".utf8)))
+            #expect(try redis.command("XADD", "s", "2-1", "g", "w") == .bulk(Array("2-1".utf8)))
+            let entries = Reply.array([
+                .array([.bulk(Array("1-1".utf8)), .array([.bulk("f"), .bulk(Array("v\u{0}x".utf8))])]),
+                .array([.bulk(Array("2-1".utf8)), .array([.bulk("g"), .bulk("w")])]),
+            ])
+            #expect(try redis.command("XRANGE", "s", "-", "+") == entries)
+            #expect(try redis.command("XGROUP", "CREATE", "s", "g", "0") == .status("OK"))
+            #expect(try redis.command("XPENDING", "s", "g") == .array([.integer(0), .null, .null, .null]))
+            #expect(try redis.command("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") == .array([.array([.bulk("s"), entries])]))
+            #expect(try redis.command("XREAD", "STREAMS", "s", "$") == .null)
+        }
+    }
+
     @Test("pipelining: 1000 appended commands, replies in order")
     func pipelining() throws {
         try withConnection { redis throws in
