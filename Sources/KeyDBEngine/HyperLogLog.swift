@@ -272,7 +272,11 @@ enum HyperLogLog {
         }
         let growth = replacement.count - op.size
         if growth > 0 && hll.count + growth > sparseMaxBytes { return promote(&hll, index, count) }
-        hll.replaceSubrange(position..<(position + op.size), with: replacement)
+        // A cut-off XZERO at the very end (a string set by hand) has one byte, not two.
+        // Redis reads its terminating NUL as the second and sizes the string as if that
+        // byte were there, so the replacement's last byte falls outside: so here too.
+        let overrun = max(0, position + op.size - hll.count)
+        hll.replaceSubrange(position..<(position + op.size - overrun), with: replacement.dropLast(overrun))
         return mergeValues(&hll, from: previous ?? headerSize)
     }
 
@@ -378,7 +382,10 @@ enum HyperLogLog {
         }
         z += m * sigma(Double(histogram[0]) / m)
         let alphaInfinity = 0.721347520444481703680  // 1 / (2 ln 2)
-        return UInt64((alphaInfinity * m * m / z).rounded())
+        let estimate = (alphaInfinity * m * m / z).rounded()
+        // Registers all at their top make z 0: Redis's llroundl(inf) gives LLONG_MIN.
+        guard estimate.isFinite, estimate < 0x1p64 else { return UInt64(bitPattern: Int64.min) }
+        return UInt64(estimate)
     }
 
     private static func sigma(_ x: Double) -> Double {
