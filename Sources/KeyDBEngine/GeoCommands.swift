@@ -159,11 +159,3 @@ enum GeoCommands {
         }
     }
 }
-
-extension ClientSession {
-    /// Logs `args` as one record in place of this command's argv (GEOADD's ZADD).
-    func propagate(_ args: Arguments) {
-        propagatedExplicitly = true
-        engine.appendOnlyFeed?.record(db: db.index, args)
-    }
-}

@@ -139,9 +139,10 @@ extension ClientSession {
         for element in elements { element.write(to: &feed.buffer) }
     }
 
-    /// Logs `args` with some arguments rewritten (XADD's chosen ID, an exact trim
-    /// threshold): `rewrite` writes argument `index` itself and returns true, or returns false.
-    func propagate(_ args: Arguments, rewriting rewrite: (_ index: Int, _ buffer: inout ByteBuffer) -> Bool) {
+    /// Logs `args` as one record in place of this command's argv (GEOADD's ZADD), with
+    /// some arguments rewritten (XADD's chosen ID, an exact trim threshold): `rewrite`
+    /// writes argument `index` itself and returns true, or returns false.
+    func propagate(_ args: Arguments, rewriting rewrite: (_ index: Int, _ buffer: inout ByteBuffer) -> Bool = { _, _ in false }) {
         propagatedExplicitly = true
         guard let feed = engine.appendOnlyFeed else { return }
         feed.beginRecord(db: db.index, count: args.count)

@@ -35,6 +35,20 @@ extension StreamValue {
             for entry in entries.dropFirst() { append(entry) }
         }
 
+        private init(copying node: Node) {
+            data = node.data
+            count = node.count
+            live = node.live
+            master = node.master
+            lastID = node.lastID
+            masterNames = node.masterNames
+            masterNameBytes = node.masterNameBytes
+            entryBytes = node.entryBytes
+        }
+
+        /// An independent copy (COPY): the packed bytes are shared until either changes.
+        func copy() -> Node { Node(copying: self) }
+
         /// The node's listpack size as Redis would have it.
         var byteCount: Int {
             StreamListpack.masterOverhead(nameCount: masterNames.count, live: live, deleted: count - live)

@@ -95,6 +95,8 @@ enum StreamReadCommands {
                 served.append((key, { serveNew(c, key, stream, group: nil, after: start, request) }))
             }
         }
+        // Whatever the outcome, the log gets the XCLAIM / SETID records written as the
+        // reader was served, never the command as sent.
         if !served.isEmpty {
             c.reply.writeArrayHeader(served.count)
             for (key, write) in served {
@@ -102,11 +104,11 @@ enum StreamReadCommands {
                 c.replyBulk(key)
                 write()
             }
-            return finish(c, request)
+            return c.suppressPropagation()
         }
         guard let deadline else {
             c.reply.writeNullArray()
-            return finish(c, request)
+            return c.suppressPropagation()
         }
         // A blocked reader with no COUNT takes at most this many entries when woken.
         if request.count == 0 { request.count = 1000 }
@@ -115,11 +117,6 @@ enum StreamReadCommands {
             guard let i = keys.firstIndex(of: readyKey) else { return false }
             return serveBlocked(client, readyKey, after: starts[i], request)
         }
-        finish(c, request)
-    }
-
-    /// The reader's own record of what it did is the XCLAIM / SETID records written as it went.
-    private static func finish(_ c: ClientSession, _ request: Request) {
         c.suppressPropagation()
     }
 

@@ -196,7 +196,7 @@ public final class StreamValue: @unchecked Sendable {  // guarded by the keyspac
     /// A deep copy, for COPY.
     func copy() -> StreamValue {
         let copy = StreamValue()
-        copy.nodes = nodes.map { Node(entries: $0.entries) }
+        copy.nodes = nodes.map { $0.copy() }
         copy.length = length
         copy.lastID = lastID
         copy.firstID = firstID
