@@ -116,7 +116,8 @@ let package = Package(
         // Starts the real server binary on a free port and talks to it over TCP.
         .testTarget(
             name: "KeyDBServerTests",
-            dependencies: ["KeyDBServer", "swiftkeydb-server", "KeyDBTestSupport"]
+            dependencies: ["KeyDBServer", "swiftkeydb-server", "KeyDBTestSupport",
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
 
         // Wire compatibility through hiredis (Debian's libhiredis-dev); test-only.

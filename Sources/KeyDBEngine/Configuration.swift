@@ -69,6 +69,9 @@ public struct Configuration: Sendable {
     public var timeout = 0
     /// Event loops serving clients (redis.conf's io-threads).
     public var ioThreads = 1
+    /// Microseconds an event loop polls for the next request after a turn that
+    /// served someone, before it sleeps (0 = sleep at once). SwiftKeyDB's own.
+    public var busyPoll = 50
     /// Background task frequency: active expiry runs `hz` times a second.
     public var hz = 10
     // Redis's encoding thresholds. SwiftKeyDB's structures do not change shape with
@@ -179,6 +182,7 @@ extension Configuration {
         memory("proto-max-bulk-len", atLeast: 1024 * 1024, \.protoMaxBulkLength),
         memory("client-query-buffer-limit", atLeast: 1024 * 1024, \.clientQueryBufferLimit),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
+        integer("busy-poll", 0...10_000, \.busyPoll),
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),
         boolean("protected-mode", \.protectedMode),
         integer("timeout", 0...Int(Int32.max), \.timeout),

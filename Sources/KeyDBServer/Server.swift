@@ -90,7 +90,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         let limits = ProtocolLimits(maxBulkLength: configuration.protoMaxBulkLength)
         var loopTurns: [ObjectIdentifier: BeforeSleep] = [:]
-        for loop in group.makeIterator() { loopTurns[ObjectIdentifier(loop)] = BeforeSleep(loop: loop) }
+        for loop in group.makeIterator() { loopTurns[ObjectIdentifier(loop)] = BeforeSleep(loop: loop, engine: engine, lock: lock) }
         let beforeSleeps = loopTurns
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 511)

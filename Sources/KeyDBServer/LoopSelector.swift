@@ -1,0 +1,52 @@
+import KeyDBEngine
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The file descriptor an event loop waits on (its epoll instance on Linux),
+/// polled without blocking to learn whether the loop has work before it sleeps.
+///
+/// SwiftNIO does not expose its selector; the loop names it in its description
+/// (`selector = Selector { descriptor = N }`) when asked on its own thread. The
+/// number is used only if it is an event-poll descriptor, so a change in that
+/// text turns busy polling off rather than polling something else
+/// (`LoopSelectorTests` fails then).
+enum LoopSelector {
+    /// Must run on `loop`; nil if the descriptor cannot be found (busy polling stays off).
+    static func descriptor(of loop: EventLoop) -> CInt? {
+        loop.assertInEventLoop()
+        let text = String(describing: loop)
+        guard let marker = text.firstRange(of: "selector = Selector { descriptor = ") else { return nil }
+        let digits = text[marker.upperBound...].prefix(while: \.isNumber)
+        guard let fd = CInt(digits), isEventPoll(fd) else { return nil }
+        return fd
+    }
+
+    private static func isEventPoll(_ fd: CInt) -> Bool {
+        #if os(Linux)
+        var target = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/self/fd/\(fd)", &target, target.count - 1)
+        guard length > 0 else { return false }
+        return String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) == "anon_inode:[eventpoll]"
+        #else
+        return false
+        #endif
+    }
+
+    /// Returns true as soon as `fd` has events, false once `microseconds` have passed without any.
+    @discardableResult
+    static func busyPoll(_ fd: CInt, forUpTo microseconds: Int) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let deadline = Clock.monotonicMicroseconds() + Int64(microseconds)
+        repeat {
+            if poll(&entry, 1, 0) != 0 { return true }
+        } while Clock.monotonicMicroseconds() < deadline
+        return false
+    }
+}
