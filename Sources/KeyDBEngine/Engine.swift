@@ -332,7 +332,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return nil
         }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
-            client.transaction?.queue(args, flags: command.flags)
+            client.transaction?.queue(args, flags: queuedFlags(command, args))
             client.reply.writeSimpleString("QUEUED")
             return nil
         }

@@ -7,6 +7,23 @@ import KeyDBRESP
 extension Engine {
     /// Whether the command may write, for CLIENT PAUSE WRITE; nil when the row decides.
     func declaredScriptWrites(_ command: CommandSpec, _ args: Arguments) -> Bool? {
+        declaredScriptFlags(command, args).map { !$0.contains(.noWrites) }
+    }
+
+    /// The flags a command queued in MULTI counts with (for EXEC under CLIENT PAUSE
+    /// WRITE and maxmemory): a script's declared flags replace its row's write,
+    /// may-replicate, deny-oom and stale flags, as in Redis's scriptFlagsToCmdFlags.
+    func queuedFlags(_ command: CommandSpec, _ args: Arguments) -> CommandFlags {
+        guard let declared = declaredScriptFlags(command, args) else { return command.flags }
+        var flags = command.flags.subtracting([.write, .mayReplicate, .denyOOM, .stale])
+        if !declared.contains(.noWrites) { flags.insert(.write) }
+        if declared.isDisjoint(with: [.noWrites, .allowOOM]) { flags.insert(.denyOOM) }
+        if declared.contains(.allowStale) { flags.insert(.stale) }
+        return flags
+    }
+
+    /// The flags the script or function declared; nil in compatibility mode, not found, or not a script.
+    private func declaredScriptFlags(_ command: CommandSpec, _ args: Arguments) -> ScriptFlags? {
         guard command.flags.contains(.runsScript), args.count > 1 else { return nil }
         let flags: ScriptFlags?
         switch command.name {
@@ -25,6 +42,6 @@ extension Engine {
             flags = nil
         }
         guard let flags, !flags.contains(.evalCompat) else { return nil }
-        return !flags.contains(.noWrites)
+        return flags
     }
 }

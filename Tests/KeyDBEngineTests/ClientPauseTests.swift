@@ -50,6 +50,26 @@ struct ClientPauseTests {
         #expect(b.received() == bulk("compat"))
     }
 
+    @Test("WRITE lets EXEC of no-writes scripts run; one write script in the queue holds it")
+    func writePauseAndQueuedScripts() {
+        let h = EngineHarness()
+        let a = h.connect(), b = h.connect()
+        #expect(h.run("CLIENT", "PAUSE", "10000", "WRITE") == ok)
+        a.send("MULTI")
+        a.send("EVAL", "#!lua flags=no-writes\nreturn 12", "0")
+        a.send("EVAL", "#!lua flags=no-writes\nreturn 13", "0")
+        a.send("EXEC")
+        #expect(a.received() == ok + "+QUEUED\r\n+QUEUED\r\n*2\r\n:12\r\n:13\r\n")
+        b.send("MULTI")
+        b.send("EVAL", "#!lua flags=no-writes\nreturn 12", "0")
+        b.send("EVAL", "return 14", "0")  // no shebang: may replicate, held as it is queued
+        b.send("EXEC")
+        #expect(b.received() == ok + "+QUEUED\r\n")
+        #expect(h.run("CLIENT", "UNPAUSE") == ok)
+        b.resume()
+        #expect(b.received() == "+QUEUED\r\n*2\r\n:12\r\n:14\r\n")
+    }
+
     @Test("ALL holds every command; argument errors still answer at once")
     func allPause() {
         let h = EngineHarness()
