@@ -182,7 +182,7 @@ extension Configuration {
         memory("proto-max-bulk-len", atLeast: 1024 * 1024, \.protoMaxBulkLength),
         memory("client-query-buffer-limit", atLeast: 1024 * 1024, \.clientQueryBufferLimit),
         integer("io-threads", immutable: true, 1...128, \.ioThreads),
-        integer("busy-poll", 0...10_000, \.busyPoll),
+        integer("busy-poll", 0...1000, \.busyPoll),
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),
         boolean("protected-mode", \.protectedMode),
         integer("timeout", 0...Int(Int32.max), \.timeout),

@@ -311,7 +311,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return reject(command, ErrorReply.loading, for: client)
         }
         // As Redis, PING is refused too: monitoring notices the disk problem.
-        if let refusal = writeRefusal, command.flags.contains(.write) || command.fullName == "ping" {
+        if let refusal = writeRefusal, command.flags.contains(.write) || command.fullName == "ping"
+            || (command.fullName == "exec" && client.transaction?.writes == true) {
             return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {

@@ -8,6 +8,8 @@ public struct Transaction: Sendable {
     public private(set) var aborted = false
     /// A queued command may change the dataset or replicate: CLIENT PAUSE WRITE holds EXEC.
     public private(set) var mayReplicate = false
+    /// A queued command writes: EXEC is refused while writes are (-MISCONF), as the command would be.
+    public private(set) var writes = false
     /// A queued command may grow the dataset: under maxmemory, EXEC is refused (-OOM) as it would be.
     public private(set) var denyOOM = false
     /// A queued command runs a script: EXEC runs on the script stack, where the script may pause.
@@ -19,6 +21,7 @@ public struct Transaction: Sendable {
 
     mutating func queue(_ args: Arguments, flags: CommandFlags) {
         if flags.contains(.write) || flags.contains(.mayReplicate) { mayReplicate = true }
+        if flags.contains(.write) { writes = true }
         if flags.contains(.denyOOM) { denyOOM = true }
         if flags.contains(.runsScript) { runsScripts = true }
         var bytes: [UInt8] = []

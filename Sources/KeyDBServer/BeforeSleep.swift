@@ -2,6 +2,7 @@ import KeyDBEngine
 import KeyDBPersistence
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// One per event loop: what Redis does in beforeSleep, after every read of a
 /// turn of the loop has run, as one task at the end of the turn.
@@ -22,6 +23,9 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
     private var scheduled = false
     /// The loop's epoll descriptor, looked up on the loop's thread when first needed.
     private lazy var selector: CInt? = LoopSelector.descriptor(of: loop)
+    /// Set when another thread queues work for this loop: it ends a poll in progress,
+    /// which would not see it (SwiftNIO signals its selector only between its task runs).
+    private let queuedFromElsewhere = Atomic<Bool>(false)
 
     init(loop: EventLoop, engine: Engine, lock: NIOLock) {
         self.loop = loop
@@ -43,6 +47,12 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         waiting.append((handler, wait))
     }
 
+    /// Runs `task` on the loop, from any thread, without waiting out a poll in progress.
+    func execute(_ task: @escaping @Sendable () -> Void) {
+        queuedFromElsewhere.store(true, ordering: .releasing)
+        loop.execute(task)
+    }
+
     private func scheduleTurnEnd() {
         guard !scheduled else { return }
         scheduled = true
@@ -59,7 +69,7 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         // Queued, not called: tasks this turn queued (a blocked client woken by
         // a push, say) run before the loop polls.
         let microseconds = lock.withLock { engine.configuration.busyPoll }
-        guard microseconds > 0 else { return }
+        guard microseconds > 0, selector != nil else { return }
         let bound = NIOLoopBound(self, eventLoop: loop)
         loop.execute { bound.value.pollBeforeSleep(microseconds) }
     }
@@ -71,9 +81,8 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
     /// fewer requests. Polling the loop's selector for a few microseconds
     /// catches the next request awake.
     ///
-    /// A task queued from another thread meanwhile does not end the poll (SwiftNIO
-    /// signals its selector only when it is not already running tasks); it runs
-    /// right after, at most `busy-poll` µs late.
+    /// Work queued from another thread through `execute` ends the poll too.
+    /// While polling, the loop yields its core to any other runnable thread.
     ///
     /// It runs only after a turn that served someone, so an idle server sleeps,
     /// and only while polls keep catching requests: under light load they would
@@ -84,7 +93,9 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         turnsSincePoll &+= 1
         guard pollHits >= Self.pollHitsNeeded || turnsSincePoll >= 16 else { return }
         turnsSincePoll = 0
-        let caught = LoopSelector.busyPoll(fd, forUpTo: microseconds)
+        let caught = LoopSelector.busyPoll(fd, forUpTo: microseconds) {
+            queuedFromElsewhere.exchange(false, ordering: .acquiring)
+        }
         // A moving average of the last polls' outcomes, in 1/1024ths: each poll weighs 1/8.
         pollHits += (caught ? 1024 - pollHits : -pollHits) / 8
     }
@@ -124,9 +135,8 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
             // The disk refused: the sync thread retries, and the replies wait for it.
             let handlers = batch.filter { $0.wait.sync && $0.wait.log === log }.map(\.handler)
             let bound = NIOLoopBound(handlers, eventLoop: loop)
-            let loop = self.loop
-            log.whenSynced(offset) {
-                loop.execute { for handler in bound.value { handler.release(through: offset) } }
+            log.whenSynced(offset) { [self] in
+                execute { for handler in bound.value { handler.release(through: offset) } }
             }
         }
     }

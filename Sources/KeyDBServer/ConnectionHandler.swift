@@ -57,7 +57,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.context = context
         // A served or unblocked client is woken from whichever thread served it.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let loop = context.eventLoop
         let peer = channel.remoteAddress?.ipAddress ?? ""
         let (refusal, keepalive) = lock.withLock { (engine.refusal(ofConnectionFrom: peer), engine.configuration.tcpKeepalive) }
         if keepalive > 0 { Self.enableKeepalive(channel, idleSeconds: keepalive) }
@@ -74,7 +73,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                                         localAddress: channel.localAddress.map(Self.describe) ?? "",
                                         fileDescriptor: -1,
                                         allocator: channel.allocator)
-            session.wakeup = { loop.execute { bound.value.resume() } }
+            session.wakeup = { [beforeSleep] in beforeSleep.execute { bound.value.resume() } }
             engine.register(session)
             return session
         }

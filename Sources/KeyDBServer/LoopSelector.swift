@@ -23,7 +23,7 @@ enum LoopSelector {
         loop.assertInEventLoop()
         let text = String(describing: loop)
         guard let marker = text.firstRange(of: "selector = Selector { descriptor = ") else { return nil }
-        let digits = text[marker.upperBound...].prefix(while: \.isNumber)
+        let digits = text[marker.upperBound...].prefix(while: { $0.isASCII && $0.isWholeNumber })
         guard let fd = CInt(digits), isEventPoll(fd) else { return nil }
         return fd
     }
@@ -39,13 +39,18 @@ enum LoopSelector {
         #endif
     }
 
-    /// Returns true as soon as `fd` has events, false once `microseconds` have passed without any.
+    /// Returns true as soon as `fd` has events or `interrupted()` is true, false once
+    /// `microseconds` have passed without either (or the poll failed).
     @discardableResult
-    static func busyPoll(_ fd: CInt, forUpTo microseconds: Int) -> Bool {
+    static func busyPoll(_ fd: CInt, forUpTo microseconds: Int, interrupted: () -> Bool = { false }) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let deadline = Clock.monotonicMicroseconds() + Int64(microseconds)
         repeat {
-            if poll(&entry, 1, 0) != 0 { return true }
+            let ready = poll(&entry, 1, 0)
+            if ready != 0 || interrupted() { return ready >= 0 }
+            // Kernel work waiting for this core (deferred frees, say) runs now,
+            // while there is nothing to serve, rather than preempting a later turn.
+            sched_yield()
         } while Clock.monotonicMicroseconds() < deadline
         return false
     }

@@ -148,4 +148,18 @@ struct DispatchTests {
         #expect(info == bulk("# Errorstats\r\nerrorstat_ERR:count=3\r\nerrorstat_WRONGTYPE:count=1\r\n"))
         #expect(h.run("INFO", "stats").contains("\r\ntotal_error_replies:4\r\n"))
     }
+
+    @Test("EXEC of queued writes is refused while the disk refuses writes; reads-only EXEC runs")
+    func execUnderWriteRefusal() {
+        let h = EngineHarness()
+        h.run("MULTI"); h.run("SET", "k", "v")
+        let reads = h.connect()
+        reads.send("MULTI"); reads.send("GET", "k")
+        h.engine.writeRefusal = ErrorReply.logWriteFailed("No space left on device")
+        #expect(h.run("EXEC") == "-EXECABORT Transaction discarded because of: MISCONF Errors writing to the AOF file: No space left on device\r\n")
+        reads.send("EXEC")
+        #expect(reads.received() == "+OK\r\n+QUEUED\r\n*1\r\n$-1\r\n")
+        h.engine.writeRefusal = nil
+        #expect(h.run("GET", "k") == "$-1\r\n")
+    }
 }
