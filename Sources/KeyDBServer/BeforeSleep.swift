@@ -26,6 +26,10 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
     /// Set when another thread queues work for this loop: it ends a poll in progress,
     /// which would not see it (SwiftNIO signals its selector only between its task runs).
     private let queuedFromElsewhere = Atomic<Bool>(false)
+    /// How often recent polls caught a request (0...1024), and the share needed to keep polling.
+    private var pollHits = 1024
+    private static let pollHitsNeeded = 768
+    private var turnsSincePoll = 0
 
     init(loop: EventLoop, engine: Engine, lock: NIOLock) {
         self.loop = loop
@@ -66,10 +70,10 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         let batch = unflushed
         unflushed = []
         for context in batch { context.flush() }
-        // Queued, not called: tasks this turn queued (a blocked client woken by
-        // a push, say) run before the loop polls.
         let microseconds = lock.withLock { engine.configuration.busyPoll }
         guard microseconds > 0, selector != nil else { return }
+        // Queued, not called: tasks this turn queued (a blocked client woken by
+        // a push, say) run before the loop polls.
         let bound = NIOLoopBound(self, eventLoop: loop)
         loop.execute { bound.value.pollBeforeSleep(microseconds) }
     }
@@ -99,11 +103,6 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         // A moving average of the last polls' outcomes, in 1/1024ths: each poll weighs 1/8.
         pollHits += (caught ? 1024 - pollHits : -pollHits) / 8
     }
-
-    /// How often recent polls caught a request (0...1024), and the share needed to keep polling.
-    private var pollHits = 1024
-    private static let pollHitsNeeded = 768
-    private var turnsSincePoll = 0
 
     private func releaseLogged() {
         var batch: [(handler: ConnectionHandler, wait: LogWait)] = []
