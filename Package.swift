@@ -104,7 +104,10 @@ let package = Package(
         // so the hot path's allocations per command are checked without timing anything.
         .testTarget(
             name: "KeyDBAllocationTests",
-            dependencies: ["CMemoryAccounting", "KeyDBEngine", "KeyDBRESP", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["CMemoryAccounting", "KeyDBEngine", "KeyDBRESP", "KeyDBPersistence", "KeyDBServer",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         // Shared helpers for the integration tests: starts the server binary
         // (ServerProcess) and speaks raw RESP over a socket (RawClient).

@@ -16,6 +16,27 @@ extension ClientSession {
         return slot
     }
 
+    /// GET's reply for `key`: its string as a bulk string, a null bulk when it is
+    /// missing, WRONGTYPE for another type; a read, as `lookupRead`. The database
+    /// is reached unretained (`db` is unowned(unsafe), whose every use retains).
+    public func replyString(at key: UnsafeRawBufferPointer) {
+        let now = self.now
+        let written = Unmanaged.passUnretained(db)._withUnsafeGuaranteedRef { db -> Bool? in
+            guard let slot = db.lookup(key, now: now) else { return nil }
+            return db.writeString(at: slot, to: &reply)
+        }
+        switch written {
+        case nil:
+            engine.stats.keyspaceMisses += 1
+            reply.writeNullBulk()
+        case true?:
+            engine.stats.keyspaceHits += 1
+        case false?:
+            engine.stats.keyspaceHits += 1
+            replyError(ErrorReply.wrongType)
+        }
+    }
+
     /// The string at `key` for a read: `.some(nil)` when missing, nil (after
     /// replying WRONGTYPE) when the key holds another type.
     public func readString(_ key: UnsafeRawBufferPointer) -> Bytes?? {

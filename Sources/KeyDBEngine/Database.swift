@@ -1,3 +1,5 @@
+import NIOCore
+
 /// One numbered database (SELECT n): keys, their values and expiries.
 ///
 /// Every read goes through `lookup`, which deletes a key whose time has
@@ -114,6 +116,18 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     func signalModified(at slot: Int32) { touched(slot: slot) }
 
     public func value(at slot: Int32) -> Value { table.entries[Int(slot)].value }
+
+    /// Writes the string at `slot` to `reply` as a bulk string, read where it is
+    /// stored (GET's path: `value(at:)` would copy the whole entry out first);
+    /// false, writing nothing, when the key holds another type.
+    func writeString(at slot: Int32, to reply: inout ByteBuffer) -> Bool {
+        table.entries.withUnsafeBufferPointer { entries in
+            guard case .string(let bytes) = entries[Int(slot)].value else { return false }
+            bytes.withUnsafeBytes { reply.writeBulk($0) }
+            return true
+        }
+    }
+
     public func expireAt(at slot: Int32) -> Int64 { table.entries[Int(slot)].expireAt }
     public func key(at slot: Int32) -> Bytes { table.entries[Int(slot)].key }
 

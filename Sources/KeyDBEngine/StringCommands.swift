@@ -5,8 +5,7 @@ enum StringCommands {
     // MARK: - GET family
 
     static func get(_ c: ClientSession, _ args: Arguments) {
-        guard let value = c.readString(args[1]) else { return }
-        c.replyBulk(value)
+        c.replyString(at: args[1])
     }
 
     static func getdel(_ c: ClientSession, _ args: Arguments) {

@@ -37,7 +37,7 @@ struct AOFLoader {
 
         func run(at start: Int) throws {
             guard case .command = parser.parse(bytes, from: start) else { return }
-            let failure = parser.arguments.withUnsafeBufferPointer { spans -> Engine.ReplayFailure? in
+            let failure = parser.withArguments { spans -> Engine.ReplayFailure? in
                 do throws(Engine.ReplayFailure) {
                     try engine.replay(Arguments(base: bytes.baseAddress!, spans: spans), for: client)
                     return nil

@@ -20,7 +20,11 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
     private let lock: NIOLock
     private var waiting: [(handler: ConnectionHandler, wait: LogWait)] = []
     private var unflushed: [ChannelHandlerContext] = []
+    /// The last turn's `unflushed`, emptied and kept for its capacity (no allocation per turn).
+    private var flushing: [ChannelHandlerContext] = []
     private var scheduled = false
+    /// `busy-poll` as read at the end of the turn, for the poll task that follows it.
+    private var pollMicroseconds = 0
     /// The loop's epoll descriptor, looked up on the loop's thread when first needed.
     private lazy var selector: CInt? = LoopSelector.descriptor(of: loop)
     /// Set when another thread queues work for this loop: it ends a poll in progress,
@@ -57,25 +61,25 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         loop.execute(task)
     }
 
+    // The tasks below capture `self` alone, which Swift passes as the closure's
+    // context: no allocation per turn (a captured NIOLoopBound or value would box).
     private func scheduleTurnEnd() {
         guard !scheduled else { return }
         scheduled = true
-        let bound = NIOLoopBound(self, eventLoop: loop)
-        loop.execute { bound.value.turnEnded() }
+        loop.execute { self.turnEnded() }
     }
 
     private func turnEnded() {
         scheduled = false
         if !waiting.isEmpty { releaseLogged() }
-        let batch = unflushed
-        unflushed = []
-        for context in batch { context.flush() }
-        let microseconds = lock.withLock { engine.configuration.busyPoll }
-        guard microseconds > 0, selector != nil else { return }
+        swap(&flushing, &unflushed)
+        for context in flushing { context.flush() }
+        flushing.removeAll(keepingCapacity: true)
+        pollMicroseconds = lock.withLock { engine.configuration.busyPoll }
+        guard pollMicroseconds > 0, selector != nil else { return }
         // Queued, not called: tasks this turn queued (a blocked client woken by
         // a push, say) run before the loop polls.
-        let bound = NIOLoopBound(self, eventLoop: loop)
-        loop.execute { bound.value.pollBeforeSleep(microseconds) }
+        loop.execute { self.pollBeforeSleep() }
     }
 
     /// A server that sleeps as soon as its turn is done is woken by the kernel
@@ -92,12 +96,13 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
     /// and only while polls keep catching requests: under light load they would
     /// mostly burn their whole time, so then only every 16th turn polls, to notice
     /// the load coming back.
-    private func pollBeforeSleep(_ microseconds: Int) {
+    private func pollBeforeSleep() {
+        loop.assertInEventLoop()
         guard !scheduled, let fd = selector else { return }  // (scheduled: more replies to send first)
         turnsSincePoll &+= 1
         guard pollHits >= Self.pollHitsNeeded || turnsSincePoll >= 16 else { return }
         turnsSincePoll = 0
-        let caught = LoopSelector.busyPoll(fd, forUpTo: microseconds) {
+        let caught = LoopSelector.busyPoll(fd, forUpTo: pollMicroseconds) {
             queuedFromElsewhere.exchange(false, ordering: .acquiring)
         }
         // A moving average of the last polls' outcomes, in 1/1024ths: each poll weighs 1/8.

@@ -238,7 +238,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 // The whole read counts while it runs, as Redis trims its query buffer after the batch.
                 session.queryBufferLength = buffer.readableBytes
                 consumed = buffer.withUnsafeReadableBytes { bytes in
-                    runRequests(in: bytes, session: session, failure: &failure)
+                    runRequests(in: bytes, parser: &self.parser, session: session, failure: &failure)
                 }
                 engine.endBatch()
                 engine.stats.netInputBytes += consumed
@@ -346,16 +346,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Parses and runs every complete request in `bytes`; returns how many bytes it used.
-    private func runRequests(in bytes: UnsafeRawBufferPointer, session: ClientSession, failure: inout ProtocolError?) -> Int {
-        // A local parser for the batch: reading a class's stored array on every command retains it.
-        var parser = self.parser
-        defer { self.parser = parser }
+    /// `parser` is the handler's own, passed in place: a class's stored array read on
+    /// every command would be retained each time, and a copy of the parser would share
+    /// its argument array, so that every batch reallocated it.
+    private func runRequests(in bytes: UnsafeRawBufferPointer, parser: inout RequestParser, session: ClientSession,
+                             failure: inout ProtocolError?) -> Int {
         var position = 0
         while position < bytes.count && !session.closeAfterReply && session.blocked == nil && !session.runsScript
                 && session.reply.readableBytes < Self.replyChunk {
             switch parser.parse(bytes, from: position, authenticated: !session.mustAuthenticate) {
             case .command(let end):
-                parser.arguments.withUnsafeBufferPointer { spans in
+                parser.withArguments { spans in
                     session.execute(Arguments(base: bytes.baseAddress!, spans: spans))
                 }
                 // Held by CLIENT PAUSE: the command stays unread and is parsed again once woken.

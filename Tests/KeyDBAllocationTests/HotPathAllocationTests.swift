@@ -32,7 +32,7 @@ import Testing
             session.engine.beginBatch(for: session)
             var position = 0
             while position < bytes.count, case .command(let end) = parser.parse(bytes, from: position) {
-                parser.arguments.withUnsafeBufferPointer { spans in
+                parser.withArguments { spans in
                     session.execute(Arguments(base: bytes.baseAddress!, spans: spans))
                 }
                 position = end

@@ -233,6 +233,35 @@ struct RequestParserTests {
         #expect(ProtocolError.expectedDollar(got: 0xFF).message == bytes("ERR Protocol error: expected '$', got '") + [0xFF, 39])
     }
 
+    /// Plain digit headers take a one-pass path; every other header shape must
+    /// still get Redis's answer (string2ll: no sign on a length, no leading zero,
+    /// no other byte, no overflow).
+    @Test("header numbers of every shape", arguments: [
+        ("*1\r\n$0\r\n\r\n", RequestParser.Outcome.command(end: 10)),
+        ("*1\r\n$3\r\nabc\r\n", .command(end: 13)),
+        ("*1\r\n$3\rXabc\r\n", .command(end: 13)),  // the byte after CR is skipped, not checked
+        ("*1\r\n$03\r\nabc\r\n", .error(.invalidBulkLength)),
+        ("*1\r\n$-1\r\n", .error(.invalidBulkLength)),
+        ("*1\r\n$3x\r\nabc\r\n", .error(.invalidBulkLength)),
+        ("*1\r\n$ 3\r\nabc\r\n", .error(.invalidBulkLength)),
+        ("*1\r\n$\r\n", .error(.invalidBulkLength)),
+        ("*1\r\n$99999999999999999999\r\n", .error(.invalidBulkLength)),
+        ("*1\r\nx3\r\nabc\r\n", .error(.expectedDollar(got: UInt8(ascii: "x")))),
+        ("*01\r\n$3\r\nabc\r\n", .error(.invalidMultibulkLength)),
+        ("*+1\r\n$3\r\nabc\r\n", .error(.invalidMultibulkLength)),
+        ("*999999999999999999\r\n", .error(.invalidMultibulkLength)),
+        ("*9223372036854775807\r\n", .error(.invalidMultibulkLength)),
+        ("*9223372036854775808\r\n", .error(.invalidMultibulkLength)),
+        ("*-5\r\n", .empty(end: 5)),
+        ("*2\r\n$3\r", .incomplete(atLeast: 8)),
+        ("*2\r\n$3\r\nabc\r\n$12", .incomplete(atLeast: 17)),
+        ("*2\r", .incomplete(atLeast: 4)),
+    ])
+    func headerShapes(_ input: String, _ expected: RequestParser.Outcome) {
+        var parser = RequestParser()
+        #expect(bytes(input).withUnsafeBytes { parser.parse($0, from: 0) } == expected, "\(escape(bytes(input)))")
+    }
+
     @Test("the AUTH limits only apply before authentication")
     func authLimits() {
         var parser = RequestParser()
