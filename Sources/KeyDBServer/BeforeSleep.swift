@@ -19,9 +19,9 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
     private let engine: Engine
     private let lock: NIOLock
     private var waiting: [(handler: ConnectionHandler, wait: LogWait)] = []
-    private var unflushed: [ChannelHandlerContext] = []
+    private var unflushed: [ConnectionHandler] = []
     /// The last turn's `unflushed`, emptied and kept for its capacity (no allocation per turn).
-    private var flushing: [ChannelHandlerContext] = []
+    private var flushing: [ConnectionHandler] = []
     private var scheduled = false
     /// `busy-poll` as read at the end of the turn, for the poll task that follows it.
     private var pollMicroseconds = 0
@@ -41,11 +41,11 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         self.lock = lock
     }
 
-    /// Flushes `context` once this turn's reads are done.
-    func flush(_ context: ChannelHandlerContext) {
+    /// Sends `handler`'s replies once this turn's reads are done.
+    func flush(_ handler: ConnectionHandler) {
         loop.assertInEventLoop()
         scheduleTurnEnd()
-        unflushed.append(context)
+        unflushed.append(handler)
     }
 
     /// Sends `handler`'s held replies once the log has (and, if asked, synced) `wait`.
@@ -73,7 +73,7 @@ final class BeforeSleep: @unchecked Sendable {  // used only on its event loop (
         scheduled = false
         if !waiting.isEmpty { releaseLogged() }
         swap(&flushing, &unflushed)
-        for context in flushing { context.flush() }
+        for handler in flushing { handler.endTurn() }
         flushing.removeAll(keepingCapacity: true)
         pollMicroseconds = lock.withLock { engine.configuration.busyPoll }
         guard pollMicroseconds > 0, selector != nil else { return }

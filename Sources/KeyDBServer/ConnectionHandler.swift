@@ -14,8 +14,9 @@ import Darwin
 
 /// One client connection: decodes requests straight from the receive
 /// buffer, runs them, and writes the replies — all in one handler, with the
-/// keyspace lock taken once per read; replies are flushed at the end of the
-/// event-loop turn (`BeforeSleep`).
+/// keyspace lock taken once per read; replies are sent at the end of the
+/// event-loop turn (`BeforeSleep`), straight to the socket when it can be
+/// (`ConnectionSocket`), else through the channel pipeline.
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -43,6 +44,17 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var timerDeadline: Int64 = 0
     /// Replies were written since the last flush (a flush with nothing to send still costs).
     private var unflushed = false
+    /// Queued with `BeforeSleep` to be flushed at the end of this turn.
+    private var flushQueued = false
+    /// Replies not yet sent, in order; `flushReplies` sends them.
+    private var outgoing: ByteBuffer?
+    /// The connection's socket when replies can be sent straight to it, else -1.
+    private var socket: CInt = -1
+    /// Replies handed to the pipeline and not yet written (a partial send, output
+    /// counted for a limit): while any are, later ones go behind them there.
+    private var pipelineWrites = 0
+    /// Replies handed to the pipeline since its last flush.
+    private var pipelineUnflushed = false
 
     init(engine: Engine, lock: NIOLock, persistence: Persistence, beforeSleep: BeforeSleep, limits: ProtocolLimits) {
         self.engine = engine
@@ -78,6 +90,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             return session
         }
         self.session = session
+        socket = ConnectionSocket.descriptor(of: channel) ?? -1
         context.fireChannelActive()
     }
 
@@ -96,6 +109,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         session = nil
         self.context = nil
+        socket = -1
+        outgoing = nil
         context.fireChannelInactive()
     }
 
@@ -123,14 +138,21 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func resume() {
         guard let context, !closing else { return }
         process(context: context)
-        flush(context)
+        flushReplies(context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         // Replies held for the log are flushed when they are released.
-        guard unflushed else { return }
-        unflushed = false
-        beforeSleep.flush(context)
+        guard unflushed, !flushQueued else { return }
+        flushQueued = true
+        beforeSleep.flush(self)
+    }
+
+    /// The loop's turn ends (`BeforeSleep`): this turn's replies go out.
+    func endTurn() {
+        flushQueued = false
+        guard let context else { return }
+        flushReplies(context)
     }
 
     /// One timer chain per paused script: reads from its caller (held meanwhile) must not
@@ -154,7 +176,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let context, !closing, let session else { return }
         lock.withLock { engine.scripting.continueScript(of: session) }
         process(context: context)
-        flush(context)
+        flushReplies(context)
     }
 
     /// How long a paused script leaves the loop to other clients between its slices.
@@ -174,15 +196,11 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Sends `last` and whatever was written before it, then closes (Redis's reply-then-close).
     private func close(after last: ByteBuffer, context: ChannelHandlerContext) {
+        flushReplies(context)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in
             channel.close(promise: nil)
         }
-    }
-
-    private func flush(_ context: ChannelHandlerContext) {
-        unflushed = false
-        context.flush()
     }
 
     /// The client closed its side: finish what it sent (replies held for the log
@@ -312,14 +330,54 @@ final class ConnectionHandler: ChannelInboundHandler {
         return consumed > 0 && pending != nil && replies.readableBytes >= Self.replyChunk
     }
 
+    // MARK: - Sending replies
+
+    /// Queues `replies` behind those not yet sent. Output counted toward a limit
+    /// (`tracked`) is counted until the socket has it, so it goes through the pipeline.
     private func send(_ replies: ByteBuffer, tracked: Bool, context: ChannelHandlerContext) {
         guard replies.readableBytes > 0 else { return }
         unflushed = true
-        guard tracked, let session else { return context.write(wrapOutboundOut(replies), promise: nil) }
-        let size = replies.readableBytes
-        let lock = self.lock
+        guard tracked else {
+            if outgoing == nil { outgoing = replies } else { outgoing!.writeImmutableBuffer(replies) }
+            return
+        }
+        if let waiting = outgoing {
+            outgoing = nil
+            writeToPipeline(waiting, context: context)
+        }
+        writeToPipeline(replies, context: context, counted: true)
+    }
+
+    /// Sends the replies not yet sent: with one `send` to the socket when nothing
+    /// waits in the pipeline (so the order holds), the rest through the pipeline.
+    private func flushReplies(_ context: ChannelHandlerContext) {
+        unflushed = false
+        if var replies = outgoing {
+            outgoing = nil
+            // An inactive channel's descriptor is closed and may be another connection's by now.
+            if socket >= 0 && pipelineWrites == 0 && context.channel.isActive {
+                let sent = replies.withUnsafeReadableBytes { ConnectionSocket.sendNow(socket, $0) }
+                // A full socket buffer or an error: the pipeline takes the rest (and reports the error).
+                if sent > 0 { replies.moveReaderIndex(forwardBy: sent) }
+            }
+            if replies.readableBytes > 0 { writeToPipeline(replies, context: context) }
+        }
+        if pipelineUnflushed {
+            pipelineUnflushed = false
+            context.flush()
+        }
+    }
+
+    private func writeToPipeline(_ replies: ByteBuffer, context: ChannelHandlerContext, counted: Bool = false) {
+        pipelineUnflushed = true
+        // With no socket of its own, everything goes this way and keeps its order untracked.
+        guard socket >= 0 || counted else { return context.write(wrapOutboundOut(replies), promise: nil) }
+        pipelineWrites += 1
+        let size = replies.readableBytes, lock = self.lock, counted = counted ? session : nil
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.write(wrapOutboundOut(replies)).whenComplete { _ in
-            lock.withLock { session.unsentBytes -= size }
+            bound.value.pipelineWrites -= 1
+            if let counted { lock.withLock { counted.unsentBytes -= size } }
         }
     }
 
@@ -330,7 +388,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             held.removeFirst()
             send(first.replies, tracked: first.tracked, context: context)
         }
-        guard held.isEmpty && closeWhenReleased else { return flush(context) }
+        guard held.isEmpty && closeWhenReleased else { return flushReplies(context) }
         close(after: context.channel.allocator.buffer(capacity: 0), context: context)
     }
 
