@@ -120,7 +120,8 @@ let package = Package(
         .testTarget(
             name: "KeyDBServerTests",
             dependencies: ["KeyDBServer", "swiftkeydb-server", "KeyDBTestSupport",
-                           .product(name: "NIOPosix", package: "swift-nio")]
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
 
         // Wire compatibility through hiredis (Debian's libhiredis-dev); test-only.

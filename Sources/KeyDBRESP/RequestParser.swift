@@ -133,7 +133,7 @@ public struct RequestParser {
         return .number(value, end: end)
     }
 
-    /// `header`'s common case in one pass: a digit 1–9, at most 17 more digits,
+    /// `header`'s common case in one pass: a digit 1–9, at most 16 more digits,
     /// `\r`, and the `\n` slot in the buffer. Anything else is nil, and the
     /// general path (two `memchr`s and `string2ll`) gives Redis's answer for it.
     @inline(__always)

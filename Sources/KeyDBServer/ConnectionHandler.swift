@@ -338,7 +338,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard replies.readableBytes > 0 else { return }
         unflushed = true
         guard tracked else {
-            if outgoing == nil { outgoing = replies } else { outgoing!.writeImmutableBuffer(replies) }
+            guard outgoing != nil else { outgoing = replies; return }
+            // A long pipeline of large replies leaves in pieces (`replyChunk`), never as
+            // one buffer growing toward ByteBuffer's 4 GiB limit.
+            if outgoing!.readableBytes + replies.readableBytes > Self.replyChunk {
+                flushReplies(context)
+                unflushed = true
+                outgoing = replies
+            } else {
+                outgoing!.writeImmutableBuffer(replies)
+            }
             return
         }
         if let waiting = outgoing {
