@@ -52,6 +52,7 @@ import Testing
         /// The handlers SwiftKeyDB's server gives its connections.
         static func server() throws -> Harness {
             let engine = Engine()
+            engine.quietForCounting()
             let lock = NIOLock()
             let persistence = Persistence(engine: engine, withKeyspace: { lock.withLock($0) }, logNotice: { _ in }, logWarning: { _ in })
             var beforeSleep: BeforeSleep?

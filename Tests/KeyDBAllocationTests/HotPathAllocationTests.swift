@@ -45,6 +45,7 @@ import Testing
     /// An engine and a connection to it (sessions do not keep their engine alive).
     static func session(logging: Bool) -> (Engine, ClientSession) {
         let engine = Engine()
+        engine.quietForCounting()
         if logging { engine.appendOnlyFeed = AppendOnlyFeed() }
         let session = ClientSession(engine: engine)
         session.reply.reserveCapacity(64 * 1024)

@@ -38,7 +38,7 @@ struct LoopSelectorTests {
             LoopSelector.busyPoll(fd, forUpTo: 20_000)
             return Date().timeIntervalSince(start)
         }.wait()
-        #expect(idle >= 0.02)
+        #expect(idle >= 0.0199)  // measured with the wall clock, the poll with the monotonic one
         // A connection arriving at a listener on the loop: polling for up to 60 s
         // returns at once (this test would take a minute otherwise).
         let listener = try ServerBootstrap(group: loop).bind(host: "127.0.0.1", port: 0).wait()
