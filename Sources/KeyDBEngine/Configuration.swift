@@ -83,6 +83,10 @@ public struct Configuration: Sendable {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// The two above, as sorted sets take them.
+    public var zsetListpackLimits: SortedSetValue.ListpackLimits {
+        SortedSetValue.ListpackLimits(maxEntries: zsetMaxListpackEntries, maxValue: zsetMaxListpackValue)
+    }
     /// Limits of one stream node: the listpack's bytes and its entries (0: no limit).
     public var streamNodeMaxBytes = 4096
     public var streamNodeMaxEntries = 100

@@ -16,6 +16,9 @@ extension Database {
     }
 
     /// Adds a key read from disk, replacing any older value under the same name.
+    /// Room for `keys` more keys, made before a snapshot's keys load.
+    public func reserve(keys: Int) { table.reserve(keys) }
+
     public func load(_ key: Bytes, _ value: Value, expireAt: Int64) {
         let hash = key.withUnsafeBytes { KeyHash.hash($0) }
         _ = key.withUnsafeBytes { table.remove($0, hash: hash) }

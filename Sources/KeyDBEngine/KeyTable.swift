@@ -124,6 +124,18 @@ public struct KeyTable {
         return nil
     }
 
+    /// Makes room for `more` keys at once — the key count a snapshot announces,
+    /// as Redis's RESIZEDB expands its dict — so loading them neither resizes
+    /// the buckets nor regrows the entry array.
+    mutating func reserve(_ more: Int) {
+        let wanted = count + more
+        guard more > 0, wanted > heads.count else { return }
+        var buckets = heads.count
+        while buckets < wanted { buckets *= 2 }
+        resize(to: buckets)
+        entries.reserveCapacity(wanted)
+    }
+
     mutating func setExpire(slot: Int32, _ expireAt: Int64) {
         let old = entries[Int(slot)].expireAt
         if old == 0 && expireAt != 0 { volatileCount += 1 }

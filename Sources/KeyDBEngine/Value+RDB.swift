@@ -29,8 +29,8 @@ extension Value {
     }
 
     /// The value an RDB object loads as, held in the encodings Redis would pick under
-    /// `configuration`; nil for an empty collection (Redis refuses to load one).
-    public init?(rdb object: RDBObject, configuration: Configuration) {
+    /// `zsetLimits` (zset-max-listpack-*); nil for an empty collection (Redis refuses to load one).
+    public init?(rdb object: RDBObject, zsetLimits limits: SortedSetValue.ListpackLimits) {
         switch object {
         case .string(let bytes):
             self = .string(Bytes(array: bytes))
@@ -47,8 +47,6 @@ extension Value {
             self = .hash(HashValue(fields))
         case .sortedSet(let members):
             guard !members.isEmpty else { return nil }
-            let limits = SortedSetValue.ListpackLimits(maxEntries: configuration.zsetMaxListpackEntries,
-                                                       maxValue: configuration.zsetMaxListpackValue)
             let zset = SortedSetValue(isListpack: members.count <= limits.maxEntries)
             for (member, score) in members { zset.set(Bytes(array: member), score: score, limits: limits) }
             self = .sortedSet(zset)

@@ -50,7 +50,7 @@ enum Snapshot {
                      replaceLibraries: Bool = false,
                      withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int) {
         var sink = Loader(engine: engine, skipExpired: skipExpired, replaceLibraries: replaceLibraries,
-                          withKeyspace: withKeyspace)
+                          imageLength: image.count, withKeyspace: withKeyspace)
         let length: Int
         do {
             length = try RDBReader.readPrefix(Array(image), into: &sink).length
@@ -72,15 +72,22 @@ enum Snapshot {
         let replaceLibraries: Bool
         let withKeyspace: (() -> Void) -> Void
         let now = Clock.milliseconds()
+        /// Bounds what a RESIZEDB hint may reserve: a key takes at least 3 bytes of the image.
+        let imageLength: Int
+        /// Read once (copying the engine's whole configuration for every key cost 5% of a load).
+        let zsetLimits: SortedSetValue.ListpackLimits
         var database = 0
         var pending: [(db: Int, key: Bytes, value: Value, expireAt: Int64)] = []
         var expired = 0
 
-        init(engine: Engine, skipExpired: Bool, replaceLibraries: Bool, withKeyspace: @escaping (() -> Void) -> Void) {
+        init(engine: Engine, skipExpired: Bool, replaceLibraries: Bool, imageLength: Int,
+             withKeyspace: @escaping (() -> Void) -> Void) {
             self.engine = engine
             self.skipExpired = skipExpired
             self.replaceLibraries = replaceLibraries
+            self.imageLength = imageLength
             self.withKeyspace = withKeyspace
+            self.zsetLimits = engine.configuration.zsetListpackLimits
         }
 
         mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {}
@@ -93,7 +100,13 @@ enum Snapshot {
             database = index
         }
 
-        mutating func resizeDatabase(keys: Int, expires: Int) throws {}
+        /// The keys about to load get their room at once (no resizing on the way); the
+        /// hint is the file's word, so it is held to what the image can contain.
+        mutating func resizeDatabase(keys: Int, expires: Int) throws {
+            let room = min(keys, imageLength / 3)
+            let db = engine.keyspace.databases[database]
+            withKeyspace { db.reserve(keys: room) }
+        }
 
         /// As Redis: a library that does not load (or exists already) fails the whole load.
         mutating func function(_ code: [UInt8]) throws {
@@ -111,7 +124,7 @@ enum Snapshot {
                 expired += 1
                 return
             }
-            guard let converted = Value(rdb: value, configuration: engine.configuration) else { return }  // Redis skips empty collections too
+            guard let converted = Value(rdb: value, zsetLimits: zsetLimits) else { return }  // Redis skips empty collections too
             pending.append((database, Bytes(array: key), converted, expireAtMilliseconds ?? 0))
             if pending.count >= 1024 { flush() }
         }
