@@ -15,13 +15,17 @@ extension Database {
         }
     }
 
-    /// Adds a key read from disk, replacing any older value under the same name.
-    /// Room for `keys` more keys, made before a snapshot's keys load.
+    /// Buckets for `keys` more keys, made before a snapshot's keys load.
     public func reserve(keys: Int) { table.reserve(keys) }
 
+    /// Gives back the buckets a load reserved for keys that did not come (skipped as expired).
+    public func fitAfterLoading() { table.shrinkToFit() }
+
+    /// Adds a key read from disk, replacing any older value under the same name.
     public func load(_ key: Bytes, _ value: Value, expireAt: Int64) {
         let hash = key.withUnsafeBytes { KeyHash.hash($0) }
-        _ = key.withUnsafeBytes { table.remove($0, hash: hash) }
+        // Not shrinking on the way: the buckets were sized for the whole load.
+        _ = key.withUnsafeBytes { table.remove($0, hash: hash, shrinking: false) }
         let slot = table.insertNew(key, value, expireAt: expireAt, hash: hash, access: AccessClock.initial(access))
         // A snapshot stores integers as such only within 32 bits; longer digit strings load as strings.
         if case .string(let bytes) = value, bytes.count > 9, let number = bytes.withUnsafeBytes({ Int64(redisDecimal: $0) }),

@@ -102,7 +102,8 @@ public struct KeyTable {
 
     /// Removes `key`; returns its value and expiry if it was present.
     @discardableResult
-    @usableFromInline mutating func remove(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (value: Value, expireAt: Int64)? {
+    @usableFromInline mutating func remove(_ key: UnsafeRawBufferPointer, hash: UInt64,
+                                           shrinking: Bool = true) -> (value: Value, expireAt: Int64)? {
         let bucket = Int(truncatingIfNeeded: hash) & mask
         let short = UInt32(truncatingIfNeeded: hash)
         var previous: Int32 = -1
@@ -115,7 +116,7 @@ public struct KeyTable {
                 release(slot)
                 count -= 1
                 if removed.1 != 0 { volatileCount -= 1 }
-                if heads.count > KeyTable.minimumBuckets && count * 10 < heads.count { resize(to: heads.count / 2) }
+                if shrinking && heads.count > KeyTable.minimumBuckets && count * 10 < heads.count { resize(to: heads.count / 2) }
                 return removed
             }
             previous = index
@@ -124,16 +125,23 @@ public struct KeyTable {
         return nil
     }
 
-    /// Makes room for `more` keys at once — the key count a snapshot announces,
-    /// as Redis's RESIZEDB expands its dict — so loading them neither resizes
-    /// the buckets nor regrows the entry array.
+    /// Makes the buckets for `more` keys at once — the key count a snapshot
+    /// announces, as Redis's RESIZEDB expands its dict — so loading them does not
+    /// resize on the way. Only buckets (4 bytes a key): the count is the file's
+    /// word, and entries grow as keys really arrive.
     mutating func reserve(_ more: Int) {
         let wanted = count + more
         guard more > 0, wanted > heads.count else { return }
         var buckets = heads.count
         while buckets < wanted { buckets *= 2 }
         resize(to: buckets)
-        entries.reserveCapacity(wanted)
+    }
+
+    /// Halves the buckets while under a tenth is used (the rule `remove` applies one step at a time).
+    mutating func shrinkToFit() {
+        var buckets = heads.count
+        while buckets > KeyTable.minimumBuckets && count * 10 < buckets { buckets /= 2 }
+        if buckets != heads.count { resize(to: buckets) }
     }
 
     mutating func setExpire(slot: Int32, _ expireAt: Int64) {

@@ -55,6 +55,7 @@ enum Snapshot {
         do {
             length = try RDBReader.readPrefix(Array(image), into: &sink).length
             sink.flush()
+            sink.finish()
         } catch let error as RDBError {
             throw PersistenceError("Bad RDB format in \(name): \(error)")
         } catch let error as PersistenceError {
@@ -72,8 +73,10 @@ enum Snapshot {
         let replaceLibraries: Bool
         let withKeyspace: (() -> Void) -> Void
         let now = Clock.milliseconds()
-        /// Bounds what a RESIZEDB hint may reserve: a key takes at least 3 bytes of the image.
+        /// Bounds what RESIZEDB hints may reserve, all databases together: a key
+        /// takes at least 3 bytes of the image.
         let imageLength: Int
+        var reserved = 0
         /// Read once (copying the engine's whole configuration for every key cost 5% of a load).
         let zsetLimits: SortedSetValue.ListpackLimits
         var database = 0
@@ -103,7 +106,9 @@ enum Snapshot {
         /// The keys about to load get their room at once (no resizing on the way); the
         /// hint is the file's word, so it is held to what the image can contain.
         mutating func resizeDatabase(keys: Int, expires: Int) throws {
-            let room = min(keys, imageLength / 3)
+            let room = min(keys, imageLength / 3 - reserved)
+            guard room > 0 else { return }
+            reserved += room
             let db = engine.keyspace.databases[database]
             withKeyspace { db.reserve(keys: room) }
         }
@@ -127,6 +132,12 @@ enum Snapshot {
             guard let converted = Value(rdb: value, zsetLimits: zsetLimits) else { return }  // Redis skips empty collections too
             pending.append((database, Bytes(array: key), converted, expireAtMilliseconds ?? 0))
             if pending.count >= 1024 { flush() }
+        }
+
+        /// After the last key: databases whose announced keys did not all come give back the room.
+        func finish() {
+            guard reserved > 0 else { return }
+            withKeyspace { for db in engine.keyspace.databases { db.fitAfterLoading() } }
         }
 
         mutating func flush() {
