@@ -150,7 +150,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var maxMemoryLimit = 0
     /// busy-reply-threshold in ms (0: scripts never pause and cannot be killed).
     public private(set) var busyReplyThreshold: Int64 = 5000
-    public private(set) var zsetListpackLimits = (entries: 128, value: 64)
+    public private(set) var zsetListpackLimits = SortedSetValue.ListpackLimits(maxEntries: 128, maxValue: 64)
     private(set) var slowlogThreshold = 10_000
     private(set) var slowlogMaxLength = 128
     private(set) var latencyThreshold: Int64 = 0
@@ -166,7 +166,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         outputLimits = configuration.outputLimits
         protoMaxBulkLength = configuration.protoMaxBulkLength
         hllSparseMaxBytes = configuration.hllSparseMaxBytes
-        zsetListpackLimits = (configuration.zsetMaxListpackEntries, configuration.zsetMaxListpackValue)
+        zsetListpackLimits = configuration.zsetListpackLimits
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
         acl.log.maxLength = configuration.aclLogMaxLength
         acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"

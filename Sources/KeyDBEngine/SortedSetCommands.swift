@@ -97,7 +97,6 @@ enum SortedSetCommands {
 extension ClientSession {
     /// zset-max-listpack-entries / -value, as they are now.
     var zsetListpackLimits: SortedSetValue.ListpackLimits {
-        SortedSetValue.ListpackLimits(maxEntries: engine.zsetListpackLimits.entries,
-                                      maxValue: engine.zsetListpackLimits.value)
+        engine.zsetListpackLimits
     }
 }

@@ -90,7 +90,7 @@ enum Snapshot {
             self.replaceLibraries = replaceLibraries
             self.imageLength = imageLength
             self.withKeyspace = withKeyspace
-            self.zsetLimits = engine.configuration.zsetListpackLimits
+            self.zsetLimits = engine.zsetListpackLimits
         }
 
         mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {}

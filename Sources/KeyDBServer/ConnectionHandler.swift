@@ -42,8 +42,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     /// The deadline a timeout timer is already set for.
     private var timerDeadline: Int64 = 0
-    /// Replies were written since the last flush (a flush with nothing to send still costs).
-    private var unflushed = false
     /// Queued with `BeforeSleep` to be flushed at the end of this turn.
     private var flushQueued = false
     /// Replies not yet sent, in order; `flushReplies` sends them.
@@ -143,7 +141,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         // Replies held for the log are flushed when they are released.
-        guard unflushed, !flushQueued else { return }
+        guard outgoing != nil || pipelineUnflushed, !flushQueued else { return }
         flushQueued = true
         beforeSleep.flush(self)
     }
@@ -336,14 +334,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// (`tracked`) is counted until the socket has it, so it goes through the pipeline.
     private func send(_ replies: ByteBuffer, tracked: Bool, context: ChannelHandlerContext) {
         guard replies.readableBytes > 0 else { return }
-        unflushed = true
         guard tracked else {
             guard outgoing != nil else { outgoing = replies; return }
             // A long pipeline of large replies leaves in pieces (`replyChunk`), never as
             // one buffer growing toward ByteBuffer's 4 GiB limit.
             if outgoing!.readableBytes + replies.readableBytes > Self.replyChunk {
                 flushReplies(context)
-                unflushed = true
                 outgoing = replies
             } else {
                 outgoing!.writeImmutableBuffer(replies)
@@ -360,7 +356,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Sends the replies not yet sent: with one `send` to the socket when nothing
     /// waits in the pipeline (so the order holds), the rest through the pipeline.
     private func flushReplies(_ context: ChannelHandlerContext) {
-        unflushed = false
         if var replies = outgoing {
             outgoing = nil
             // An inactive channel's descriptor is closed and may be another connection's by now.

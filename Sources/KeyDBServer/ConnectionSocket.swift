@@ -21,10 +21,8 @@ import Darwin
 enum ConnectionSocket {
     /// nil when the descriptor cannot be found or checked (replies then go through the pipeline).
     static func descriptor(of channel: Channel) -> CInt? {
-        let text = String(describing: channel)
-        guard let marker = text.firstRange(of: "BaseSocket { fd=") else { return nil }
-        let digits = text[marker.upperBound...].prefix(while: { $0.isASCII && $0.isWholeNumber })
-        guard let fd = CInt(digits), let local = channel.localAddress, let remote = channel.remoteAddress,
+        guard let fd = describedDescriptor(after: "BaseSocket { fd=", in: String(describing: channel)),
+              let local = channel.localAddress, let remote = channel.remoteAddress,
               address(of: fd, peer: false) == local, address(of: fd, peer: true) == remote
         else { return nil }
         return fd

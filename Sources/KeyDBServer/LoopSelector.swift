@@ -21,10 +21,8 @@ enum LoopSelector {
     /// Must run on `loop`; nil if the descriptor cannot be found (busy polling stays off).
     static func descriptor(of loop: EventLoop) -> CInt? {
         loop.assertInEventLoop()
-        let text = String(describing: loop)
-        guard let marker = text.firstRange(of: "selector = Selector { descriptor = ") else { return nil }
-        let digits = text[marker.upperBound...].prefix(while: { $0.isASCII && $0.isWholeNumber })
-        guard let fd = CInt(digits), isEventPoll(fd) else { return nil }
+        guard let fd = describedDescriptor(after: "selector = Selector { descriptor = ", in: String(describing: loop)),
+              isEventPoll(fd) else { return nil }
         return fd
     }
 
