@@ -94,7 +94,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KeyDBPersistenceTests",
-            dependencies: ["KeyDBPersistence", "KeyDBEngine", "KeyDBRESP", "KeyDBStorage"]
+            dependencies: ["KeyDBPersistence", "KeyDBEngine", "KeyDBRESP", "KeyDBStorage",
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "KeyDBEngineTests",

@@ -10,6 +10,13 @@ import Glibc
 /// their EXEC is read; a file cut short (or ending inside MULTI) is an error
 /// unless the caller allows dropping the torn tail; anything else malformed is
 /// refused with the offset where it starts.
+///
+/// A file written over a preallocated tail (`LogPreallocation`) has its records
+/// in batches, each after a `#CRC:` header. Once a file has one, every record
+/// must be in a batch whose checksum holds: the first that does not (or a
+/// record in none) ends the log as a torn tail would. Records that follow a
+/// good batch directly, or after nothing but filler, were appended by another
+/// writer (Redis, given the directory) and load as they are.
 struct AOFLoader {
     enum Outcome: Equatable {
         case complete
@@ -34,6 +41,10 @@ struct AOFLoader {
         var queued: [Int] = []
         var multiStart: Int? = nil
         var failure: Error? = nil
+        /// Where the last checked batch ends, once the file has batches.
+        var checkedUntil: Int? = nil
+        /// The first byte of a batch that does not check out, or of a record in none.
+        var torn: Int? = nil
 
         func run(at start: Int) throws {
             guard case .command = parser.parse(bytes, from: start) else { return }
@@ -54,16 +65,37 @@ struct AOFLoader {
             }
         }
 
-        while position < bytes.count && failure == nil {
+        while position < bytes.count && failure == nil && torn == nil {
             withKeyspace {
                 var done = 0
                 while position < bytes.count && done < Self.commandsPerBatch && failure == nil {
                     if bytes[position] == UInt8(ascii: "#") {
-                        // Annotations (#TS:...) are skipped, as Redis does.
-                        guard let newline = bytes[position...].firstIndex(of: UInt8(ascii: "\n")) else { position = bytes.count; break }
+                        // Annotations (#TS:...) and filler are skipped, as Redis does; so is
+                        // filler cut short at the end of the file.
+                        guard let newline = bytes[position...].firstIndex(of: UInt8(ascii: "\n")) else {
+                            if bytes[position...].allSatisfy({ $0 == UInt8(ascii: "#") }) { validUpTo = bytes.count }
+                            position = bytes.count
+                            break
+                        }
+                        if let batch = LogPreallocation.batch(in: bytes, line: position..<newline) {
+                            guard LogPreallocation.verifies(bytes, from: newline + 1, length: batch.length, checksum: batch.checksum) else {
+                                torn = position
+                                return
+                            }
+                            checkedUntil = newline + 1 + batch.length
+                        }
                         position = newline + 1
                         validUpTo = position
                         continue
+                    }
+                    if let checked = checkedUntil, position >= checked {
+                        let between = bytes[checked..<position]
+                        guard bytes[position] == UInt8(ascii: "*"),
+                              between.allSatisfy({ $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\n") }) else {
+                            torn = position
+                            return
+                        }
+                        checkedUntil = nil
                     }
                     guard bytes[position] == UInt8(ascii: "*") else {
                         failure = Self.badFormat(name, position)
@@ -105,6 +137,10 @@ struct AOFLoader {
             }
         }
         if let failure { throw failure }
+        if let torn {
+            // Whatever follows was never synced either: an fsync would have covered this batch too.
+            return .truncated(validLength: multiStart ?? torn)
+        }
         // A torn last record, or a MULTI whose EXEC never made it to disk.
         if multiStart != nil || validUpTo < bytes.count {
             return .truncated(validLength: multiStart ?? validUpTo)

@@ -15,6 +15,11 @@ import Glibc
 /// Two locks: `lock` guards the counters and the queue and is only ever held
 /// briefly (it is taken under the keyspace lock); `writerLock` orders the file
 /// writes and file switches, so a slow disk never holds up the keyspace.
+///
+/// A file begun under `always` is written in checked batches over a
+/// preallocated tail (`LogPreallocation`), and stays a file of batches under
+/// any policy: its loader then requires them. A file begun otherwise is
+/// appended to, whatever the policy becomes (a rewrite starts a new file).
 public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lock`
     public enum FsyncPolicy: String, Sendable { case always, everysec, no }
 
@@ -31,8 +36,14 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     private var waiters: [(offset: UInt64, body: @Sendable () -> Void)] = []
     private var syncScheduled = false
     private let syncThread: NIOThreadPool
-    /// Bytes in the current file (auto-rewrite compares it to the base).
+    /// Bytes of records (and batch headers) in the current file: where the next
+    /// write goes. Auto-rewrite compares it to the base.
     private var fileBytes: Int
+    /// Whether the current file is written in checked batches; nil while it is empty (the
+    /// policy of its first write decides).
+    private var batched: Bool?
+    /// The file's preallocated tail, while written under `always`.
+    private var tail: PreallocatedTail? = nil
     private var writeError: String? = nil
     public var policy: FsyncPolicy {
         get { lock.withLock { policyValue } }
@@ -46,9 +57,14 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     init(path: String, policy: FsyncPolicy, startingAt offset: UInt64 = 0, latency: LatencyMonitor = LatencyMonitor(),
          logWarning: @escaping @Sendable (String) -> Void) throws {
-        fd = try FileIO.openForAppend(path)
+        fd = try FileIO.openForWriting(path)
         self.path = path
-        fileBytes = FileIO.size(path) ?? 0
+        do {
+            (fileBytes, batched) = try Self.opening(fd, path)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
         policyValue = policy
         appended = offset
         written = offset
@@ -59,12 +75,56 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         syncThread.start()
     }
 
-    deinit { Glibc.close(fd) }
+    deinit {
+        tail?.stop()
+        Glibc.close(fd)
+    }
 
-    /// The log is turned off: syncs what it has and stops its thread.
+    /// The log is turned off: syncs what it has, cuts off any tail, and stops its thread.
     func close() throws {
-        defer { syncThread.shutdownGracefully { _ in } }
-        try syncNow()
+        defer {
+            lock.withLock { tail }?.stop()
+            syncThread.shutdownGracefully { _ in }
+        }
+        try syncCuttingTail()
+    }
+
+    /// Writes and syncs everything, and leaves the file with its records alone
+    /// (shutting down, the log turned off): the file is as Redis would have written it.
+    /// A later write under `always` starts a new tail.
+    public func syncCuttingTail() throws {
+        try writerLock.withLock {
+            guard writeQueuedWriting() else { throw PersistenceError("AOF write failed: \(writeError ?? "")") }
+            guard syncWritten() else { throw PersistenceError("AOF fsync failed: \(writeError ?? "")") }
+            guard let current = lock.withLock({ tail }) else { return }
+            let failure = cutTail(current)
+            lock.withLock { tail = nil }
+            if let failure { throw PersistenceError("Can't cut the preallocated tail of the AOF file: \(failure)") }
+        }
+    }
+
+    /// With `writerLock` held: cuts `tail`'s file back to its records. A failed
+    /// fsync there counts as any failed fsync of the log; a failed cut leaves
+    /// filler, which loads. Returns what failed.
+    private func cutTail(_ tail: PreallocatedTail) -> String? {
+        switch tail.cut(to: lock.withLock { fileBytes }) {
+        case nil: return nil
+        case .truncate(let reason): return reason
+        case .sync(let reason):
+            syncFailed(reason)
+            return reason
+        }
+    }
+
+    /// Opening a file: where its records end, with any tail a crash left cut off,
+    /// and whether it is a file of batches (it begins with a batch header).
+    private static func opening(_ fd: Int32, _ path: String) throws -> (size: Int, batched: Bool?) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw PersistenceError.errno("Can't stat", path) }
+        let size = Int(info.st_size)
+        var end = LogPreallocation.contentEnd(fd, size: size)
+        if end < size && ftruncate(fd, off_t(end)) != 0 { end = size }
+        return (end, end == 0 ? nil : LogPreallocation.beginsWithBatch(fd))
     }
 
     // MARK: - Appending
@@ -89,14 +149,20 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     /// With `writerLock` held: writes the queue; false when the disk refused.
     private func writeQueuedWriting() -> Bool {
-        let (chunk, descriptor, file, sizeBefore, syncing): ([UInt8], Int32, String, Int, Bool) = lock.withLock {
+        let (chunk, descriptor, file, sizeBefore, syncing, asBatch, currentTail): ([UInt8], Int32, String, Int, Bool, Bool, PreallocatedTail?) = lock.withLock {
             defer { queued = [] }
-            return (queued, fd, path, fileBytes, syncScheduled)
+            guard !queued.isEmpty else { return ([], fd, path, fileBytes, false, false, nil) }
+            if batched == nil { batched = policyValue == .always }
+            if batched == true && policyValue == .always && tail == nil { tail = PreallocatedTail(fd: fd, end: fileBytes) }
+            return (queued, fd, path, fileBytes, syncScheduled, batched == true, tail)
         }
         guard !chunk.isEmpty else { return true }
+        if asBatch {
+            return writeBatch(chunk, descriptor, file, at: sizeBefore, over: currentTail, syncing: syncing)
+        }
         // As Redis, a slow write counts as one of two kinds: behind a running fsync, or not.
         let (count, failure) = latency.measure(syncing ? "aof-write-pending-fsync" : "aof-write-alone", "aof-write") {
-            chunk.withUnsafeBytes { FileIO.write(descriptor, $0) }
+            chunk.withUnsafeBytes { FileIO.write(descriptor, $0, at: sizeBefore) }
         }
         return lock.withLock {
             guard let failure else {
@@ -118,10 +184,44 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
                     unwritten = chunk[count...]
                 }
             }
-            queued = Array(unwritten) + queued
-            if writeError == nil { logWarning("Error writing to the AOF file \(file): \(failure)") }
-            writeError = failure
+            writeFailed(unwritten, file, failure)
             return false
+        }
+    }
+
+    /// With `lock` held: `unwritten` goes back to the queue's front for the next try.
+    private func writeFailed(_ unwritten: ArraySlice<UInt8>, _ file: String, _ failure: String) {
+        queued = Array(unwritten) + queued
+        if writeError == nil { logWarning("Error writing to the AOF file \(file): \(failure)") }
+        writeError = failure
+    }
+
+    /// With `writerLock` held: writes `chunk` as one checked batch at `offset`.
+    /// Over a tail, a `#` follows it: if that lands on the `\n` of a filler
+    /// line, the line joins the next instead of leaving an empty line (which
+    /// Redis would not load).
+    private func writeBatch(_ chunk: [UInt8], _ descriptor: Int32, _ file: String, at offset: Int,
+                            over tail: PreallocatedTail?, syncing: Bool) -> Bool {
+        let header = chunk.withUnsafeBytes { LogPreallocation.header(for: $0) }
+        let length = header.count + chunk.count
+        let failure: String? = latency.measure(syncing ? "aof-write-pending-fsync" : "aof-write-alone", "aof-write") {
+            guard let tail else { return FileIO.write(descriptor, [header, chunk], at: offset) }
+            if let failure = tail.reserve(through: offset + length + 1, growingOn: syncThread) { return failure }
+            return FileIO.write(descriptor, [header, chunk, [UInt8(ascii: "#")]], at: offset)
+        }
+        return lock.withLock {
+            if let failure {
+                // Nothing counts as written: the retry writes the whole batch at the same offset.
+                writeFailed(chunk[...], file, failure)
+                return false
+            }
+            written += UInt64(chunk.count)
+            fileBytes += length
+            if writeError != nil {
+                writeError = nil
+                logWarning("AOF write error looks solved, the log is being written again.")
+            }
+            return true
         }
     }
 
@@ -154,9 +254,13 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     /// With `writerLock` held: fsyncs what is written and wakes whoever it covers.
     private func syncWritten() -> Bool {
-        let (descriptor, target) = lock.withLock { (fd, written) }
+        let (descriptor, target, currentTail) = lock.withLock { (fd, written, tail) }
         guard fdatasync(descriptor) == 0 else {
             syncFailed(String(cString: strerror(errno)))
+            return false
+        }
+        if let failure = currentTail?.takeSyncFailure() {
+            syncFailed(failure)
             return false
         }
         let done: [@Sendable () -> Void] = lock.withLock {
@@ -223,17 +327,30 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     /// Makes the current file durable and continues in `newPath` (a rewrite began).
     func switchFile(to newPath: String) throws {
-        let newFD = try FileIO.openForAppend(newPath)
+        let newFD = try FileIO.openForWriting(newPath)
         let old: Int32 = try writerLock.withLock {
-            guard writeQueuedWriting(), syncWritten() else {
+            let opened: (size: Int, batched: Bool?)
+            do {
+                guard writeQueuedWriting(), syncWritten() else {
+                    throw PersistenceError("Can't switch AOF files: \(writeError ?? "")")
+                }
+                opened = try Self.opening(newFD, newPath)
+            } catch {
                 Glibc.close(newFD)
-                throw PersistenceError("Can't switch AOF files: \(writeError ?? "")")
+                throw error
+            }
+            let (newSize, newBatched) = opened
+            // The finished file keeps only its records.
+            if let oldTail = lock.withLock({ tail }), let failure = cutTail(oldTail) {
+                logWarning("Can't cut the preallocated tail of the AOF file \(lock.withLock { path }): \(failure)")
             }
             return lock.withLock {
                 let old = fd
                 fd = newFD
                 path = newPath
-                fileBytes = FileIO.size(newPath) ?? 0
+                fileBytes = newSize
+                batched = newBatched
+                tail = nil
                 return old
             }
         }

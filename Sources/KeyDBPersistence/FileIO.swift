@@ -34,9 +34,9 @@ enum FileIO {
         if mkdir(path, 0o755) != 0 && Glibc.errno != EEXIST { throw PersistenceError.errno("Can't create directory", path) }
     }
 
-    /// Opens `path` for appending, creating it if needed.
-    static func openForAppend(_ path: String) throws -> Int32 {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+    /// Opens `path` for writing at chosen offsets (and reading its tail), creating it if needed.
+    static func openForWriting(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PersistenceError.errno("Can't open", path) }
         return fd
     }
@@ -54,20 +54,55 @@ enum FileIO {
         if let failure { throw PersistenceError("Error writing to \(path): \(failure)") }
     }
 
-    /// Writes as much of `bytes` as the disk takes: how many bytes made it, and
-    /// errno's text when not all did.
-    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> (count: Int, failure: String?) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+    /// Writes as much of `bytes` as the disk takes, at the descriptor's position or at
+    /// `offset`: how many bytes made it, and errno's text when not all did.
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int? = nil) -> (count: Int, failure: String?) {
+        var done = 0
+        while done < bytes.count {
+            let pointer = bytes.baseAddress! + done
+            let written = offset.map { pwrite(fd, pointer, bytes.count - done, off_t($0 + done)) }
+                ?? Glibc.write(fd, pointer, bytes.count - done)
             if written < 0 {
                 if Glibc.errno == EINTR { continue }
-                return (offset, String(cString: strerror(Glibc.errno)))
+                return (done, String(cString: strerror(Glibc.errno)))
             }
-            if written == 0 { return (offset, "no space written") }
-            offset += written
+            if written == 0 { return (done, "no space written") }
+            done += written
         }
-        return (offset, nil)
+        return (done, nil)
+    }
+
+    /// Writes `parts` back to back at `offset` (one system call when the disk takes them
+    /// whole); errno's text when not all made it.
+    static func write(_ fd: Int32, _ parts: [[UInt8]], at offset: Int) -> String? {
+        let total = parts.reduce(0) { $0 + $1.count }
+        let written = withIOVectors(parts) { pwritev(fd, $0.baseAddress, Int32($0.count), off_t(offset)) }
+        if written == total { return nil }
+        // Rare (a signal, a nearly full disk): the rest piece by piece.
+        var done = max(0, written)
+        var position = offset
+        for part in parts {
+            let skip = min(done, part.count)
+            done -= skip
+            if skip == part.count { position += part.count; continue }
+            let (_, failure) = part[skip...].withUnsafeBytes { write(fd, $0, at: position + skip) }
+            if let failure { return failure }
+            position += part.count
+        }
+        return nil
+    }
+
+    private static func withIOVectors<R>(_ parts: [[UInt8]], _ body: (UnsafeBufferPointer<iovec>) -> R) -> R {
+        func nest(_ index: Int, _ vectors: inout [iovec]) -> R {
+            guard index < parts.count else { return vectors.withUnsafeBufferPointer(body) }
+            return parts[index].withUnsafeBytes { bytes in
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count))
+                return nest(index + 1, &vectors)
+            }
+        }
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(parts.count)
+        return nest(0, &vectors)
     }
 
     static func sync(_ fd: Int32, path: String) throws {

@@ -102,7 +102,7 @@ extension Persistence {
                 let name = manifest.addIncremental(prefix: logPrefix)
                 let path = logDirectory + "/" + name
                 // The file exists before the manifest names it, and writes move to it only after.
-                close(try FileIO.openForAppend(path))
+                close(try FileIO.openForWriting(path))
                 do {
                     try persistManifest()
                 } catch {

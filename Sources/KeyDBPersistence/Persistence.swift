@@ -221,7 +221,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         if let log {
             _ = takeRecords()
             logNotice("Calling fsync() on the AOF file.")
-            do { try log.syncNow() } catch {
+            do { try log.syncCuttingTail() } catch {
                 logWarning("Error syncing the AOF file on shutdown: \(error)")
                 succeeded = false
             }

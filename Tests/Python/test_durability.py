@@ -33,8 +33,8 @@ from conftest import HOST
 from durability_support import (  # noqa: F401 (servers is a fixture)
     LOADING_ERROR, Server, aof_dir, assert_same_state, base_file, build_dataset, copy_aof_dir,
     count_keys, dir_contents, dump_state, last_incr_file, manifest_entries, manifest_path,
-    pipeline_raw, raw, raw_pipeline, redis_tool, refuse_to_start, run_to_exit, run_write_stream,
-    servers, wait_for, wait_persistence_idle)
+    info_fields, pipeline_raw, raw, raw_pipeline, redis_tool, refuse_to_start, run_to_exit,
+    run_write_stream, servers, wait_for, wait_persistence_idle)
 from resp_client import ReplyTimeout, RespClient, encode_command
 
 # Options every SwiftKeyDB here gets unless a test says otherwise: no save
@@ -758,6 +758,94 @@ def test_replay_equivalence(servers, mode):
     assert_same_state(before, after, ("before restart", "after restart"))
     s.kill()
     check_with_redis(servers, s, "redis-copy", before)
+
+
+# ---------------------------------------------------------------------------
+# 7b. appendfsync always: records over a preallocated tail
+# ---------------------------------------------------------------------------
+
+
+def incr_sizes(s: Server) -> tuple:
+    """(bytes on disk, bytes of records) of the last incr file, per INFO."""
+    info = info_fields(raw(s.client(), "INFO", "persistence"))
+    records = int(info["aof_current_size"]) - int(info["aof_base_size"])
+    return last_incr_file(s.dir).stat().st_size, records
+
+
+def test_always_writes_over_a_tail_that_redis_loads(servers, tmp_path):
+    """Under `always` the incr file is kept longer than its records (so an fsync
+    does not also commit a new file size). A crash leaves that tail: Redis
+    7.0 and redis-check-aof take the file as it is, SwiftKeyDB cuts the tail
+    when it opens the file, and a clean shutdown leaves no tail."""
+    s = sut(servers, "data", "--appendonly", "yes", "--appendfsync", "always")
+    s.start()
+    r = s.client()
+    run_write_stream(r, seed=7101, count=3000)
+    before = dump_state(r)
+    on_disk, records = incr_sizes(s)
+    assert on_disk > records, (on_disk, records)
+    assert last_incr_file(s.dir).read_bytes()[:5] == b"#CRC:"
+    s.kill()
+    check_with_redis(servers, s, "redis-crashed", before)
+
+    # Redis carries on with the crashed directory (appending after the tail), and
+    # SwiftKeyDB takes the directory back with Redis's writes.
+    ref = redis_ref(servers, "redis-continues", "--appendonly", "yes")
+    copy_aof_dir(s.dir, ref.dir)
+    ref.start()
+    more_writes(ref.client(), "redis")
+    continued = dump_state(ref.client())
+    assert ref.shutdown("NOSAVE") == 0
+    back = sut(servers, "redis-continues", "--appendonly", "yes", "--appendfsync", "always")
+    back.start()
+    assert_same_state(continued, dump_state(back.client()), ("Redis", "SwiftKeyDB on Redis's files"))
+    back.kill()
+
+    s.start()
+    r = s.client()
+    assert_same_state(before, dump_state(r), ("before the crash", "after"))
+    assert incr_sizes(s) == (records, records), "the tail is cut when the file is opened"
+    more_writes(r, "x")
+    after = dump_state(r)
+    _, records = incr_sizes(s)
+    assert s.shutdown("NOSAVE") == 0
+    assert last_incr_file(s.dir).stat().st_size == records, "a clean shutdown leaves no tail"
+    check_with_redis(servers, s, "redis-shutdown", after)
+    s.start()
+    assert_same_state(after, dump_state(s.client()), ("before the shutdown", "after"))
+    s.kill()
+
+
+def test_always_a_torn_last_batch_is_dropped_whole(servers, tmp_path):
+    """A power loss can tear the last, unsynced write anywhere, not only cut it
+    short: each write is a batch under a CRC, and a batch that does not check
+    out is dropped whole, as a torn record would be."""
+    s = sut(servers, "data", "--appendonly", "yes", "--appendfsync", "always")
+    s.start()
+    r = s.client()
+    write_some(r, "a")
+    # One transaction: one write, so one batch, the last.
+    raw_pipeline(r, [["MULTI"], ["SET", "x", "y" * 5000], ["SET", "z", "1"], ["EXEC"]])
+    s.kill()
+    incr = last_incr_file(s.dir)
+    data = bytearray(incr.read_bytes())
+    last = data.rindex(b"#CRC:")
+    data[data.rindex(b"y" * 5000) + 2500] = ord("#")  # a sector that still holds filler
+    incr.write_bytes(bytes(data))
+
+    s.start()
+    r = s.client()
+    check_some(r, "a")
+    assert raw(r, "EXISTS", "x") == 0 and raw(r, "EXISTS", "z") == 0
+    lines = truncation_lines(s.run_log(), incr.name)
+    assert any(re.search(rf"\b{last}\b", line) for line in lines), s.log_tail()
+    assert incr.stat().st_size == last
+    raw(r, "SET", "after", "1")
+    s.kill()
+    s.start()
+    assert raw(s.client(), "GET", "after") == b"1"
+    check_some(s.client(), "a")
+    s.kill()
 
 
 # ---------------------------------------------------------------------------
