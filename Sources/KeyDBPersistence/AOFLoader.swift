@@ -41,9 +41,12 @@ struct AOFLoader {
         var queued: [Int] = []
         var multiStart: Int? = nil
         var failure: Error? = nil
-        /// Where the last checked batch ends, once the file has batches.
-        var checkedUntil: Int? = nil
-        /// The first byte of a batch that does not check out, or of a record in none.
+        /// Whether the file has batches (`LogPreallocation`), and where the last checked one ends.
+        var batches = false
+        var checkedUntil = 0
+        /// Where the last record or batch header ends: what follows it up to the next one is filler.
+        var contentEnd = start
+        /// Where a batch that does not check out, or a record in none, cuts the file.
         var torn: Int? = nil
 
         func run(at start: Int) throws {
@@ -77,25 +80,25 @@ struct AOFLoader {
                             position = bytes.count
                             break
                         }
-                        if let batch = LogPreallocation.batch(in: bytes, line: position..<newline) {
-                            guard LogPreallocation.verifies(bytes, from: newline + 1, length: batch.length, checksum: batch.checksum) else {
-                                torn = position
+                        if LogPreallocation.isBatchHeader(bytes, at: position) {
+                            // A batch starts where the last ended; one after a gap means a batch in
+                            // between was lost whole.
+                            guard position == contentEnd, let batch = LogPreallocation.batch(in: bytes, line: position..<newline),
+                                  LogPreallocation.verifies(bytes, from: newline + 1, length: batch.length, checksum: batch.checksum) else {
+                                torn = contentEnd
                                 return
                             }
-                            checkedUntil = newline + 1 + batch.length
+                            batches = true
+                            contentEnd = newline + 1
+                            checkedUntil = contentEnd + batch.length
                         }
                         position = newline + 1
                         validUpTo = position
                         continue
                     }
-                    if let checked = checkedUntil, position >= checked {
-                        let between = bytes[checked..<position]
-                        guard bytes[position] == UInt8(ascii: "*"),
-                              between.allSatisfy({ $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "\n") }) else {
-                            torn = position
-                            return
-                        }
-                        checkedUntil = nil
+                    if batches && position >= checkedUntil && bytes[position] != UInt8(ascii: "*") {
+                        torn = contentEnd
+                        return
                     }
                     guard bytes[position] == UInt8(ascii: "*") else {
                         failure = Self.badFormat(name, position)
@@ -103,8 +106,18 @@ struct AOFLoader {
                     }
                     switch parser.parse(bytes, from: position) {
                     case .command(let end):
+                        // Outside a batch, in a file of batches: records Redis appended follow the
+                        // last content directly, or after filler and its annotations with the
+                        // SELECT Redis begins with. Anything else is a batch torn at its start.
+                        if batches && position >= checkedUntil && position != contentEnd
+                            && !(parser.arguments.count == 2 && matches(bytes, parser.arguments[0], "select")
+                                 && LogPreallocation.isFillerOrTimestamps(bytes, contentEnd..<position)) {
+                            torn = contentEnd
+                            return
+                        }
                         let start = position
                         position = end
+                        contentEnd = end
                         done += 1
                         if parser.arguments.count == 1 && matches(bytes, parser.arguments[0], "multi") {
                             guard multiStart == nil else { failure = Self.badFormat(name, start); return }
@@ -127,10 +140,15 @@ struct AOFLoader {
                             validUpTo = end
                         }
                     case .incomplete:
+                        if batches && position >= checkedUntil { torn = contentEnd }
                         position = bytes.count
                         return
                     case .empty, .inline, .error:
-                        failure = Self.badFormat(name, position)
+                        if batches && position >= checkedUntil {
+                            torn = contentEnd
+                        } else {
+                            failure = Self.badFormat(name, position)
+                        }
                         return
                     }
                 }
@@ -139,7 +157,7 @@ struct AOFLoader {
         if let failure { throw failure }
         if let torn {
             // Whatever follows was never synced either: an fsync would have covered this batch too.
-            return .truncated(validLength: multiStart ?? torn)
+            return .truncated(validLength: min(multiStart ?? torn, torn))
         }
         // A torn last record, or a MULTI whose EXEC never made it to disk.
         if multiStart != nil || validUpTo < bytes.count {

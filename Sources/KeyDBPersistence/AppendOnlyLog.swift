@@ -122,8 +122,9 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw PersistenceError.errno("Can't stat", path) }
         let size = Int(info.st_size)
-        var end = LogPreallocation.contentEnd(fd, size: size)
-        if end < size && ftruncate(fd, off_t(end)) != 0 { end = size }
+        let end = LogPreallocation.contentEnd(fd, size: size)
+        // Writes go where the records end; the loader takes a batch after a gap for a lost one.
+        if end < size && ftruncate(fd, off_t(end)) != 0 { throw PersistenceError.errno("Can't cut the preallocated tail of", path) }
         return (end, end == 0 ? nil : LogPreallocation.beginsWithBatch(fd))
     }
 
@@ -153,7 +154,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
             defer { queued = [] }
             guard !queued.isEmpty else { return ([], fd, path, fileBytes, false, false, nil) }
             if batched == nil { batched = policyValue == .always }
-            if batched == true && policyValue == .always && tail == nil { tail = PreallocatedTail(fd: fd, end: fileBytes) }
+            if batched == true && policyValue == .always && tail == nil { tail = PreallocatedTail(path: path, end: fileBytes) }
             return (queued, fd, path, fileBytes, syncScheduled, batched == true, tail)
         }
         guard !chunk.isEmpty else { return true }

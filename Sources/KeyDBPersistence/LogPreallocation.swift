@@ -57,6 +57,28 @@ enum LogPreallocation {
         return (length, checksum)
     }
 
+    /// Whether the line at `start` claims to be a batch header (it may be a damaged one).
+    static func isBatchHeader(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Bool {
+        bytes[start...].starts(with: prefix)
+    }
+
+    /// Whether `range` holds only whole lines of filler (`#` alone) and the `#TS:<seconds>`
+    /// annotations Redis writes with `aof-timestamp-enabled`.
+    static func isFillerOrTimestamps(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        let timestamp = Array("#TS:".utf8)
+        var line = range.lowerBound
+        while line < range.upperBound {
+            guard let newline = bytes[line..<range.upperBound].firstIndex(of: UInt8(ascii: "\n")) else { return false }
+            let text = bytes[line..<newline]
+            let filler = text.allSatisfy { $0 == UInt8(ascii: "#") }
+            let stamp = text.starts(with: timestamp) && text.last == UInt8(ascii: "\r") && text.count > timestamp.count + 1
+                && text.dropFirst(timestamp.count).dropLast().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            guard filler || stamp else { return false }
+            line = newline + 1
+        }
+        return true
+    }
+
     /// Whether `length` bytes from `start` are there and have `checksum`.
     static func verifies(_ bytes: UnsafeRawBufferPointer, from start: Int, length: Int, checksum: UInt64) -> Bool {
         guard length <= bytes.count - start else { return false }
@@ -74,7 +96,7 @@ enum LogPreallocation {
         return count == prefix.count && first == prefix
     }
 
-    /// Where filler from `offset` ends to cover at least `through`: a multiple of the line.
+    /// Where filler that covers at least up to `through` ends: a multiple of the line.
     static func fillerEnd(covering through: Int) -> Int { (through + 63) / 64 * 64 }
 
     /// Writes filler from `offset` to `end` (a multiple of 64): newlines at the
@@ -84,14 +106,14 @@ enum LogPreallocation {
         let block = Array([[UInt8]](repeating: fillerLine, count: 1025).joined())
         var position = offset
         while position < end {
-            var first = position % 64
-            // Only the first byte of the write: `#` where the pattern has a newline.
-            let count = min(block.count - 64, end - position)
+            let first = position % 64
+            // Each write ends at a multiple of 64, so the file ends with a newline between them.
+            let count = min(block.count - 64 - first, end - position)
             var written: Int
             if position == offset && first == 63 {
+                // Only the first byte of the filler: `#` where the pattern has a newline.
                 var hash = UInt8(ascii: "#")
                 written = pwrite(fd, &hash, 1, off_t(position))
-                first = 0
             } else {
                 written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress! + first, count, off_t(position)) }
             }
@@ -133,6 +155,8 @@ enum LogPreallocation {
 /// its own, so the loop's fsync under `always` rarely has a new file size to
 /// commit; only a writer that outruns it grows the tail itself.
 final class PreallocatedTail: @unchecked Sendable {  // state guarded by `lock`
+    /// Its own open file, not the log's: the kernel reports a failed write to one
+    /// fsync per open file, so the log's fsync still hears of what ours hit.
     private let fd: Int32
     private let lock = NIOLock()
     /// Held while filler is written: a writer short of tail, and cutting, wait for it.
@@ -145,11 +169,15 @@ final class PreallocatedTail: @unchecked Sendable {  // state guarded by `lock`
     /// one fsync only, so the log's next fsync must not pass for a success.
     private var syncFailure: String? = nil
 
-    /// A tail for `fd`, whose records end at `end` (the file has no tail yet).
-    init(fd: Int32, end: Int) {
-        self.fd = fd
+    /// A tail for the file at `path`, whose records end at `end` (it has no tail yet);
+    /// nil if the file cannot be opened again (the log then appends).
+    init?(path: String, end: Int) {
+        fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
         self.end = end
     }
+
+    deinit { close(fd) }
 
     /// Makes the file reach past `need` (the end of a batch and its `#`: a byte
     /// after it keeps the file ending in a newline), growing it here if the
@@ -219,6 +247,6 @@ final class PreallocatedTail: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
-    /// Ends the tail without touching the file (it is being closed).
-    func stop() { lock.withLock { stopped = true } }
+    /// Ends the tail without touching the file (it is being closed), after any growth in progress.
+    func stop() { growing.withLock { lock.withLock { stopped = true } } }
 }

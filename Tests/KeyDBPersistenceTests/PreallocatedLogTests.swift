@@ -188,9 +188,8 @@ import Testing
         var (bytes, second) = try twoBatches()
         for i in second..<(second + 10) { bytes[i] = UInt8(ascii: "#") }
         // The damaged header reads as an annotation; the records after it belong to no batch.
-        let records = bytes[second...].firstIndex(of: UInt8(ascii: "\n"))! + 1
         let engine = Engine()
-        #expect(try replay(bytes, into: engine) == .truncated(validLength: records))
+        #expect(try replay(bytes, into: engine) == .truncated(validLength: second))
         #expect(engine.keyspace.databases[0].count == 2)
     }
 
@@ -225,19 +224,26 @@ import Testing
     }
 
     /// Redis, given the directory, appends plain records: right after the last
-    /// batch (after a clean shutdown) or after the tail a crash left. They load.
+    /// batch (after a clean shutdown), or after the tail a crash left, beginning
+    /// with the SELECT it always writes first (and a `#TS` line if it stamps). They load.
     @Test func recordsAnotherWriterAppendedLoad() throws {
         let log = try openLog()
         write(log, Self.set("a", "1"))
         let crashed = try file()
         try log.close()
-        for start in [try file(), crashed] {
-            let bytes = start + Array((Self.set("b", "2") + Self.set("c", "3")).utf8)
+        let redis = AOFReplayTests.record("SELECT", "0") + Self.set("b", "2") + Self.set("c", "3")
+        for (start, appended) in [(try file(), Self.set("b", "2") + Self.set("c", "3")), (crashed, redis),
+                                  (crashed, "#TS:1700000000\r\n" + redis)] {
             let engine = Engine()
-            #expect(try replay(bytes, into: engine) == .complete)
+            #expect(try replay(start + Array(appended.utf8), into: engine) == .complete, "\(appended.debugDescription)")
             #expect(engine.keyspace.databases[0].count == 3)
         }
-        // A batch after them is checked again.
+        // After filler, a record that is not Redis's SELECT is the rest of a torn batch.
+        let engine = Engine()
+        #expect(try replay(crashed + Array(Self.set("b", "2").utf8), into: engine) == .truncated(validLength: try file().count))
+        #expect(engine.keyspace.databases[0].count == 1)
+
+        // A batch after appended records is checked again.
         var more = try file() + Array(Self.set("b", "2").utf8)
         try Data(more).write(to: URL(fileURLWithPath: path))
         let reopened = try openLog()
@@ -247,6 +253,25 @@ import Testing
         #expect(try replay(more) == .complete)
         more[more.count - 3] ^= 0x01
         #expect(try replay(more) != .complete)
+    }
+
+    /// A batch that follows filler instead of the last batch's end means one in
+    /// between was lost whole: the log ends there.
+    @Test func aBatchAfterAGapEndsTheLog() throws {
+        let log = try openLog()
+        write(log, Self.set("a", "1"))
+        let first = log.currentFileBytes
+        write(log, Self.set("b", "2"))
+        let second = log.currentFileBytes
+        write(log, Self.set("c", "3"))
+        var bytes = try file()
+        try log.close()
+        // The second batch never reached the disk: its bytes are still filler.
+        for i in first..<second { bytes[i] = i % 64 == 63 ? UInt8(ascii: "\n") : UInt8(ascii: "#") }
+        bytes[first] = UInt8(ascii: "#")
+        let engine = Engine()
+        #expect(try replay(bytes, into: engine) == .truncated(validLength: first))
+        #expect(engine.keyspace.databases[0].count == 1)
     }
 
     @Test func headersAreParsedStrictly() {
