@@ -48,6 +48,8 @@ struct AOFLoader {
         var contentEnd = start
         /// Where a batch that does not check out, or a record in none, cuts the file.
         var torn: Int? = nil
+        /// In a file of batches, past the last checked one: only Redis's records may be here.
+        func outsideBatches() -> Bool { batches && position >= checkedUntil }
 
         func run(at start: Int) throws {
             guard case .command = parser.parse(bytes, from: start) else { return }
@@ -96,7 +98,7 @@ struct AOFLoader {
                         validUpTo = position
                         continue
                     }
-                    if batches && position >= checkedUntil && bytes[position] != UInt8(ascii: "*") {
+                    if outsideBatches() && bytes[position] != UInt8(ascii: "*") {
                         torn = contentEnd
                         return
                     }
@@ -109,7 +111,7 @@ struct AOFLoader {
                         // Outside a batch, in a file of batches: records Redis appended follow the
                         // last content directly, or after filler and its annotations with the
                         // SELECT Redis begins with. Anything else is a batch torn at its start.
-                        if batches && position >= checkedUntil && position != contentEnd
+                        if outsideBatches() && position != contentEnd
                             && !(parser.arguments.count == 2 && matches(bytes, parser.arguments[0], "select")
                                  && LogPreallocation.isFillerOrTimestamps(bytes, contentEnd..<position)) {
                             torn = contentEnd
@@ -140,11 +142,11 @@ struct AOFLoader {
                             validUpTo = end
                         }
                     case .incomplete:
-                        if batches && position >= checkedUntil { torn = contentEnd }
+                        if outsideBatches() { torn = contentEnd }
                         position = bytes.count
                         return
                     case .empty, .inline, .error:
-                        if batches && position >= checkedUntil {
+                        if outsideBatches() {
                             torn = contentEnd
                         } else {
                             failure = Self.badFormat(name, position)

@@ -94,8 +94,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     /// A later write under `always` starts a new tail.
     public func syncCuttingTail() throws {
         try writerLock.withLock {
-            guard writeQueuedWriting() else { throw PersistenceError("AOF write failed: \(writeError ?? "")") }
-            guard syncWritten() else { throw PersistenceError("AOF fsync failed: \(writeError ?? "")") }
+            try writeAndSyncWriting()
             guard let current = lock.withLock({ tail }) else { return }
             let failure = cutTail(current)
             lock.withLock { tail = nil }
@@ -318,10 +317,13 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     /// Writes and syncs everything now (SHUTDOWN, switching files, turning the log off).
     public func syncNow() throws {
-        try writerLock.withLock {
-            guard writeQueuedWriting() else { throw PersistenceError("AOF write failed: \(writeError ?? "")") }
-            guard syncWritten() else { throw PersistenceError("AOF fsync failed: \(writeError ?? "")") }
-        }
+        try writerLock.withLock { try writeAndSyncWriting() }
+    }
+
+    /// With `writerLock` held: writes the queue and syncs the file.
+    private func writeAndSyncWriting() throws {
+        guard writeQueuedWriting() else { throw PersistenceError("AOF write failed: \(writeError ?? "")") }
+        guard syncWritten() else { throw PersistenceError("AOF fsync failed: \(writeError ?? "")") }
     }
 
     // MARK: - Switching files

@@ -50,7 +50,6 @@ enum LogPreallocation {
         let text = bytes[line]
         guard text.starts(with: prefix), text.last == UInt8(ascii: "\r") else { return nil }
         let fields = text.dropFirst(prefix.count).dropLast().split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
         guard fields.count == 2, fields[1].count == 16, !fields[0].isEmpty, fields[0].allSatisfy(digits.contains),
               let length = Int(String(decoding: fields[0], as: UTF8.self)),
               let checksum = UInt64(String(decoding: fields[1], as: UTF8.self), radix: 16) else { return nil }
@@ -72,7 +71,7 @@ enum LogPreallocation {
             let text = bytes[line..<newline]
             let filler = text.allSatisfy { $0 == UInt8(ascii: "#") }
             let stamp = text.starts(with: timestamp) && text.last == UInt8(ascii: "\r") && text.count > timestamp.count + 1
-                && text.dropFirst(timestamp.count).dropLast().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+                && text.dropFirst(timestamp.count).dropLast().allSatisfy(digits.contains)
             guard filler || stamp else { return false }
             line = newline + 1
         }
@@ -88,6 +87,7 @@ enum LogPreallocation {
     }
 
     private static let prefix = Array("#CRC:".utf8)
+    private static let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
 
     /// Whether the file begins with a batch header (it was begun under `always`).
     static func beginsWithBatch(_ fd: Int32) -> Bool {
@@ -107,18 +107,12 @@ enum LogPreallocation {
         var position = offset
         while position < end {
             let first = position % 64
-            // Each write ends at a multiple of 64, so the file ends with a newline between them.
-            let count = min(block.count - 64 - first, end - position)
-            var written: Int
-            if position == offset && first == 63 {
-                // Only the first byte of the filler: `#` where the pattern has a newline.
-                var hash = UInt8(ascii: "#")
-                written = pwrite(fd, &hash, 1, off_t(position))
-            } else {
-                written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress! + first, count, off_t(position)) }
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return written < 0 ? String(cString: strerror(errno)) : "no space written" }
+            // Each write ends at a multiple of 64, so the file ends with a newline between them;
+            // only the filler's first byte is `#` where the pattern has a newline.
+            let piece = position == offset && first == 63
+                ? fillerLine[0..<1] : block[first..<(first + min(block.count - 64 - first, end - position))]
+            let (written, failure) = piece.withUnsafeBytes { FileIO.write(fd, $0, at: position) }
+            if let failure { return failure }
             position += written
         }
         return nil
