@@ -53,27 +53,63 @@ def test_a_pair_missing_a_server_is_left_out():
     assert row["p99_ratio"] == pytest.approx(0.8)
 
 
-def test_each_test_runs_on_both_servers_back_to_back_in_alternating_order(monkeypatch):
-    calls = []
+def fake_servers():
+    return {name: types.SimpleNamespace(port=port, alive=lambda: True)
+            for name, port in ((SWIFT, 1), (REDIS, 2))}
 
-    def fake_benchmark(cmd, timeout):
-        port = int(cmd[cmd.index("-p") + 1])
-        test = cmd[cmd.index("-t") + 1]
-        calls.append((port, test, cmd[cmd.index("-P") + 1]))
-        return {"cmd": cmd, "rc": 0, "elapsed_s": 0.0, "rows": {test.upper(): {"rps": 1.0}},
+
+def fake_benchmark(calls, rows_for):
+    def benchmark(cmd, timeout):
+        calls.append(cmd)
+        return {"cmd": cmd, "rc": 0, "elapsed_s": 0.0, "rows": rows_for(cmd),
                 "stdout": "", "stderr": "", "warnings": [], "errors": []}
+    return benchmark
 
-    monkeypatch.setattr(harness, "run_benchmark", fake_benchmark)
-    servers = {name: types.SimpleNamespace(port=port, alive=lambda: True)
-               for name, port in ((SWIFT, 1), (REDIS, 2))}
+
+def test_each_test_runs_on_both_servers_back_to_back_each_leading_in_turn(monkeypatch):
+    calls = []
+    test_of = lambda cmd: cmd[cmd.index("-t") + 1]
+    monkeypatch.setattr(harness, "run_benchmark",
+                        fake_benchmark(calls, lambda cmd: {test_of(cmd).upper(): {"rps": 1.0}}))
     args = harness.parse_args(["--tests", "set,get", "--rounds", "2", "--pipelines", "1,16"])
-    runs = harness.run_throughput(args, servers)
+    runs = harness.run_throughput(args, fake_servers())
 
     assert len(runs) == 2 * 2 * 2 * 2
+    leads = {}  # (pipeline, test) -> who led each round
     for first, second in zip(runs[0::2], runs[1::2]):
         assert first["pair"] == second["pair"]
         assert {first["server"], second["server"]} == {SWIFT, REDIS}
         assert first["cmd"][first["cmd"].index("-t"):] == second["cmd"][second["cmd"].index("-t"):]
-    firsts = [r["server"] for r in runs[0::2]]
-    assert firsts == [SWIFT, REDIS] * 4
-    assert [c[1:] for c in calls[0::2]] == [("set", "1"), ("get", "1"), ("set", "16"), ("get", "16")] * 2
+        leads.setdefault((first["pipeline"], first["job"]), []).append(first["server"])
+    # Every test, at every depth, is led by each server in turn.
+    assert all(sorted(servers) == [REDIS, SWIFT] for servers in leads.values())
+    # And within a round, neighbouring tests start with different servers.
+    assert [r["server"] for r in runs[0:8:2]] == [SWIFT, REDIS, REDIS, SWIFT]
+    assert [(test_of(c), c[c.index("-P") + 1]) for c in calls[0::2]] == \
+        [("set", "1"), ("get", "1"), ("set", "16"), ("get", "16")] * 2
+
+
+def test_the_lpush_every_lrange_test_runs_first_counts_once_a_round(monkeypatch):
+    lpush = "LPUSH (needed to benchmark LRANGE)"
+    calls = []
+    monkeypatch.setattr(harness, "run_benchmark", fake_benchmark(
+        calls, lambda cmd: {lpush: {"rps": 1.0}, cmd[cmd.index("-t") + 1].upper(): {"rps": 2.0}}))
+    args = harness.parse_args(["--tests", "lrange_100,lrange_300", "--rounds", "3", "--pipelines", "1"])
+    runs = harness.run_throughput(args, fake_servers())
+    assert not any(r["errors"] for r in runs)
+    for server in (SWIFT, REDIS):
+        assert len(harness.median_of(runs, server, 1, lpush, "rps")[1]) == 3
+        assert len(harness.median_of(runs, server, 1, "LRANGE_300", "rps")[1]) == 3
+
+
+def test_a_custom_command_is_paired_too(monkeypatch):
+    calls = []
+    monkeypatch.setattr(harness, "run_benchmark", fake_benchmark(calls, lambda cmd: {"EVAL": {
+        "rps": 1.0, "p50_latency_ms": 0.2, "p99_latency_ms": 0.5}}))
+    args = harness.parse_args(["--command", "EVAL 'return 1' 0", "--rounds", "2", "--pipelines", "1"])
+    runs = harness.run_throughput(args, fake_servers())
+    assert [r["server"] for r in runs] == [SWIFT, REDIS, REDIS, SWIFT]
+    assert not any(r["errors"] for r in runs)
+    assert all(c[-3:] == ["EVAL", "return 1", "0"] and "-t" not in c for c in calls)
+    summary = harness.summarize(runs, [1])[1]["tests"][0]
+    assert summary["test"] == "EVAL" and summary["rps_ratio"] == 1.0
