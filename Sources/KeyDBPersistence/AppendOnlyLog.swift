@@ -54,8 +54,11 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     let logWarning: @Sendable (String) -> Void
     /// Where slow writes and fsyncs are reported (LATENCY).
     let latency: LatencyMonitor
+    /// fdatasync; tests give a slow one.
+    private let dataSync: @Sendable (Int32) -> Int32
 
     init(path: String, policy: FsyncPolicy, startingAt offset: UInt64 = 0, latency: LatencyMonitor = LatencyMonitor(),
+         dataSync: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) },
          logWarning: @escaping @Sendable (String) -> Void) throws {
         fd = try FileIO.openForWriting(path)
         self.path = path
@@ -71,6 +74,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         synced = offset
         self.logWarning = logWarning
         self.latency = latency
+        self.dataSync = dataSync
         syncThread = NIOThreadPool(numberOfThreads: 1)
         syncThread.start()
     }
@@ -252,10 +256,11 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         return outcome && isSynced(through: offset)
     }
 
-    /// With `writerLock` held: fsyncs what is written and wakes whoever it covers.
+    /// Fsyncs what is written and wakes whoever it covers. Off the sync thread,
+    /// with `writerLock` held: that thread closes a file switched away from.
     private func syncWritten() -> Bool {
         let (descriptor, target, currentTail) = lock.withLock { (fd, written, tail) }
-        guard fdatasync(descriptor) == 0 else {
+        guard dataSync(descriptor) == 0 else {
             syncFailed(String(cString: strerror(errno)))
             return false
         }
@@ -302,9 +307,12 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     }
 
     /// Writes and syncs until no one waits: each round covers everything written before it.
+    /// The fsync runs without `writerLock`, so the event loop's writes go on
+    /// meanwhile, as Redis's main thread never waits for its background fsync.
+    /// (A file switched away from is closed on this thread, after this.)
     private func syncLoop() {
         while true {
-            let succeeded = writerLock.withLock { writeQueuedWriting() && syncWritten() }
+            let succeeded = writerLock.withLock { writeQueuedWriting() } && syncWritten()
             let again: Bool = lock.withLock {
                 let again = !waiters.isEmpty
                 if !again { syncScheduled = false }
