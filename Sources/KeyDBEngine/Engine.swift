@@ -607,5 +607,10 @@ public struct ServerStats: Sendable {
     public var netOutputBytes = 0
     public var readsProcessed = 0
     public var writesProcessed = 0
+    /// Forks for snapshots and rewrites, how long the last one held the server (µs),
+    /// and its rate in GB of used memory a second (what LATENCY DOCTOR judges).
+    public var forks = 0
+    public var latestForkMicroseconds: Int64 = 0
+    public var forkRate = 0.0
     public init() {}
 }

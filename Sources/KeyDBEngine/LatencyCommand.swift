@@ -46,7 +46,7 @@ enum LatencyCommand {
         let settings = LatencyDoctor.Settings(latencyThreshold: configuration.latencyMonitorThreshold,
                                               slowlogThreshold: configuration.slowlogLogSlowerThan,
                                               fsyncAlways: configuration.appendFsync == "always", hz: configuration.hz,
-                                              hugePages: LatencyDoctor.usesHugePages())
+                                              hugePages: LatencyDoctor.usesHugePages(), forkRate: c.engine.stats.forkRate)
         c.reply.writeBulk(LatencyDoctor.report(c.engine.latency.all, settings: settings, now: c.now / 1000))
     }
 

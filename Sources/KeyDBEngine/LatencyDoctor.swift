@@ -16,11 +16,13 @@ enum LatencyDoctor {
         var fsyncAlways: Bool
         var hz: Int
         var hugePages: Bool
+        /// GB/s of the last fork.
+        var forkRate: Double = 0
     }
 
     /// The pieces of advice, in the order the report gives them.
     enum Advice: CaseIterable {
-        case enableSlowlog, tuneSlowlog, inspectSlowlog, scheduler, localDisk, ssd, dataWriteback,
+        case betterVM, enableSlowlog, tuneSlowlog, inspectSlowlog, scheduler, localDisk, ssd, dataWriteback,
              diskContention, noAppendfsyncOnRewrite, relaxFsync, writeLoad, hz, largeObjects, massEviction, hugePages
     }
 
@@ -55,8 +57,15 @@ enum LatencyDoctor {
             let deviation = samples.reduce(0) { $0 + abs(average - $1) } / Int64(samples.count)
             let elapsed = now - (series.history.map(\.time).min() ?? now)
             let period = elapsed == 0 ? 1 : elapsed
-            text += "\(number + 1). \(event): \(samples.count) latency spikes (average \(average)ms, mean deviation \(deviation)ms, period \(formatFixed(Double(period) / Double(samples.count), decimals: 2)) sec). Worst all time event \(series.maximum)ms.\n"
+            text += "\(number + 1). \(event): \(samples.count) latency spikes (average \(average)ms, mean deviation \(deviation)ms, period \(formatFixed(Double(period) / Double(samples.count), decimals: 2)) sec). Worst all time event \(series.maximum)ms."
             var wanted = adviceByEvent[event.lowercased()] ?? []
+            if event.lowercased() == "fork" {
+                let rate = settings.forkRate
+                let quality = rate < 10 ? "terrible" : rate < 25 ? "poor" : rate < 100 ? "good" : "excellent"
+                if rate < 25 { wanted.append(.betterVM) }
+                text += " Fork rate is \(formatFixed(rate, decimals: 2)) GB/sec (\(quality))."
+            }
+            text += "\n"
             if event.lowercased() == "command" {
                 if settings.slowlogThreshold < 0 {
                     wanted.append(.enableSlowlog)
@@ -88,6 +97,8 @@ enum LatencyDoctor {
     static func words(_ advice: Advice, _ settings: Settings) -> String {
         let suggested = settings.latencyThreshold * 1000
         switch advice {
+        case .betterVM:
+            return "- If you are using a virtual machine, consider upgrading it with a faster one using a hypervisior that provides less latency during fork() calls. Xen is known to have poor fork() performance. Even in the context of the same VM provider, certain kinds of instances can execute fork faster than others.\n"
         case .enableSlowlog:
             return "- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than \(suggested)'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n"
         case .tuneSlowlog:

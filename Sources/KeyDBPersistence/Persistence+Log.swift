@@ -123,7 +123,7 @@ extension Persistence {
         let asSnapshot = configuration.aofUseRDBPreamble
         let directory = logDirectory
         let functions = engine.functions.libraryCodes
-        guard let pid = BackgroundChild.fork({ [self] in
+        guard let pid = forkChild({ [self] in
             (try? writeBase(to: directory + "/temp-rewriteaof-bg-\(getpid()).aof", asSnapshot: asSnapshot,
                             functions: functions)) != nil
         }) else {

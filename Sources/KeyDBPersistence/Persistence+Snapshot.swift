@@ -29,7 +29,7 @@ extension Persistence {
         lastSnapshotAttempt = Clock.milliseconds() / 1000
         let path = snapshotPath
         let functions = engine.functions.libraryCodes
-        guard let pid = BackgroundChild.fork({ [self] in (try? writeSnapshot(to: path, functions: functions)) != nil }) else {
+        guard let pid = forkChild({ [self] in (try? writeSnapshot(to: path, functions: functions)) != nil }) else {
             logWarning("Can't save in background: fork: \(String(cString: strerror(errno)))")
             lastSnapshotSucceeded = false
             return false

@@ -102,6 +102,20 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
 
     // MARK: - Background cycle
 
+    /// Forks a child running `work`, counting the fork and how long the parent
+    /// waited for it (it copies the page tables: the bigger the process, the
+    /// longer every client waits), for INFO and LATENCY's `fork` event.
+    func forkChild(_ work: () -> Bool) -> pid_t? {
+        let start = Clock.monotonicMicroseconds()
+        guard let pid = BackgroundChild.fork(work) else { return nil }
+        let elapsed = Clock.monotonicMicroseconds() - start
+        engine.stats.forks += 1
+        engine.stats.latestForkMicroseconds = elapsed
+        engine.stats.forkRate = Double(engine.usedMemory()) * 1e6 / Double(max(elapsed, 1)) / Double(1 << 30)
+        engine.latency.record("fork", milliseconds: elapsed / 1000)
+        return pid
+    }
+
     /// Runs `hz` times a second: finishes children, starts scheduled and due
     /// snapshots or rewrites, and syncs the log once a second under everysec.
     public func tick() {

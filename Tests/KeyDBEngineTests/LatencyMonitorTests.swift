@@ -157,6 +157,25 @@ struct LatencyMonitorTests {
             "\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n"))
     }
 
+    @Test("LATENCY DOCTOR: a fork event rates the last fork, and a slow one advises a faster VM first")
+    func doctorJudgesForks() {
+        let m = monitor()
+        m.record("fork", milliseconds: 12, now: Self.t0)
+        m.record("command", milliseconds: 30, now: Self.t0)
+        var slow = settings()
+        slow.forkRate = 0.5
+        let report = LatencyDoctor.report(m.all, settings: slow, now: Self.t0 + 1)
+        #expect(report.contains("1. fork: 1 latency spikes (average 12ms, mean deviation 0ms, period 1.00 sec). Worst all time event 12ms. Fork rate is 0.50 GB/sec (terrible).\n"))
+        #expect(report.contains("I have a few advices for you:\n\n- If you are using a virtual machine, consider upgrading it"))
+        for (rate, quality) in [(24.0, "poor"), (25.0, "good"), (100.0, "excellent")] {
+            var s = settings()
+            s.forkRate = rate
+            let text = LatencyDoctor.report(m.all, settings: s, now: Self.t0 + 1)
+            #expect(text.contains("GB/sec (\(quality)).\n"))
+            #expect(text.contains("consider upgrading it") == (rate < 25))
+        }
+    }
+
     @Test("LATENCY LATEST / HISTORY / RESET / GRAPH replies, and commands slower than the threshold sampled")
     func commands() {
         let h = EngineHarness()
