@@ -12,9 +12,11 @@ import Glibc
 /// the event loop between turns (`appendfsync always`, one fsync shared by every
 /// write of the turn) or by one background thread (everysec, and retries).
 ///
-/// Two locks: `lock` guards the counters and the queue and is only ever held
+/// Three locks: `lock` guards the counters and the queue and is only ever held
 /// briefly (it is taken under the keyspace lock); `writerLock` orders the file
-/// writes and file switches, so a slow disk never holds up the keyspace.
+/// writes and file switches, so a slow disk never holds up the keyspace;
+/// `syncLock` lets one fsync run at a time, without holding up the writes
+/// (taken after `writerLock` when both are).
 ///
 /// A file begun under `always` is written in checked batches over a
 /// preallocated tail (`LogPreallocation`), and stays a file of batches under
@@ -25,6 +27,7 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
 
     private let lock = NIOLock()
     private let writerLock = NIOLock()
+    private let syncLock = NIOLock()
     private var fd: Int32
     private(set) var path: String
     private var queued: [UInt8] = []
@@ -256,26 +259,29 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
         return outcome && isSynced(through: offset)
     }
 
-    /// Fsyncs what is written and wakes whoever it covers. Off the sync thread,
-    /// with `writerLock` held: that thread closes a file switched away from.
+    /// Fsyncs what is written and wakes whoever it covers. One at a time: the
+    /// kernel reports a lost write to only one fsync of the file, so a second
+    /// one running beside it could succeed and release replies past the loss.
     private func syncWritten() -> Bool {
-        let (descriptor, target, currentTail) = lock.withLock { (fd, written, tail) }
-        guard dataSync(descriptor) == 0 else {
-            syncFailed(String(cString: strerror(errno)))
-            return false
-        }
-        if let failure = currentTail?.takeSyncFailure() {
-            syncFailed(failure)
-            return false
-        }
-        let done: [@Sendable () -> Void] = lock.withLock {
-            synced = max(synced, target)
-            let done = waiters.filter { $0.offset <= synced }.map(\.body)
-            waiters.removeAll { $0.offset <= synced }
-            return done
+        let (succeeded, done): (Bool, [@Sendable () -> Void]) = syncLock.withLock {
+            let (descriptor, target, currentTail) = lock.withLock { (fd, written, tail) }
+            guard dataSync(descriptor) == 0 else {
+                syncFailed(String(cString: strerror(errno)))
+                return (false, [])
+            }
+            if let failure = currentTail?.takeSyncFailure() {
+                syncFailed(failure)
+                return (false, [])
+            }
+            return (true, lock.withLock {
+                synced = max(synced, target)
+                let done = waiters.filter { $0.offset <= synced }.map(\.body)
+                waiters.removeAll { $0.offset <= synced }
+                return done
+            })
         }
         done.forEach { $0() }
-        return true
+        return succeeded
     }
 
     /// After a failed fsync the kernel may have dropped the pages: a later fsync
@@ -309,7 +315,6 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
     /// Writes and syncs until no one waits: each round covers everything written before it.
     /// The fsync runs without `writerLock`, so the event loop's writes go on
     /// meanwhile, as Redis's main thread never waits for its background fsync.
-    /// (A file switched away from is closed on this thread, after this.)
     private func syncLoop() {
         while true {
             let succeeded = writerLock.withLock { writeQueuedWriting() } && syncWritten()
@@ -355,18 +360,20 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
             if let oldTail = lock.withLock({ tail }), let failure = cutTail(oldTail) {
                 logWarning("Can't cut the preallocated tail of the AOF file \(lock.withLock { path }): \(failure)")
             }
-            return lock.withLock {
-                let old = fd
-                fd = newFD
-                path = newPath
-                fileBytes = newSize
-                batched = newBatched
-                tail = nil
-                return old
+            // Swapped between fsyncs: none can still be using the old descriptor.
+            return syncLock.withLock {
+                lock.withLock {
+                    let old = fd
+                    fd = newFD
+                    path = newPath
+                    fileBytes = newSize
+                    batched = newBatched
+                    tail = nil
+                    return old
+                }
             }
         }
-        // Closed on the sync thread, after any fsync of it still running there.
-        syncThread.submit { _ in Glibc.close(old) }
+        Glibc.close(old)
     }
 
     /// The open file was renamed (a first base made it part of the log).

@@ -7,7 +7,7 @@ import Testing
 /// `appendfsync everysec`: the fsync runs on the log's own thread, and the
 /// event loop's writes must not wait for it (a slow disk stalled every client
 /// once a second when they did).
-@Suite struct BackgroundSyncTests {
+@Suite(.serialized) struct BackgroundSyncTests {
     let path = NSTemporaryDirectory() + "swiftkeydb-bgsync-\(UUID().uuidString).aof"
 
     /// An fdatasync that blocks until `release` is signalled, and says when it starts.
@@ -19,7 +19,7 @@ import Testing
         func sync(_ fd: Int32) -> Int32 {
             calls.withLockedValue { $0 += 1 }
             started.signal()
-            release.wait()
+            _ = release.wait(timeout: .now() + 30)  // (a test gone wrong does not hang)
             return fdatasync(fd)
         }
     }
@@ -57,5 +57,41 @@ import Testing
         held.release.signal()  // for the close's own fsync
         try log.close()
         #expect(log.isSynced(through: secondEnd))
+    }
+
+    /// The kernel reports a lost write to one fsync of a file only: a second fsync
+    /// running beside the first could succeed and release replies past the loss.
+    @Test func fsyncsNeverOverlap() throws {
+        let held = HeldSync()
+        let log = try AppendOnlyLog(path: path, policy: .everysec, dataSync: { held.sync($0) }, logWarning: { _ in })
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        var first = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n")
+        _ = log.enqueue(&first)
+        log.writeQueued()
+        log.syncInBackground()
+        #expect(held.started.wait(timeout: .now() + 10) == .success, "the background fsync began")
+
+        // Now the loop must sync a write of its own (CONFIG SET appendfsync always, say).
+        log.policy = .always
+        var second = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n")
+        let secondEnd = log.enqueue(&second)
+        let synced = DispatchSemaphore(value: 0)
+        let outcome = NIOLockedValueBox(false)
+        DispatchQueue.global().async {
+            outcome.withLockedValue { $0 = log.syncNow(through: secondEnd) }
+            synced.signal()
+        }
+        // Given two seconds, the loop's fsync must not begin while the first is held.
+        let deadline = Date().addingTimeInterval(2)
+        while held.calls.withLockedValue({ $0 }) == 1 && Date() < deadline { usleep(1000) }
+        #expect(held.calls.withLockedValue { $0 } == 1, "a second fsync began while the first ran")
+        held.release.signal()
+        #expect(held.started.wait(timeout: .now() + 10) == .success, "the second fsync began after the first")
+        held.release.signal()
+        #expect(synced.wait(timeout: .now() + 10) == .success)
+        #expect(outcome.withLockedValue { $0 } && log.isSynced(through: secondEnd))
+        held.release.signal()  // for the close's own fsync
+        try log.close()
     }
 }
