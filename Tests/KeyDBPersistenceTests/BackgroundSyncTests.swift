@@ -24,16 +24,21 @@ import Testing
         }
     }
 
-    @Test func writesGoOnWhileTheBackgroundFsyncRuns() throws {
+    /// An everysec log with one record written and its background fsync begun and held.
+    func logWithAFsyncHeld() throws -> (AppendOnlyLog, HeldSync, UInt64) {
         let held = HeldSync()
         let log = try AppendOnlyLog(path: path, policy: .everysec, dataSync: { held.sync($0) }, logWarning: { _ in })
-        defer { try? FileManager.default.removeItem(atPath: path) }
-
         var first = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n")
-        let firstEnd = log.enqueue(&first)
+        let end = log.enqueue(&first)
         log.writeQueued()
         log.syncInBackground()
         #expect(held.started.wait(timeout: .now() + 10) == .success, "the background fsync began")
+        return (log, held, end)
+    }
+
+    @Test func writesGoOnWhileTheBackgroundFsyncRuns() throws {
+        let (log, held, firstEnd) = try logWithAFsyncHeld()
+        defer { try? FileManager.default.removeItem(atPath: path) }
 
         // The loop writes the next turn's records while that fsync is still running.
         var second = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n")
@@ -62,15 +67,8 @@ import Testing
     /// The kernel reports a lost write to one fsync of a file only: a second fsync
     /// running beside the first could succeed and release replies past the loss.
     @Test func fsyncsNeverOverlap() throws {
-        let held = HeldSync()
-        let log = try AppendOnlyLog(path: path, policy: .everysec, dataSync: { held.sync($0) }, logWarning: { _ in })
+        let (log, held, _) = try logWithAFsyncHeld()
         defer { try? FileManager.default.removeItem(atPath: path) }
-
-        var first = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n")
-        _ = log.enqueue(&first)
-        log.writeQueued()
-        log.syncInBackground()
-        #expect(held.started.wait(timeout: .now() + 10) == .success, "the background fsync began")
 
         // Now the loop must sync a write of its own (CONFIG SET appendfsync always, say).
         log.policy = .always

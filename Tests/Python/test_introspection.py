@@ -18,6 +18,7 @@ from typing import List, Optional
 import pytest
 
 from conftest import ServerProcess, redis_server_bin, sut_bin
+from durability_support import info_fields, wait_for
 from resp_client import ReplyTimeout, RespClient, parse_reply
 from test_durability import FSYNC_DELAY, build_slow_fsync_shim
 
@@ -442,33 +443,30 @@ def test_latency_fsync_always_event(tmp_path, monkeypatch):
             server.cleanup()
 
 
-def info_fields(c: RespClient, section: str) -> dict:
-    text = decode(c.call("INFO", section)).decode()
-    return dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+def info(c: RespClient, section: str) -> dict:
+    return info_fields(decode(c.call("INFO", section)))
+
+
+def child_done(c: RespClient) -> bool:
+    persistence = info(c, "persistence")
+    return persistence["rdb_bgsave_in_progress"] == persistence["aof_rewrite_in_progress"] == "0"
 
 
 def test_info_counts_forks(clients):
     """total_forks and latest_fork_usec follow the BGSAVE and BGREWRITEAOF children,
     and CONFIG RESETSTAT zeroes them (they were fixed at 0)."""
     for c in clients:
-        stats = info_fields(c, "stats")
+        stats = info(c, "stats")
         assert (stats["total_forks"], stats["latest_fork_usec"]) == ("0", "0")
     both(clients, "SET", "forked", "yes")
     for command in ("BGSAVE", "BGREWRITEAOF"):
         both(clients, command)
         for c in clients:
-            deadline = time.time() + 20
-            while time.time() < deadline:
-                persistence = info_fields(c, "persistence")
-                if persistence["rdb_bgsave_in_progress"] == persistence["aof_rewrite_in_progress"] == "0":
-                    break
-                time.sleep(0.02)
-            else:
-                pytest.fail("the %s child did not finish" % command)
+            wait_for(lambda: child_done(c), 20, what="the %s child to finish" % command)
     for c in clients:
-        stats = info_fields(c, "stats")
+        stats = info(c, "stats")
         assert stats["total_forks"] == "2" and 0 < int(stats["latest_fork_usec"]) < 10_000_000, stats
     both(clients, "CONFIG", "RESETSTAT")
     for c in clients:
-        stats = info_fields(c, "stats")
+        stats = info(c, "stats")
         assert (stats["total_forks"], stats["latest_fork_usec"]) == ("0", "0")
