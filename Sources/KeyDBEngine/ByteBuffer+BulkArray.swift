@@ -6,14 +6,27 @@ extension ByteBuffer {
     /// space is reserved once and filled through a raw pointer, which keeps
     /// LRANGE-style replies from paying per-element buffer bookkeeping.
     mutating func writeBulkArray<C: Collection>(_ elements: C) where C.Element == Bytes {
+        writeBulkArray(count: elements.count) { body in
+            for element in elements { element.withUnsafeBytes(body) }
+        }
+    }
+
+    /// LRANGE's reply: the list's elements at `positions`, read in place.
+    mutating func writeBulkArray(_ list: Quicklist, _ positions: Range<Int>) {
+        writeBulkArray(count: positions.count) { list.forEachElement(in: positions, $0) }
+    }
+
+    /// The one-pass writer: `forEach` hands each element's bytes to its argument,
+    /// the same elements each of the two times it is called.
+    private mutating func writeBulkArray(count: Int, _ forEach: ((UnsafeRawBufferPointer) -> Void) -> Void) {
         var total = RESPFrame.headerCapacity
-        for element in elements { total += element.count + RESPFrame.headerCapacity + 2 }
+        forEach { total += $0.count + RESPFrame.headerCapacity + 2 }
         writeWithUnsafeMutableBytes(minimumWritableBytes: total) { buffer in
             var out = buffer.baseAddress!
-            out = RESPFrame.storeHeader(UInt8(ascii: "*"), Int64(elements.count), at: out)
-            for element in elements {
+            out = RESPFrame.storeHeader(UInt8(ascii: "*"), Int64(count), at: out)
+            forEach { element in
                 out = RESPFrame.storeHeader(UInt8(ascii: "$"), Int64(element.count), at: out)
-                out = element.withUnsafeBytes { RESPFrame.store($0, at: out) }
+                out = RESPFrame.store(element, at: out)
                 out = RESPFrame.storeCRLF(at: out)
             }
             return out - buffer.baseAddress!

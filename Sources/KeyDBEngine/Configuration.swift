@@ -80,6 +80,9 @@ public struct Configuration: Sendable {
     public var hashMaxListpackValue = 64
     public var listMaxListpackSize = -2
     public var listCompressDepth = 0
+    /// Not a CONFIG parameter: DEBUG QUICKLIST-PACKED-THRESHOLD's size, from
+    /// which a list element is saved (and dumped) as a plain node of its own.
+    public var listPackedThreshold = 1 << 30
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64

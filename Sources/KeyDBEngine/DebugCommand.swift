@@ -37,6 +37,7 @@ enum DebugCommand {
             return c.replyOK()
         }
         if args.matches(1, "object") && args.count == 3 { return object(c, args) }
+        if args.matches(1, "quicklist-packed-threshold") && args.count == 3 { return packedThreshold(c, args) }
         if args.matches(1, "protocol") && args.count == 3 { return protocolSample(c, args) }
         if args.matches(1, "sleep") && args.count == 3 {
             guard let seconds = args.longDouble(2) else { return c.replyError(ErrorReply.notFloat) }
@@ -44,6 +45,17 @@ enum DebugCommand {
             return c.replyOK()
         }
         c.replyError("ERR Unknown subcommand or wrong number of arguments for '\(args.string(1))'. Try DEBUG HELP.")
+    }
+
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD <size>: from what size a list element is
+    /// saved in a node of its own. Up to just under 4 GB; 0 restores the default.
+    private static func packedThreshold(_ c: ClientSession, _ args: Arguments) {
+        let text = args.string(2)
+        guard !text.hasPrefix("+"), let size = Configuration.parseMemory(text), size <= (1 << 32) - (1 << 20) else {
+            return c.replyError(ErrorReply.packedThreshold)
+        }
+        c.engine.configuration.listPackedThreshold = size == 0 ? 1 << 30 : Int(size)
+        c.replyOK()
     }
 
     /// DEBUG OBJECT <key>: Redis's one-line description of the value. The key is
@@ -119,6 +131,7 @@ enum DebugCommand {
             "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
             "PROTOCOL <type>", "    Reply with a test value of the specified type.",
             "OBJECT <key>", "    Show low level info about the `key` and associated value.",
+            "QUICKLIST-PACKED-THRESHOLD <size>", "    Save list elements of at least <size> bytes in quicklist nodes of their own (default 1gb, up to 4gb; 0 restores the default).",
             "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
             "SET-DISABLE-DENY-SCRIPTS <0|1>", "    Enable/disable scripts' ability to run commands flagged noscript (for tests).",
             "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",

@@ -46,6 +46,7 @@ public enum ErrorReply {
     /// Redis's shared.err: the details are in the server log.
     public static let generic = "ERR"
     public static let persistenceUnavailable = "ERR persistence is not set up in this process"
+    public static let packedThreshold = "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
     public static let saveInProgress = "ERR Background save already in progress"
     public static let rewriteInProgress = "ERR Background append only file rewriting already in progress"
     public static let childActiveForSave = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."

@@ -1,4 +1,3 @@
-import DequeModule
 import KeyDBRESP
 
 /// Which end of a list: LEFT is the head, RIGHT the tail.
@@ -13,7 +12,7 @@ enum ListEnd {
     var word: StaticString { self == .left ? "LEFT" : "RIGHT" }
 }
 
-/// List commands (Redis's t_list.c). Lists are deques: O(1) at both ends.
+/// List commands (Redis's t_list.c). Lists are quicklists: O(1) at both ends.
 enum ListCommands {
     // MARK: - Pushing
 
@@ -34,7 +33,7 @@ enum ListCommands {
             c.db.set(args[1], .list(list), now: c.now)
         }
         for index in 2..<args.count {
-            if end == .left { list.items.prepend(Bytes(args[index])) } else { list.items.append(Bytes(args[index])) }
+            if end == .left { list.items.prepend(args[index]) } else { list.items.append(args[index]) }
         }
         c.dirty(args.count - 2)
         c.notify(.list, end == .left ? "lpush" : "rpush", args[1])
@@ -48,8 +47,8 @@ enum ListCommands {
             return c.replyError(ErrorReply.syntax)
         }
         guard let list = existingList(c, args[1], forWrite: true, missingReply: { $0.reply.writeIntegerReply(0) }) else { return }
-        guard let position = list.items.firstIndex(where: { $0.equals(args[3]) }) else { return c.reply.writeIntegerReply(-1) }
-        list.items.insert(Bytes(args[4]), at: after ? position + 1 : position)
+        guard let pivot = list.items.firstIndex(of: args[3]) else { return c.reply.writeIntegerReply(-1) }
+        list.items.insert(args[4], at: after ? list.items.index(after: pivot) : pivot)
         c.dirty()
         c.notify(.list, "linsert", args[1])
         c.reply.writeIntegerReply(list.items.count)
@@ -66,14 +65,14 @@ enum ListCommands {
         guard let list = existingList(c, args[1], missingReply: { $0.reply.writeNullBulk() }) else { return }
         guard let index = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
         guard let position = resolve(index, count: list.items.count) else { return c.reply.writeNullBulk() }
-        c.replyBulk(list.items[position])
+        list.items.withElement(at: list.items.index(atPosition: position)) { c.reply.writeBulk($0) }
     }
 
     static func lrange(_ c: ClientSession, _ args: Arguments) {
         guard let start = args.int64(2), let end = args.int64(3) else { return c.replyError(ErrorReply.notInteger) }
         guard let list = existingList(c, args[1], missingReply: { $0.reply.writeArrayHeader(0) }) else { return }
         let range = clampRange(start: start, end: end, count: list.items.count)
-        c.reply.writeBulkArray(list.items[range])
+        c.reply.writeBulkArray(list.items, range)
     }
 
     /// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
@@ -103,23 +102,26 @@ enum ListCommands {
         // Redis negates the rank in C: for the minimum value that wraps and every match counts.
         let skip = rank == .min ? 1 : rank.magnitude
         guard let list = existingList(c, args[1], missingReply: { count == nil ? $0.reply.writeNullBulk() : $0.reply.writeArrayHeader(0) }) else { return }
-        let items = list.items
         var matches: [Int] = []
         var seen: UInt64 = 0
         var scanned: Int64 = 0
         var limit = count.map { $0 == 0 ? Int.max : Int(clamping: $0) } ?? 1
         // Redis's C arithmetic with the minimum rank never reaches the COUNT limit.
         if rank == .min && count != nil { limit = .max }
-        for offset in 0..<items.count where maxLength == 0 || scanned < maxLength {
+        let total = list.items.count
+        let visit = { (element: UnsafeRawBufferPointer) -> Bool in
+            if maxLength != 0 && scanned >= maxLength { return false }
+            let position = fromTail ? total - 1 - Int(scanned) : Int(scanned)
             scanned += 1
-            let position = fromTail ? items.count - 1 - offset : offset
-            guard items[position].equals(args[2]) else { continue }
+            guard Quicklist.same(element, args[2]) else { return true }
             seen += 1
             if seen >= skip {
                 matches.append(position)
-                if matches.count >= limit { break }
+                if matches.count >= limit { return false }
             }
+            return true
         }
+        if fromTail { list.items.forEachElementFromTail(visit) } else { list.items.forEachElement(visit) }
         guard count != nil else {
             return matches.first.map { c.reply.writeIntegerReply($0) } ?? c.reply.writeNullBulk()
         }
@@ -133,7 +135,7 @@ enum ListCommands {
         guard let list = existingList(c, args[1], forWrite: true, missingReply: { $0.replyError(ErrorReply.noSuchKey) }) else { return }
         guard let index = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
         guard let position = resolve(index, count: list.items.count) else { return c.replyError(ErrorReply.indexOutOfRange) }
-        list.items[position] = Bytes(args[3])
+        list.items.replace(at: list.items.index(atPosition: position), with: args[3])
         c.dirty()
         c.notify(.list, "lset", args[1])
         c.replyOK()
@@ -144,24 +146,11 @@ enum ListCommands {
         guard let wanted = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
         guard let list = existingList(c, args[1], forWrite: true, missingReply: { $0.reply.writeIntegerReply(0) }) else { return }
         let limit = wanted == 0 ? UInt64.max : wanted.magnitude
-        var removed: UInt64 = 0
-        var kept = Deque<Bytes>()
-        kept.reserveCapacity(list.items.count)
-        let ordered: [Bytes] = wanted < 0 ? list.items.reversed() : Array(list.items)
-        for item in ordered {
-            if removed < limit && item.equals(args[3]) {
-                removed += 1
-            } else {
-                kept.append(item)
-            }
-        }
-        if removed > 0 {
-            list.items = wanted < 0 ? Deque(kept.reversed()) : kept
-            c.notify(.list, "lrem", args[1])
-        }
+        let removed = list.items.removeAll(equalTo: args[3], limit: limit, fromTail: wanted < 0)
+        if removed > 0 { c.notify(.list, "lrem", args[1]) }
         c.removeIfEmpty(args[1], isEmpty: list.items.isEmpty)
-        c.dirty(Int(removed))
-        c.reply.writeIntegerReply(Int(removed))
+        c.dirty(removed)
+        c.reply.writeIntegerReply(removed)
     }
 
     static func ltrim(_ c: ClientSession, _ args: Arguments) {

@@ -55,7 +55,7 @@ enum MemoryUsage {
         var total = entryBytes + heapBytes(key)
         switch value {
         case .string(let bytes): total += heapBytes(bytes)
-        case .list(let list): total += 48 + list.items.reduce(0) { $0 + 24 + heapBytes($1) }
+        case .list(let list): total += 48 + list.items.allocatedBytes
         case .hash(let hash): total += 48 + hash.fields.reduce(0) { $0 + 56 + heapBytes($1.key) + heapBytes($1.value) }
         case .set(let set): total += 48 + set.members.reduce(0) { $0 + 32 + heapBytes($1) }
         // Per member: its dictionary slot, its skiplist node and about 1.33 links.

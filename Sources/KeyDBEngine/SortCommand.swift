@@ -132,7 +132,7 @@ enum SortCommand {
         case .list(let list)? where options.dontSort:
             if end >= start {
                 let range = options.descending ? (length - 1 - end)...(length - 1 - start) : start...end
-                items = list.items[range].map { Item(element: $0) }
+                items = list.items.elements(range.lowerBound..<range.upperBound + 1).map { Item(element: $0) }
                 if options.descending { items.reverse() }
                 (start, end) = (0, end - start)
             }
@@ -192,7 +192,7 @@ enum SortCommand {
         }
         store.withUnsafeBytes { key in
             if !list.isEmpty {
-                c.db.set(key, .list(ListValue(.init(list))), expireAt: 0, now: c.now)
+                c.db.set(key, .list(ListValue(Quicklist(list))), expireAt: 0, now: c.now)
                 c.notify(.list, "sortstore", store)
                 c.dirty(list.count)
             } else if c.db.remove(key, now: c.now) != nil {

@@ -1,4 +1,3 @@
-import DequeModule
 import KeyDBStorage
 
 // The one description of how each value type meets the RDB layer, shared by
@@ -36,7 +35,7 @@ extension Value {
             self = .string(Bytes(array: bytes))
         case .list(let items):
             guard !items.isEmpty else { return nil }
-            self = .list(ListValue(Deque(items.map { Bytes(array: $0) })))
+            self = .list(ListValue(Quicklist(arrays: items)))
         case .set(let members):
             guard !members.isEmpty else { return nil }
             self = .set(SetValue(members.map { Bytes(array: $0) }))
@@ -60,6 +59,7 @@ extension Configuration {
     /// The thresholds that pick a packed encoding when a value is saved or dumped.
     public var rdbEncodingLimits: RDBEncodingLimits {
         var limits = RDBEncodingLimits()
+        limits.listPlainThreshold = listPackedThreshold
         limits.setMaxIntsetEntries = setMaxIntsetEntries
         limits.hashMaxListpackEntries = hashMaxListpackEntries
         limits.hashMaxListpackValue = hashMaxListpackValue

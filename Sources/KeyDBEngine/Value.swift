@@ -36,10 +36,10 @@ public enum Value: Sendable {
     }
 }
 
-/// A list: O(1) push and pop at both ends.
+/// A list: O(1) push and pop at both ends, its elements packed in nodes.
 public final class ListValue: @unchecked Sendable {  // guarded by the keyspace lock
-    public var items: Deque<Bytes>
-    public init(_ items: Deque<Bytes> = []) { self.items = items }
+    public var items: Quicklist
+    public init(_ items: Quicklist = Quicklist()) { self.items = items }
 }
 
 /// A hash: field → value, in insertion order (as Redis's small hashes reply).

@@ -17,6 +17,22 @@ import Testing
         #expect(a.run("DEBUG", "NOSUCH") == "-ERR Unknown subcommand or wrong number of arguments for 'NOSUCH'. Try DEBUG HELP.\r\n")
     }
 
+    @Test func quicklistPackedThresholdGivesElementsNodesOfTheirOwn() {
+        let h = EngineHarness()
+        #expect(h.run("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b") == ok)
+        h.run("RPUSH", "l", "a", "bb", "ccc")
+        // As redis-server 7.0.15 describes and dumps the same list: three plain nodes.
+        #expect(h.run("DEBUG", "OBJECT", "l").hasSuffix(" ql_nodes:3 ql_avg_node:1.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:6\r\n"))
+        guard case .bulk(let dump?) = h.value("DUMP", "l") else { Issue.record("DUMP gave no bulk"); return }
+        #expect(Array(dump.prefix(14)) == [0x12, 3, 1, 1, 0x61, 1, 2, 0x62, 0x62, 1, 3, 0x63, 0x63, 0x63])
+        #expect(h.run("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0") == ok)
+        #expect(h.run("DEBUG", "OBJECT", "l").contains(" ql_nodes:1 "))
+        for bad in ["-1", "+5", "abc", "5gb", "4293918721"] {
+            #expect(h.run("DEBUG", "QUICKLIST-PACKED-THRESHOLD", bad) == "-ERR argument must be a memory value bigger than 1 and smaller than 4gb\r\n")
+        }
+        #expect(h.run("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "4293918720") == ok)
+    }
+
     @Test func setActiveExpireStopsTheCycleAndObjectDescribesStoredValues() {
         let h = EngineHarness()
         h.run("SET", "k", "hello")
