@@ -80,7 +80,7 @@ extension Persistence {
         guard !manifest.history.isEmpty else { return }
         for entry in manifest.history {
             logNotice("Removing the history file \(entry.name)")
-            FileIO.remove(logDirectory + "/" + entry.name)
+            FileIO.removeInBackground(logDirectory + "/" + entry.name)
         }
         manifest.history.removeAll()
         try? persistManifest()
