@@ -41,7 +41,7 @@ public struct Quicklist: Sendable {
     public mutating func append(_ element: UnsafeRawBufferPointer) {
         let size = Quicklist.entrySize(element.count)
         if let last = nodes.last, last.used + size <= Quicklist.nodeBytes {
-            nodes[nodes.count - 1].append(element, size: size)
+            nodes[nodes.count - 1].append(element, size: size, alone: nodes.count == 1)
         } else {
             nodes.append(Node(element, size: size, atFront: false))
         }
@@ -51,7 +51,7 @@ public struct Quicklist: Sendable {
     public mutating func prepend(_ element: UnsafeRawBufferPointer) {
         let size = Quicklist.entrySize(element.count)
         if let first = nodes.first, first.used + size <= Quicklist.nodeBytes {
-            nodes[0].prepend(element, size: size)
+            nodes[0].prepend(element, size: size, alone: nodes.count == 1)
         } else {
             nodes.prepend(Node(element, size: size, atFront: true))
         }
@@ -234,9 +234,22 @@ public struct Quicklist: Sendable {
     /// Inserts `element` before the one at `index`; at the end index, appends it.
     public mutating func insert(_ element: UnsafeRawBufferPointer, at index: Index) {
         guard index.node < nodes.count else { return append(element) }
-        nodes[index.node].replaceEntries(index.offset..<index.offset, removing: 0, with: element)
+        let n = index.node
+        let size = Quicklist.entrySize(element.count)
         count += 1
-        splitIfLarge(index.node)
+        // At the start of a node it would overfill (a full one, or a big element's
+        // own), the element ends the node before, or starts one of its own, rather
+        // than that node being copied and split.
+        if index.offset == nodes[n].start && nodes[n].used + size > Quicklist.nodeBytes {
+            if n > 0 && nodes[n - 1].used + size <= Quicklist.nodeBytes {
+                nodes[n - 1].append(element, size: size, alone: false)
+            } else {
+                nodes.insert(Node(element, size: size, atFront: false), at: n)
+            }
+            return
+        }
+        nodes[n].replaceEntries(index.offset..<index.offset, removing: 0, with: element)
+        splitIfLarge(n)
     }
 
     /// Removes up to `limit` elements equal to `element`, from the head (or from the
@@ -396,16 +409,17 @@ extension Quicklist {
             self.count = count
         }
 
-        mutating func append(_ element: UnsafeRawBufferPointer, size: Int) {
-            if end + size > storage.count { relayout(capacity: grownCapacity(size), roomAtFront: false) }
+        /// `alone`: the list's only node, which may grow at both ends.
+        mutating func append(_ element: UnsafeRawBufferPointer, size: Int, alone: Bool) {
+            if end + size > storage.count { grow(size, atFront: false, alone: alone) }
             let at = end
             storage.withUnsafeMutableBufferPointer { Quicklist.store(element, at: $0.baseAddress! + at) }
             end += size
             count += 1
         }
 
-        mutating func prepend(_ element: UnsafeRawBufferPointer, size: Int) {
-            if start < size { relayout(capacity: grownCapacity(size), roomAtFront: true) }
+        mutating func prepend(_ element: UnsafeRawBufferPointer, size: Int, alone: Bool) {
+            if start < size { grow(size, atFront: true, alone: alone) }
             start -= size
             let at = start
             storage.withUnsafeMutableBufferPointer { Quicklist.store(element, at: $0.baseAddress! + at) }
@@ -507,33 +521,40 @@ extension Quicklist {
             return (Node(storage[start..<offset], count: taken), Node(storage[offset..<end], count: count - taken))
         }
 
-        /// Doubling (to twice the node size) keeps pushes amortized O(1) even when
-        /// the room sits at the other end; an element too big for that gets just enough.
-        private func grownCapacity(_ size: Int) -> Int {
-            Swift.max(used + size, Swift.min(storage.count * 2, 2 * Quicklist.nodeBytes))
+        /// Makes room for `size` more bytes at one end. The end nodes of a longer
+        /// list grow at their outer end only, so they double with all the room
+        /// there (and are exactly full when they reach the node size); the only
+        /// node of a list grows at both, so it also gets half as much again as it
+        /// holds, split between its ends.
+        private mutating func grow(_ size: Int, atFront: Bool, alone: Bool) {
+            if alone {
+                let spare = Swift.max(used / 2, 32)
+                relayout(capacity: used + size + spare, front: atFront ? size + spare / 2 : spare / 2)
+            } else {
+                let capacity = Swift.max(used + size, Swift.min(storage.count * 2, Quicklist.nodeBytes))
+                relayout(capacity: capacity, front: atFront ? capacity - used : 0)
+            }
         }
 
         /// A node popped below a quarter of its storage gives half of it back.
         private mutating func shrinkIfSparse() {
             guard count > 0, storage.count > 256, used * 4 <= storage.count else { return }
-            relayout(capacity: Swift.max(storage.count / 2, 64), roomAtFront: nil)
+            let capacity = Swift.max(storage.count / 2, 64)
+            relayout(capacity: capacity, front: (capacity - used) / 2)
         }
 
-        /// Moves the entries into new storage of `capacity` bytes, the room at the
-        /// front, at the back, or (nil) split between the two.
-        private mutating func relayout(capacity: Int, roomAtFront: Bool?) {
+        /// Moves the entries into new storage of `capacity` bytes, `front` of them before the entries.
+        private mutating func relayout(capacity: Int, front: Int) {
             let used = self.used
-            let room = capacity - used
-            let newStart = roomAtFront.map { $0 ? room : 0 } ?? room / 2
             var moved = [UInt8](repeating: 0, count: capacity)
             moved.withUnsafeMutableBufferPointer { out in
                 storage.withUnsafeBufferPointer { old in
-                    (out.baseAddress! + newStart).update(from: old.baseAddress! + start, count: used)
+                    (out.baseAddress! + front).update(from: old.baseAddress! + start, count: used)
                 }
             }
             storage = moved
-            start = newStart
-            end = newStart + used
+            start = front
+            end = front + used
         }
     }
 }

@@ -128,7 +128,8 @@ enum FileIO {
     /// Removes `path` now and frees its blocks later: the file stays open while
     /// its name goes, and its last descriptor is closed on a background thread,
     /// where the freeing happens (as Redis's bg_unlink). Unlinking a log file of
-    /// some hundred MB held the event loop for 20 ms.
+    /// some hundred MB held the event loop for 20 ms. (A child forked meanwhile
+    /// holds the file too, until it exits.)
     static func removeInBackground(_ path: String) {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         unlink(path)

@@ -92,6 +92,35 @@ import Testing
         }
     }
 
+    @Test func pushingAtBothEndsOfAShortListKeepsItSmall() {
+        var list = Quicklist()
+        for i in 0..<40 { Bytes("e\(i)").withUnsafeBytes { i % 2 == 0 ? list.append($0) : list.prepend($0) } }
+        // 40 entries of 4-5 bytes in one node: its storage at most twice that, not doubled per switch of end.
+        #expect(list.nodes.count == 1 && list.allocatedBytes <= 32 + 2 * 5 * 41)
+        // An element bigger than all the node holds still finds room at either end.
+        var short = Quicklist()
+        let wide = [UInt8](repeating: 9, count: 1_000)
+        Bytes("a").withUnsafeBytes { short.append($0) }
+        wide.withUnsafeBytes { short.prepend($0) }
+        wide.withUnsafeBytes { short.append($0) }
+        #expect(short.map(\.array) == [wide, Array("a".utf8), wide])
+    }
+
+    @Test func insertingBesideABigElementLeavesItsNodeAlone() {
+        var list = Quicklist()
+        let big = [UInt8](repeating: 1, count: 100_000)
+        Bytes("x").withUnsafeBytes { list.append($0) }
+        big.withUnsafeBytes { list.append($0) }
+        let at = list.index(atPosition: 1)
+        Bytes("y").withUnsafeBytes { list.insert($0, at: at) }
+        // "y" ends the node before; the big element keeps its node (and is not copied into a new one).
+        #expect(list.nodes.count == 2 && list.nodes[0].count == 2 && list.nodes[1].count == 1)
+        #expect(list.map(\.array) == [Array("x".utf8), Array("y".utf8), big])
+        // Before the first element, a node of its own.
+        Bytes("z").withUnsafeBytes { list.insert($0, at: list.startIndex) }
+        #expect(list.map(\.array) == [Array("z".utf8), Array("x".utf8), Array("y".utf8), big])
+    }
+
     @Test func growingALongListKeepsNodesFullAndSmall() {
         var list = Quicklist()
         var packed = 0
