@@ -1,4 +1,3 @@
-import DequeModule
 import OrderedCollections
 
 /// A key's value: one case per Redis type. Collections are reference types
