@@ -13,11 +13,11 @@ public struct Quicklist: Sendable {
     /// list-max-listpack-size -2); a longer element gets a node of its own.
     static let nodeBytes = 8192
 
-    var nodes: Deque<Node>
+    var nodes: Nodes
     public private(set) var count: Int
 
     public init() {
-        nodes = []
+        nodes = Nodes()
         count = 0
     }
 
@@ -34,7 +34,7 @@ public struct Quicklist: Sendable {
     public var isEmpty: Bool { count == 0 }
 
     /// Heap bytes held: every node's storage and its slot in the deque.
-    public var allocatedBytes: Int { nodes.reduce(0) { $0 + 32 + $1.storage.capacity } }
+    public var allocatedBytes: Int { nodes.reduce(32) { $0 + 32 + $1.storage.capacity } }
 
     // MARK: - Both ends
 
@@ -380,6 +380,47 @@ extension Quicklist: BidirectionalCollection {
 }
 
 extension Quicklist {
+    /// The nodes in order. The first is held in place, so a list of one node
+    /// (most lists) needs no deque allocation.
+    struct Nodes: RandomAccessCollection, Sendable {
+        private var head: Node? = nil
+        private var rest: Deque<Node> = []
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { head == nil ? 0 : 1 + rest.count }
+
+        subscript(position: Int) -> Node {
+            get { position == 0 ? head! : rest[position - 1] }
+            _modify {
+                if position == 0 { yield &head! } else { yield &rest[position - 1] }
+            }
+        }
+
+        mutating func append(_ node: Node) {
+            if head == nil { head = node } else { rest.append(node) }
+        }
+
+        mutating func prepend(_ node: Node) {
+            if let head { rest.prepend(head) }
+            head = node
+        }
+
+        mutating func insert(_ node: Node, at position: Int) {
+            if position == 0 { prepend(node) } else { rest.insert(node, at: position - 1) }
+        }
+
+        mutating func removeFirst() { head = rest.popFirst() }
+
+        mutating func removeLast() {
+            if rest.isEmpty { head = nil } else { rest.removeLast() }
+        }
+
+        mutating func removeAll() {
+            head = nil
+            rest = []
+        }
+    }
+
     /// Entries packed in `storage[start..<end]`; the bytes either side are room
     /// to grow at that end.
     struct Node: Sendable {
