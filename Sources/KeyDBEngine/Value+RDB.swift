@@ -11,7 +11,12 @@ extension Value {
         case .string(let bytes):
             try sink.encodeString(bytes)
         case .list(let list):
-            try sink.encodeList(list.items)
+            try sink.encodeList(count: list.items.count) { body in
+                try list.items.forEachElement {
+                    try body($0)
+                    return true
+                }
+            }
         case .set(let set):
             try sink.encodeSet(set.members)
         case .hash(let hash):

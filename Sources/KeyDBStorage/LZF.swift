@@ -71,13 +71,14 @@ public enum LZF {
     /// position of each hashed 3-byte prefix, the "very fast" re-hashing after a
     /// match, position 0 never used as a match), so the output is the bytes Redis
     /// writes for the same input, and so are DUMP payloads and snapshots.
-    public static func compress(_ input: UnsafeRawBufferPointer, maxOutputCount: Int? = nil) -> [UInt8]? {
+    public static func compress(_ input: UnsafeRawBufferPointer, maxOutputCount: Int? = nil,
+                                using table: MatchTable = MatchTable()) -> [UInt8]? {
         let inputCount = input.count
         let limit = maxOutputCount ?? inputCount - 1
         guard inputCount > 0, limit > 0 else { return nil }
         // Room past the limit for the run header liblzf writes ahead of its checks.
         var out = [UInt8](repeating: 0, count: limit + 4)
-        var table = [Int](repeating: 0, count: 1 << hashLog)
+        table.begin()
         @inline(__always) func slot(_ hash: UInt32) -> Int {
             Int(((hash >> UInt32(24 - hashLog)) &- hash &* 5) & UInt32((1 << hashLog) - 1))
         }
@@ -102,8 +103,7 @@ public enum LZF {
         while ip < inputCount - 2 {
             hash = hash << 8 | byte(ip + 2)
             let h = slot(hash)
-            let ref = table[h]
-            table[h] = ip
+            let ref = table.swap(h, ip)
             let distance = ip - ref - 1
             if ref > 0, distance < maxDistance, input[ref + 2] == input[ip + 2],
                input[ref] == input[ip], input[ref + 1] == input[ip + 1] {
@@ -142,10 +142,10 @@ public enum LZF {
                 ip -= 2
                 hash = byte(ip) << 8 | byte(ip + 1)
                 hash = hash << 8 | byte(ip + 2)
-                table[slot(hash)] = ip
+                table.set(slot(hash), ip)
                 ip += 1
                 hash = hash << 8 | byte(ip + 2)
-                table[slot(hash)] = ip
+                table.set(slot(hash), ip)
                 ip += 1
             } else {
                 if op >= limit { return nil }
@@ -157,5 +157,41 @@ public enum LZF {
         out[op - literals - 1] = UInt8(truncatingIfNeeded: literals - 1)
         if literals == 0 { op -= 1 }
         return Array(out[..<op])
+    }
+
+    /// liblzf's match table: the last position each hash was seen at, 0 for
+    /// none. Kept between calls, and emptied for each by a new generation in
+    /// the high half of every slot, rather than by zeroing 2^16 slots (512 KB)
+    /// per string, which was a fifth of saving a long list.
+    public final class MatchTable {
+        private let slots: UnsafeMutablePointer<UInt64>
+        private var generation: UInt64 = 0
+
+        public init() {
+            slots = .allocate(capacity: 1 << LZF.hashLog)
+            slots.initialize(repeating: 0, count: 1 << LZF.hashLog)
+        }
+
+        deinit { slots.deallocate() }
+
+        /// Starts a string: every slot reads as empty.
+        func begin() {
+            generation += 1
+            if generation == 1 << 32 {
+                slots.update(repeating: 0, count: 1 << LZF.hashLog)
+                generation = 1
+            }
+        }
+
+        /// Records `position` in `slot`, returning what the slot held this generation.
+        @inline(__always) func swap(_ slot: Int, _ position: Int) -> Int {
+            let entry = slots[slot]
+            slots[slot] = generation << 32 | UInt64(position)
+            return entry >> 32 == generation ? Int(entry & 0xffff_ffff) : 0
+        }
+
+        @inline(__always) func set(_ slot: Int, _ position: Int) {
+            slots[slot] = generation << 32 | UInt64(position)
+        }
     }
 }

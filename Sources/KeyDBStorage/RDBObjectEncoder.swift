@@ -15,8 +15,8 @@ public struct RDBObjectEncoder {
         try output.stringValue(key: nil, value)
     }
 
-    public mutating func encodeList<C: Collection>(_ elements: C) throws where C.Element: RDBBytes {
-        try output.listValue(key: nil, elements, limits: limits)
+    public mutating func encodeList(count: Int, _ forEach: RDBListWalk) throws {
+        try output.listValue(key: nil, count: count, limits: limits, forEach)
     }
 
     public mutating func encodeSet<C: Collection>(_ members: C) throws where C.Element: RDBBytes {

@@ -11,6 +11,16 @@ struct RDBOutput {
     let compression: Bool
     let chunkSize: Int
     let drain: ((UnsafeRawBufferPointer) throws -> Void)?
+    /// Made on first use: short strings are never compressed.
+    private var lzfTableStorage: LZF.MatchTable? = nil
+    private var lzfTable: LZF.MatchTable {
+        mutating get {
+            if let table = lzfTableStorage { return table }
+            let table = LZF.MatchTable()
+            lzfTableStorage = table
+            return table
+        }
+    }
 
     init(compression: Bool, chunkSize: Int = 64 * 1024, drain: ((UnsafeRawBufferPointer) throws -> Void)? = nil) {
         self.compression = compression
@@ -76,7 +86,7 @@ struct RDBOutput {
             }
             return
         }
-        if compression && n > 20, let packed = LZF.compress(s, maxOutputCount: n - 4) {
+        if compression && n > 20, let packed = LZF.compress(s, maxOutputCount: n - 4, using: lzfTable) {
             byte(0xC3)
             length(packed.count)
             length(n)

@@ -22,32 +22,39 @@ extension RDBOutput {
     /// sizes plans the nodes and a second encodes one node at a time.
     mutating func listValue<C: Collection>(key: UnsafeRawBufferPointer?, _ elements: C, limits: RDBEncodingLimits) throws
     where C.Element: RDBBytes {
-        try refuseEmpty(elements.count, "list")
+        try listValue(key: key, count: elements.count, limits: limits) { body in
+            for element in elements { try element.withRDBBytes(body) }
+        }
+    }
+
+    /// The same for a list given as its length and a walk over its elements,
+    /// which is called twice. Not generic, so a list in another module is
+    /// walked without a dynamic dispatch per element.
+    mutating func listValue(key: UnsafeRawBufferPointer?, count: Int, limits: RDBEncodingLimits, _ forEach: RDBListWalk) throws {
+        try refuseEmpty(count, "list")
         var planner = QuicklistPlanner(limits: limits)
         var nodes = 0
-        for e in elements where e.withRDBBytes({ planner.place($0) }) != .appendToNode { nodes += 1 }
+        try forEach { if planner.place($0) != .appendToNode { nodes += 1 } }
 
         try begin(.listQuicklist2, key: key)
         length(nodes)
         planner = QuicklistPlanner(limits: limits)
         var node: ListpackBuilder? = nil
-        for e in elements {
-            try e.withRDBBytes { bytes in
-                let step = planner.place(bytes)
-                if step != .appendToNode, let open = node {
-                    try packedNode(open)
-                    node = nil
-                }
-                switch step {
-                case .plainNode:
-                    length(QuicklistContainer.plain)
-                    try string(bytes)
-                case .newNode:
-                    node = ListpackBuilder()
-                    node?.append(bytes)
-                case .appendToNode:
-                    node?.append(bytes)
-                }
+        try forEach { bytes in
+            let step = planner.place(bytes)
+            if step != .appendToNode, let open = node {
+                try packedNode(open)
+                node = nil
+            }
+            switch step {
+            case .plainNode:
+                length(QuicklistContainer.plain)
+                try string(bytes)
+            case .newNode:
+                node = ListpackBuilder()
+                node?.append(bytes)
+            case .appendToNode:
+                node?.append(bytes)
             }
             try flushIfFull()
         }

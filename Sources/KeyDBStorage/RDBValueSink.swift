@@ -4,11 +4,23 @@
 /// describes a value type once (the engine's `Value.writeRDB`) gets both.
 public protocol RDBValueSink {
     mutating func encodeString(_ value: some RDBBytes) throws
-    mutating func encodeList<C: Collection>(_ elements: C) throws where C.Element: RDBBytes
+    /// A list as its length and a walk over its elements (made twice).
+    mutating func encodeList(count: Int, _ forEach: RDBListWalk) throws
     mutating func encodeSet<C: Collection>(_ members: C) throws where C.Element: RDBBytes
     mutating func encodeHash<C: Collection, F: RDBBytes, V: RDBBytes>(_ fields: C) throws where C.Element == (F, V)
     mutating func encodeSortedSet<C: Collection, M: RDBBytes>(_ members: C) throws where C.Element == (M, Double)
     mutating func encodeStream(_ stream: RDBStream) throws
+}
+
+/// Hands each element of a list to the function it is given, head first.
+public typealias RDBListWalk = ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+
+extension RDBValueSink {
+    public mutating func encodeList<C: Collection>(_ elements: C) throws where C.Element: RDBBytes {
+        try encodeList(count: elements.count) { body in
+            for element in elements { try element.withRDBBytes(body) }
+        }
+    }
 }
 
 extension RDBObjectEncoder: RDBValueSink {
@@ -29,8 +41,8 @@ public struct RDBEntrySink: RDBValueSink {
         try output.pointee.stringValue(key: key, value)
     }
 
-    public mutating func encodeList<C: Collection>(_ elements: C) throws where C.Element: RDBBytes {
-        try output.pointee.listValue(key: key, elements, limits: limits)
+    public mutating func encodeList(count: Int, _ forEach: RDBListWalk) throws {
+        try output.pointee.listValue(key: key, count: count, limits: limits, forEach)
     }
 
     public mutating func encodeSet<C: Collection>(_ members: C) throws where C.Element: RDBBytes {

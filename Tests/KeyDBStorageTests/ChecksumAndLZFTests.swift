@@ -65,6 +65,21 @@ struct ChecksumAndLZFTests {
         #expect(noise.withUnsafeBytes { LZF.compress($0, maxOutputCount: 10) } == nil)
     }
 
+    @Test("A match table kept between strings starts each one empty")
+    func lzfTableReuse() throws {
+        var rng = SeededGenerator(seed: 11)
+        let shared = rng.bytes(300)
+        let text = shared + shared
+        let table = LZF.MatchTable()
+        // The same string again: a slot left from the first pass would offer a
+        // position at or after the current one as a match.
+        let once = text.withUnsafeBytes { LZF.compress($0, using: table) }
+        let twice = text.withUnsafeBytes { LZF.compress($0, using: table) }
+        #expect(once != nil && twice == once)
+        let back = try #require(twice).withUnsafeBytes { try LZF.decompress($0, outputCount: text.count) }
+        #expect(back == text)
+    }
+
     /// Outputs taken from Redis 7.0's DUMP of the same strings: position 0 is never a
     /// match source, and a match re-hashes only its last two positions.
     @Test("LZF output is Redis's, byte for byte")
