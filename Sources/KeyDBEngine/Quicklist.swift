@@ -33,7 +33,7 @@ public struct Quicklist: Sendable {
 
     public var isEmpty: Bool { count == 0 }
 
-    /// Heap bytes held: every node's storage and its slot in the deque.
+    /// Heap bytes held, for MEMORY USAGE: the deque of nodes after the first, and each node's slot and storage.
     public var allocatedBytes: Int { nodes.reduce(32) { $0 + 32 + $1.storage.capacity } }
 
     // MARK: - Both ends
