@@ -186,7 +186,7 @@ public enum LZF {
         /// Records `position` in `slot`, returning what the slot held this generation.
         @inline(__always) func swap(_ slot: Int, _ position: Int) -> Int {
             let entry = slots[slot]
-            slots[slot] = generation << 32 | UInt64(position)
+            set(slot, position)
             return entry >> 32 == generation ? Int(entry & 0xffff_ffff) : 0
         }
 
