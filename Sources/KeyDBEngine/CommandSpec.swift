@@ -36,6 +36,8 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let touchesOwnKeys = CommandFlags(rawValue: 1 << 28)
     /// Runs a Lua script (EVAL, FCALL and their forms): inside MULTI, EXEC runs on the script stack. Not a Redis flag word.
     public static let runsScript = CommandFlags(rawValue: 1 << 27)
+    /// Refused unless enable-debug-command allows the client (DEBUG). Redis's "protected", which COMMAND INFO hides.
+    public static let protected = CommandFlags(rawValue: 1 << 26)
 
     /// The words COMMAND INFO prints, in Redis's order (may_replicate is hidden, as in Redis).
     static let names: [(CommandFlags, String)] = [

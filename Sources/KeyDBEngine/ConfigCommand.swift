@@ -51,7 +51,7 @@ enum ConfigCommand {
             if option.immutable {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
             }
-            if option.isProtected {
+            if option.isProtected && !c.engine.configuration.enableProtectedConfigs.allows(address: c.address) {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set protected config")
             }
             guard named.insert(option.name).inserted else {

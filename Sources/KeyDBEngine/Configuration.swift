@@ -61,6 +61,12 @@ public struct Configuration: Sendable {
     public var clientQueryBufferLimit = 1024 * 1024 * 1024
     /// Without a password, refuse clients that do not connect from the loopback interface.
     public var protectedMode = true
+    /// Who may run DEBUG: "no", "yes" or "local" (a client of the loopback address), as Redis.
+    public var enableDebugCommand = ProtectedAction.no
+    /// Who may CONFIG SET the settings that name files the server writes (dir, dbfilename).
+    public var enableProtectedConfigs = ProtectedAction.no
+    /// Accepted so Redis configs load; SwiftKeyDB has no MODULE command for it to allow.
+    public var enableModuleCommand = ProtectedAction.no
     /// Connections beyond this many are refused (`-ERR max number of clients reached`).
     public var maxClients = 10_000
     /// Seconds of silence before TCP keepalive probes a client's connection (0 = off), applied as connections are accepted.
@@ -192,6 +198,9 @@ extension Configuration {
         integer("busy-poll", 0...1000, \.busyPoll),
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),
         boolean("protected-mode", \.protectedMode),
+        choice("enable-protected-configs", immutable: true, \.enableProtectedConfigs),
+        choice("enable-debug-command", immutable: true, \.enableDebugCommand),
+        choice("enable-module-command", immutable: true, \.enableModuleCommand),
         integer("timeout", 0...Int(Int32.max), \.timeout),
         integer("tcp-keepalive", 0...Int(Int32.max), \.tcpKeepalive),
         ConfigOption(name: "notify-keyspace-events", immutable: false, get: { $0.keyspaceEvents.letters }, set: { config, words throws(ConfigError) in
@@ -286,6 +295,17 @@ extension Configuration {
         }, multiWord: false)
     }
 
+    static func choice<Value: RawRepresentable<String> & CaseIterable & Sendable>(
+        _ name: String, immutable: Bool = false, _ path: WritableKeyPath<Configuration, Value> & Sendable
+    ) -> ConfigOption {
+        ConfigOption(name: name, immutable: immutable, get: { $0[keyPath: path].rawValue }, set: { config, words throws(ConfigError) in
+            guard let value = Value(rawValue: words[0].lowercased()) else {
+                throw ConfigError("argument(s) must be one of the following: \(Value.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            config[keyPath: path] = value
+        }, multiWord: false)
+    }
+
     static func protected(_ option: ConfigOption) -> ConfigOption {
         var option = option
         option.isProtected = true
@@ -367,5 +387,21 @@ public struct SavePoint: Sendable, Equatable {
             points.append(SavePoint(seconds: seconds, changes: changes))
         }
         return points
+    }
+}
+
+/// Who may take an action Redis protects (DEBUG, changing file settings):
+/// redis.conf's `enable-debug-command` and its siblings.
+public enum ProtectedAction: String, CaseIterable, Sendable {
+    case no, yes, local
+
+    /// Whether a client at `address` ("ip:port", as CLIENT LIST shows it) may.
+    public func allows(address: String) -> Bool {
+        switch self {
+        case .yes: true
+        case .no: false
+        // Redis's test, by the address text: 127.0.0.1 or ::1 only.
+        case .local: address.hasPrefix("127.0.0.1:") || address.hasPrefix("[::1]:")
+        }
     }
 }

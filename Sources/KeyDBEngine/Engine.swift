@@ -289,6 +289,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         guard command.acceptsArgumentCount(args.count) else {
             return reject(command, ErrorReply.wrongArity(command.fullName), for: client)
         }
+        if command.flags.contains(.protected) && !configuration.enableDebugCommand.allows(address: client.address) {
+            return reject(command, ErrorReply.debugNotAllowed, for: client)
+        }
         guard client.authenticated || !acl.authenticationRequired || command.flags.contains(.noAuth) else {
             return reject(command, ErrorReply.noAuth, for: client)
         }

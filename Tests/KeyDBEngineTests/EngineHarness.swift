@@ -119,7 +119,8 @@ final class EngineHarness {
     let clock: ManualClock
     let client: TestClient
 
-    init(configuration: Configuration = Configuration()) {
+    /// DEBUG is allowed by default here, as the tests start Redis with `enable-debug-command yes`.
+    init(configuration: Configuration = .debugAllowed) {
         let clock = ManualClock(EngineHarness.startTime)
         self.clock = clock
         engine = Engine(configuration: configuration)
@@ -240,3 +241,12 @@ let nullBulk = "$-1\r\n"
 let wrongType = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 let syntaxError = "-ERR syntax error\r\n"
 let notInteger = "-ERR value is not an integer or out of range\r\n"
+
+extension Configuration {
+    /// The defaults, with DEBUG allowed for every client.
+    static var debugAllowed: Configuration {
+        var configuration = Configuration()
+        configuration.enableDebugCommand = .yes
+        return configuration
+    }
+}

@@ -173,8 +173,7 @@ def test_rewritten_base_is_redis_byte_for_byte(servers):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_debug_reload_and_loadaof(servers, kind):
-    debug = ["--enable-debug-command", "yes"] if kind == "redis" else []
-    s = start(servers, kind, "data", "--appendonly", "yes", *debug)
+    s = start(servers, kind, "data", "--appendonly", "yes", "--enable-debug-command", "yes")
     r = s.client()
     load(r, lib("kept"))
     assert raw(r, "DEBUG", "RELOAD") == b"OK"

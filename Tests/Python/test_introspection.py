@@ -10,10 +10,9 @@ rest compared.
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from typing import List, Optional
+from typing import List
 
 import pytest
 
@@ -28,17 +27,15 @@ HISTOGRAM_LABELS = [1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 845
                     135266, 270532, 541065, 1073741]
 
 
-def debug_allowed(binary: Optional[str]) -> List[str]:
-    """Redis refuses DEBUG unless told otherwise; SwiftKeyDB has no such option."""
-    is_redis = binary is not None and os.path.basename(binary).startswith("redis-server")
-    return ["--enable-debug-command", "yes"] if is_redis else []
+# Both servers refuse DEBUG unless told otherwise.
+DEBUG_ALLOWED = ["--enable-debug-command", "yes"]
 
 
 @pytest.fixture(scope="module")
 def pair():
     servers = [ServerProcess("redis-server (reference)", redis_server_bin(),
-                             ["--daemonize", "no", *debug_allowed(redis_server_bin())]),
-               ServerProcess("swiftkeydb (under test)", sut_bin(), debug_allowed(sut_bin()))]
+                             ["--daemonize", "no", *DEBUG_ALLOWED]),
+               ServerProcess("swiftkeydb (under test)", sut_bin(), DEBUG_ALLOWED)]
     for server in servers:
         server.start()
     yield servers
