@@ -11,11 +11,9 @@ enum ConfigRewrite {
     private static let otherDirectives: Set<String> = ["include", "rename-command", "user", "loadmodule", "sentinel"]
 
     /// Redis 7's older names, written back under the new one.
-    static let aliases: [String: String] = [
-        "hash-max-ziplist-entries": "hash-max-listpack-entries", "hash-max-ziplist-value": "hash-max-listpack-value",
-        "list-max-ziplist-size": "list-max-listpack-size", "zset-max-ziplist-entries": "zset-max-listpack-entries",
-        "zset-max-ziplist-value": "zset-max-listpack-value", "lua-time-limit": "busy-reply-threshold",
-    ]
+    static let aliases: [String: String] = Dictionary(uniqueKeysWithValues: Configuration.options.compactMap { option in
+        option.canonicalName.map { (option.name, $0) }
+    })
 
     private struct State {
         var lines: [String] = []
@@ -100,6 +98,8 @@ enum ConfigRewrite {
             return configuration.savePoints.map { ("save \($0.seconds) \($0.changes)", true) }
         case "bind":
             return changed ? [("bind " + value, true)] : []
+        case "replicaof":
+            return []  // always a master: a `replicaof no one` line goes, as Redis drops it
         case "requirepass":
             return configuration.requirePass.map { [("requirepass " + quoted($0), true)] } ?? []
         case "latency-tracking-info-percentiles":

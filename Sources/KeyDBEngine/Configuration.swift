@@ -1,8 +1,10 @@
 /// The server's settings, by redis.conf name. One table (`Configuration.options`)
 /// drives the config file, the command line, CONFIG GET and CONFIG SET.
 ///
-/// Only settings that really take effect are listed: anything else is
-/// rejected as an unknown option rather than silently accepted.
+/// Every Redis 7.0 setting is known, so a Redis config file loads. The ones for
+/// machinery SwiftKeyDB does not have are kept apart (`keptOptions`): checked and
+/// shown, refused where they would turn such a feature on. A name Redis does not
+/// know is rejected, as Redis rejects it.
 public struct Configuration: Sendable {
     public var port = 6379
     public var bind = ["127.0.0.1"]
@@ -67,6 +69,18 @@ public struct Configuration: Sendable {
     public var enableProtectedConfigs = ProtectedAction.no
     /// Accepted so Redis configs load; SwiftKeyDB has no MODULE command for it to allow.
     public var enableModuleCommand = ProtectedAction.no
+    /// The listening sockets' queue of connections not yet accepted.
+    public var tcpBacklog = 511
+    /// How a service manager learns the server is ready (systemd's notify socket, upstart's SIGSTOP).
+    public var supervised = Supervision.no
+    /// With both above 0, writes are refused (-NOREPLICAS): a master without replicas never has enough.
+    public var minReplicasToWrite = 0
+    public var minReplicasMaxLag = 10
+    /// How SIGINT and SIGTERM shut the server down, as SHUTDOWN's options would.
+    public var shutdownOnSigint = ShutdownOnSignal()
+    public var shutdownOnSigterm = ShutdownOnSignal()
+    /// Values of the Redis settings that change nothing here (`keptOptions`), by name; absent: the default.
+    public var keptSettings: [String: String] = [:]
     /// Connections beyond this many are refused (`-ERR max number of clients reached`).
     public var maxClients = 10_000
     /// Seconds of silence before TCP keepalive probes a client's connection (0 = off), applied as connections are accepted.
@@ -137,6 +151,8 @@ public struct ConfigOption: Sendable {
     public var isProtected = false
     /// How CONFIG REWRITE writes the value.
     public var rewriteStyle = RewriteStyle.plain
+    /// For an older name (slaveof, hash-max-ziplist-entries): the one CONFIG REWRITE writes.
+    public var canonicalName: String? = nil
 
     public enum RewriteStyle: Sendable {
         /// As CONFIG GET shows it (numbers, yes/no, enums).
@@ -185,7 +201,7 @@ extension Configuration {
         choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),
         memory("maxmemory", \.maxMemory),
         integer("busy-reply-threshold", 0...Int.max, \.busyReplyThreshold),
-        integer("lua-time-limit", 0...Int.max, \.busyReplyThreshold),
+        alias("lua-time-limit", of: integer("busy-reply-threshold", 0...Int.max, \.busyReplyThreshold)),
         integer("maxmemory-samples", 1...255, \.maxMemorySamples),
         integer("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
@@ -201,6 +217,14 @@ extension Configuration {
         choice("enable-protected-configs", immutable: true, \.enableProtectedConfigs),
         choice("enable-debug-command", immutable: true, \.enableDebugCommand),
         choice("enable-module-command", immutable: true, \.enableModuleCommand),
+        integer("tcp-backlog", immutable: true, 0...Int(Int32.max), \.tcpBacklog),
+        choice("supervised", immutable: true, \.supervised),
+        integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite),
+        alias("min-slaves-to-write", of: integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite)),
+        integer("min-replicas-max-lag", 0...Int(Int32.max), \.minReplicasMaxLag),
+        alias("min-slaves-max-lag", of: integer("min-replicas-max-lag", 0...Int(Int32.max), \.minReplicasMaxLag)),
+        shutdownOnSignal("shutdown-on-sigint", \.shutdownOnSigint),
+        shutdownOnSignal("shutdown-on-sigterm", \.shutdownOnSigterm),
         integer("timeout", 0...Int(Int32.max), \.timeout),
         integer("tcp-keepalive", 0...Int(Int32.max), \.tcpKeepalive),
         ConfigOption(name: "notify-keyspace-events", immutable: false, get: { $0.keyspaceEvents.letters }, set: { config, words throws(ConfigError) in
@@ -225,22 +249,22 @@ extension Configuration {
                      set: { config, words throws(ConfigError) in
             config.latencyTrackingPercentiles = try parsePercentiles(words)
         }, multiWord: true),
-    ] + encodingThresholds
+    ] + encodingThresholds + keptOptions
 
     /// Each under its 7.0 name and its older ziplist alias, as Redis lists them.
     static let encodingThresholds: [ConfigOption] = [
         integer("hash-max-listpack-entries", 0...Int.max, \.hashMaxListpackEntries),
-        integer("hash-max-ziplist-entries", 0...Int.max, \.hashMaxListpackEntries),
+        alias("hash-max-ziplist-entries", of: integer("hash-max-listpack-entries", 0...Int.max, \.hashMaxListpackEntries)),
         integer("hash-max-listpack-value", 0...Int.max, \.hashMaxListpackValue),
-        integer("hash-max-ziplist-value", 0...Int.max, \.hashMaxListpackValue),
+        alias("hash-max-ziplist-value", of: integer("hash-max-listpack-value", 0...Int.max, \.hashMaxListpackValue)),
         integer("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
-        integer("list-max-ziplist-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
+        alias("list-max-ziplist-size", of: integer("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize)),
         integer("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
         integer("set-max-intset-entries", 0...Int.max, \.setMaxIntsetEntries),
         integer("zset-max-listpack-entries", 0...Int.max, \.zsetMaxListpackEntries),
-        integer("zset-max-ziplist-entries", 0...Int.max, \.zsetMaxListpackEntries),
+        alias("zset-max-ziplist-entries", of: integer("zset-max-listpack-entries", 0...Int.max, \.zsetMaxListpackEntries)),
         integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue),
-        integer("zset-max-ziplist-value", 0...Int.max, \.zsetMaxListpackValue),
+        alias("zset-max-ziplist-value", of: integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue)),
         memory("stream-node-max-bytes", \.streamNodeMaxBytes),
         integer("stream-node-max-entries", 0...Int.max, \.streamNodeMaxEntries),
         memory("hll-sparse-max-bytes", \.hllSparseMaxBytes),
@@ -304,6 +328,19 @@ extension Configuration {
             }
             config[keyPath: path] = value
         }, multiWord: false)
+    }
+
+    /// `option` under an older name, which CONFIG REWRITE writes back under the new one.
+    static func alias(_ name: String, of option: ConfigOption) -> ConfigOption {
+        ConfigOption(name: name, immutable: option.immutable, get: option.get, set: option.set, multiWord: option.multiWord,
+                     isProtected: option.isProtected, rewriteStyle: option.rewriteStyle, canonicalName: option.name)
+    }
+
+    /// shutdown-on-sigint / -sigterm: `default`, or SHUTDOWN's options (save, nosave, now, force).
+    static func shutdownOnSignal(_ name: String, _ path: WritableKeyPath<Configuration, ShutdownOnSignal> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: false, get: { $0[keyPath: path].text }, set: { config, words throws(ConfigError) in
+            config[keyPath: path] = try ShutdownOnSignal(words.filter { !$0.isEmpty })
+        }, multiWord: true)
     }
 
     static func protected(_ option: ConfigOption) -> ConfigOption {
@@ -403,5 +440,42 @@ public enum ProtectedAction: String, CaseIterable, Sendable {
         // Redis's test, by the address text: 127.0.0.1 or ::1 only.
         case .local: address.hasPrefix("127.0.0.1:") || address.hasPrefix("[::1]:")
         }
+    }
+}
+
+/// redis.conf's `supervised`, in Redis's order (its error message lists them so).
+public enum Supervision: String, CaseIterable, Sendable {
+    case upstart, systemd, auto, no
+}
+
+/// What a signal's shutdown does, as SHUTDOWN's options: save or not whatever the
+/// save points say, and exit even when the last save or log sync fails (force).
+/// `now` is accepted: there are no replicas to wait for.
+public struct ShutdownOnSignal: Sendable, Equatable {
+    public var save: Bool? = nil
+    public var now = false
+    public var force = false
+
+    public init() {}
+
+    init(_ words: [String]) throws(ConfigError) {
+        for word in words {
+            switch word.lowercased() {
+            case "default": break
+            case "save", "nosave":
+                let wanted = word.lowercased() == "save"
+                guard save != !wanted else { throw ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously") }
+                save = wanted
+            case "now": now = true
+            case "force": force = true
+            default: throw ConfigError("argument(s) must be one of the following: default, save, nosave, now, force")
+            }
+        }
+    }
+
+    /// As CONFIG GET shows it: the options in Redis's order, or `default`.
+    var text: String {
+        let words = [save == true ? "save" : nil, save == false ? "nosave" : nil, now ? "now" : nil, force ? "force" : nil].compactMap { $0 }
+        return words.isEmpty ? "default" : words.joined(separator: " ")
     }
 }

@@ -94,6 +94,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     }
     /// Set while the disk refuses snapshots or log writes (-MISCONF): writes are turned away.
     public var writeRefusal: String?
+    /// min-replicas-to-write asks for replicas a master without any never has (Redis's -NOREPLICAS).
+    var replicaRefusal: String? {
+        configuration.minReplicasToWrite > 0 && configuration.minReplicasMaxLag > 0 ? ErrorReply.noReplicas : nil
+    }
     /// Commands running now, nested: EXEC runs its commands inside its own call.
     var callDepth = 0
     /// The last command found the heap over maxmemory with nothing left to evict
@@ -316,6 +320,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         // As Redis, PING is refused too: monitoring notices the disk problem.
         if let refusal = writeRefusal, command.flags.contains(.write) || command.fullName == "ping"
             || (command.fullName == "exec" && client.transaction?.writes == true) {
+            return reject(command, refusal, for: client)
+        }
+        if let refusal = replicaRefusal, command.flags.contains(.write) || (command.fullName == "exec" && client.transaction?.writes == true) {
             return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {

@@ -274,6 +274,7 @@ public enum ErrorReply {
         oneLine(Array("ERR No such user '".utf8) + cString(name, limit: Int.max) + [39])
     }
 
+    public static let noReplicas = "NOREPLICAS Not enough good replicas to write."
     public static let debugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 
     public static func wrongArity(_ fullName: String) -> String {

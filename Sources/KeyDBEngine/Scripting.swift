@@ -129,6 +129,7 @@ public final class Scripting {  // guarded by the keyspace lock
         if !flags.contains(.noWrites) {
             if let refusal = engine.writeRefusal { return refusal }
             if readOnlyCommand { return ErrorReply.scriptWriteFlagOnReadOnlyCommand }
+            if let refusal = engine.replicaRefusal { return refusal }
         }
         if engine.maxMemoryLimit > 0 && engine.commandStartedOutOfMemory && flags.isDisjoint(with: [.allowOOM, .noWrites]) {
             return ErrorReply.scriptNotAllowOOM
@@ -520,7 +521,7 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         let writes = command.flags.contains(.write)
         if run.readOnly && !command.flags.isDisjoint(with: [.write, .mayReplicate]) { return ErrorReply.scriptWriteInReadOnly }
-        if writes && !run.wroteData, let refusal = engine.writeRefusal { return refusal }
+        if writes && !run.wroteData, let refusal = engine.writeRefusal ?? engine.replicaRefusal { return refusal }
         if !run.allowOOM && !run.wroteData && run.outOfMemoryAtStart && engine.maxMemoryLimit > 0 && command.flags.contains(.denyOOM) {
             return ErrorReply.outOfMemory
         }

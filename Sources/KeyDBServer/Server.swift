@@ -37,6 +37,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     let persistence: Persistence
     /// SHUTDOWN already synced the log and saved (a signal has not).
     private var shutdownPrepared = false
+    /// The service manager told when the server is ready and when it stops (`supervised`).
+    private var manager: Supervision?
 
     public init(configuration: Configuration) {
         engine = Engine(configuration: configuration)
@@ -93,7 +95,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         for loop in group.makeIterator() { loopTurns[ObjectIdentifier(loop)] = BeforeSleep(loop: loop, engine: engine, lock: lock) }
         let beforeSleeps = loopTurns
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 511)
+            .serverChannelOption(.backlog, value: Int32(clamping: configuration.tcpBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
@@ -132,6 +134,22 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             }
         }
         logger.notice("Running mode=standalone, port=\(boundPort), data directory \(StartupOptions.absolutePath(configuration.dir)).")
+        manager = Supervisor.manager(for: configuration.supervised)
+        switch (configuration.supervised, manager) {
+        case (_, .systemd?):
+            logger.notice("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.")
+            Supervisor.notifySystemd("STATUS=SwiftKeyDB is loading...\n")
+        case (_, .upstart?):
+            logger.notice("Supervised by upstart, will stop to signal readiness.")
+        case (.systemd, nil):
+            logger.warning("systemd supervision error: NOTIFY_SOCKET not found!")
+        case (.upstart, nil):
+            logger.warning("upstart supervision requested, but UPSTART_JOB not found!")
+        default:
+            break
+        }
+        // As Redis, `auto` shows the manager it found.
+        if let manager { lock.withLock { engine.configuration.supervised = manager } }
         for warning in StartupChecks.warnings(dataDirectory: configuration.dir) { logger.warning("\(warning)") }
         lock.withLock { engine.recordStartupMemory() }
         do {
@@ -141,6 +159,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         scheduleBackgroundCycle(on: group.next())
         logger.notice("Ready to accept connections tcp")
+        Supervisor.ready(manager)
     }
 
     /// The port the first listener is bound to (useful with --port 0).
@@ -178,9 +197,12 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         return nil
     }
 
-    /// Blocks until SIGINT, SIGTERM or SHUTDOWN, then shuts down gracefully.
+    /// Blocks until SHUTDOWN, or SIGINT or SIGTERM, then shuts down gracefully.
+    /// A signal shuts down as shutdown-on-sigint / -sigterm say; when that fails
+    /// (the final save, say) without `force`, the server goes on, as Redis's does.
     public func runUntilSignalled() {
         let done = DispatchSemaphore(value: 0)
+        let received = NIOLockedValueBox<[CInt]>([])
         lock.withLock {
             engine.onShutdown = { [weak self, logger] in
                 logger.warning("User requested shutdown...")
@@ -193,19 +215,43 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [logger] in
                 logger.warning("Received \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                received.withLockedValue { $0.append(signalNumber) }
                 done.signal()
             }
             source.resume()
             return source
         }
-        done.wait()
+        while true {
+            done.wait()
+            guard let signalNumber = received.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }),
+                  !lock.withLock({ shutdownPrepared }) else { break }
+            if prepareShutdown(after: signalNumber) { break }
+        }
         sources.forEach { $0.cancel() }
         shutdown()
     }
 
+    /// Syncs the log and saves for a signal's shutdown; false when that failed and the server goes on.
+    private func prepareShutdown(after signalNumber: CInt) -> Bool {
+        // A paused script is waited for, as Redis's does: a snapshot taken now would hold half of it.
+        while lock.withLock({ engine.scriptBusy }) { usleep(10_000) }
+        return lock.withLock {
+            let options = signalNumber == SIGINT ? engine.configuration.shutdownOnSigint : engine.configuration.shutdownOnSigterm
+            if persistence.prepareShutdown(save: options.save) {
+                shutdownPrepared = true
+            } else if options.force {
+                logger.warning("Errors trying to shut down the server. Exiting anyway (force).")
+                shutdownPrepared = true
+            } else {
+                logger.warning("Errors trying to shut down the server. Check the logs for more information.")
+            }
+            return shutdownPrepared
+        }
+    }
+
     public func shutdown() {
-        // A signal while a script is paused waits for it to end, as Redis's does: a
-        // snapshot taken now would hold half of it. (SHUTDOWN NOSAVE does not wait.)
+        if manager == .systemd { Supervisor.notifySystemd("STOPPING=1\n") }
+        // Without SHUTDOWN or a signal (a caller stopping the server), as a signal would, but exiting whatever happens.
         while lock.withLock({ !shutdownPrepared && engine.scriptBusy }) { usleep(10_000) }
         lock.withLock {
             // A signal: sync the log and save as SHUTDOWN would (it already did, if it ran).

@@ -29,7 +29,8 @@ do {
     case .printHelp:
         print(StartupOptions.usage)
     case .run(var configuration):
-        if configuration.daemonize {
+        // A supervised server stays in the foreground, as Redis's does.
+        if configuration.daemonize && Supervisor.manager(for: configuration.supervised) == nil {
             if configuration.pidFile.isEmpty { configuration.pidFile = Daemon.defaultPidFile }
             Daemon.detach()  // before the server starts any thread
         }

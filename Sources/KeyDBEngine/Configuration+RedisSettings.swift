@@ -1,0 +1,259 @@
+/// Redis 7.0 settings for machinery SwiftKeyDB does not have: replication,
+/// cluster, TLS, Unix sockets, syslog, and Redis's own memory and CPU tuning
+/// (lazy freeing, rehashing, jemalloc, defragmentation, CPU pinning).
+///
+/// A Redis config file or command line that sets them still loads: each value
+/// is checked as Redis checks it, kept, shown by CONFIG GET and written by
+/// CONFIG REWRITE. Tuning values change nothing here. A value that would turn
+/// an absent feature on (a TLS port, a Unix socket, replicaof, cluster mode...)
+/// is refused, so no one believes they have it.
+extension Configuration {
+    static let keptOptions: [ConfigOption] = [
+        // Replication: SwiftKeyDB is always a master without replicas.
+        replicaOf("replicaof"), replicaOf("slaveof", canonicalName: "replicaof"),
+        kept("masterauth", .text("")), kept("masteruser", .text("")),  // redacted as ConfigCommand.sensitive says
+        kept("repl-backlog-size", .memory(1...Int64.max, 1024 * 1024)),
+        kept("repl-backlog-ttl", .integer(0...Int(Int64.max), 3600)),
+        kept("repl-timeout", .integer(1...Int(Int32.max), 60)),
+        kept("repl-ping-replica-period", alias: "repl-ping-slave-period", .integer(1...Int(Int32.max), 10)),
+        kept("repl-disable-tcp-nodelay", .yesNo(false)),
+        kept("repl-diskless-sync", .yesNo(true)),
+        kept("repl-diskless-sync-delay", .integer(0...Int(Int32.max), 5)),
+        kept("repl-diskless-sync-max-replicas", .integer(0...Int(Int32.max), 0)),
+        kept("repl-diskless-load", .choice(["disabled", "on-empty-db", "swapdb"])),
+        kept("replica-serve-stale-data", alias: "slave-serve-stale-data", .yesNo(true)),
+        kept("replica-read-only", alias: "slave-read-only", .yesNo(true)),
+        kept("replica-lazy-flush", alias: "slave-lazy-flush", .yesNo(false)),
+        kept("replica-ignore-maxmemory", alias: "slave-ignore-maxmemory", .yesNo(true)),
+        kept("replica-priority", alias: "slave-priority", .integer(0...Int(Int32.max), 100)),
+        kept("replica-announce-ip", alias: "slave-announce-ip", .text("")),
+        kept("replica-announce-port", alias: "slave-announce-port", .integer(0...65535, 0)),
+        kept("replica-announced", .yesNo(true)),
+        kept("replica-ignore-disk-write-errors", .yesNo(false)),
+        kept("rdb-del-sync-files", .yesNo(false)),
+        kept("bind-source-addr", .text("")),
+        kept("propagation-error-behavior", .choice(["ignore", "panic", "panic-on-replicas"])),
+        kept("shutdown-timeout", .integer(0...Int(Int32.max), 10)),  // how long SHUTDOWN waits for replicas
+
+        // Cluster.
+        kept("cluster-enabled", immutable: true, .yesNo(false), on: "SwiftKeyDB has no cluster mode"),
+        kept("cluster-config-file", immutable: true, .text("nodes.conf")),
+        kept("cluster-port", immutable: true, .integer(0...65535, 0)),
+        kept("cluster-node-timeout", .integer(0...Int(Int64.max), 15000)),
+        kept("cluster-announce-ip", .text("")), kept("cluster-announce-hostname", .text("")),
+        kept("cluster-announce-port", .integer(0...65535, 0)),
+        kept("cluster-announce-bus-port", .integer(0...65535, 0)),
+        kept("cluster-announce-tls-port", .integer(0...65535, 0)),
+        kept("cluster-preferred-endpoint-type", .choice(["ip", "hostname", "unknown-endpoint"])),
+        kept("cluster-require-full-coverage", .yesNo(true)),
+        kept("cluster-replica-no-failover", alias: "cluster-slave-no-failover", .yesNo(false)),
+        kept("cluster-replica-validity-factor", alias: "cluster-slave-validity-factor", .integer(0...Int(Int32.max), 10)),
+        kept("cluster-migration-barrier", .integer(0...Int(Int32.max), 1)),
+        kept("cluster-allow-replica-migration", .yesNo(true)),
+        kept("cluster-allow-reads-when-down", .yesNo(false)),
+        kept("cluster-allow-pubsubshard-when-down", .yesNo(true)),
+        kept("cluster-link-sendbuf-limit", .memory(0...Int64.max, 0)),
+
+        // TLS: there is no TLS listener, so no port may be given; the files alone do nothing, as in Redis.
+        kept("tls-port", .integer(0...65535, 0), on: "SwiftKeyDB has no TLS support"),
+        kept("tls-cert-file", .text("")), kept("tls-key-file", .text("")), kept("tls-key-file-pass", .text("")),
+        kept("tls-client-cert-file", .text("")), kept("tls-client-key-file", .text("")),
+        kept("tls-client-key-file-pass", .text("")), kept("tls-dh-params-file", .text("")),
+        kept("tls-ca-cert-file", .text("")), kept("tls-ca-cert-dir", .text("")),
+        kept("tls-protocols", .text("")), kept("tls-ciphers", .text("")), kept("tls-ciphersuites", .text("")),
+        kept("tls-auth-clients", .choice(["yes", "no", "optional"])),
+        kept("tls-prefer-server-ciphers", .yesNo(false)),
+        kept("tls-session-caching", .yesNo(true)),
+        kept("tls-session-cache-size", .integer(0...Int(Int32.max), 20 * 1024)),
+        kept("tls-session-cache-timeout", .integer(0...Int(Int32.max), 300)),
+        kept("tls-replication", .yesNo(false)), kept("tls-cluster", .yesNo(false)),
+
+        // Other ways in and out.
+        kept("unixsocket", immutable: true, .text(""), on: "SwiftKeyDB listens on TCP only (no Unix socket)"),
+        kept("unixsocketperm", immutable: true, .octal(0...0o777, 0)),
+        kept("socket-mark-id", immutable: true, .integer(0...Int(UInt32.max), 0)),
+        kept("syslog-enabled", immutable: true, .yesNo(false), on: "SwiftKeyDB logs to a file or standard output, not to syslog"),
+        kept("syslog-ident", immutable: true, .text("redis")),
+        kept("syslog-facility", immutable: true, .choice(["local0", "user", "local1", "local2", "local3", "local4", "local5", "local6", "local7"])),
+        kept("maxmemory-clients", .text("0"), on: "SwiftKeyDB does not evict clients"),
+        kept("tracking-table-max-keys", .integer(0...Int(Int64.max), 1_000_000)),
+
+        // Redis's tuning of its own allocator, hash tables and threads.
+        kept("activerehashing", .yesNo(true)),
+        kept("activedefrag", .yesNo(false), on: "Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"),
+        kept("active-defrag-ignore-bytes", .memory(1...Int64.max, 100 << 20)),
+        kept("active-defrag-threshold-lower", .integer(0...1000, 10)),
+        kept("active-defrag-threshold-upper", .integer(0...1000, 100)),
+        kept("active-defrag-cycle-min", .integer(1...99, 1)),
+        kept("active-defrag-cycle-max", .integer(1...99, 25)),
+        kept("active-defrag-max-scan-fields", .integer(1...Int(Int64.max), 1000)),
+        kept("active-expire-effort", .integer(1...10, 1)),
+        kept("dynamic-hz", .yesNo(true)),
+        kept("jemalloc-bg-thread", .yesNo(true)),
+        kept("lazyfree-lazy-eviction", .yesNo(false)), kept("lazyfree-lazy-expire", .yesNo(false)),
+        kept("lazyfree-lazy-server-del", .yesNo(false)), kept("lazyfree-lazy-user-del", .yesNo(false)),
+        kept("lazyfree-lazy-user-flush", .yesNo(false)),
+        kept("io-threads-do-reads", immutable: true, .yesNo(false)),
+        kept("disable-thp", immutable: true, .yesNo(true)),
+        kept("server_cpulist", immutable: true, .text("")), kept("bio_cpulist", immutable: true, .text("")),
+        kept("aof_rewrite_cpulist", immutable: true, .text("")), kept("bgsave_cpulist", immutable: true, .text("")),
+        kept("oom-score-adj", .choice(["no", "yes", "relative", "absolute"], synonyms: ["relative": "yes"])),
+        oomScoreAdjValues,
+        kept("rdb-save-incremental-fsync", .yesNo(true)),
+        kept("aof-rewrite-incremental-fsync", .yesNo(true)),
+        kept("no-appendfsync-on-rewrite", .yesNo(false)),
+        kept("aof-timestamp-enabled", .yesNo(false), on: "SwiftKeyDB does not write timestamp annotations in the append-only file"),
+        kept("aof-disable-auto-gc", .yesNo(false)),
+        kept("sanitize-dump-payload", .choice(["no", "yes", "clients"])),
+
+        // The process and its start.
+        kept("always-show-logo", immutable: true, .yesNo(false)),
+        kept("set-proc-title", immutable: true, .yesNo(true)),
+        procTitleTemplate,
+        kept("crash-log-enabled", .yesNo(true)), kept("crash-memcheck-enabled", .yesNo(true)),
+        kept("ignore-warnings", .text("")),
+    ].flatMap { $0 }
+
+    /// What a kept setting accepts, and the text CONFIG GET shows for its default.
+    enum KeptValue: Sendable {
+        case yesNo(Bool)
+        case integer(ClosedRange<Int>, Int)
+        case octal(ClosedRange<Int>, Int)
+        case memory(ClosedRange<Int64>, Int64)
+        /// The first is the default; a synonym shows as the word it stands for.
+        case choice([String], synonyms: [String: String] = [:])
+        case text(String)
+
+        var defaultText: String {
+            switch self {
+            case .yesNo(let value): value ? "yes" : "no"
+            case .integer(_, let value): String(value)
+            case .octal(_, let value): String(value, radix: 8)
+            case .memory(_, let value): String(value)
+            case .choice(let values, _): values[0]
+            case .text(let value): value
+            }
+        }
+
+        /// The value as CONFIG GET shows it, or Redis's error for it.
+        func normalized(_ word: String) throws(ConfigError) -> String {
+            switch self {
+            case .yesNo: return try Configuration.yesNo(word) ? "yes" : "no"
+            case .integer(let range, _), .octal(let range, _):
+                let octal = if case .octal = self { true } else { false }
+                guard let value = Int(word, radix: octal ? 8 : 10) else { throw ConfigError("argument couldn't be parsed into an integer") }
+                guard range.contains(value) else {
+                    let bounds = octal ? (String(range.lowerBound, radix: 8), String(range.upperBound, radix: 8))
+                                       : (String(range.lowerBound), String(range.upperBound))
+                    throw ConfigError("argument must be between \(bounds.0) and \(bounds.1) inclusive")
+                }
+                return String(value, radix: octal ? 8 : 10)
+            case .memory(let range, _):
+                guard let bytes = Configuration.parseMemory(word) else { throw ConfigError("argument must be a memory value") }
+                guard range.contains(bytes) else {
+                    throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+                }
+                return String(bytes)
+            case .choice(let values, let synonyms):
+                let lower = word.lowercased()
+                guard values.contains(lower) else {
+                    throw ConfigError("argument(s) must be one of the following: \(values.joined(separator: ", "))")
+                }
+                return synonyms[lower] ?? lower
+            case .text:
+                return word
+            }
+        }
+
+        var rewriteStyle: ConfigOption.RewriteStyle {
+            switch self {
+            case .text: .quoted
+            case .memory: .memory
+            default: .plain
+            }
+        }
+    }
+
+    /// The setting (and its older alias, as Redis lists both). With `on`, any value
+    /// but the default is refused with that text: it would need what SwiftKeyDB lacks.
+    static func kept(_ name: String, alias: String? = nil, immutable: Bool = false,
+                     _ value: KeptValue, on refusal: String? = nil) -> [ConfigOption] {
+        let standard = value.defaultText
+        return [name, alias].compactMap { $0 }.map { label in
+            var option = ConfigOption(name: label, immutable: immutable, get: { $0.keptSettings[name] ?? standard },
+                                      set: { config, words throws(ConfigError) in
+                let text = try value.normalized(words[0])
+                if let refusal, text != standard { throw ConfigError(refusal) }
+                config.keptSettings[name] = text
+            }, multiWord: false)
+            option.rewriteStyle = value.rewriteStyle
+            if label != name { option.canonicalName = name }
+            return option
+        }
+    }
+
+    /// `replicaof <host> <port>`: only `no one` (stay a master) is accepted.
+    static func replicaOf(_ label: String, canonicalName: String? = nil) -> [ConfigOption] {
+        [ConfigOption(name: label, immutable: true, get: { _ in "" }, set: { _, words throws(ConfigError) in
+            guard words.count == 2 else { throw ConfigError("wrong number of arguments") }
+            guard words[0].lowercased() == "no" && words[1].lowercased() == "one" else {
+                throw ConfigError("SwiftKeyDB has no replication: replicaof only takes 'no one'")
+            }
+        }, multiWord: true, canonicalName: canonicalName)]
+    }
+
+    /// Three scores from -2000 to 2000 (master, replica, background child).
+    static let oomScoreAdjValues: [ConfigOption] = [
+        ConfigOption(name: "oom-score-adj-values", immutable: false,
+                     get: { $0.keptSettings["oom-score-adj-values"] ?? "0 200 800" }, set: { config, words throws(ConfigError) in
+            let words = words.filter { !$0.isEmpty }
+            guard words.count == 3 else { throw ConfigError("wrong number of arguments") }
+            var values: [Int] = []
+            for word in words {
+                guard let value = Int(word), (-2000...2000).contains(value) else {
+                    throw ConfigError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
+                }
+                values.append(value)
+            }
+            config.keptSettings["oom-score-adj-values"] = values.map(String.init).joined(separator: " ")
+        }, multiWord: true),
+    ]
+
+    /// Redis's placeholders, `{{` and `}}` for braces; the expansion may not be empty.
+    static let procTitleTemplate: [ConfigOption] = {
+        let standard = "{title} {listen-addr} {server-mode}"
+        var option = ConfigOption(name: "proc-title-template", immutable: false,
+                                  get: { $0.keptSettings["proc-title-template"] ?? standard }, set: { config, words throws(ConfigError) in
+            guard expandsToText(words[0]) else { throw ConfigError("template format is invalid or contains unknown variables") }
+            config.keptSettings["proc-title-template"] = words[0]
+        }, multiWord: false)
+        option.rewriteStyle = .quoted
+        return [option]
+    }()
+
+    /// Whether a process title template is well formed and gives some text
+    /// with an empty title, no server mode and no Unix socket, as Redis checks.
+    static func expandsToText(_ template: String) -> Bool {
+        let expansions = ["title": "", "server-mode": "", "unixsocket": "", "listen-addr": "*:6379",
+                          "port": "6379", "tls-port": "0", "config-file": "-"]
+        var characters = template[...]
+        var length = 0
+        while let character = characters.popFirst() {
+            switch character {
+            case "{":
+                if characters.first == "{" { characters.removeFirst(); length += 1; continue }
+                guard let close = characters.firstIndex(of: "}"),
+                      let expansion = expansions[String(characters[..<close])] else { return false }
+                length += expansion.count
+                characters = characters[characters.index(after: close)...]
+            case "}":
+                guard characters.first == "}" else { return false }
+                characters.removeFirst()
+                length += 1
+            default:
+                length += 1
+            }
+        }
+        return length > 0
+    }
+}

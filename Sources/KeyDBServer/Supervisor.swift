@@ -1,0 +1,66 @@
+import KeyDBEngine
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `supervised`: telling a service manager the server is ready, as Redis does.
+/// - systemd (`Type=notify`): datagrams to the socket named by `NOTIFY_SOCKET`.
+/// - upstart (`expect stop`): the server stops itself with SIGSTOP once ready.
+/// A supervised server does not daemonize: the manager keeps it in the foreground.
+public enum Supervisor {
+    /// The manager in charge, from the setting and the environment; nil when there is none
+    /// (`auto` looks for upstart, then systemd; a named one needs its variable set).
+    public static func manager(for mode: Supervision) -> Supervision? {
+        let upstart = getenv("UPSTART_JOB") != nil, systemd = getenv("NOTIFY_SOCKET") != nil
+        switch mode {
+        case .upstart: return upstart ? .upstart : nil
+        case .systemd: return systemd ? .systemd : nil
+        case .auto: return upstart ? .upstart : systemd ? .systemd : nil
+        case .no: return nil
+        }
+    }
+
+    /// Sends `state` ("READY=1", "STATUS=...") to systemd; false when there is no socket to send to.
+    @discardableResult
+    public static func notifySystemd(_ state: String) -> Bool {
+        guard let variable = getenv("NOTIFY_SOCKET") else { return false }
+        var path = Array(String(cString: variable).utf8)
+        guard path.count > 1 else { return false }
+        // "@name" is an abstract socket: its address starts with a zero byte.
+        if path[0] == UInt8(ascii: "@") { path[0] = 0 }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let length = socklen_t(MemoryLayout.offset(of: \sockaddr_un.sun_path)! + path.count)
+        let sent = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                state.utf8CString.withUnsafeBufferPointer { text in
+                    sendto(fd, text.baseAddress, text.count - 1, Int32(MSG_NOSIGNAL), address, length)
+                }
+            }
+        }
+        return sent == state.utf8.count
+    }
+
+    /// The server is loaded and listening: tells `manager`.
+    static func ready(_ manager: Supervision?) {
+        switch manager {
+        case .systemd:
+            notifySystemd("STATUS=Ready to accept connections\n")
+            notifySystemd("READY=1\n")
+        case .upstart:
+            unsetenv("UPSTART_JOB")
+            raise(SIGSTOP)  // upstart resumes the server once it has seen it stop
+        default:
+            break
+        }
+    }
+}

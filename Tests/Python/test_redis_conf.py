@@ -1,0 +1,244 @@
+"""A Redis user's own config: Debian's stock /etc/redis/redis.conf (installed with
+redis-server, which the tests need anyway) loads, every setting Redis 7.0 has is
+known, and the settings SwiftKeyDB only keeps answer as Redis's do. Then the
+settings that act: supervised (systemd's notify socket), tcp-backlog,
+min-replicas-to-write and shutdown-on-sigterm.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import HOST, _ping_ok, free_port, serve_pair, sut_bin
+from resp_client import RespClient
+
+STOCK_CONF = "/etc/redis/redis.conf"
+# The stock file daemonizes and logs to /var/log; tests keep servers in the foreground.
+FOREGROUND = ["--daemonize", "no", "--logfile", "", "--pidfile", ""]
+
+
+def _config_map(server) -> dict:
+    c = server.client()
+    try:
+        reply = c.call("CONFIG", "GET", "*")
+    finally:
+        c.close()
+    items = _bulks(reply)
+    return dict(zip(items[::2], items[1::2]))
+
+
+def _bulks(reply: bytes) -> list:
+    """The strings of a flat RESP2 array of bulk strings."""
+    lines = reply.split(b"\r\n")
+    assert lines[0].startswith(b"*")
+    return [lines[i] for i in range(2, len(lines), 2)][: int(lines[0][1:])]
+
+
+def test_stock_redis_conf_loads_and_config_get_matches_redis():
+    assert os.path.isfile(STOCK_CONF), f"{STOCK_CONF} comes with Debian's redis-server package"
+    pair = serve_pair(FOREGROUND, config_file=STOCK_CONF)
+    ref, sut = next(pair)
+    try:
+        expected, actual = _config_map(ref), _config_map(sut)
+        # busy-poll is SwiftKeyDB's own; the port and folder are each server's.
+        assert actual.pop(b"busy-poll") == b"50"
+        for own in (b"dir", b"port"):
+            expected.pop(own), actual.pop(own)
+        assert actual == expected
+    finally:
+        pair.close()
+
+
+@pytest.fixture
+def pair():
+    yield from serve_pair()
+
+
+def _same(pair, commands):
+    """The raw replies to `commands` on one connection each, equal on both servers."""
+    def replies(server):
+        c = server.client()
+        try:
+            return [c.call(*command) for command in commands]
+        finally:
+            c.close()
+    ref, sut = (replies(server) for server in pair)
+    assert sut == ref
+    return ref
+
+
+def test_kept_settings_check_values_as_redis_does(pair):
+    replies = _same(pair, [
+        ("CONFIG", "SET", "lazyfree-lazy-user-del", "yes"), ("CONFIG", "GET", "lazyfree-lazy-user-del"),
+        ("CONFIG", "SET", "slave-priority", "5"), ("CONFIG", "GET", "replica-priority"),
+        ("CONFIG", "SET", "repl-backlog-size", "2mb"), ("CONFIG", "GET", "repl-backlog-size"),
+        ("CONFIG", "SET", "repl-backlog-size", "0"), ("CONFIG", "SET", "repl-backlog-size", "lots"),
+        ("CONFIG", "SET", "active-defrag-cycle-min", "100"), ("CONFIG", "SET", "hz", "x"),
+        ("CONFIG", "SET", "oom-score-adj", "maybe"), ("CONFIG", "SET", "oom-score-adj", "RELATIVE"),
+        ("CONFIG", "GET", "oom-score-adj"), ("CONFIG", "SET", "oom-score-adj", "no"),  # Redis applies it: back off
+        ("CONFIG", "SET", "oom-score-adj-values", "1 2"), ("CONFIG", "SET", "oom-score-adj-values", "0 200 3000"),
+        ("CONFIG", "SET", "oom-score-adj-values", "-5 100 900"), ("CONFIG", "GET", "oom-score-adj-values"),
+        ("CONFIG", "SET", "proc-title-template", "{title"), ("CONFIG", "SET", "proc-title-template", "{nope}"),
+        ("CONFIG", "SET", "proc-title-template", "{{literal}} {port}"), ("CONFIG", "GET", "proc-title-template"),
+        ("CONFIG", "SET", "proc-title-template", "{title}{server-mode}"),
+        ("CONFIG", "SET", "shutdown-on-sigterm", "save nosave"), ("CONFIG", "SET", "shutdown-on-sigterm", "often"),
+        ("CONFIG", "SET", "shutdown-on-sigterm", "force nosave"), ("CONFIG", "GET", "shutdown-on-sigterm"),
+        ("CONFIG", "SET", "shutdown-on-sigterm", "default"), ("CONFIG", "GET", "shutdown-on-sigterm"),
+        ("CONFIG", "SET", "unixsocket", "/tmp/x.sock"), ("CONFIG", "SET", "cluster-enabled", "yes"),
+        ("CONFIG", "SET", "supervised", "systemd"), ("CONFIG", "SET", "tcp-backlog", "10"),
+        ("CONFIG", "SET", "replicaof", "no one"), ("CONFIG", "GET", "replicaof"),
+        ("CONFIG", "SET", "sanitize-dump-payload", "clients"), ("CONFIG", "GET", "sanitize-dump-payload"),
+        ("CONFIG", "SET", "masterauth", "secret"), ("CONFIG", "GET", "masterauth"),
+    ])
+    assert replies[0] == b"+OK\r\n" and replies[1] == b"*2\r\n$22\r\nlazyfree-lazy-user-del\r\n$3\r\nyes\r\n"
+
+
+def test_min_replicas_to_write_refuses_writes_without_replicas(pair):
+    # Redis counts no good replica on a master without any: writes get -NOREPLICAS.
+    _same(pair, [
+        ("SET", "k", "v"), ("CONFIG", "SET", "min-replicas-to-write", "1"),
+        ("SET", "k", "w"), ("GET", "k"), ("INCR", "n"), ("PING",),
+        ("MULTI",), ("SET", "k", "x"), ("EXEC",),
+        ("MULTI",), ("GET", "k"), ("EXEC",),
+        ("EVAL", "return redis.call('set', 'k', 'y')", "0"),
+        ("EVAL", "return redis.pcall('set', 'k', 'y')", "0"),
+        ("EVAL", "return redis.call('get', 'k')", "0"),
+        ("EVAL", "#!lua\nreturn redis.call('get', 'k')", "0"),
+        ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0"),
+        ("CONFIG", "SET", "min-slaves-max-lag", "0"), ("SET", "k", "z"),
+        ("CONFIG", "SET", "min-slaves-max-lag", "10"), ("CONFIG", "GET", "min-slaves-max-lag"),
+        ("CONFIG", "SET", "min-replicas-to-write", "0"), ("SET", "k", "last"), ("GET", "k"),
+    ])
+
+
+def test_tcp_backlog_is_the_listen_queue():
+    pair = serve_pair(["--tcp-backlog", "37"])
+    ref, sut = next(pair)
+    try:
+        for server in (ref, sut):
+            listing = subprocess.run(["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True, text=True, check=True)
+            # Send-Q of a listening socket is its backlog.
+            assert listing.stdout.split()[2] == "37", listing.stdout
+    finally:
+        pair.close()
+
+
+class _Notifications:
+    """A stand-in for systemd's notify socket."""
+
+    def __init__(self, folder: str):
+        self.path = os.path.join(folder, "notify.sock")
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(self.path)
+        self.socket.settimeout(20)
+
+    def next(self) -> bytes:
+        return self.socket.recv(4096)
+
+
+def _start(folder: str, *args, env=None) -> tuple:
+    port = free_port()
+    log = open(os.path.join(folder, "server.log"), "ab")
+    proc = subprocess.Popen([sut_bin(), "--port", str(port), "--bind", HOST, "--dir", folder, "--appendonly", "no", *args],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=folder)
+    log.close()
+    return proc, port
+
+
+def _wait_for_ping(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while not _ping_ok(port):
+        assert time.monotonic() < deadline, "the server did not answer PING"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("mode", ["systemd", "auto"])
+def test_supervised_systemd_is_told_ready_and_stopping(mode):
+    with tempfile.TemporaryDirectory(prefix="skdb-notify-") as folder:
+        notify = _Notifications(folder)
+        env = dict(os.environ, NOTIFY_SOCKET=notify.path)
+        env.pop("UPSTART_JOB", None)
+        # daemonize yes is ignored under a service manager, as Redis ignores it.
+        proc, port = _start(folder, "--supervised", mode, "--daemonize", "yes", "--save", "", env=env)
+        try:
+            assert notify.next() == b"STATUS=SwiftKeyDB is loading...\n"
+            assert notify.next() == b"STATUS=Ready to accept connections\n"
+            assert notify.next() == b"READY=1\n"
+            assert proc.poll() is None, "a supervised server stays in the foreground"
+            c = RespClient(HOST, port)
+            assert c.call("CONFIG", "GET", "supervised") == b"*2\r\n$10\r\nsupervised\r\n$7\r\nsystemd\r\n"
+            c.close()
+            proc.send_signal(signal.SIGTERM)
+            assert notify.next() == b"STOPPING=1\n"
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            notify.socket.close()
+
+
+def test_supervised_systemd_without_its_socket_warns_and_runs():
+    with tempfile.TemporaryDirectory(prefix="skdb-notify-") as folder:
+        env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "UPSTART_JOB")}
+        proc, port = _start(folder, "--supervised", "systemd", "--save", "", env=env)
+        try:
+            _wait_for_ping(port)
+            with open(os.path.join(folder, "server.log"), "rb") as f:
+                assert b"systemd supervision error: NOTIFY_SOCKET not found!" in f.read()
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+def _sigterm_and_wait(proc, port, exits: bool) -> None:
+    proc.send_signal(signal.SIGTERM)
+    if exits:
+        assert proc.wait(timeout=20) == 0
+    else:
+        time.sleep(1)
+        assert proc.poll() is None and _ping_ok(port), "the server should have stayed up"
+
+
+def test_shutdown_on_sigterm_chooses_the_final_save():
+    with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
+        # Save points set, but nosave: no snapshot at exit.
+        proc, port = _start(folder, "--save", "3600 1", "--shutdown-on-sigterm", "nosave")
+        _wait_for_ping(port)
+        RespClient(HOST, port).call("SET", "k", "v")
+        _sigterm_and_wait(proc, port, exits=True)
+        assert not os.path.exists(os.path.join(folder, "dump.rdb"))
+        # No save points, but save: a snapshot at exit.
+        proc, port = _start(folder, "--save", "", "--shutdown-on-sigterm", "save")
+        _wait_for_ping(port)
+        RespClient(HOST, port).call("SET", "k", "v")
+        _sigterm_and_wait(proc, port, exits=True)
+        assert os.path.getsize(os.path.join(folder, "dump.rdb")) > 0
+
+
+def test_a_failed_final_save_keeps_the_server_up_unless_forced():
+    with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
+        proc, port = _start(folder, "--save", "3600 1")
+        try:
+            _wait_for_ping(port)
+            # A folder where the snapshot should go: the save fails (even as root).
+            os.mkdir(os.path.join(folder, "dump.rdb"))
+            open(os.path.join(folder, "dump.rdb", "keep"), "w").close()
+            c = RespClient(HOST, port)
+            c.call("SET", "k", "v")
+            _sigterm_and_wait(proc, port, exits=False)
+            with open(os.path.join(folder, "server.log"), "rb") as f:
+                assert b"Errors trying to shut down the server. Check the logs for more information." in f.read()
+            assert c.call("GET", "k") == b"$1\r\nv\r\n"
+            assert c.call("CONFIG", "SET", "shutdown-on-sigterm", "force") == b"+OK\r\n"
+            c.close()
+            _sigterm_and_wait(proc, port, exits=True)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
