@@ -79,15 +79,17 @@ struct HiredisError: Error, CustomStringConvertible {
 final class HiredisConnection {
     private let context: UnsafeMutablePointer<redisContext>
 
-    init(port: UInt16, timeoutSeconds: Int = 5) throws {
+    /// To 127.0.0.1:`port`, or to the Unix socket `unixPath` when given.
+    init(port: UInt16, unixPath: String? = nil, timeoutSeconds: Int = 5) throws {
         let tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        guard let context = redisConnectWithTimeout("127.0.0.1", Int32(port), tv) else {
-            throw HiredisError(description: "redisConnectWithTimeout returned NULL (out of memory)")
+        let connected = if let unixPath { redisConnectUnixWithTimeout(unixPath, tv) } else { redisConnectWithTimeout("127.0.0.1", Int32(port), tv) }
+        guard let context = connected else {
+            throw HiredisError(description: "connecting returned NULL (out of memory)")
         }
         if context.pointee.err != 0 {
             let message = HiredisConnection.errorString(context)
             redisFree(context)
-            throw HiredisError(description: "connect to port \(port) failed: \(message)")
+            throw HiredisError(description: "connect to \(unixPath ?? "port \(port)") failed: \(message)")
         }
         // Bound every blocking read/write so a misbehaving server fails the test instead of hanging it.
         guard redisSetTimeout(context, tv) == REDIS_OK else {
@@ -363,5 +365,22 @@ struct HiredisInteropTests {
             #expect(try redis.command("EVAL", "return redis.call('incr', KEYS[1])", "1", "k")
                 == .error("ERR value is not an integer or out of range script: 2bab3b661081db58bd2341920e0ba7cf5dc77b25, on @user_script:1."))
         }
+    }
+
+    @Test("over the Unix socket: replies, pipelining, and the client flagged U")
+    func unixSocket() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("skdb-\(UUID().uuidString.prefix(8)).sock").path
+        let server = try ServerProcess.start(extraArguments: ["--unixsocket", path, "--unixsocketperm", "700"])
+        defer { server.stop() }
+        let redis = try HiredisConnection(port: server.port, unixPath: path)
+        #expect(try redis.command("SET", "k", "v") == .status("OK"))
+        #expect(try redis.command("MGET", "k", "missing") == .array([.bulk(Array("v".utf8)), .null]))
+        for index in 0..<100 { try redis.append("RPUSH", "list", String(index)) }
+        for index in 0..<100 { #expect(try redis.getReply() == .integer(Int64(index + 1))) }
+        guard case .bulk(let info) = try redis.command("CLIENT", "INFO") else { Issue.record("CLIENT INFO gave no bulk"); return }
+        #expect(String(decoding: info, as: UTF8.self).contains("addr=\(path):0 laddr=\(path):0 fd=-1 name= "))
+        #expect(String(decoding: info, as: UTF8.self).contains(" flags=U "))
+        server.stop()
+        #expect(!FileManager.default.fileExists(atPath: path), "the socket file goes at shutdown")
     }
 }

@@ -197,6 +197,7 @@ extension ClientSession {
         if watchTouched { letters += "d" }
         if closeAfterReply { letters += "c" }
         if killRequested { letters += "A" }
+        if isUnixSocket { letters += "U" }
         if noEvict { letters += "e" }
         if noTouch { letters += "T" }
         return letters.isEmpty ? "N" : letters

@@ -96,7 +96,11 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public unowned(unsafe) var lastCommandSpec: CommandSpec? = nil
     public var lastCommand: String { lastCommandSpec?.fullName ?? "NULL" }
 
-    public init(engine: Engine, address: String = "", localAddress: String = "", fileDescriptor: Int = -1, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+    /// Connected through the Unix socket (`unixsocket`): local, flag U in CLIENT LIST.
+    public let isUnixSocket: Bool
+
+    public init(engine: Engine, address: String = "", localAddress: String = "", fileDescriptor: Int = -1,
+                unixSocket: Bool = false, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.engine = engine
         self.id = engine.nextClientID()
         self.db = engine.keyspace.databases[0]
@@ -107,6 +111,7 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         self.address = address
         self.localAddress = localAddress
         self.fileDescriptor = fileDescriptor
+        self.isUnixSocket = unixSocket
         let now = Clock.milliseconds()
         self.createdAt = now
         self.lastInteraction = now

@@ -23,7 +23,7 @@ enum ConfigCommand {
                 }
                 continue
             }
-            for option in Configuration.options where GlobPattern.matches(pattern, option.name, ignoringCase: true) {
+            for option in Configuration.options where !option.isHidden && GlobPattern.matches(pattern, option.name, ignoringCase: true) {
                 if seen.insert(option.name).inserted { pairs.append((option.name, option.get(c.engine.configuration))) }
             }
         }
@@ -51,7 +51,7 @@ enum ConfigCommand {
             if option.immutable {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
             }
-            if option.isProtected && !c.engine.configuration.enableProtectedConfigs.allows(address: c.address) {
+            if option.isProtected && !c.engine.configuration.enableProtectedConfigs.allows(c) {
                 return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set protected config")
             }
             guard named.insert(option.name).inserted else {

@@ -1,11 +1,11 @@
 /// Redis 7.0 settings for machinery SwiftKeyDB does not have: replication,
-/// cluster, TLS, Unix sockets, syslog, and Redis's own memory and CPU tuning
+/// cluster, TLS, syslog, and Redis's own memory and CPU tuning
 /// (lazy freeing, rehashing, jemalloc, defragmentation, CPU pinning).
 ///
 /// A Redis config file or command line that sets them still loads: each value
 /// is checked as Redis checks it, kept, shown by CONFIG GET and written by
 /// CONFIG REWRITE. Tuning values change nothing here. A value that would turn
-/// an absent feature on (a TLS port, a Unix socket, replicaof, cluster mode...)
+/// an absent feature on (a TLS port, replicaof, cluster mode...)
 /// is refused, so no one believes they have it.
 extension Configuration {
     static let keptOptions: [ConfigOption] = [
@@ -61,7 +61,7 @@ extension Configuration {
         kept("tls-client-key-file-pass", .text("")), kept("tls-dh-params-file", .text("")),
         kept("tls-ca-cert-file", .text("")), kept("tls-ca-cert-dir", .text("")),
         kept("tls-protocols", .text("")), kept("tls-ciphers", .text("")), kept("tls-ciphersuites", .text("")),
-        kept("tls-auth-clients", .choice(["yes", "no", "optional"])),
+        kept("tls-auth-clients", .choice(["no", "yes", "optional"], standard: "yes")),
         kept("tls-prefer-server-ciphers", .yesNo(false)),
         kept("tls-session-caching", .yesNo(true)),
         kept("tls-session-cache-size", .integer(0...Int(Int32.max), 20 * 1024)),
@@ -69,13 +69,11 @@ extension Configuration {
         kept("tls-replication", .yesNo(false)), kept("tls-cluster", .yesNo(false)),
 
         // Other ways in and out.
-        kept("unixsocket", immutable: true, .text(""), on: "SwiftKeyDB listens on TCP only (no Unix socket)"),
-        kept("unixsocketperm", immutable: true, .octal(0...0o777, 0)),
         kept("socket-mark-id", immutable: true, .integer(0...Int(UInt32.max), 0)),
         kept("syslog-enabled", immutable: true, .yesNo(false), on: "SwiftKeyDB logs to a file or standard output, not to syslog"),
         kept("syslog-ident", immutable: true, .text("redis")),
-        kept("syslog-facility", immutable: true, .choice(["local0", "user", "local1", "local2", "local3", "local4", "local5", "local6", "local7"])),
-        kept("maxmemory-clients", .text("0"), on: "SwiftKeyDB does not evict clients"),
+        kept("syslog-facility", immutable: true, .choice(["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"], standard: "local0")),
+        kept("maxmemory-clients", .memoryOrPercent, on: "SwiftKeyDB does not evict clients"),
         kept("tracking-table-max-keys", .integer(0...Int(Int64.max), 1_000_000)),
 
         // Redis's tuning of its own allocator, hash tables and threads.
@@ -112,6 +110,13 @@ extension Configuration {
         procTitleTemplate,
         kept("crash-log-enabled", .yesNo(true)), kept("crash-memcheck-enabled", .yesNo(true)),
         kept("ignore-warnings", .text("")),
+
+        // Redis's test hooks: CONFIG GET shows them only by exact name.
+        kept("rdb-key-save-delay", hidden: true, .integer(Int(Int32.min)...Int(Int32.max), 0)),
+        kept("key-load-delay", hidden: true, .integer(Int(Int32.min)...Int(Int32.max), 0)),
+        kept("loading-process-events-interval-bytes", hidden: true, .integer(1024...Int(Int32.max), 2 * 1024 * 1024)),
+        kept("use-exit-on-panic", hidden: true, .yesNo(false)),
+        kept("watchdog-period", hidden: true, .integer(0...Int(Int32.max), 0)),
     ].flatMap { $0 }
 
     /// What a kept setting accepts, and the text CONFIG GET shows for its default.
@@ -120,9 +125,12 @@ extension Configuration {
         case integer(ClosedRange<Int>, Int)
         case octal(ClosedRange<Int>, Int)
         case memory(ClosedRange<Int64>, Int64)
-        /// The first is the default; a synonym shows as the word it stands for.
-        case choice([String], synonyms: [String: String] = [:])
+        /// In Redis's order (its error lists them so); the default is the first
+        /// unless `standard` says otherwise; a synonym shows as the word it stands for.
+        case choice([String], synonyms: [String: String] = [:], standard: String? = nil)
         case text(String)
+        /// maxmemory-clients: bytes, or a percentage of maxmemory; 0 by default.
+        case memoryOrPercent
 
         var defaultText: String {
             switch self {
@@ -130,8 +138,9 @@ extension Configuration {
             case .integer(_, let value): String(value)
             case .octal(_, let value): String(value, radix: 8)
             case .memory(_, let value): String(value)
-            case .choice(let values, _): values[0]
+            case .choice(let values, _, let standard): standard ?? values[0]
             case .text(let value): value
+            case .memoryOrPercent: "0"
             }
         }
 
@@ -141,7 +150,9 @@ extension Configuration {
             case .yesNo: return try Configuration.yesNo(word) ? "yes" : "no"
             case .integer(let range, _), .octal(let range, _):
                 let octal = if case .octal = self { true } else { false }
-                guard let value = Int(word, radix: octal ? 8 : 10) else { throw ConfigError("argument couldn't be parsed into an integer") }
+                guard let value = Int(word, radix: octal ? 8 : 10) else {
+                    throw ConfigError(octal ? "argument couldn't be parsed as an octal number" : "argument couldn't be parsed into an integer")
+                }
                 guard range.contains(value) else {
                     let bounds = octal ? (String(range.lowerBound, radix: 8), String(range.upperBound, radix: 8))
                                        : (String(range.lowerBound), String(range.upperBound))
@@ -154,7 +165,7 @@ extension Configuration {
                     throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
                 }
                 return String(bytes)
-            case .choice(let values, let synonyms):
+            case .choice(let values, let synonyms, _):
                 let lower = word.lowercased()
                 guard values.contains(lower) else {
                     throw ConfigError("argument(s) must be one of the following: \(values.joined(separator: ", "))")
@@ -162,6 +173,12 @@ extension Configuration {
                 return synonyms[lower] ?? lower
             case .text:
                 return word
+            case .memoryOrPercent:
+                let percent = word.hasSuffix("%")
+                guard let value = percent ? Int64(word.dropLast()) : Configuration.parseMemory(word), value >= 0 else {
+                    throw ConfigError("argument must be a memory or percent value")
+                }
+                return value == 0 ? "0" : percent ? "\(value)%" : String(value)
             }
         }
 
@@ -176,7 +193,7 @@ extension Configuration {
 
     /// The setting (and its older alias, as Redis lists both). With `on`, any value
     /// but the default is refused with that text: it would need what SwiftKeyDB lacks.
-    static func kept(_ name: String, alias: String? = nil, immutable: Bool = false,
+    static func kept(_ name: String, alias: String? = nil, immutable: Bool = false, hidden: Bool = false,
                      _ value: KeptValue, on refusal: String? = nil) -> [ConfigOption] {
         let standard = value.defaultText
         return [name, alias].compactMap { $0 }.map { label in
@@ -188,6 +205,7 @@ extension Configuration {
             }, multiWord: false)
             option.rewriteStyle = value.rewriteStyle
             if label != name { option.canonicalName = name }
+            option.isHidden = hidden
             return option
         }
     }

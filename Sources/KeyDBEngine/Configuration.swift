@@ -71,6 +71,10 @@ public struct Configuration: Sendable {
     public var enableModuleCommand = ProtectedAction.no
     /// The listening sockets' queue of connections not yet accepted.
     public var tcpBacklog = 511
+    /// A Unix socket to listen on too ("": none); with port 0, the only one.
+    public var unixSocket = ""
+    /// The socket file's permissions (0: as the umask leaves them).
+    public var unixSocketPerm = 0
     /// How a service manager learns the server is ready (systemd's notify socket, upstart's SIGSTOP).
     public var supervised = Supervision.no
     /// With both above 0, writes are refused (-NOREPLICAS): a master without replicas never has enough.
@@ -153,6 +157,8 @@ public struct ConfigOption: Sendable {
     public var rewriteStyle = RewriteStyle.plain
     /// For an older name (slaveof, hash-max-ziplist-entries): the one CONFIG REWRITE writes.
     public var canonicalName: String? = nil
+    /// Left out of CONFIG GET's patterns (Redis's hidden test settings): only its exact name shows it.
+    public var isHidden = false
 
     public enum RewriteStyle: Sendable {
         /// As CONFIG GET shows it (numbers, yes/no, enums).
@@ -218,6 +224,8 @@ extension Configuration {
         choice("enable-debug-command", immutable: true, \.enableDebugCommand),
         choice("enable-module-command", immutable: true, \.enableModuleCommand),
         integer("tcp-backlog", immutable: true, 0...Int(Int32.max), \.tcpBacklog),
+        text("unixsocket", immutable: true, \.unixSocket),
+        octal("unixsocketperm", immutable: true, 0...0o777, \.unixSocketPerm),
         choice("supervised", immutable: true, \.supervised),
         integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite),
         alias("min-slaves-to-write", of: integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite)),
@@ -287,6 +295,13 @@ extension Configuration {
         }, multiWord: false)
     }
 
+    /// A number written in octal (file permissions), as CONFIG GET shows it too.
+    static func octal(_ name: String, immutable: Bool, _ range: ClosedRange<Int>, _ path: WritableKeyPath<Configuration, Int> & Sendable) -> ConfigOption {
+        ConfigOption(name: name, immutable: immutable, get: { String($0[keyPath: path], radix: 8) }, set: { config, words throws(ConfigError) in
+            config[keyPath: path] = try Int(KeptValue.octal(range, 0).normalized(words[0]), radix: 8)!
+        }, multiWord: false)
+    }
+
     /// A size in bytes, given as Redis's memory values (`1mb`, `512k`, `1048576`).
     static func memory<Value: FixedWidthInteger & Sendable>(_ name: String, atLeast minimum: Int64 = 0,
                                                          _ path: WritableKeyPath<Configuration, Value> & Sendable) -> ConfigOption {
@@ -339,7 +354,7 @@ extension Configuration {
     /// shutdown-on-sigint / -sigterm: `default`, or SHUTDOWN's options (save, nosave, now, force).
     static func shutdownOnSignal(_ name: String, _ path: WritableKeyPath<Configuration, ShutdownOnSignal> & Sendable) -> ConfigOption {
         ConfigOption(name: name, immutable: false, get: { $0[keyPath: path].text }, set: { config, words throws(ConfigError) in
-            config[keyPath: path] = try ShutdownOnSignal(words.filter { !$0.isEmpty })
+            config[keyPath: path] = try ShutdownOnSignal(words)
         }, multiWord: true)
     }
 
@@ -432,13 +447,13 @@ public struct SavePoint: Sendable, Equatable {
 public enum ProtectedAction: String, CaseIterable, Sendable {
     case no, yes, local
 
-    /// Whether a client at `address` ("ip:port", as CLIENT LIST shows it) may.
-    public func allows(address: String) -> Bool {
+    /// Whether `client` may.
+    public func allows(_ client: ClientSession) -> Bool {
         switch self {
         case .yes: true
         case .no: false
-        // Redis's test, by the address text: 127.0.0.1 or ::1 only.
-        case .local: address.hasPrefix("127.0.0.1:") || address.hasPrefix("[::1]:")
+        // Redis's test: the Unix socket, or by the address text 127.0.0.1 or ::1 only.
+        case .local: client.isUnixSocket || client.address.hasPrefix("127.0.0.1:") || client.address.hasPrefix("[::1]:")
         }
     }
 }
@@ -459,6 +474,8 @@ public struct ShutdownOnSignal: Sendable, Equatable {
     public init() {}
 
     init(_ words: [String]) throws(ConfigError) {
+        let words = words.filter { !$0.isEmpty }
+        guard !words.isEmpty else { throw Self.unknown }
         for word in words {
             switch word.lowercased() {
             case "default": break
@@ -468,10 +485,12 @@ public struct ShutdownOnSignal: Sendable, Equatable {
                 save = wanted
             case "now": now = true
             case "force": force = true
-            default: throw ConfigError("argument(s) must be one of the following: default, save, nosave, now, force")
+            default: throw Self.unknown
             }
         }
     }
+
+    private static let unknown = ConfigError("argument(s) must be one of the following: default, save, nosave, now, force")
 
     /// As CONFIG GET shows it: the options in Redis's order, or `default`.
     var text: String {

@@ -190,13 +190,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         stats.connectionsReceived += 1
     }
 
-    /// Nil when a connection from `peer` (its IP address) may become a client;
-    /// otherwise the error it is sent before it is closed (counted as rejected).
-    public func refusal(ofConnectionFrom peer: String) -> String? {
+    /// Nil when a connection from `peer` (its IP address; nil for the Unix socket)
+    /// may become a client; otherwise the error it is sent before it is closed (counted as rejected).
+    public func refusal(ofConnectionFrom peer: String?) -> String? {
         let refusal: String?
         if clients.count >= configuration.maxClients {
             refusal = ErrorReply.maxClientsReached
-        } else if configuration.protectedMode && acl.defaultUser.noPassword && peer != "127.0.0.1" && peer != "::1" {
+        } else if configuration.protectedMode && acl.defaultUser.noPassword, let peer, peer != "127.0.0.1" && peer != "::1" {
             // Redis's test, by the peer's address text (127.0.0.2 or ::ffff:127.0.0.1 are not local to it).
             refusal = ErrorReply.protectedMode
         } else {
@@ -293,7 +293,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         guard command.acceptsArgumentCount(args.count) else {
             return reject(command, ErrorReply.wrongArity(command.fullName), for: client)
         }
-        if command.flags.contains(.protected) && !configuration.enableDebugCommand.allows(address: client.address) {
+        if command.flags.contains(.protected) && !configuration.enableDebugCommand.allows(client) {
             return reject(command, ErrorReply.debugNotAllowed, for: client)
         }
         guard client.authenticated || !acl.authenticationRequired || command.flags.contains(.noAuth) else {
@@ -512,6 +512,8 @@ public struct ServerFacts: Sendable {
     public var eventLoops = 1
     public var processID = 0
     public var executablePath = ""
+    /// INFO's process_supervised: the service manager told of readiness ("systemd", "upstart"), or "no".
+    public var supervisedBy = "no"
     public init() {}
 }
 

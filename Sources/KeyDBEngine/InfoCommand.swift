@@ -48,7 +48,9 @@ enum InfoCommand {
             fields = [("loading", engine.loading ? "1" : "0")] + (engine.persistence?.infoFields ?? [])
         case "stats": fields = stats(engine)
         case "replication":
-            fields = [("role", "master"), ("connected_slaves", "0"), ("master_failover_state", "no-failover"),
+            // min_slaves_good_slaves shows while min-replicas-to-write is in force, as in Redis.
+            fields = [("role", "master"), ("connected_slaves", "0")] + (engine.replicaRefusal == nil ? [] : [("min_slaves_good_slaves", "0")])
+                + [("master_failover_state", "no-failover"),
                       ("master_replid", engine.runID), ("master_replid2", String(repeating: "0", count: 40)),
                       ("master_repl_offset", "0"), ("second_repl_offset", "-1"), ("repl_backlog_active", "0"),
                       ("repl_backlog_size", "1048576"), ("repl_backlog_first_byte_offset", "0"), ("repl_backlog_histlen", "0")]
@@ -101,7 +103,7 @@ enum InfoCommand {
             ("os", "\(field(&system.sysname)) \(field(&system.release)) \(field(&system.machine))"),
             ("arch_bits", "64"), ("monotonic_clock", "POSIX clock_gettime"), ("multiplexing_api", "epoll"),
             ("atomicvar_api", "c11-builtin"), ("gcc_version", "0.0.0"), ("process_id", "\(facts.processID)"),
-            ("process_supervised", "no"), ("run_id", engine.runID), ("tcp_port", "\(facts.tcpPort)"),
+            ("process_supervised", facts.supervisedBy), ("run_id", engine.runID), ("tcp_port", "\(facts.tcpPort)"),
             ("server_time_usec", "\(Clock.microseconds())"), ("uptime_in_seconds", "\(uptime)"),
             ("uptime_in_days", "\(uptime / 86400)"), ("hz", "\(engine.configuration.hz)"),
             ("configured_hz", "\(engine.configuration.hz)"), ("lru_clock", "\((Clock.milliseconds() / 1000) & 0xFFFFFF)"),

@@ -235,9 +235,10 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         if let log {
             _ = takeRecords()
             logNotice("Calling fsync() on the AOF file.")
+            // As Redis: a failed sync is reported, but only a failed final save keeps the server up
+            // (staying up would not get the bytes to the disk either).
             do { try log.syncCuttingTail() } catch {
                 logWarning("Error syncing the AOF file on shutdown: \(error)")
-                succeeded = false
             }
         }
         if save ?? !configuration.savePoints.isEmpty {

@@ -67,9 +67,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.context = context
         // A served or unblocked client is woken from whichever thread served it.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let peer = channel.remoteAddress?.ipAddress ?? ""
+        let unixSocket = if case .unixDomainSocket = channel.localAddress { true } else { false }
+        let peer = unixSocket ? nil : channel.remoteAddress?.ipAddress ?? ""
         let (refusal, keepalive) = lock.withLock { (engine.refusal(ofConnectionFrom: peer), engine.configuration.tcpKeepalive) }
-        if keepalive > 0 { Self.enableKeepalive(channel, idleSeconds: keepalive) }
+        if keepalive > 0 && !unixSocket { Self.enableKeepalive(channel, idleSeconds: keepalive) }
         if let refusal {
             // As Redis: the error, then the connection closes (no client was created).
             closing = true
@@ -78,10 +79,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             return close(after: reply, context: context)
         }
         let session = lock.withLock {
+            // A Unix socket client's two ends are both the socket's path, as Redis shows them.
+            let local = channel.localAddress.map(Self.describe) ?? ""
             let session = ClientSession(engine: engine,
-                                        address: channel.remoteAddress.map(Self.describe) ?? "",
-                                        localAddress: channel.localAddress.map(Self.describe) ?? "",
+                                        address: unixSocket ? local : channel.remoteAddress.map(Self.describe) ?? "",
+                                        localAddress: local,
                                         fileDescriptor: -1,
+                                        unixSocket: unixSocket,
                                         allocator: channel.allocator)
             session.wakeup = { [beforeSleep] in beforeSleep.execute { bound.value.resume() } }
             engine.register(session)
@@ -467,8 +471,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         #endif
     }
 
-    /// "ip:port", with an IPv6 address in brackets, as Redis writes peer addresses.
+    /// "ip:port", with an IPv6 address in brackets, as Redis writes peer addresses ("path:0" for a Unix socket).
     static func describe(_ address: SocketAddress) -> String {
+        if case .unixDomainSocket = address { return "\(address.pathname ?? ""):0" }
         let ip = address.ipAddress ?? "?"
         return "\(ip.contains(":") ? "[\(ip)]" : ip):\(address.port ?? 0)"
     }

@@ -30,6 +30,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     let group: MultiThreadedEventLoopGroup
     /// The listening channels; replaced by CONFIG SET port / bind (under `listenersLock`).
     private var channels: [Channel] = []
+    /// The `unixsocket` listener, if any (removed with its file at shutdown).
+    private var unixChannel: Channel?
     private let listenersLock = NIOLock()
     private var bootstrap: ServerBootstrap?
     var logger: Logger
@@ -39,6 +41,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     private var shutdownPrepared = false
     /// The service manager told when the server is ready and when it stops (`supervised`).
     private var manager: Supervision?
+    private var stoppingNotified = false
 
     public init(configuration: Configuration) {
         engine = Engine(configuration: configuration)
@@ -94,10 +97,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         var loopTurns: [ObjectIdentifier: BeforeSleep] = [:]
         for loop in group.makeIterator() { loopTurns[ObjectIdentifier(loop)] = BeforeSleep(loop: loop, engine: engine, lock: lock) }
         let beforeSleeps = loopTurns
-        let bootstrap = ServerBootstrap(group: group)
+        // Two bootstraps (each is a mutable object): TCP's, and one without TCP's options for the Unix socket.
+        let group = self.group
+        let makeBootstrap = { ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.tcpBacklog))
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // A client that sends and then closes its side (nc, shell scripts) still gets
             // its replies, even those waiting for the log: the handler closes once they are out.
@@ -108,7 +111,12 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                                                                                     beforeSleep: beforeSleeps[ObjectIdentifier(channel.eventLoop)]!, limits: limits))
                 }
             }
-        for address in configuration.bind {
+        }
+        let bootstrap = makeBootstrap()
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        // Port 0 with a Unix socket: that socket alone, as in Redis.
+        for address in configuration.port == 0 && !configuration.unixSocket.isEmpty ? [] : configuration.bind {
             let host = address.hasPrefix("-") ? String(address.dropFirst()) : address
             do {
                 channels.append(try bootstrap.bind(host: host, port: configuration.port).wait())
@@ -119,6 +127,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             }
         }
         self.bootstrap = bootstrap
+        if !configuration.unixSocket.isEmpty {
+            unixChannel = try UnixSocketListener.listen(makeBootstrap(), path: configuration.unixSocket, permissions: configuration.unixSocketPerm)
+            logger.notice("The server is now ready to accept connections at \(configuration.unixSocket)")
+        }
         let boundPort = channels.first?.localAddress?.port ?? configuration.port
         lock.withLock {
             engine.serverFacts.tcpPort = boundPort
@@ -149,8 +161,13 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             break
         }
         // As Redis, `auto` shows the manager it found.
-        if let manager { lock.withLock { engine.configuration.supervised = manager } }
-        for warning in StartupChecks.warnings(dataDirectory: configuration.dir) { logger.warning("\(warning)") }
+        if let manager {
+            lock.withLock {
+                engine.configuration.supervised = manager
+                engine.serverFacts.supervisedBy = manager.rawValue
+            }
+        }
+        for warning in StartupChecks.warnings(dataDirectory: configuration.dir, tcpBacklog: configuration.tcpBacklog) { logger.warning("\(warning)") }
         lock.withLock { engine.recordStartupMemory() }
         do {
             try persistence.load()
@@ -158,8 +175,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             throw StartupError("\(error)")
         }
         scheduleBackgroundCycle(on: group.next())
-        logger.notice("Ready to accept connections tcp")
-        Supervisor.ready(manager)
+        logger.notice("Ready to accept connections")
     }
 
     /// The port the first listener is bound to (useful with --port 0).
@@ -203,6 +219,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     public func runUntilSignalled() {
         let done = DispatchSemaphore(value: 0)
         let received = NIOLockedValueBox<[CInt]>([])
+        // Set from a signal until its shutdown fails: a second SIGINT meanwhile exits at once.
+        let signalled = NIOLockedValueBox(false)
         lock.withLock {
             engine.onShutdown = { [weak self, logger] in
                 logger.warning("User requested shutdown...")
@@ -214,18 +232,26 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [logger] in
+                if signalNumber == SIGINT && signalled.withLockedValue({ $0 }) {
+                    logger.warning("You insist... exiting now.")
+                    exit(1)  // not a clean shutdown, as Redis's
+                }
                 logger.warning("Received \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                signalled.withLockedValue { $0 = true }
                 received.withLockedValue { $0.append(signalNumber) }
                 done.signal()
             }
             source.resume()
             return source
         }
+        // Ready once the signals are ours: a manager may stop the server right after.
+        Supervisor.ready(manager)
         while true {
             done.wait()
             guard let signalNumber = received.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }),
                   !lock.withLock({ shutdownPrepared }) else { break }
             if prepareShutdown(after: signalNumber) { break }
+            signalled.withLockedValue { $0 = false }
         }
         sources.forEach { $0.cancel() }
         shutdown()
@@ -233,9 +259,12 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
 
     /// Syncs the log and saves for a signal's shutdown; false when that failed and the server goes on.
     private func prepareShutdown(after signalNumber: CInt) -> Bool {
-        // A paused script is waited for, as Redis's does: a snapshot taken now would hold half of it.
-        while lock.withLock({ engine.scriptBusy }) { usleep(10_000) }
+        notifyStopping()
+        // A paused script is waited for, as Redis's does: a snapshot taken now would hold half of it
+        // (unless SHUTDOWN NOSAVE, allowed meanwhile, ends the server first).
+        while lock.withLock({ !shutdownPrepared && engine.scriptBusy }) { usleep(10_000) }
         return lock.withLock {
+            guard !shutdownPrepared else { return true }
             let options = signalNumber == SIGINT ? engine.configuration.shutdownOnSigint : engine.configuration.shutdownOnSigterm
             if persistence.prepareShutdown(save: options.save) {
                 shutdownPrepared = true
@@ -249,8 +278,15 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
     }
 
+    /// Tells systemd, once, that the server is stopping.
+    private func notifyStopping() {
+        guard manager == .systemd, !stoppingNotified else { return }
+        stoppingNotified = true
+        Supervisor.notifySystemd("STOPPING=1\n")
+    }
+
     public func shutdown() {
-        if manager == .systemd { Supervisor.notifySystemd("STOPPING=1\n") }
+        notifyStopping()
         // Without SHUTDOWN or a signal (a caller stopping the server), as a signal would, but exiting whatever happens.
         while lock.withLock({ !shutdownPrepared && engine.scriptBusy }) { usleep(10_000) }
         lock.withLock {
@@ -262,6 +298,11 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         logger.warning("Shutting down: closing listeners and client connections.")
         for channel in listenersLock.withLock({ channels }) { try? channel.close().wait() }
+        if let unixChannel {
+            try? unixChannel.close().wait()
+            logger.notice("Removing the unix socket file.")
+            UnixSocketListener.remove(lock.withLock { engine.configuration.unixSocket })
+        }
         let pidFile = lock.withLock { engine.configuration.pidFile }
         if !pidFile.isEmpty { Daemon.removePidFile(pidFile) }
         try? group.syncShutdownGracefully()

@@ -9,9 +9,12 @@ import Darwin
 /// What the server tells the operator before it serves: warnings about the
 /// host and the data folder that would otherwise surface later as failures.
 enum StartupChecks {
-    /// Warnings for this host and `dataDirectory`; empty when all is well.
-    static func warnings(dataDirectory: String) -> [String] {
+    /// Warnings for this host, `dataDirectory` and the listen queue asked for; empty when all is well.
+    static func warnings(dataDirectory: String, tcpBacklog: Int) -> [String] {
         var warnings: [String] = []
+        if let limit = firstLine(of: "/proc/sys/net/core/somaxconn").flatMap({ Int($0) }), limit > 0, limit < tcpBacklog {
+            warnings.append("WARNING: The TCP backlog setting of \(tcpBacklog) cannot be enforced because /proc/sys/net/core/somaxconn is set to the lower value of \(limit).")
+        }
         if let overcommit = firstLine(of: "/proc/sys/vm/overcommit_memory"), overcommit != "1" {
             warnings.append("WARNING vm.overcommit_memory is \(overcommit): a snapshot or log rewrite runs in a forked child, which the kernel may refuse (or kill) under memory pressure. Set 'vm.overcommit_memory = 1' in /etc/sysctl.conf and run 'sysctl vm.overcommit_memory=1'.")
         }

@@ -34,7 +34,6 @@ import Testing
     @Test func valuesThatNeedAbsentMachineryAreRefused() throws {
         #expect(throws: ConfigError("SwiftKeyDB has no TLS support")) { try set("tls-port", "6380") }
         #expect(throws: ConfigError("SwiftKeyDB has no cluster mode")) { try set("cluster-enabled", "yes") }
-        #expect(throws: ConfigError("SwiftKeyDB listens on TCP only (no Unix socket)")) { try set("unixsocket", "/tmp/r.sock") }
         #expect(throws: ConfigError("SwiftKeyDB has no replication: replicaof only takes 'no one'")) {
             try set("replicaof", "10.0.0.1", "6379")
         }
@@ -42,11 +41,15 @@ import Testing
         // Their off values load, as a stock redis.conf sets them.
         _ = try set("tls-port", "0")
         _ = try set("cluster-enabled", "no")
-        _ = try set("unixsocket", "")
         _ = try set("replicaof", "NO", "ONE")
         #expect(throws: ConfigError("argument must be between 1 and 99 inclusive")) { try set("active-defrag-cycle-max", "0") }
         #expect(throws: ConfigError("argument must be between 0 and 777 inclusive")) { try set("unixsocketperm", "1000") }
-        #expect(throws: ConfigError("argument couldn't be parsed into an integer")) { try set("unixsocketperm", "9") }
+        #expect(throws: ConfigError("argument couldn't be parsed as an octal number")) { try set("unixsocketperm", "9") }
+        #expect(throws: ConfigError("argument must be a memory or percent value")) { try set("maxmemory-clients", "lots") }
+        #expect(throws: ConfigError("SwiftKeyDB does not evict clients")) { try set("maxmemory-clients", "10%") }
+        #expect(get(try set("maxmemory-clients", "0%"), "maxmemory-clients") == "0")
+        #expect(throws: ConfigError("argument(s) must be one of the following: no, yes, optional")) { try set("tls-auth-clients", "x") }
+        #expect(get(Configuration(), "tls-auth-clients") == "yes" && get(Configuration(), "syslog-facility") == "local0")
     }
 
     @Test func shutdownOnSignalTakesShutdownsOptions() throws {
@@ -61,8 +64,10 @@ import Testing
         #expect(throws: ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")) {
             try set("shutdown-on-sigterm", "save", "nosave")
         }
-        #expect(throws: ConfigError("argument(s) must be one of the following: default, save, nosave, now, force")) {
-            try set("shutdown-on-sigint", "soon")
+        for bad in ["soon", ""] {
+            #expect(throws: ConfigError("argument(s) must be one of the following: default, save, nosave, now, force")) {
+                try set("shutdown-on-sigint", bad)
+            }
         }
     }
 

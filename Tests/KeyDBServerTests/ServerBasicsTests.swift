@@ -261,8 +261,17 @@ enum Fuzz {
 struct StartupCheckTests {
     @Test("a data directory the server cannot write to is warned about")
     func unwritableDataDirectory() {
-        let warnings = StartupChecks.warnings(dataDirectory: "/nonexistent/swiftkeydb-data")
+        let warnings = StartupChecks.warnings(dataDirectory: "/nonexistent/swiftkeydb-data", tcpBacklog: 511)
         #expect(warnings.contains { $0.contains("the data directory '/nonexistent/swiftkeydb-data' is not writable (No such file or directory)") })
-        #expect(!StartupChecks.warnings(dataDirectory: NSTemporaryDirectory()).contains { $0.contains("data directory") })
+        #expect(!StartupChecks.warnings(dataDirectory: NSTemporaryDirectory(), tcpBacklog: 511).contains { $0.contains("data directory") })
+    }
+
+    @Test("a tcp-backlog above the kernel's somaxconn is warned about, as Redis does")
+    func backlogAboveSomaxconn() throws {
+        let text = try String(contentsOfFile: "/proc/sys/net/core/somaxconn", encoding: .utf8)
+        let limit = try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let above = StartupChecks.warnings(dataDirectory: NSTemporaryDirectory(), tcpBacklog: limit + 1)
+        #expect(above.contains("WARNING: The TCP backlog setting of \(limit + 1) cannot be enforced because /proc/sys/net/core/somaxconn is set to the lower value of \(limit)."))
+        #expect(!StartupChecks.warnings(dataDirectory: NSTemporaryDirectory(), tcpBacklog: limit).contains { $0.contains("TCP backlog") })
     }
 }

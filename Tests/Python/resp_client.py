@@ -77,14 +77,20 @@ def encode_command(args: Sequence[Arg]) -> bytes:
 
 
 class RespClient:
-    def __init__(self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, host: str, port: int, timeout: float = DEFAULT_TIMEOUT, unix_path: Optional[str] = None):
+        """Connects to host:port, or to the Unix socket `unix_path` when given."""
         self.host = host
         self.port = port
         self.timeout = timeout
         self._buf = bytearray()
         self._pos = 0
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if unix_path is not None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(unix_path)
+        else:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:

@@ -96,12 +96,26 @@ def test_kept_settings_check_values_as_redis_does(pair):
         ("CONFIG", "SET", "replicaof", "no one"), ("CONFIG", "GET", "replicaof"),
         ("CONFIG", "SET", "sanitize-dump-payload", "clients"), ("CONFIG", "GET", "sanitize-dump-payload"),
         ("CONFIG", "SET", "masterauth", "secret"), ("CONFIG", "GET", "masterauth"),
+        ("CONFIG", "SET", "shutdown-on-sigint", ""), ("CONFIG", "SET", "tls-auth-clients", "never"),
+        ("CONFIG", "SET", "syslog-facility", "local9"), ("CONFIG", "SET", "maxmemory-clients", "0%"),
+        ("CONFIG", "SET", "maxmemory-clients", "lots"), ("CONFIG", "GET", "maxmemory-clients"),
+        # Redis's hidden test settings answer only to their exact names.
+        ("CONFIG", "GET", "rdb-key-save-delay"), ("CONFIG", "GET", "rdb-key-save-*"),
+        ("CONFIG", "SET", "key-load-delay", "5"), ("CONFIG", "GET", "key-load-delay"),
     ])
     assert replies[0] == b"+OK\r\n" and replies[1] == b"*2\r\n$22\r\nlazyfree-lazy-user-del\r\n$3\r\nyes\r\n"
 
 
 def test_min_replicas_to_write_refuses_writes_without_replicas(pair):
-    # Redis counts no good replica on a master without any: writes get -NOREPLICAS.
+    # Redis counts no good replica on a master without any: writes get -NOREPLICAS,
+    # and INFO shows the count while the setting is in force.
+    for server in pair:
+        c = server.client()
+        assert b"min_slaves_good_slaves" not in c.call("INFO", "replication")
+        c.call("CONFIG", "SET", "min-replicas-to-write", "3")
+        assert b"\r\nconnected_slaves:0\r\nmin_slaves_good_slaves:0\r\n" in c.call("INFO", "replication")
+        c.call("CONFIG", "SET", "min-replicas-to-write", "0")
+        c.close()
     _same(pair, [
         ("SET", "k", "v"), ("CONFIG", "SET", "min-replicas-to-write", "1"),
         ("SET", "k", "w"), ("GET", "k"), ("INCR", "n"), ("PING",),
@@ -174,6 +188,7 @@ def test_supervised_systemd_is_told_ready_and_stopping(mode):
             assert proc.poll() is None, "a supervised server stays in the foreground"
             c = RespClient(HOST, port)
             assert c.call("CONFIG", "GET", "supervised") == b"*2\r\n$10\r\nsupervised\r\n$7\r\nsystemd\r\n"
+            assert b"\r\nprocess_supervised:systemd\r\n" in c.call("INFO", "server")
             c.close()
             proc.send_signal(signal.SIGTERM)
             assert notify.next() == b"STOPPING=1\n"
@@ -239,6 +254,36 @@ def test_a_failed_final_save_keeps_the_server_up_unless_forced():
             assert c.call("CONFIG", "SET", "shutdown-on-sigterm", "force") == b"+OK\r\n"
             c.close()
             _sigterm_and_wait(proc, port, exits=True)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_shutdown_nosave_ends_a_signalled_server_stuck_behind_a_script():
+    """SIGTERM waits for a paused script; SHUTDOWN NOSAVE, allowed meanwhile, must end the server
+    at once and without the save the signal would have made."""
+    with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
+        proc, port = _start(folder, "--save", "3600 1", "--busy-reply-threshold", "100")
+        try:
+            _wait_for_ping(port)
+            looping = RespClient(HOST, port)
+            looping.call("SET", "k", "v")
+            script = b"while true do end return 1"
+            looping.send(b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script))
+            other = RespClient(HOST, port)
+            deadline = time.monotonic() + 10
+            while not other.call("PING").startswith(b"-BUSY"):
+                assert time.monotonic() < deadline, "the script never became busy"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert proc.poll() is None, "the signal waits for the script"
+            try:
+                other.call("SHUTDOWN", "NOSAVE")
+            except OSError:
+                pass
+            assert proc.wait(timeout=10) == 0
+            assert not os.path.exists(os.path.join(folder, "dump.rdb")), "NOSAVE: no final snapshot"
         finally:
             if proc.poll() is None:
                 proc.kill()
