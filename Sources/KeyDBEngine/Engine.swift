@@ -89,15 +89,16 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// Where writes are recorded for the append-only log; nil when the log is off (or loading).
     public var appendOnlyFeed: AppendOnlyFeed?
     /// Set while the dataset is read from disk: only commands flagged `loading` run.
+    /// Set once the final save is done: nothing more runs (Redis exits right there),
+    /// so no write is acknowledged that the snapshot does not hold.
+    public var halted = false
     public var loading = false {
         didSet { keyspace.expiryPaused = loading }
     }
     /// Set while the disk refuses snapshots or log writes (-MISCONF): writes are turned away.
     public var writeRefusal: String?
     /// min-replicas-to-write asks for replicas a master without any never has (Redis's -NOREPLICAS).
-    var replicaRefusal: String? {
-        configuration.minReplicasToWrite > 0 && configuration.minReplicasMaxLag > 0 ? ErrorReply.noReplicas : nil
-    }
+    private(set) var replicaRefusal: String?
     /// Commands running now, nested: EXEC runs its commands inside its own call.
     var callDepth = 0
     /// The last command found the heap over maxmemory with nothing left to evict
@@ -175,6 +176,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         acl.log.maxLength = configuration.aclLogMaxLength
         acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"
         maxMemoryLimit = Int(configuration.maxMemory)
+        replicaRefusal = configuration.minReplicasToWrite > 0 && configuration.minReplicasMaxLag > 0 ? ErrorReply.noReplicas : nil
         busyReplyThreshold = Int64(configuration.busyReplyThreshold)
         keyspace.configureAccess(policy: configuration.usesLFU ? .lfu : .lru,
                                  logFactor: configuration.lfuLogFactor, decayTime: configuration.lfuDecayTime)

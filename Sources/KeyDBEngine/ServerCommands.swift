@@ -30,6 +30,7 @@ enum ServerCommands {
             return c.replyError(ErrorReply.shutdownFailed)
         }
         c.closeAfterReply = true
+        c.engine.halted = true
         c.engine.onShutdown?()
     }
 

@@ -79,8 +79,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             return close(after: reply, context: context)
         }
         let session = lock.withLock {
-            // A Unix socket client's two ends are both the socket's path, as Redis shows them.
-            let local = channel.localAddress.map(Self.describe) ?? ""
+            // A Unix socket client's two ends are both the socket's path as configured, as Redis shows them.
+            let local = unixSocket ? "\(engine.configuration.unixSocket):0" : channel.localAddress.map(Self.describe) ?? ""
             let session = ClientSession(engine: engine,
                                         address: unixSocket ? local : channel.remoteAddress.map(Self.describe) ?? "",
                                         localAddress: local,
@@ -249,7 +249,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             var consumed = 0
             session.wakeupScheduled = false
             // A blocked, paused or killed client (CLIENT KILL, ACL changes) runs nothing; what it sends waits in `pending`.
-            if session.blocked == nil && !session.postponed && !session.killRequested && !session.runsScript && buffer.readableBytes > 0 {
+            if session.blocked == nil && !session.postponed && !session.killRequested && !session.runsScript && !engine.halted
+                && buffer.readableBytes > 0 {
                 // Rewinds in place when the last batch's bytes are out (it allocates only if the socket still holds them).
                 if session.reply.readableBytes == 0 && session.reply.writerIndex > 0 { session.reply.clear() }
                 engine.limits(into: &parser.limits)
@@ -471,9 +472,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         #endif
     }
 
-    /// "ip:port", with an IPv6 address in brackets, as Redis writes peer addresses ("path:0" for a Unix socket).
+    /// "ip:port", with an IPv6 address in brackets, as Redis writes peer addresses.
     static func describe(_ address: SocketAddress) -> String {
-        if case .unixDomainSocket = address { return "\(address.pathname ?? ""):0" }
         let ip = address.ipAddress ?? "?"
         return "\(ip.contains(":") ? "[\(ip)]" : ip):\(address.port ?? 0)"
     }

@@ -28,7 +28,7 @@ enum ConnectionSocket {
         return fd
     }
 
-    /// One end of the TCP socket `fd` (nil for anything else).
+    /// One end of the TCP or Unix socket `fd` (nil for anything else).
     private static func address(of fd: CInt, peer: Bool) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -39,6 +39,7 @@ enum ConnectionSocket {
         switch CInt(storage.ss_family) {
         case AF_INET: return withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in.self)) }
         case AF_INET6: return withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_in6.self)) }
+        case AF_UNIX: return withUnsafeBytes(of: storage) { SocketAddress($0.load(as: sockaddr_un.self)) }
         default: return nil
         }
     }

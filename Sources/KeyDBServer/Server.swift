@@ -30,8 +30,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     let group: MultiThreadedEventLoopGroup
     /// The listening channels; replaced by CONFIG SET port / bind (under `listenersLock`).
     private var channels: [Channel] = []
-    /// The `unixsocket` listener, if any (removed with its file at shutdown).
-    private var unixChannel: Channel?
+    /// The `unixsocket` listener and its file, if any (removed at shutdown).
+    private var unixListener: (channel: Channel, location: String)?
     private let listenersLock = NIOLock()
     private var bootstrap: ServerBootstrap?
     var logger: Logger
@@ -42,6 +42,15 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// The service manager told when the server is ready and when it stops (`supervised`).
     private var manager: Supervision?
     private var stoppingNotified = false
+    /// SIGINT / SIGTERM caught since start, for `runUntilSignalled`, which `stopRequested` wakes.
+    private let signalsReceived = NIOLockedValueBox<[CInt]>([])
+    private let stopRequested = DispatchSemaphore(value: 0)
+    /// Set from a signal until its shutdown fails: a second SIGINT meanwhile exits at once.
+    private let signalled = NIOLockedValueBox(false)
+    private var signalSources: [DispatchSourceSignal] = []
+    /// The final save's temporary file, removed by that second SIGINT (read without the keyspace lock,
+    /// which the save holds).
+    private let snapshotTemporary = NIOLockedValueBox("")
 
     public init(configuration: Configuration) {
         engine = Engine(configuration: configuration)
@@ -62,6 +71,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// Binds every `bind` address (throws if none can be bound), then loads the
     /// dataset from disk; clients connecting meanwhile are answered -LOADING.
     public func start() throws {
+        catchSignals()
         let logger = self.logger
         let started = engine.configuration
         logger.notice("oO0OoO0OoO0Oo SwiftKeyDB is starting oO0OoO0OoO0Oo")
@@ -117,21 +127,34 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
         // Port 0 with a Unix socket: that socket alone, as in Redis.
         for address in configuration.port == 0 && !configuration.unixSocket.isEmpty ? [] : configuration.bind {
-            let host = address.hasPrefix("-") ? String(address.dropFirst()) : address
+            let optional = address.hasPrefix("-")
+            let host = optional ? String(address.dropFirst()) : address
             do {
                 channels.append(try bootstrap.bind(host: host, port: configuration.port).wait())
             } catch let error as IOError {
-                throw StartupError("Could not create server TCP listening socket \(host):\(configuration.port): \(errorText(error.errnoCode))")
+                let text = "Could not create server TCP listening socket \(host):\(configuration.port): \(errorText(error.errnoCode))"
+                // As Redis: a `-` address missing on this host, or a protocol it lacks (no IPv6), is skipped.
+                let unsupported = [ENOPROTOOPT, EPROTONOSUPPORT, ESOCKTNOSUPPORT, EPFNOSUPPORT, EAFNOSUPPORT]
+                if (optional && error.errnoCode == EADDRNOTAVAIL) || unsupported.contains(error.errnoCode) {
+                    logger.warning("Warning: \(text)")
+                    continue
+                }
+                throw StartupError(text)
             } catch {
                 throw StartupError("Could not create server TCP listening socket \(host):\(configuration.port): \(error)")
             }
         }
         self.bootstrap = bootstrap
+        guard !channels.isEmpty || !configuration.unixSocket.isEmpty else {
+            throw StartupError("Configured to not listen anywhere, exiting.")
+        }
         if !configuration.unixSocket.isEmpty {
-            unixChannel = try UnixSocketListener.listen(makeBootstrap(), path: configuration.unixSocket, permissions: configuration.unixSocketPerm)
-            logger.notice("The server is now ready to accept connections at \(configuration.unixSocket)")
+            let location = UnixSocketListener.location(of: configuration.unixSocket, in: configuration.dir)
+            unixListener = (try UnixSocketListener.listen(makeBootstrap(), at: location, permissions: configuration.unixSocketPerm,
+                                                          backlog: configuration.tcpBacklog), location)
         }
         let boundPort = channels.first?.localAddress?.port ?? configuration.port
+        snapshotTemporary.withLockedValue { $0 = Self.temporarySnapshot(configuration) }
         lock.withLock {
             engine.serverFacts.tcpPort = boundPort
             engine.serverFacts.eventLoops = configuration.ioThreads
@@ -143,6 +166,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
                 self?.persistence.configurationChanged()
+                self?.snapshotTemporary.withLockedValue { $0 = Self.temporarySnapshot(configuration) }
             }
         }
         logger.notice("Running mode=standalone, port=\(boundPort), data directory \(StartupOptions.absolutePath(configuration.dir)).")
@@ -175,7 +199,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             throw StartupError("\(error)")
         }
         scheduleBackgroundCycle(on: group.next())
-        logger.notice("Ready to accept connections")
+        if !channels.isEmpty { logger.notice("Ready to accept connections") }
+        if unixListener != nil { logger.notice("The server is now ready to accept connections at \(configuration.unixSocket)") }
     }
 
     /// The port the first listener is bound to (useful with --port 0).
@@ -213,47 +238,56 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         return nil
     }
 
-    /// Blocks until SHUTDOWN, or SIGINT or SIGTERM, then shuts down gracefully.
-    /// A signal shuts down as shutdown-on-sigint / -sigterm say; when that fails
-    /// (the final save, say) without `force`, the server goes on, as Redis's does.
-    public func runUntilSignalled() {
-        let done = DispatchSemaphore(value: 0)
-        let received = NIOLockedValueBox<[CInt]>([])
-        // Set from a signal until its shutdown fails: a second SIGINT meanwhile exits at once.
-        let signalled = NIOLockedValueBox(false)
-        lock.withLock {
-            engine.onShutdown = { [weak self, logger] in
-                logger.warning("User requested shutdown...")
-                self?.shutdownPrepared = true
-                done.signal()
-            }
-        }
-        let sources = [SIGINT, SIGTERM].map { signalNumber -> DispatchSourceSignal in
+    /// From the start on, SIGINT and SIGTERM queue a graceful shutdown instead of ending
+    /// the process (one that comes while the data loads is served once it has).
+    private func catchSignals() {
+        let (logger, received, signalled, stopRequested, temporary) = (logger, signalsReceived, signalled, stopRequested, snapshotTemporary)
+        signalSources = [SIGINT, SIGTERM].map { signalNumber -> DispatchSourceSignal in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [logger] in
+            source.setEventHandler {
                 if signalNumber == SIGINT && signalled.withLockedValue({ $0 }) {
                     logger.warning("You insist... exiting now.")
-                    exit(1)  // not a clean shutdown, as Redis's
+                    unlink(temporary.withLockedValue { $0 })
+                    _exit(1)  // not a clean shutdown, as Redis's; other threads are mid-save
                 }
                 logger.warning("Received \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
                 signalled.withLockedValue { $0 = true }
                 received.withLockedValue { $0.append(signalNumber) }
-                done.signal()
+                stopRequested.signal()
             }
             source.resume()
             return source
         }
-        // Ready once the signals are ours: a manager may stop the server right after.
+    }
+
+    /// Where the final save writes before its rename (FileIO.writeAtomically).
+    private static func temporarySnapshot(_ configuration: Configuration) -> String {
+        configuration.dir + "/" + configuration.dbFilename + ".tmp-\(getpid())"
+    }
+
+    /// Blocks until SHUTDOWN, or SIGINT or SIGTERM, then shuts down gracefully.
+    /// A signal shuts down as shutdown-on-sigint / -sigterm say; when that fails
+    /// (the final save, say) without `force`, the server goes on, as Redis's does.
+    public func runUntilSignalled() {
+        let stopRequested = self.stopRequested
+        lock.withLock {
+            engine.onShutdown = { [weak self, logger] in
+                logger.warning("User requested shutdown...")
+                self?.shutdownPrepared = true
+                stopRequested.signal()
+            }
+        }
+        // Ready once the signals are caught: a manager may stop the server right after.
         Supervisor.ready(manager)
         while true {
-            done.wait()
-            guard let signalNumber = received.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }),
+            stopRequested.wait()
+            guard let signalNumber = signalsReceived.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }),
                   !lock.withLock({ shutdownPrepared }) else { break }
             if prepareShutdown(after: signalNumber) { break }
             signalled.withLockedValue { $0 = false }
         }
-        sources.forEach { $0.cancel() }
+        signalSources.forEach { $0.cancel() }
         shutdown()
     }
 
@@ -268,9 +302,11 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             let options = signalNumber == SIGINT ? engine.configuration.shutdownOnSigint : engine.configuration.shutdownOnSigterm
             if persistence.prepareShutdown(save: options.save) {
                 shutdownPrepared = true
+                engine.halted = true
             } else if options.force {
                 logger.warning("Errors trying to shut down the server. Exiting anyway (force).")
                 shutdownPrepared = true
+                engine.halted = true
             } else {
                 logger.warning("Errors trying to shut down the server. Check the logs for more information.")
             }
@@ -295,13 +331,14 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 logger.warning("Errors trying to shut down cleanly; exiting anyway (the log was synced as far as possible).")
             }
             shutdownPrepared = true
+            engine.halted = true
         }
         logger.warning("Shutting down: closing listeners and client connections.")
         for channel in listenersLock.withLock({ channels }) { try? channel.close().wait() }
-        if let unixChannel {
-            try? unixChannel.close().wait()
+        if let unixListener {
+            try? unixListener.channel.close().wait()
             logger.notice("Removing the unix socket file.")
-            UnixSocketListener.remove(lock.withLock { engine.configuration.unixSocket })
+            UnixSocketListener.remove(unixListener.location)
         }
         let pidFile = lock.withLock { engine.configuration.pidFile }
         if !pidFile.isEmpty { Daemon.removePidFile(pidFile) }

@@ -9,25 +9,55 @@ import Musl
 
 /// `unixsocket` and `unixsocketperm`, as Redis does them: a file left by an
 /// earlier run is removed first, the new one gets the permissions asked for,
-/// and it is removed again at shutdown.
+/// and it is removed again at shutdown. A relative path is inside `dir`, where
+/// Redis (which works in `dir`) puts it.
+///
+/// The socket is made here rather than by SwiftNIO, which refuses paths of more
+/// than 103 bytes where Linux (and Redis) take 107.
 enum UnixSocketListener {
-    static func listen(_ bootstrap: ServerBootstrap, path: String, permissions: Int) throws -> Channel {
-        unlink(path)  // a stale socket from a crash would refuse the bind
-        let channel: Channel
+    /// Where the socket file is for `path` as configured.
+    static func location(of path: String, in directory: String) -> String {
+        path.hasPrefix("/") ? path : directory + "/" + path
+    }
+
+    static func listen(_ bootstrap: ServerBootstrap, at location: String, permissions: Int, backlog: Int) throws -> Channel {
+        let fd = try boundSocket(at: location, backlog: backlog)
+        // As Redis: a failed chmod leaves the file as the umask made it.
+        if permissions != 0 { chmod(location, mode_t(permissions)) }
         do {
-            channel = try bootstrap.bind(unixDomainSocketPath: path).wait()
-        } catch let error as IOError {
-            throw StartupError("Failed opening Unix socket: \(errorText(error.errnoCode))")
+            return try bootstrap.withBoundSocket(fd).wait()
         } catch {
             throw StartupError("Failed opening Unix socket: \(error)")
         }
-        if permissions != 0 && chmod(path, mode_t(permissions)) != 0 {
-            let reason = errorText(errno)
-            try? channel.close().wait()
-            throw StartupError("Failed opening Unix socket: \(reason)")
-        }
-        return channel
     }
 
-    static func remove(_ path: String) { unlink(path) }
+    static func remove(_ location: String) { unlink(location) }
+
+    private static func boundSocket(at location: String, backlog: Int) throws -> CInt {
+        var address = sockaddr_un()
+        let path = Array(location.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.count < capacity else {
+            throw StartupError("Failed opening Unix socket: unix socket path too long (\(path.count)), must be under \(capacity)")
+        }
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
+        unlink(location)  // a stale socket from a crash would refuse the bind
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw StartupError("Failed opening Unix socket: creating socket: \(errorText(errno))") }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let reason = errorText(errno)
+            close(fd)
+            throw StartupError("Failed opening Unix socket: bind: \(reason)")
+        }
+        guard Glibc.listen(fd, CInt(clamping: backlog)) == 0 else {
+            let reason = errorText(errno)
+            close(fd)
+            throw StartupError("Failed opening Unix socket: listen: \(reason)")
+        }
+        return fd
+    }
 }

@@ -287,3 +287,69 @@ def test_shutdown_nosave_ends_a_signalled_server_stuck_behind_a_script():
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+@pytest.mark.parametrize("how", ["SHUTDOWN", "SIGTERM"])
+def test_no_write_is_acknowledged_after_the_final_save(how):
+    """A client writing while the server shuts down: every write it saw acknowledged
+    is in the final snapshot (Redis exits right after saving; nothing runs after it)."""
+    import threading
+
+    with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
+        proc, port = _start(folder, "--save", "3600 1")
+        try:
+            _wait_for_ping(port)
+            acknowledged = []
+
+            def write():
+                c = RespClient(HOST, port)
+                try:
+                    for i in range(1, 10_000_000):
+                        if c.call("SET", "counter", str(i)) != b"+OK\r\n":
+                            return
+                        acknowledged.append(i)
+                except OSError:
+                    return
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            while len(acknowledged) < 2000:
+                time.sleep(0.01)
+            if how == "SIGTERM":
+                proc.send_signal(signal.SIGTERM)
+            else:
+                try:
+                    RespClient(HOST, port).call("SHUTDOWN")
+                except OSError:
+                    pass
+            assert proc.wait(timeout=20) == 0
+            writer.join(timeout=20)
+            last = acknowledged[-1]
+            proc, port = _start(folder, "--save", "")
+            _wait_for_ping(port)
+            stored = int(RespClient(HOST, port).call("GET", "counter").split(b"\r\n")[1])
+            assert stored >= last, f"write {last} was acknowledged, the snapshot holds {stored}"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_an_optional_bind_address_missing_here_is_skipped():
+    # The stock redis.conf binds "127.0.0.1 -::1": a host without the second address still starts.
+    pair = serve_pair(["--bind", f"{HOST} -10.255.255.1"])
+    ref, sut = next(pair)
+    try:
+        for server in (ref, sut):
+            assert server.client().call("PING") == b"+PONG\r\n"
+            with open(server.log_path, "rb") as f:
+                assert b"Could not create server TCP listening socket 10.255.255.1:" in f.read()
+    finally:
+        pair.close()
+
+
+def test_nothing_to_listen_on_is_refused_at_start():
+    with tempfile.TemporaryDirectory(prefix="skdb-bind-") as folder:
+        proc, _port = _start(folder, "--bind", "-10.255.255.1")
+        assert proc.wait(timeout=20) == 1
+        with open(os.path.join(folder, "server.log"), "rb") as f:
+            assert b"Configured to not listen anywhere, exiting." in f.read()

@@ -125,3 +125,49 @@ def test_tcp_and_the_socket_together():
 
     ref, sut = _run_both(steps, "--port", lambda: str(free_port()))
     assert sut == ref == (b"$3\r\nyes\r\n", "N")
+
+
+def test_a_relative_path_is_inside_dir_and_long_paths_fit():
+    """Redis works in `dir`, so a relative socket path lands there; Linux takes paths of
+    up to 107 bytes (SwiftNIO's own limit is 103)."""
+    results = []
+    for _name, binary in _servers():
+        with tempfile.TemporaryDirectory(prefix="skdb-unix-") as elsewhere, \
+                tempfile.TemporaryDirectory(prefix="skdb-unix-") as folder:
+            log = open(os.path.join(folder, "server.log"), "ab")
+            proc = subprocess.Popen([binary, "--dir", folder, "--save", "", "--appendonly", "no", "--daemonize", "no",
+                                     "--port", "0", "--unixsocket", "rel.sock"],
+                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=elsewhere)
+            log.close()
+            try:
+                path = os.path.join(folder, "rel.sock")
+                _wait_for_socket(path, proc)
+                with RespClient(HOST, 0, unix_path=path) as c:
+                    results.append((_client_fields(c.call("CLIENT", "INFO"), path)["addr"], os.listdir(elsewhere)))
+            finally:
+                proc.kill()
+                proc.wait()
+        with tempfile.TemporaryDirectory(prefix="skdb-unix-") as folder:
+            path = os.path.join(folder, "s" * (107 - len(folder) - 1))
+            assert len(path) == 107
+            proc = _start(binary, folder, "--port", "0", "--unixsocket", path)
+            try:
+                _wait_for_socket(path, proc)
+            finally:
+                proc.kill()
+                proc.wait()
+    assert results[1] == results[0] == ("rel.sock:0", [])
+
+
+def test_monitor_shows_socket_clients_as_unix_path():
+    def steps(path, proc):
+        monitor = RespClient(HOST, 0, unix_path=path)
+        assert monitor.call("MONITOR") == b"+OK\r\n"
+        with RespClient(HOST, 0, unix_path=path) as c:
+            c.call("SET", "k", "v")
+        line = monitor.read_reply()
+        monitor.close()
+        return re.sub(rb"^\+\d+\.\d+ ", b"+<time> ", line.replace(path.encode(), b"<path>"))
+
+    ref, sut = _run_both(steps, "--port", "0")
+    assert sut == ref == b'+<time> [0 unix:<path>] "SET" "k" "v"\r\n'
