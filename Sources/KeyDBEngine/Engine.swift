@@ -88,10 +88,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     var postponedClients: [ClientSession] = []
     /// Where writes are recorded for the append-only log; nil when the log is off (or loading).
     public var appendOnlyFeed: AppendOnlyFeed?
-    /// Set while the dataset is read from disk: only commands flagged `loading` run.
     /// Set once the final save is done: nothing more runs (Redis exits right there),
     /// so no write is acknowledged that the snapshot does not hold.
     public var halted = false
+    /// Set while the dataset is read from disk: only commands flagged `loading` run.
     public var loading = false {
         didSet { keyspace.expiryPaused = loading }
     }
@@ -320,11 +320,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return reject(command, ErrorReply.loading, for: client)
         }
         // As Redis, PING is refused too: monitoring notices the disk problem.
-        if let refusal = writeRefusal, command.flags.contains(.write) || command.fullName == "ping"
-            || (command.fullName == "exec" && client.transaction?.writes == true) {
+        if let refusal = writeRefusal, command.fullName == "ping" || writes(command, for: client) {
             return reject(command, refusal, for: client)
         }
-        if let refusal = replicaRefusal, command.flags.contains(.write) || (command.fullName == "exec" && client.transaction?.writes == true) {
+        if let refusal = replicaRefusal, writes(command, for: client) {
             return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
@@ -353,6 +352,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         // Served once a paused script ends, as its effects are not all in yet.
         if keyspace.hasReadyKeys && !scriptBusy { serveReadyKeys() }
         return command.flags
+    }
+
+    /// A write, or EXEC of queued writes (Redis's is_write_command).
+    private func writes(_ command: CommandSpec, for client: ClientSession) -> Bool {
+        command.flags.contains(.write) || (command.fullName == "exec" && client.transaction?.writes == true)
     }
 
     /// Refuses a command before it runs: a queued transaction fails at EXEC, and

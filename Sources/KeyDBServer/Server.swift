@@ -170,20 +170,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             }
         }
         logger.notice("Running mode=standalone, port=\(boundPort), data directory \(StartupOptions.absolutePath(configuration.dir)).")
-        manager = Supervisor.manager(for: configuration.supervised)
-        switch (configuration.supervised, manager) {
-        case (_, .systemd?):
-            logger.notice("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.")
-            Supervisor.notifySystemd("STATUS=SwiftKeyDB is loading...\n")
-        case (_, .upstart?):
-            logger.notice("Supervised by upstart, will stop to signal readiness.")
-        case (.systemd, nil):
-            logger.warning("systemd supervision error: NOTIFY_SOCKET not found!")
-        case (.upstart, nil):
-            logger.warning("upstart supervision requested, but UPSTART_JOB not found!")
-        default:
-            break
-        }
+        manager = Supervisor.begin(configuration.supervised, logger: logger)
         // As Redis, `auto` shows the manager it found.
         if let manager {
             lock.withLock {
@@ -301,17 +288,21 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             guard !shutdownPrepared else { return true }
             let options = signalNumber == SIGINT ? engine.configuration.shutdownOnSigint : engine.configuration.shutdownOnSigterm
             if persistence.prepareShutdown(save: options.save) {
-                shutdownPrepared = true
-                engine.halted = true
+                halt()
             } else if options.force {
                 logger.warning("Errors trying to shut down the server. Exiting anyway (force).")
-                shutdownPrepared = true
-                engine.halted = true
+                halt()
             } else {
                 logger.warning("Errors trying to shut down the server. Check the logs for more information.")
             }
             return shutdownPrepared
         }
+    }
+
+    /// The final save is done (or given up): nothing more runs until the process exits. Under `lock`.
+    private func halt() {
+        shutdownPrepared = true
+        engine.halted = true
     }
 
     /// Tells systemd, once, that the server is stopping.
@@ -330,8 +321,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             if !shutdownPrepared && !persistence.prepareShutdown(save: nil) {
                 logger.warning("Errors trying to shut down cleanly; exiting anyway (the log was synced as far as possible).")
             }
-            shutdownPrepared = true
-            engine.halted = true
+            halt()
         }
         logger.warning("Shutting down: closing listeners and client connections.")
         for channel in listenersLock.withLock({ channels }) { try? channel.close().wait() }

@@ -1,4 +1,5 @@
 import KeyDBEngine
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +22,25 @@ public enum Supervisor {
         case .auto: return upstart ? .upstart : systemd ? .systemd : nil
         case .no: return nil
         }
+    }
+
+    /// The manager in charge, told that loading starts; logs what Redis logs about it.
+    static func begin(_ mode: Supervision, logger: Logger) -> Supervision? {
+        let found = manager(for: mode)
+        switch (mode, found) {
+        case (_, .systemd?):
+            logger.notice("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.")
+            notifySystemd("STATUS=SwiftKeyDB is loading...\n")
+        case (_, .upstart?):
+            logger.notice("Supervised by upstart, will stop to signal readiness.")
+        case (.systemd, nil):
+            logger.warning("systemd supervision error: NOTIFY_SOCKET not found!")
+        case (.upstart, nil):
+            logger.warning("upstart supervision requested, but UPSTART_JOB not found!")
+        default:
+            break
+        }
+        return found
     }
 
     /// Sends `state` ("READY=1", "STATUS=...") to systemd; false when there is no socket to send to.
