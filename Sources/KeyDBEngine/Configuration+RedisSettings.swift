@@ -178,6 +178,7 @@ extension Configuration {
                 guard let value = percent ? Int64(word.dropLast()) : Configuration.parseMemory(word), value >= 0 else {
                     throw ConfigError("argument must be a memory or percent value")
                 }
+                if percent && value > 100 { throw ConfigError("percentage argument must be less or equal to 100") }
                 return value == 0 ? "0" : percent ? "\(value)%" : String(value)
             }
         }

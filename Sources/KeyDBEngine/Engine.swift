@@ -394,6 +394,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         callDepth += 1
         defer { callDepth -= 1 }
         let pausedBefore = client.runsScript
+        // A script shows before the commands it runs, as Redis feeds EVAL and FCALL first (skip_monitor spares them after).
+        if hasMonitors && !loading && command.flags.contains(.runsScript) { feedMonitors(client, args, at: Clock.microseconds()) }
         if let feed = appendOnlyFeed {
             feed.enterCall()
             let outer = client.propagatedExplicitly

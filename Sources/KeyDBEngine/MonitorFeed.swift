@@ -30,8 +30,8 @@ extension Engine {
     /// `client` just ran; redacted arguments show as "(redacted)".
     func feedMonitors(_ client: ClientSession, _ args: Arguments, at microseconds: Int64) {
         let fraction = String(microseconds % 1_000_000)
-        // A Unix socket client shows as unix:<path>, as in Redis.
-        let origin = client.isUnixSocket ? "unix:\(client.engine.configuration.unixSocket)" : client.address
+        // As in Redis: a script's commands show as lua's, a Unix socket client as unix:<path>.
+        let origin = client.isScriptClient ? "lua" : client.isUnixSocket ? "unix:\(client.engine.configuration.unixSocket)" : client.address
         var line = Array("+\(microseconds / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction) [\(client.db.index) \(origin)]".utf8)
         for index in 0..<args.count {
             line.append(32)

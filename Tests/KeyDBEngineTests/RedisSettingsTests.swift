@@ -47,6 +47,7 @@ import Testing
         #expect(throws: ConfigError("argument couldn't be parsed as an octal number")) { try set("unixsocketperm", "9") }
         #expect(throws: ConfigError("argument must be a memory or percent value")) { try set("maxmemory-clients", "lots") }
         #expect(throws: ConfigError("SwiftKeyDB does not evict clients")) { try set("maxmemory-clients", "10%") }
+        #expect(throws: ConfigError("percentage argument must be less or equal to 100")) { try set("maxmemory-clients", "101%") }
         #expect(get(try set("maxmemory-clients", "0%"), "maxmemory-clients") == "0")
         #expect(throws: ConfigError("argument(s) must be one of the following: no, yes, optional")) { try set("tls-auth-clients", "x") }
         #expect(get(Configuration(), "tls-auth-clients") == "yes" && get(Configuration(), "syslog-facility") == "local0")

@@ -237,7 +237,7 @@ def test_slowlog_blocking_commands(pair, clients):
 # ---------------------------------------------------------------------------
 
 
-MONITOR_LINE = re.compile(rb"^\+(\d{10})\.(\d{6}) \[(\d+) 127\.0\.0\.1:(\d+)\] (.*)\r\n$", re.S)
+MONITOR_LINE = re.compile(rb"^\+(\d{10})\.(\d{6}) \[(\d+) (?:127\.0\.0\.1:(\d+)|lua)\] (.*)\r\n$", re.S)
 
 
 def monitor_lines(monitor: RespClient, sender_addr: bytes, until: bytes) -> List[bytes]:
@@ -249,7 +249,7 @@ def monitor_lines(monitor: RespClient, sender_addr: bytes, until: bytes) -> List
         assert match, raw
         assert abs(int(match.group(1)) - time.time()) < 10
         port = match.group(4)
-        who = b"SENDER" if sender_addr.endswith(b":" + port) else b"OTHER"
+        who = b"LUA" if port is None else b"SENDER" if sender_addr.endswith(b":" + port) else b"OTHER"
         lines.append(b"[%s %s] %s" % (match.group(3), who, match.group(5)))
         if match.group(5).endswith(until):
             return lines
@@ -262,7 +262,11 @@ MONITOR_SCRIPT = [
     ("AUTH", "not-real", "not-a-password"), ("HELLO", "2", "AUTH", "not-real", "not-a-password"),
     ("CONFIG", "SET", "requirepass", ""), ("SELECT", "3"), ("SET", "x", "1"), ("SELECT", "0"),
     ("MULTI",), ("SET", "foo", "bar"), ("EXEC",), ("MULTI",), ("SYNTAX", "error"), ("EXEC",),
-    ("BLPOP", "nolist", "0.01"), ("PUBLISH", "ch", "m"), ("ECHO", "the end"),
+    ("BLPOP", "nolist", "0.01"), ("PUBLISH", "ch", "m"),
+    # A script shows before the commands it runs, which show as lua's.
+    ("EVAL", "redis.call('set', KEYS[1], ARGV[1])", "1", "foo", "bar"),
+    ("FUNCTION", "LOAD", "REPLACE", "#!lua name=mon\nredis.register_function('mon', function() return redis.call('set', 'foo', 'baz') end)"),
+    ("FCALL", "mon", "0"), ("ECHO", "the end"),
 ]
 
 
@@ -279,6 +283,9 @@ def test_monitor_lines(pair, clients):
     assert seen[1] == seen[0]
     assert b'[0 SENDER] "SET" "k" "a\\"b\\\\c\\n\\r\\t\\a\\b ~"' in seen[0]
     assert b'[0 SENDER] "AUTH" "(redacted)" "(redacted)"' in seen[0]
+    at = seen[0].index(b'[0 SENDER] "FCALL" "mon" "0"')
+    assert seen[0][at + 1] == b'[0 LUA] "set" "foo" "baz"'
+    assert b'[0 LUA] "set" "foo" "bar"' in seen[0]
 
 
 def test_monitor_mode(pair, clients):
