@@ -10,7 +10,7 @@
 extension Configuration {
     static let keptOptions: [ConfigOption] = [
         // Replication: SwiftKeyDB is always a master without replicas.
-        replicaOf("replicaof"), replicaOf("slaveof", canonicalName: "replicaof"),
+        aliased("slaveof", replicaOf),
         kept("masterauth", .text("")), kept("masteruser", .text("")),  // redacted as ConfigCommand.sensitive says
         kept("repl-backlog-size", .memory(1...Int64.max, 1024 * 1024)),
         kept("repl-backlog-ttl", .integer(0...Int(Int64.max), 3600)),
@@ -197,29 +197,24 @@ extension Configuration {
     static func kept(_ name: String, alias: String? = nil, immutable: Bool = false, hidden: Bool = false,
                      _ value: KeptValue, on refusal: String? = nil) -> [ConfigOption] {
         let standard = value.defaultText
-        return [name, alias].compactMap { $0 }.map { label in
-            var option = ConfigOption(name: label, immutable: immutable, get: { $0.keptSettings[name] ?? standard },
-                                      set: { config, words throws(ConfigError) in
-                let text = try value.normalized(words[0])
-                if let refusal, text != standard { throw ConfigError(refusal) }
-                config.keptSettings[name] = text
-            }, multiWord: false)
-            option.rewriteStyle = value.rewriteStyle
-            if label != name { option.canonicalName = name }
-            option.isHidden = hidden
-            return option
-        }
+        var option = ConfigOption(name: name, immutable: immutable, get: { $0.keptSettings[name] ?? standard },
+                                  set: { config, words throws(ConfigError) in
+            let text = try value.normalized(words[0])
+            if let refusal, text != standard { throw ConfigError(refusal) }
+            config.keptSettings[name] = text
+        }, multiWord: false)
+        option.rewriteStyle = value.rewriteStyle
+        option.isHidden = hidden
+        return alias.map { aliased($0, option) } ?? [option]
     }
 
     /// `replicaof <host> <port>`: only `no one` (stay a master) is accepted.
-    static func replicaOf(_ label: String, canonicalName: String? = nil) -> [ConfigOption] {
-        [ConfigOption(name: label, immutable: true, get: { _ in "" }, set: { _, words throws(ConfigError) in
-            guard words.count == 2 else { throw ConfigError("wrong number of arguments") }
-            guard words[0].lowercased() == "no" && words[1].lowercased() == "one" else {
-                throw ConfigError("SwiftKeyDB has no replication: replicaof only takes 'no one'")
-            }
-        }, multiWord: true, canonicalName: canonicalName)]
-    }
+    static let replicaOf = ConfigOption(name: "replicaof", immutable: true, get: { _ in "" }, set: { _, words throws(ConfigError) in
+        guard words.count == 2 else { throw ConfigError("wrong number of arguments") }
+        guard words[0].lowercased() == "no" && words[1].lowercased() == "one" else {
+            throw ConfigError("SwiftKeyDB has no replication: replicaof only takes 'no one'")
+        }
+    }, multiWord: true)
 
     /// Three scores from -2000 to 2000 (master, replica, background child).
     static let oomScoreAdjValues: [ConfigOption] = [

@@ -206,8 +206,6 @@ extension Configuration {
         integer("acllog-max-len", 0...Int(Int64.max), \.aclLogMaxLength),
         choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),
         memory("maxmemory", \.maxMemory),
-        integer("busy-reply-threshold", 0...Int.max, \.busyReplyThreshold),
-        alias("lua-time-limit", of: integer("busy-reply-threshold", 0...Int.max, \.busyReplyThreshold)),
         integer("maxmemory-samples", 1...255, \.maxMemorySamples),
         integer("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
@@ -227,10 +225,6 @@ extension Configuration {
         text("unixsocket", immutable: true, \.unixSocket),
         octal("unixsocketperm", immutable: true, 0...0o777, \.unixSocketPerm),
         choice("supervised", immutable: true, \.supervised),
-        integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite),
-        alias("min-slaves-to-write", of: integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite)),
-        integer("min-replicas-max-lag", 0...Int(Int32.max), \.minReplicasMaxLag),
-        alias("min-slaves-max-lag", of: integer("min-replicas-max-lag", 0...Int(Int32.max), \.minReplicasMaxLag)),
         shutdownOnSignal("shutdown-on-sigint", \.shutdownOnSigint),
         shutdownOnSignal("shutdown-on-sigterm", \.shutdownOnSigterm),
         integer("timeout", 0...Int(Int32.max), \.timeout),
@@ -257,22 +251,24 @@ extension Configuration {
                      set: { config, words throws(ConfigError) in
             config.latencyTrackingPercentiles = try parsePercentiles(words)
         }, multiWord: true),
-    ] + encodingThresholds + keptOptions
+    ] + renamed + encodingThresholds + keptOptions
 
-    /// Each under its 7.0 name and its older ziplist alias, as Redis lists them.
+    /// Settings Redis 7 renamed, each also under its older name, as Redis lists both.
+    static let renamed: [ConfigOption] = [
+        aliased("lua-time-limit", integer("busy-reply-threshold", 0...Int.max, \.busyReplyThreshold)),
+        aliased("min-slaves-to-write", integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite)),
+        aliased("min-slaves-max-lag", integer("min-replicas-max-lag", 0...Int(Int32.max), \.minReplicasMaxLag)),
+        aliased("hash-max-ziplist-entries", integer("hash-max-listpack-entries", 0...Int.max, \.hashMaxListpackEntries)),
+        aliased("hash-max-ziplist-value", integer("hash-max-listpack-value", 0...Int.max, \.hashMaxListpackValue)),
+        aliased("list-max-ziplist-size", integer("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize)),
+        aliased("zset-max-ziplist-entries", integer("zset-max-listpack-entries", 0...Int.max, \.zsetMaxListpackEntries)),
+        aliased("zset-max-ziplist-value", integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue)),
+    ].flatMap { $0 }
+
+    /// Redis's encoding thresholds (see `listMaxListpackSize` and its neighbours).
     static let encodingThresholds: [ConfigOption] = [
-        integer("hash-max-listpack-entries", 0...Int.max, \.hashMaxListpackEntries),
-        alias("hash-max-ziplist-entries", of: integer("hash-max-listpack-entries", 0...Int.max, \.hashMaxListpackEntries)),
-        integer("hash-max-listpack-value", 0...Int.max, \.hashMaxListpackValue),
-        alias("hash-max-ziplist-value", of: integer("hash-max-listpack-value", 0...Int.max, \.hashMaxListpackValue)),
-        integer("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize),
-        alias("list-max-ziplist-size", of: integer("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize)),
         integer("list-compress-depth", 0...Int(Int32.max), \.listCompressDepth),
         integer("set-max-intset-entries", 0...Int.max, \.setMaxIntsetEntries),
-        integer("zset-max-listpack-entries", 0...Int.max, \.zsetMaxListpackEntries),
-        alias("zset-max-ziplist-entries", of: integer("zset-max-listpack-entries", 0...Int.max, \.zsetMaxListpackEntries)),
-        integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue),
-        alias("zset-max-ziplist-value", of: integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue)),
         memory("stream-node-max-bytes", \.streamNodeMaxBytes),
         integer("stream-node-max-entries", 0...Int.max, \.streamNodeMaxEntries),
         memory("hll-sparse-max-bytes", \.hllSparseMaxBytes),
@@ -345,10 +341,11 @@ extension Configuration {
         }, multiWord: false)
     }
 
-    /// `option` under an older name, which CONFIG REWRITE writes back under the new one.
-    static func alias(_ name: String, of option: ConfigOption) -> ConfigOption {
-        ConfigOption(name: name, immutable: option.immutable, get: option.get, set: option.set, multiWord: option.multiWord,
-                     isProtected: option.isProtected, rewriteStyle: option.rewriteStyle, canonicalName: option.name)
+    /// `option`, and the same under an older name, which CONFIG REWRITE writes back under the new one.
+    static func aliased(_ older: String, _ option: ConfigOption) -> [ConfigOption] {
+        [option, ConfigOption(name: older, immutable: option.immutable, get: option.get, set: option.set, multiWord: option.multiWord,
+                              isProtected: option.isProtected, rewriteStyle: option.rewriteStyle, canonicalName: option.name,
+                              isHidden: option.isHidden)]
     }
 
     /// shutdown-on-sigint / -sigterm: `default`, or SHUTDOWN's options (save, nosave, now, force).

@@ -123,7 +123,8 @@ def test_object_idletime_and_touch(pair):
         return idle
     ref, sut = (steps(server) for server in pair)
     for idle in (ref, sut):
-        assert idle["read"] == 0 and idle["touched"] == 0
+        # 0, or 1 when a second of the clock ticks between the read and the OBJECT.
+        assert idle["read"] <= 1 and idle["touched"] <= 1
         assert 2 <= idle["peeked"] <= 3
 
 
@@ -290,8 +291,9 @@ def test_pause_holds_expiry(pair):
     def steps(server):
         c = server.client()
         expired_before = _field(c.call("INFO", "stats"), "expired_keys")
-        out = [c.call("SET", "k", "v", "PX", "100"), c.call("CLIENT", "PAUSE", "20000", "WRITE")]
-        time.sleep(0.4)
+        # PX 1000: the pause must begin before the key expires, even on a loaded machine.
+        out = [c.call("SET", "k", "v", "PX", "1000"), c.call("CLIENT", "PAUSE", "20000", "WRITE")]
+        time.sleep(1.3)
         out += [c.call("GET", "k"), c.call("EXISTS", "k"), c.call("DBSIZE"),
                 _field(c.call("INFO", "stats"), "expired_keys") == expired_before]
         out.append(c.call("CLIENT", "UNPAUSE"))

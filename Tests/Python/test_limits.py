@@ -127,7 +127,8 @@ def test_client_list_idle_counts_from_the_last_command(limited):
         line = next(l for l in listing.split("\n") if "name=watched" in l)
         age = int(re.search(r" age=(\d+)", line).group(1))
         idle = int(re.search(r" idle=(\d+)", line).group(1))
-        assert age >= 2 and idle == 0, f"{server.name}: {line}"
+        # idle: 0, or 1 when a second of the clock ticks before CLIENT LIST.
+        assert age >= 2 and idle <= 1, f"{server.name}: {line}"
         watched.close()
         observer.close()
 

@@ -286,8 +286,9 @@ def _watch_scenarios(srv) -> List[bytes]:
         # Unchanged: EXEC runs.
         out += [a.call("WATCH", "w"), a.call("MULTI"), a.call("INCR", "w"), a.call("EXEC")]
         # A watched key that expires before EXEC.
-        out += [b.call("SET", "e", "1", "PX", "60"), a.call("WATCH", "e")]
-        time.sleep(0.15)
+        # PX 500: WATCH must come before the expiry, even on a loaded machine.
+        out += [b.call("SET", "e", "1", "PX", "500"), a.call("WATCH", "e")]
+        time.sleep(0.7)
         out += [a.call("MULTI"), a.call("PING"), a.call("EXEC")]
         # FLUSHALL touches every watched key that exists.
         out += [a.call("WATCH", "w"), b.call("FLUSHALL"), a.call("MULTI"), a.call("PING"), a.call("EXEC")]
