@@ -515,7 +515,8 @@ def test_fractional_timeout(conns, command):
 
 def test_timeout_then_push_goes_to_the_remaining_waiter(conns):
     a, b = conns.new(), conns.new()
-    conns.block(a, "BLPOP", "q", 0.3)
+    # 1 s: b must be blocked too before a times out, even on a loaded machine.
+    conns.block(a, "BLPOP", "q", 1)
     conns.block(b, "BLPOP", "q", 0)
     assert a.read_reply(timeout=3) == NIL_ARRAY
     conns.wait_blocked(1)
@@ -525,10 +526,11 @@ def test_timeout_then_push_goes_to_the_remaining_waiter(conns):
 
 def test_served_before_timeout_gets_no_second_reply(conns):
     a = conns.new()
-    conns.block(a, "BLPOP", "q", 0.3)
+    # 1.5 s: the push must come before the timeout, even on a loaded machine.
+    conns.block(a, "BLPOP", "q", 1.5)
     assert conns.admin.call("RPUSH", "q", "v") == integer(1)
     assert a.read_reply() == kv(b"q", b"v")
-    time.sleep(0.4)
+    time.sleep(1.7)
     assert a.call("PING") == b"+PONG\r\n"
 
 

@@ -178,8 +178,8 @@ def test_caller_pipeline_waits_for_its_script(both):
         server.client().call("CONFIG", "SET", "busy-reply-threshold", "20")
         caller = server.client(timeout=30)
         script = "local t = redis.call('time') local s = t[1] * 1000000 + t[2] " \
-                 "while true do local n = redis.call('time') if (n[1] * 1000000 + n[2]) - s > 300000 then break end end " \
-                 "return redis.call('incr', 'order')"
+                 "while true do local n = redis.call('time') if (n[1] * 1000000 + n[2]) - s > 2000000 then break end end " \
+                 "return redis.call('incr', 'order')"  # 2 s: long enough to be seen -BUSY on a loaded machine
         caller.send_command("EVAL", script, "0")
         caller.send_command("INCR", "order")
         other = server.client()
