@@ -281,9 +281,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// Syncs the log and saves for a signal's shutdown; false when that failed and the server goes on.
     private func prepareShutdown(after signalNumber: CInt) -> Bool {
         notifyStopping()
-        // A paused script is waited for, as Redis's does: a snapshot taken now would hold half of it
-        // (unless SHUTDOWN NOSAVE, allowed meanwhile, ends the server first).
-        while lock.withLock({ !shutdownPrepared && engine.scriptBusy }) { usleep(10_000) }
+        waitForPausedScript()
         return lock.withLock {
             guard !shutdownPrepared else { return true }
             let options = signalNumber == SIGINT ? engine.configuration.shutdownOnSigint : engine.configuration.shutdownOnSigterm
@@ -297,6 +295,12 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             }
             return shutdownPrepared
         }
+    }
+
+    /// A script paused mid-run is waited for, as Redis's shutdown does: a snapshot taken now would
+    /// hold half of it (SHUTDOWN NOSAVE, allowed meanwhile, ends the wait).
+    private func waitForPausedScript() {
+        while lock.withLock({ !shutdownPrepared && engine.scriptBusy }) { usleep(10_000) }
     }
 
     /// The final save is done (or given up): nothing more runs until the process exits. Under `lock`.
@@ -315,7 +319,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     public func shutdown() {
         notifyStopping()
         // Without SHUTDOWN or a signal (a caller stopping the server), as a signal would, but exiting whatever happens.
-        while lock.withLock({ !shutdownPrepared && engine.scriptBusy }) { usleep(10_000) }
+        waitForPausedScript()
         lock.withLock {
             // A signal: sync the log and save as SHUTDOWN would (it already did, if it ran).
             if !shutdownPrepared && !persistence.prepareShutdown(save: nil) {

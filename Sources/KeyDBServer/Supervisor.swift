@@ -51,21 +51,13 @@ public enum Supervisor {
         guard path.count > 1 else { return false }
         // "@name" is an abstract socket: its address starts with a zero byte.
         if path[0] == UInt8(ascii: "@") { path[0] = 0 }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        // A path needs room for its terminating zero; an abstract name does not.
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path[0] == 0 ? path.count <= capacity : path.count < capacity else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
+        guard let address = UnixAddress(path) else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        let length = socklen_t(MemoryLayout.offset(of: \sockaddr_un.sun_path)! + path.count)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                state.utf8CString.withUnsafeBufferPointer { text in
-                    sendto(fd, text.baseAddress, text.count - 1, Int32(MSG_NOSIGNAL), address, length)
-                }
+        let sent = address.withSockaddr { address, length in
+            state.utf8CString.withUnsafeBufferPointer { text in
+                sendto(fd, text.baseAddress, text.count - 1, Int32(MSG_NOSIGNAL), address, length)
             }
         }
         return sent == state.utf8.count

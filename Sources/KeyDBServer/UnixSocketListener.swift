@@ -34,20 +34,14 @@ enum UnixSocketListener {
     static func remove(_ location: String) { unlink(location) }
 
     private static func boundSocket(at location: String, backlog: Int) throws -> CInt {
-        var address = sockaddr_un()
         let path = Array(location.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.count < capacity else {
-            throw StartupError("Failed opening Unix socket: unix socket path too long (\(path.count)), must be under \(capacity)")
+        guard let address = UnixAddress(path) else {
+            throw StartupError("Failed opening Unix socket: unix socket path too long (\(path.count)), must be under \(UnixAddress.capacity)")
         }
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
         unlink(location)  // a stale socket from a crash would refuse the bind
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw StartupError("Failed opening Unix socket: creating socket: \(errorText(errno))") }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let bound = address.withSockaddr { bind(fd, $0, $1) }
         guard bound == 0 else {
             let reason = errorText(errno)
             close(fd)
