@@ -124,7 +124,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         let bootstrap = makeBootstrap()
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // At TCP's level: as a socket-level option the same number is SO_DEBUG, which
+            // only root may set, and refused, SwiftNIO closed every connection accepted.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         // Port 0 with a Unix socket: that socket alone, as in Redis.
         for address in configuration.port == 0 && !configuration.unixSocket.isEmpty ? [] : configuration.bind {
             let optional = address.hasPrefix("-")
