@@ -48,6 +48,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var outgoing: ByteBuffer?
     /// The connection's socket when replies can be sent straight to it, else -1.
     private var socket: CInt = -1
+    /// Flushes left before `socket` is looked up (-1 once it has been). Not when the
+    /// connection opens: SwiftNIO names the descriptor only in the channel's
+    /// description, and making that costs more than everything else a connection
+    /// that sends one request does (`redis-benchmark -k 0`). Its first replies go
+    /// through the pipeline instead.
+    private var flushesBeforeSocketLookup = 1
     /// Replies handed to the pipeline and not yet written (a partial send, output
     /// counted for a limit): while any are, later ones go behind them there.
     private var pipelineWrites = 0
@@ -92,7 +98,6 @@ final class ConnectionHandler: ChannelInboundHandler {
             return session
         }
         self.session = session
-        socket = ConnectionSocket.descriptor(of: channel) ?? -1
         context.fireChannelActive()
     }
 
@@ -112,6 +117,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         session = nil
         self.context = nil
         socket = -1
+        flushesBeforeSocketLookup = -1
         outgoing = nil
         context.fireChannelInactive()
     }
@@ -363,6 +369,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func flushReplies(_ context: ChannelHandlerContext) {
         if var replies = outgoing {
             outgoing = nil
+            if flushesBeforeSocketLookup >= 0 { countFlushBeforeSocketLookup(context) }
             // An inactive channel's descriptor is closed and may be another connection's by now.
             if socket >= 0 && pipelineWrites == 0 && context.channel.isActive {
                 let sent = replies.withUnsafeReadableBytes { ConnectionSocket.sendNow(socket, $0) }
@@ -377,10 +384,20 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    private func countFlushBeforeSocketLookup(_ context: ChannelHandlerContext) {
+        if flushesBeforeSocketLookup == 0 && context.channel.isActive {
+            socket = ConnectionSocket.descriptor(of: context.channel) ?? -1
+        }
+        flushesBeforeSocketLookup -= 1
+    }
+
     private func writeToPipeline(_ replies: ByteBuffer, context: ChannelHandlerContext, counted: Bool = false) {
         pipelineUnflushed = true
-        // With no socket of its own, everything goes this way and keeps its order untracked.
-        guard socket >= 0 || counted else { return context.write(wrapOutboundOut(replies), promise: nil) }
+        // With no socket of its own, everything goes this way and keeps its order untracked;
+        // before the lookup, writes are tracked, so that sends to the socket found wait for them.
+        guard socket >= 0 || flushesBeforeSocketLookup >= 0 || counted else {
+            return context.write(wrapOutboundOut(replies), promise: nil)
+        }
         pipelineWrites += 1
         let size = replies.readableBytes, lock = self.lock, counted = counted ? session : nil
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)

@@ -111,6 +111,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         let group = self.group
         let makeBootstrap = { ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.tcpBacklog))
+            // Accepts up to 1000 waiting connections a turn, as Redis does (SwiftNIO's default
+            // is 4: under a burst of connections each then waited several turns to be served).
+            .serverChannelOption(.maxMessagesPerRead, value: 1000)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // A client that sends and then closes its side (nc, shell scripts) still gets
             // its replies, even those waiting for the log: the handler closes once they are out.

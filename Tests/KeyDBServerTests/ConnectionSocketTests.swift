@@ -57,10 +57,8 @@ struct ConnectionSocketTests {
     /// the channel; replies after it (the same batch's and later ones) must follow it.
     @Test("replies keep their order when the socket takes only part of one")
     func orderAcrossPartialSends() throws {
-        let server = try ServerProcess.start()
+        let server = try Self.serverHoldingBig()
         let client = try RawClient(port: server.port, timeout: 30)
-        let big = String(repeating: "x", count: 8 << 20)
-        #expect(try client.commandString(["SET", "big", big]) == "+OK\r\n")
         // Pipelined and not read for a while: the socket buffers fill mid-reply.
         var batch: [UInt8] = []
         for round in 0..<4 {
@@ -68,19 +66,65 @@ struct ConnectionSocketTests {
             batch += RawClient.encodeCommand(["ECHO", "after-\(round)"])
         }
         try client.send(batch)
-        // Later requests, each in a turn of its own, while the big replies still wait.
+        try Self.sendLater(client)
+        for round in 0..<4 {
+            try Self.expectBig(client.readReply())
+            #expect(try client.readReplyString() == "$7\r\nafter-\(round)\r\n")
+        }
+        try Self.expectLater(client)
+    }
+
+    /// A connection's first replies go through the pipeline, before its socket is
+    /// looked up: a first reply the socket takes only part of must still come
+    /// before the replies sent once the socket is known.
+    @Test("a connection's first reply, partly sent, stays ahead of later ones")
+    func orderAcrossSocketLookup() throws {
+        let server = try Self.serverHoldingBig()
+        // A new connection whose first request gets the big reply, not read for a while.
+        let client = try RawClient(port: server.port, timeout: 30)
+        try client.sendCommand(["GET", "big"])
+        try Self.sendLater(client)
+        try Self.expectBig(client.readReply())
+        try Self.expectLater(client)
+    }
+
+    /// A server whose key `big` holds 8 MB, more than a socket takes at once.
+    static func serverHoldingBig() throws -> ServerProcess {
+        let server = try ServerProcess.start()
+        let setter = try RawClient(port: server.port, timeout: 30)
+        #expect(try setter.commandString(["SET", "big", String(repeating: "x", count: 8 << 20)]) == "+OK\r\n")
+        setter.close()
+        return server
+    }
+
+    static func expectBig(_ reply: [UInt8]) {
+        #expect(reply.count == (8 << 20) + "$8388608\r\n\r\n".utf8.count)
+        #expect(Array(reply.prefix(11)) == Array("$8388608\r\nx".utf8))
+        #expect(Array(reply.suffix(3)) == Array("x\r\n".utf8))
+    }
+
+    /// Later requests, each in a turn of its own, while a big reply still waits.
+    static func sendLater(_ client: RawClient) throws {
         for later in 0..<5 {
             usleep(40_000)
             try client.sendCommand(["ECHO", "later-\(later)"])
         }
-        for round in 0..<4 {
-            let reply = try client.readReply()
-            #expect(reply.count == (8 << 20) + "$8388608\r\n\r\n".utf8.count)
-            #expect(Array(reply.prefix(11)) == Array("$8388608\r\nx".utf8))
-            #expect(try client.readReplyString() == "$7\r\nafter-\(round)\r\n")
-        }
+    }
+
+    /// Their replies, in order, after everything before them; then the connection still works.
+    static func expectLater(_ client: RawClient) throws {
         for later in 0..<5 { #expect(try client.readReplyString() == "$7\r\nlater-\(later)\r\n") }
         #expect(try client.commandString(["PING"]) == "+PONG\r\n")
+    }
+
+    @Test("the number after the marker is read, and nothing else")
+    func describedNumber() {
+        #expect(describedDescriptor(after: "fd=", in: "SocketChannel { BaseSocket { fd=17 }, active = true }") == 17)
+        #expect(describedDescriptor(after: "fd=", in: "a fd=x fd=9") == nil)  // the first marker decides
+        #expect(describedDescriptor(after: "fd=", in: "fd=") == nil)
+        #expect(describedDescriptor(after: "fd=", in: "no marker") == nil)
+        #expect(describedDescriptor(after: "fd=", in: "fd=99999999999") == nil)
+        #expect(describedDescriptor(after: "descriptor = ", in: "Selector { descriptor = 5 }") == 5)
     }
 }
 #endif
