@@ -7,7 +7,9 @@
 /// know is rejected, as Redis rejects it.
 public struct Configuration: Sendable {
     public var port = 6379
-    public var bind = ["127.0.0.1"]
+    /// Redis's default: every IPv4 and IPv6 address (the latter if the host has IPv6).
+    /// `protected-mode` refuses clients from elsewhere until a password is set.
+    public var bind = ["*", "-::*"]
     public var dir = "./data"
     public var databases = 16
     public var requirePass: String? = nil

@@ -34,6 +34,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     private var unixListener: (channel: Channel, location: String)?
     private let listenersLock = NIOLock()
     private var bootstrap: ServerBootstrap?
+    /// `tcp-backlog` (fixed at start), for listeners that CONFIG SET port / bind opens.
+    private var backlog = 511
     var logger: Logger
     /// Snapshots and the append-only log.
     let persistence: Persistence
@@ -107,10 +109,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         var loopTurns: [ObjectIdentifier: BeforeSleep] = [:]
         for loop in group.makeIterator() { loopTurns[ObjectIdentifier(loop)] = BeforeSleep(loop: loop, engine: engine, lock: lock) }
         let beforeSleeps = loopTurns
-        // Two bootstraps (each is a mutable object): TCP's, and one without TCP's options for the Unix socket.
-        let group = self.group
-        let makeBootstrap = { ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: Int32(clamping: configuration.tcpBacklog))
+        // For every listener, TCP's and the Unix socket's. TCP_NODELAY is not set on each
+        // connection: SwiftNIO sets it on a TCP listener, whose connections inherit it
+        // (test_socket_options).
+        let bootstrap = ServerBootstrap(group: group)
             // Accepts up to 1000 waiting connections a turn, as Redis does (SwiftNIO's default
             // is 4: under a burst of connections each then waited several turns to be served).
             .serverChannelOption(.maxMessagesPerRead, value: 1000)
@@ -124,38 +126,23 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                                                                                     beforeSleep: beforeSleeps[ObjectIdentifier(channel.eventLoop)]!, limits: limits))
                 }
             }
-        }
-        let bootstrap = makeBootstrap()
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // At TCP's level: as a socket-level option the same number is SO_DEBUG, which
-            // only root may set, and refused, SwiftNIO closed every connection accepted.
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         // Port 0 with a Unix socket: that socket alone, as in Redis.
-        for address in configuration.port == 0 && !configuration.unixSocket.isEmpty ? [] : configuration.bind {
-            let optional = address.hasPrefix("-")
-            let host = optional ? String(address.dropFirst()) : address
-            do {
-                channels.append(try bootstrap.bind(host: host, port: configuration.port).wait())
-            } catch let error as IOError {
-                let text = "Could not create server TCP listening socket \(host):\(configuration.port): \(errorText(error.errnoCode))"
-                // As Redis: a `-` address missing on this host, or a protocol it lacks (no IPv6), is skipped.
-                let unsupported = [ENOPROTOOPT, EPROTONOSUPPORT, ESOCKTNOSUPPORT, EPFNOSUPPORT, EAFNOSUPPORT]
-                if (optional && error.errnoCode == EADDRNOTAVAIL) || unsupported.contains(error.errnoCode) {
-                    logger.warning("Warning: \(text)")
-                    continue
-                }
-                throw StartupError(text)
-            } catch {
-                throw StartupError("Could not create server TCP listening socket \(host):\(configuration.port): \(error)")
-            }
+        let addresses = configuration.port == 0 && !configuration.unixSocket.isEmpty ? [] : configuration.bind
+        var warnings: [String] = []
+        backlog = configuration.tcpBacklog
+        let opened = TCPListeners.open(addresses, port: configuration.port, backlog: backlog, warnings: &warnings)
+        for warning in warnings { logger.warning("\(warning)") }
+        guard case .success(let sockets) = opened else {
+            throw StartupError("Failed listening on port \(configuration.port) (TCP), aborting.")
         }
+        for fd in sockets { channels.append(try bootstrap.serve(listening: fd, backlog: backlog).wait()) }
         self.bootstrap = bootstrap
         guard !channels.isEmpty || !configuration.unixSocket.isEmpty else {
             throw StartupError("Configured to not listen anywhere, exiting.")
         }
         if !configuration.unixSocket.isEmpty {
             let location = UnixSocketListener.location(of: configuration.unixSocket, in: configuration.dir)
-            unixListener = (try UnixSocketListener.listen(makeBootstrap(), at: location, permissions: configuration.unixSocketPerm,
+            unixListener = (try UnixSocketListener.listen(bootstrap, at: location, permissions: configuration.unixSocketPerm,
                                                           backlog: configuration.tcpBacklog), location)
         }
         let boundPort = channels.first?.localAddress?.port ?? configuration.port
@@ -204,12 +191,14 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// without waiting.
     private func moveListeners(to addresses: [String], port: Int) -> String? {
         guard let bootstrap else { return "the server is not listening yet" }
+        var warnings: [String] = []
         let sockets: [CInt]
-        switch ListenerMove.listen(on: addresses, port: port) {
-        case .success(let bound): sockets = bound
-        case .failure(let error):
-            logger.warning("Could not create server TCP listening socket on port \(port): \(error.text)")
-            return error.text
+        // Port 0 set at run time turns TCP off, as in Redis (only at start does it pick a free port).
+        let opened = TCPListeners.open(port == 0 ? [] : addresses, port: port, backlog: backlog, warnings: &warnings)
+        for warning in warnings { logger.warning("\(warning)") }
+        switch opened {
+        case .success(let fds): sockets = fds
+        case .failure(let error): return error.text
         }
         let old = listenersLock.withLock { () -> [Channel] in
             let old = channels
@@ -218,7 +207,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         for channel in old { channel.close(promise: nil) }
         for fd in sockets {
-            bootstrap.withBoundSocket(fd).whenComplete { [weak self] result in
+            bootstrap.serve(listening: fd, backlog: backlog).whenComplete { [weak self] result in
                 guard let self else { return }
                 switch result {
                 case .success(let channel): self.listenersLock.withLock { self.channels.append(channel) }

@@ -25,7 +25,7 @@ enum UnixSocketListener {
         // As Redis: a failed chmod leaves the file as the umask made it.
         if permissions != 0 { chmod(location, mode_t(permissions)) }
         do {
-            return try bootstrap.withBoundSocket(fd).wait()
+            return try bootstrap.serve(listening: fd, backlog: backlog).wait()
         } catch {
             throw StartupError("Failed opening Unix socket: \(error)")
         }

@@ -13,10 +13,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import closing
 
 import pytest
 
-from conftest import HOST, _ping_ok, free_port, serve_pair, sut_bin
+from conftest import HOST, _ping_ok, free_port, redis_server_bin, serve_pair, sut_bin
 from resp_client import RespClient
 
 STOCK_CONF = "/etc/redis/redis.conf"
@@ -134,15 +135,76 @@ def test_min_replicas_to_write_refuses_writes_without_replicas(pair):
 
 
 def test_tcp_backlog_is_the_listen_queue():
-    pair = serve_pair(["--tcp-backlog", "37"])
+    pair = serve_pair(["--tcp-backlog", "37", "--unixsocket", "server.sock"])
     ref, sut = next(pair)
     try:
         for server in (ref, sut):
-            listing = subprocess.run(["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True, text=True, check=True)
-            # Send-Q of a listening socket is its backlog.
-            assert listing.stdout.split()[2] == "37", listing.stdout
+            _expect_backlog(server.port, "37")
+            # The server's own (Redis shows the path relative to its folder).
+            unix = subprocess.run(["ss", "-lxpH"], capture_output=True, text=True, check=True)
+            found = [line.split() for line in unix.stdout.splitlines() if f"pid={server.proc.pid}," in line]
+            assert len(found) == 1 and found[0][3] == "37", unix.stdout
+            # A listener opened by CONFIG SET port has the same queue.
+            port = free_port()
+            with closing(server.client()) as c:
+                assert c.call("CONFIG", "SET", "port", str(port)) == b"+OK\r\n"
+            server.port = port
+            _expect_backlog(port, "37")
     finally:
         pair.close()
+
+
+def _listening(binary: str, *args: str) -> tuple:
+    """Starts `binary` with `args` on a free port and returns its CONFIG GET bind
+    reply and the addresses it listens on (ss), with the port left out."""
+    with tempfile.TemporaryDirectory(prefix="skdb-bind-") as folder:
+        port = free_port()
+        log = open(os.path.join(folder, "server.log"), "ab")
+        proc = subprocess.Popen([binary, "--port", str(port), "--dir", folder, "--save", "", "--appendonly", "no", *args],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=folder)
+        log.close()
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                for host in ("127.0.0.1", "::1"):
+                    try:
+                        with RespClient(host, port) as c:
+                            bind = c.call("CONFIG", "GET", "bind")
+                        break
+                    except OSError:
+                        continue
+                else:
+                    assert proc.poll() is None and time.monotonic() < deadline, open(os.path.join(folder, "server.log")).read()
+                    time.sleep(0.05)
+                    continue
+                break
+            listing = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True)
+            return bind, sorted(line.split()[3].rsplit(":", 1)[0] for line in listing.stdout.splitlines())
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def test_default_bind_is_every_address_as_in_redis():
+    """No bind given: `* -::*`, IPv4 and IPv6 listeners on one port (the IPv6 one
+    taking IPv6 alone), as redis-server 7.0 with no config file."""
+    bind, listening = _listening(sut_bin())
+    assert bind == b"*2\r\n$4\r\nbind\r\n$6\r\n* -::*\r\n"
+    assert "0.0.0.0" in listening
+    assert (bind, listening) == _listening(redis_server_bin())
+
+
+@pytest.mark.parametrize("bind", ["::*", "* -::*", "-10.255.255.1 127.0.0.1", "localhost", "127.0.0.1 -::1"])
+def test_bind_forms_listen_as_in_redis(bind):
+    found = _listening(sut_bin(), "--bind", bind)
+    assert found[1] != []
+    assert found == _listening(redis_server_bin(), "--bind", bind)
+
+
+def _expect_backlog(port: int, backlog: str) -> None:
+    listing = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True)
+    # Send-Q of a listening socket is its backlog.
+    assert listing.stdout.split()[2] == backlog, listing.stdout
 
 
 class _Notifications:
