@@ -75,8 +75,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let unixSocket = if case .unixDomainSocket = channel.localAddress { true } else { false }
         let peer = unixSocket ? nil : channel.remoteAddress?.ipAddress ?? ""
-        let (refusal, keepalive) = lock.withLock { (engine.refusal(ofConnectionFrom: peer), engine.configuration.tcpKeepalive) }
-        if keepalive > 0 && !unixSocket { Self.enableKeepalive(channel, idleSeconds: keepalive) }
+        // (TCP keepalive is the listener's, which the connection inherits: `TCPListeners`.)
+        let refusal = lock.withLock { engine.refusal(ofConnectionFrom: peer) }
         if let refusal {
             // As Redis: the error, then the connection closes (no client was created).
             closing = true
@@ -205,6 +205,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Sends `last` and whatever was written before it, then closes (Redis's reply-then-close).
     private func close(after last: ByteBuffer, context: ChannelHandlerContext) {
         flushReplies(context)
+        // Nothing left to write (writes are tracked whenever a socket may be in use): at once.
+        if last.readableBytes == 0 && pipelineWrites == 0 && (socket >= 0 || flushesBeforeSocketLookup >= 0) {
+            return context.close(promise: nil)
+        }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in
             channel.close(promise: nil)
@@ -472,21 +476,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         neededBytes = 0
         return position
-    }
-
-    /// TCP keepalive as Redis sets it: the first probe after `idleSeconds` of silence,
-    /// then every third of that, and the peer given up after three unanswered probes.
-    /// Failures are ignored, as Redis ignores them.
-    static func enableKeepalive(_ channel: Channel, idleSeconds: Int) {
-        guard let options = channel.syncOptions else { return }
-        let tcp = NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP))
-        try? options.setOption(.socketOption(.so_keepalive), value: 1)
-        #if os(Linux)
-        for (name, value) in [(TCP_KEEPIDLE, idleSeconds), (TCP_KEEPINTVL, max(1, idleSeconds / 3)), (TCP_KEEPCNT, 3)] {
-            let option = ChannelOptions.Types.SocketOption(level: tcp, name: NIOBSDSocket.Option(rawValue: CInt(name)))
-            try? options.setOption(option, value: SocketOptionValue(min(value, Int(Int32.max))))
-        }
-        #endif
     }
 
     /// "ip:port", with an IPv6 address in brackets, as Redis writes peer addresses.

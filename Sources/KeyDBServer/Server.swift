@@ -36,6 +36,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     private var bootstrap: ServerBootstrap?
     /// `tcp-backlog` (fixed at start), for listeners that CONFIG SET port / bind opens.
     private var backlog = 511
+    /// The TCP listeners' descriptors (their channels own them), to set `tcp-keepalive`
+    /// on when it changes (under `listenersLock`), and the value they have (under `lock`).
+    private var listenerSockets: [CInt] = []
+    private var keepalive = 0
     var logger: Logger
     /// Snapshots and the append-only log.
     let persistence: Persistence
@@ -130,11 +134,13 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         let addresses = configuration.port == 0 && !configuration.unixSocket.isEmpty ? [] : configuration.bind
         var warnings: [String] = []
         backlog = configuration.tcpBacklog
-        let opened = TCPListeners.open(addresses, port: configuration.port, backlog: backlog, warnings: &warnings)
+        keepalive = configuration.tcpKeepalive
+        let opened = TCPListeners.open(addresses, port: configuration.port, backlog: backlog, keepalive: keepalive, warnings: &warnings)
         for warning in warnings { logger.warning("\(warning)") }
         guard case .success(let sockets) = opened else {
             throw StartupError("Failed listening on port \(configuration.port) (TCP), aborting.")
         }
+        listenerSockets = sockets
         for fd in sockets { channels.append(try bootstrap.serve(listening: fd, backlog: backlog).wait()) }
         self.bootstrap = bootstrap
         guard !channels.isEmpty || !configuration.unixSocket.isEmpty else {
@@ -156,6 +162,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.logNotice = { [logger] text in logger.notice("\(text)") }
             engine.moveListeners = { [weak self] addresses, port in self?.moveListeners(to: addresses, port: port) }
             engine.onConfigurationChange = { [weak self] configuration in
+                self?.keepaliveChanged(to: configuration.tcpKeepalive)
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
                 self?.persistence.configurationChanged()
                 self?.snapshotTemporary.withLockedValue { $0 = Self.temporarySnapshot(configuration) }
@@ -194,7 +201,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         var warnings: [String] = []
         let sockets: [CInt]
         // Port 0 set at run time turns TCP off, as in Redis (only at start does it pick a free port).
-        let opened = TCPListeners.open(port == 0 ? [] : addresses, port: port, backlog: backlog, warnings: &warnings)
+        let opened = TCPListeners.open(port == 0 ? [] : addresses, port: port, backlog: backlog, keepalive: keepalive, warnings: &warnings)
         for warning in warnings { logger.warning("\(warning)") }
         switch opened {
         case .success(let fds): sockets = fds
@@ -203,6 +210,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         let old = listenersLock.withLock { () -> [Channel] in
             let old = channels
             channels = []
+            listenerSockets = sockets
             return old
         }
         for channel in old { channel.close(promise: nil) }
@@ -217,6 +225,14 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         logger.notice("Listening on \(addresses.joined(separator: " ")) port \(port)")
         return nil
+    }
+
+    /// CONFIG SET tcp-keepalive: connections accepted from now on have the new value
+    /// (those connected keep theirs, as in Redis). Runs under `lock`.
+    private func keepaliveChanged(to seconds: Int) {
+        guard seconds != keepalive else { return }
+        keepalive = seconds
+        listenersLock.withLock { for fd in listenerSockets { TCPListeners.setKeepalive(fd, idleSeconds: seconds) } }
     }
 
     /// From the start on, SIGINT and SIGTERM queue a graceful shutdown instead of ending

@@ -12,6 +12,8 @@ import Musl
 /// - `*` is every IPv4 address, `::*` every IPv6 one; names are resolved.
 /// - A `-` address this host lacks, and a protocol the host lacks (no IPv6), are
 ///   skipped with a warning.
+/// - `tcp-keepalive` is set on the listener: a connection inherits its options
+///   from the socket that accepted it, so none is set per connection.
 enum TCPListeners {
     struct ListenError: Error {
         /// As Redis logs it: "Could not create server TCP listening socket <address>:<port>: <reason>".
@@ -20,13 +22,15 @@ enum TCPListeners {
 
     /// All sockets, or none (those opened are closed) and why. `warnings` gets a line
     /// for each address that failed, skipped or not, as Redis logs them.
-    static func open(_ addresses: [String], port: Int, backlog: Int, warnings: inout [String]) -> Result<[CInt], ListenError> {
+    static func open(_ addresses: [String], port: Int, backlog: Int, keepalive: Int,
+                     warnings: inout [String]) -> Result<[CInt], ListenError> {
         var sockets: [CInt] = []
         for entry in addresses {
             let optional = entry.hasPrefix("-")
             let address = optional ? String(entry.dropFirst()) : entry
             switch listeningSocket(address, port: port, backlog: backlog) {
             case .success(let fd):
+                setKeepalive(fd, idleSeconds: keepalive)
                 sockets.append(fd)
             case .failure(let failure):
                 let text = "Could not create server TCP listening socket \(address):\(port): \(failure.reason)"
@@ -38,6 +42,23 @@ enum TCPListeners {
             }
         }
         return .success(sockets)
+    }
+
+    /// TCP keepalive as Redis sets it: the first probe after `idleSeconds` of silence,
+    /// then every third of that, and the peer given up after three unanswered probes;
+    /// 0 turns it off. Failures are ignored, as Redis ignores them.
+    static func setKeepalive(_ fd: CInt, idleSeconds: Int) {
+        func set(_ level: CInt, _ name: CInt, _ value: Int) {
+            var value = CInt(clamping: value)
+            _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<CInt>.size))
+        }
+        set(SOL_SOCKET, SO_KEEPALIVE, idleSeconds > 0 ? 1 : 0)
+        guard idleSeconds > 0 else { return }
+        #if os(Linux)
+        set(CInt(IPPROTO_TCP), TCP_KEEPIDLE, idleSeconds)
+        set(CInt(IPPROTO_TCP), TCP_KEEPINTVL, max(1, idleSeconds / 3))
+        set(CInt(IPPROTO_TCP), TCP_KEEPCNT, 3)
+        #endif
     }
 
     private struct Failure: Error {

@@ -60,7 +60,11 @@ def _options(server, port=None) -> dict:
         client.sendall(b"PING\r\n")
         assert client.recv(64) == b"+PONG\r\n"  # accepted and served
         with closing(_server_end(server.proc.pid, client)) as end:
-            return {name: end.getsockopt(*option) for name, option in OPTIONS.items()}
+            options = {name: end.getsockopt(*option) for name, option in OPTIONS.items()}
+    if not options["SO_KEEPALIVE"]:
+        # Without keepalive its timings do nothing: a listener that had them keeps them.
+        options = {name: value for name, value in options.items() if not name.startswith("TCP_KEEP")}
+    return options
 
 
 def _config_set(server, *args) -> bytes:
@@ -97,3 +101,25 @@ def test_moved_listener_sets_the_same_options(pair):
         server.port = port
     redis, sut = pair
     assert _options(sut) == _options(redis)
+
+
+def test_listener_moved_and_keepalive_changed_in_one_config_set(pair):
+    for server in pair:
+        port = free_port()
+        assert _config_set(server, "port", str(port), "tcp-keepalive", "45") == b"+OK\r\n"
+        server.port = port
+    redis, sut = pair
+    expected = _options(redis)
+    assert expected["TCP_KEEPIDLE"] == 45
+    assert _options(sut) == expected
+
+
+def test_keepalive_off_from_the_start():
+    pair = serve_pair(["--tcp-keepalive", "0"])
+    redis, sut = next(pair)
+    try:
+        expected = _options(redis)
+        assert expected == {"TCP_NODELAY": 1, "SO_KEEPALIVE": 0}
+        assert _options(sut) == expected
+    finally:
+        pair.close()
