@@ -36,9 +36,11 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     private var bootstrap: ServerBootstrap?
     /// `tcp-backlog` (fixed at start), for listeners that CONFIG SET port / bind opens.
     private var backlog = 511
-    /// The TCP listeners' descriptors (their channels own them), to set `tcp-keepalive`
-    /// on when it changes (under `listenersLock`), and the value they have (under `lock`).
-    private var listenerSockets: [CInt] = []
+    /// Under `listenersLock`: the `bind` addresses listened on; a count of the moves by
+    /// CONFIG SET, so that a listener SwiftNIO finishes taking over after a later move
+    /// is closed rather than kept; and the `tcp-keepalive` the listeners have.
+    private var listening: [String] = []
+    private var moves = 0
     private var keepalive = 0
     var logger: Logger
     /// Snapshots and the append-only log.
@@ -135,13 +137,20 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         var warnings: [String] = []
         backlog = configuration.tcpBacklog
         keepalive = configuration.tcpKeepalive
+        listening = addresses
         let opened = TCPListeners.open(addresses, port: configuration.port, backlog: backlog, keepalive: keepalive, warnings: &warnings)
         for warning in warnings { logger.warning("\(warning)") }
         guard case .success(let sockets) = opened else {
             throw StartupError("Failed listening on port \(configuration.port) (TCP), aborting.")
         }
-        listenerSockets = sockets
-        for fd in sockets { channels.append(try bootstrap.serve(listening: fd, backlog: backlog).wait()) }
+        for (index, fd) in sockets.enumerated() {
+            do {
+                channels.append(try bootstrap.serve(listening: fd, backlog: backlog).wait())
+            } catch {
+                for unserved in sockets[(index + 1)...] { close(unserved) }
+                throw error
+            }
+        }
         self.bootstrap = bootstrap
         guard !channels.isEmpty || !configuration.unixSocket.isEmpty else {
             throw StartupError("Configured to not listen anywhere, exiting.")
@@ -198,41 +207,76 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     /// without waiting.
     private func moveListeners(to addresses: [String], port: Int) -> String? {
         guard let bootstrap else { return "the server is not listening yet" }
+        let (old, previous, keepalive) = listenersLock.withLock { (channels, listening, self.keepalive) }
+        // Other addresses on the same port: the old listeners close first, as Redis's
+        // changeBindAddr does (a socket cannot bind a port another of ours listens on),
+        // and come back if the new ones fail. A new port listens before the old one
+        // closes, as changeListenPort does, so a taken port changes nothing. (Closing
+        // is immediate for a listener on this event loop, as all are with one loop.)
+        let closeFirst = port != 0 && old.first?.localAddress?.port == port
+        if closeFirst { takeOver([], listening: [], closing: old, bootstrap: bootstrap, keepalive: keepalive) }
         var warnings: [String] = []
-        let sockets: [CInt]
         // Port 0 set at run time turns TCP off, as in Redis (only at start does it pick a free port).
         let opened = TCPListeners.open(port == 0 ? [] : addresses, port: port, backlog: backlog, keepalive: keepalive, warnings: &warnings)
         for warning in warnings { logger.warning("\(warning)") }
         switch opened {
-        case .success(let fds): sockets = fds
-        case .failure(let error): return error.text
+        case .success(let sockets):
+            takeOver(sockets, listening: addresses, closing: closeFirst ? [] : old, bootstrap: bootstrap, keepalive: keepalive)
+            logger.notice("Listening on \(addresses.joined(separator: " ")) port \(port)")
+            return nil
+        case .failure(let error):
+            if closeFirst {
+                var ignored: [String] = []
+                if case .success(let sockets) = TCPListeners.open(previous, port: port, backlog: backlog, keepalive: keepalive, warnings: &ignored) {
+                    takeOver(sockets, listening: previous, closing: [], bootstrap: bootstrap, keepalive: keepalive)
+                } else {
+                    logger.warning("Failed to restore old listening sockets.")
+                }
+            }
+            return error.text
         }
-        let old = listenersLock.withLock { () -> [Channel] in
-            let old = channels
+    }
+
+    /// The listeners become `sockets` (on `listening`), and `closing` closes. SwiftNIO
+    /// takes the sockets over after this turn: one whose move was overtaken by another
+    /// is closed then, and one the keepalive changed for meanwhile gets the new value.
+    private func takeOver(_ sockets: [CInt], listening addresses: [String], closing: [Channel],
+                          bootstrap: ServerBootstrap, keepalive: Int) {
+        let move = listenersLock.withLock { () -> Int in
             channels = []
-            listenerSockets = sockets
-            return old
+            listening = addresses
+            moves += 1
+            return moves
         }
-        for channel in old { channel.close(promise: nil) }
+        for channel in closing { channel.close(promise: nil) }
         for fd in sockets {
             bootstrap.serve(listening: fd, backlog: backlog).whenComplete { [weak self] result in
                 guard let self else { return }
                 switch result {
-                case .success(let channel): self.listenersLock.withLock { self.channels.append(channel) }
-                case .failure(let error): self.logger.warning("Could not serve the new listening socket: \(error)")
+                case .success(let channel):
+                    let current = self.listenersLock.withLock { () -> Int? in
+                        guard self.moves == move else { return nil }
+                        self.channels.append(channel)
+                        return self.keepalive
+                    }
+                    guard let current else { return channel.close(promise: nil) }
+                    if current != keepalive { TCPListeners.setKeepalive(channel, idleSeconds: current) }
+                case .failure(let error):
+                    self.logger.warning("Could not serve the new listening socket: \(error)")
                 }
             }
         }
-        logger.notice("Listening on \(addresses.joined(separator: " ")) port \(port)")
-        return nil
     }
 
     /// CONFIG SET tcp-keepalive: connections accepted from now on have the new value
-    /// (those connected keep theirs, as in Redis). Runs under `lock`.
+    /// (those connected keep theirs, as in Redis).
     private func keepaliveChanged(to seconds: Int) {
-        guard seconds != keepalive else { return }
-        keepalive = seconds
-        listenersLock.withLock { for fd in listenerSockets { TCPListeners.setKeepalive(fd, idleSeconds: seconds) } }
+        let listeners = listenersLock.withLock { () -> [Channel] in
+            guard seconds != keepalive else { return [] }
+            keepalive = seconds
+            return channels
+        }
+        for channel in listeners { TCPListeners.setKeepalive(channel, idleSeconds: seconds) }
     }
 
     /// From the start on, SIGINT and SIGTERM queue a graceful shutdown instead of ending
@@ -338,7 +382,13 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             halt()
         }
         logger.warning("Shutting down: closing listeners and client connections.")
-        for channel in listenersLock.withLock({ channels }) { try? channel.close().wait() }
+        // (A listener still being taken over is closed when it is: the count of moves changes.)
+        let listeners = listenersLock.withLock { () -> [Channel] in
+            moves += 1
+            defer { channels = [] }
+            return channels
+        }
+        for channel in listeners { try? channel.close().wait() }
         if let unixListener {
             try? unixListener.channel.close().wait()
             logger.notice("Removing the unix socket file.")

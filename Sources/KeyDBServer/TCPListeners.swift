@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -47,18 +49,31 @@ enum TCPListeners {
     /// TCP keepalive as Redis sets it: the first probe after `idleSeconds` of silence,
     /// then every third of that, and the peer given up after three unanswered probes;
     /// 0 turns it off. Failures are ignored, as Redis ignores them.
-    static func setKeepalive(_ fd: CInt, idleSeconds: Int) {
-        func set(_ level: CInt, _ name: CInt, _ value: Int) {
-            var value = CInt(clamping: value)
-            _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<CInt>.size))
-        }
-        set(SOL_SOCKET, SO_KEEPALIVE, idleSeconds > 0 ? 1 : 0)
-        guard idleSeconds > 0 else { return }
+    static func keepaliveOptions(idleSeconds: Int) -> [(level: CInt, name: CInt, value: CInt)] {
+        var options = [(SOL_SOCKET, SO_KEEPALIVE, idleSeconds > 0 ? CInt(1) : 0)]
         #if os(Linux)
-        set(CInt(IPPROTO_TCP), TCP_KEEPIDLE, idleSeconds)
-        set(CInt(IPPROTO_TCP), TCP_KEEPINTVL, max(1, idleSeconds / 3))
-        set(CInt(IPPROTO_TCP), TCP_KEEPCNT, 3)
+        if idleSeconds > 0 {
+            options += [(CInt(IPPROTO_TCP), TCP_KEEPIDLE, CInt(clamping: idleSeconds)),
+                        (CInt(IPPROTO_TCP), TCP_KEEPINTVL, CInt(clamping: max(1, idleSeconds / 3))),
+                        (CInt(IPPROTO_TCP), TCP_KEEPCNT, 3)]
+        }
         #endif
+        return options
+    }
+
+    private static func setKeepalive(_ fd: CInt, idleSeconds: Int) {
+        for var option in keepaliveOptions(idleSeconds: idleSeconds) {
+            _ = setsockopt(fd, option.level, option.name, &option.value, socklen_t(MemoryLayout<CInt>.size))
+        }
+    }
+
+    /// The same on a listener SwiftNIO serves (on its event loop; a closed one is left alone).
+    static func setKeepalive(_ channel: Channel, idleSeconds: Int) {
+        for option in keepaliveOptions(idleSeconds: idleSeconds) {
+            let name = ChannelOptions.Types.SocketOption(level: NIOBSDSocket.OptionLevel(rawValue: option.level),
+                                                          name: NIOBSDSocket.Option(rawValue: option.name))
+            channel.setOption(name, value: SocketOptionValue(option.value)).whenFailure { _ in }
+        }
     }
 
     private struct Failure: Error {

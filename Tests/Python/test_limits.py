@@ -13,6 +13,7 @@ import resource
 import selectors
 import socket
 import time
+from contextlib import closing
 
 import pytest
 
@@ -318,6 +319,52 @@ def test_ten_thousand_connections_are_accepted_and_served(limited):
                 observer.close()
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with RespClient(host, port) as c:
+            return c.call("PING") == b"+PONG\r\n"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_two_port_moves_in_one_pipeline_leave_only_the_last_listening(limited):
+    """The first move's listener is still being taken over when the second move
+    comes: it must not be left listening."""
+    outcomes = []
+    for server in limited:
+        first, last = free_port(), free_port()
+        with closing(socket.create_connection((server.host, server.port))) as raw:
+            raw.sendall(b"CONFIG SET port %d\r\nCONFIG SET port %d\r\n" % (first, last))
+            replies = b""
+            while replies.count(b"\r\n") < 2:
+                replies += raw.recv(64)
+        server.port = last
+        outcomes.append((replies, _accepts(server.host, last), _accepts(server.host, first)))
+    assert outcomes[0] == outcomes[1] == (b"+OK\r\n+OK\r\n", True, False)
+
+
+@pytest.mark.parametrize("limited", [[]], indirect=True)
+def test_config_set_bind_on_the_same_port(limited):
+    """Another address on the port already listened on: Redis closes the old
+    listeners first, so the port is free for the new ones."""
+    outcomes = []
+    for server in limited:
+        client = server.client()
+        steps = [client.call("CONFIG", "SET", "bind", "* -::*"), _accepts("127.0.0.1", server.port),
+                 client.call("CONFIG", "SET", "bind", "127.0.0.1"), _accepts("127.0.0.1", server.port),
+                 client.call("CONFIG", "GET", "bind"),
+                 # A refused address changes nothing: the old listeners come back.
+                 client.call("CONFIG", "SET", "bind", "10.255.255.1"), _accepts("127.0.0.1", server.port),
+                 client.call("CONFIG", "GET", "bind"), client.call("PING")]
+        outcomes.append(steps)
+        client.close()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][:5] == [b"+OK\r\n", True, b"+OK\r\n", True, b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n"]
+    assert outcomes[1][5].startswith(b"-ERR CONFIG SET failed (possibly related to argument 'bind')")
+    assert outcomes[1][6:] == [True, b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n", b"+PONG\r\n"]
 
 
 @pytest.mark.parametrize("limited", [[]], indirect=True)
