@@ -205,8 +205,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Sends `last` and whatever was written before it, then closes (Redis's reply-then-close).
     private func close(after last: ByteBuffer, context: ChannelHandlerContext) {
         flushReplies(context)
-        // Nothing left to write (writes are tracked whenever a socket may be in use): at once.
-        if last.readableBytes == 0 && pipelineWrites == 0 && (socket >= 0 || flushesBeforeSocketLookup >= 0) {
+        // Nothing left to write: at once.
+        if last.readableBytes == 0 && pipelineWrites == 0 && pipelineWritesTracked {
             return context.close(promise: nil)
         }
         let channel = context.channel
@@ -395,11 +395,14 @@ final class ConnectionHandler: ChannelInboundHandler {
         flushesBeforeSocketLookup -= 1
     }
 
+    /// Whether `pipelineWrites` counts every write: whenever a socket is or may be in use
+    /// (before the lookup, so that sends to the socket found wait for them). With no
+    /// socket of its own, everything goes through the pipeline and keeps its order untracked.
+    private var pipelineWritesTracked: Bool { socket >= 0 || flushesBeforeSocketLookup >= 0 }
+
     private func writeToPipeline(_ replies: ByteBuffer, context: ChannelHandlerContext, counted: Bool = false) {
         pipelineUnflushed = true
-        // With no socket of its own, everything goes this way and keeps its order untracked;
-        // before the lookup, writes are tracked, so that sends to the socket found wait for them.
-        guard socket >= 0 || flushesBeforeSocketLookup >= 0 || counted else {
+        guard pipelineWritesTracked || counted else {
             return context.write(wrapOutboundOut(replies), promise: nil)
         }
         pipelineWrites += 1

@@ -214,21 +214,21 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         // closes, as changeListenPort does, so a taken port changes nothing. (Closing
         // is immediate for a listener on this event loop, as all are with one loop.)
         let closeFirst = port != 0 && old.first?.localAddress?.port == port
-        if closeFirst { takeOver([], listening: [], closing: old, bootstrap: bootstrap, keepalive: keepalive) }
+        if closeFirst { takeOver([], listening: [], bootstrap: bootstrap, keepalive: keepalive) }
         var warnings: [String] = []
         // Port 0 set at run time turns TCP off, as in Redis (only at start does it pick a free port).
         let opened = TCPListeners.open(port == 0 ? [] : addresses, port: port, backlog: backlog, keepalive: keepalive, warnings: &warnings)
         for warning in warnings { logger.warning("\(warning)") }
         switch opened {
         case .success(let sockets):
-            takeOver(sockets, listening: addresses, closing: closeFirst ? [] : old, bootstrap: bootstrap, keepalive: keepalive)
+            takeOver(sockets, listening: addresses, bootstrap: bootstrap, keepalive: keepalive)
             logger.notice("Listening on \(addresses.joined(separator: " ")) port \(port)")
             return nil
         case .failure(let error):
             if closeFirst {
                 var ignored: [String] = []
                 if case .success(let sockets) = TCPListeners.open(previous, port: port, backlog: backlog, keepalive: keepalive, warnings: &ignored) {
-                    takeOver(sockets, listening: previous, closing: [], bootstrap: bootstrap, keepalive: keepalive)
+                    takeOver(sockets, listening: previous, bootstrap: bootstrap, keepalive: keepalive)
                 } else {
                     logger.warning("Failed to restore old listening sockets.")
                 }
@@ -237,18 +237,17 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
     }
 
-    /// The listeners become `sockets` (on `listening`), and `closing` closes. SwiftNIO
-    /// takes the sockets over after this turn: one whose move was overtaken by another
-    /// is closed then, and one the keepalive changed for meanwhile gets the new value.
-    private func takeOver(_ sockets: [CInt], listening addresses: [String], closing: [Channel],
-                          bootstrap: ServerBootstrap, keepalive: Int) {
-        let move = listenersLock.withLock { () -> Int in
-            channels = []
+    /// The listeners become `sockets` (on `listening`), and those they replace close.
+    /// SwiftNIO takes the sockets over after this turn: one whose move was overtaken by
+    /// another is closed then, and one the keepalive changed for meanwhile gets the new value.
+    private func takeOver(_ sockets: [CInt], listening addresses: [String], bootstrap: ServerBootstrap, keepalive: Int) {
+        let (move, replaced) = listenersLock.withLock { () -> (Int, [Channel]) in
+            defer { channels = [] }
             listening = addresses
             moves += 1
-            return moves
+            return (moves, channels)
         }
-        for channel in closing { channel.close(promise: nil) }
+        for channel in replaced { channel.close(promise: nil) }
         for fd in sockets {
             bootstrap.serve(listening: fd, backlog: backlog).whenComplete { [weak self] result in
                 guard let self else { return }
