@@ -89,7 +89,14 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     // Shown by CLIENT LIST / CLIENT INFO.
     public let address: String
     public let localAddress: String
-    public let fileDescriptor: Int
+    /// The connection's socket, looked up the first time CLIENT LIST / INFO asks
+    /// (finding it costs more than the rest of a one-request connection); -1 for none.
+    public var fileDescriptor: Int {
+        if foundDescriptor == nil { foundDescriptor = findDescriptor?() ?? -1 }
+        return foundDescriptor ?? -1
+    }
+    private var foundDescriptor: Int?
+    private let findDescriptor: (() -> Int)?
     public let createdAt: Int64
     public var lastInteraction: Int64
     /// The command running now, or the last one run (CLIENT LIST cmd=, error texts).
@@ -99,7 +106,7 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// Connected through the Unix socket (`unixsocket`): local, flag U in CLIENT LIST.
     public let isUnixSocket: Bool
 
-    public init(engine: Engine, address: String = "", localAddress: String = "", fileDescriptor: Int = -1,
+    public init(engine: Engine, address: String = "", localAddress: String = "", fileDescriptor: (() -> Int)? = nil,
                 unixSocket: Bool = false, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.engine = engine
         self.id = engine.nextClientID()
@@ -110,7 +117,7 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         self.aclUnrestricted = engine.acl.defaultUser.isUnrestricted
         self.address = address
         self.localAddress = localAddress
-        self.fileDescriptor = fileDescriptor
+        self.findDescriptor = fileDescriptor
         self.isUnixSocket = unixSocket
         let now = Clock.milliseconds()
         self.createdAt = now

@@ -98,7 +98,7 @@ extension CommandTable {
 
     private static var keys: [CommandSpec] { [
         CommandSpec("del", arity: -2, flags: [.write], keys: .all, group: "generic", since: "1.0.0", summary: "Deletes keys.", complexity: "O(N) where N is the number of keys that will be removed.", handler: KeyCommands.del),
-        CommandSpec("unlink", arity: -2, flags: [.write, .fast], keys: .all, group: "generic", since: "4.0.0", summary: "Deletes keys.", complexity: "O(1) for each key removed.", handler: KeyCommands.del),
+        CommandSpec("unlink", arity: -2, flags: [.write, .fast], keys: .all, group: "generic", since: "4.0.0", summary: "Deletes keys.", complexity: "O(1) for each key removed.", handler: KeyCommands.unlink),
         CommandSpec("exists", arity: -2, flags: [.readonly, .fast], keys: .all, group: "generic", since: "1.0.0", summary: "Counts how many of the keys exist.", complexity: "O(N) where N is the number of keys to check.", handler: KeyCommands.exists),
         CommandSpec("touch", arity: -2, flags: [.readonly, .fast], keys: .all, group: "generic", since: "3.2.1", summary: "Counts existing keys, marking them accessed.", complexity: "O(N) where N is the number of keys that will be touched.", handler: KeyCommands.touch),
         CommandSpec("type", arity: 2, flags: [.readonly, .fast], keys: .one, group: "generic", since: "1.0.0", summary: "Returns the type of a key's value.", handler: KeyCommands.type),

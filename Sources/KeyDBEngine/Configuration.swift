@@ -100,6 +100,14 @@ public struct Configuration: Sendable {
     public var busyPoll = 50
     /// Background task frequency: active expiry runs `hz` times a second.
     public var hz = 10
+    /// Which deletions free a big value on a background thread (`lazyfree-lazy-*`):
+    /// by eviction, by expiry, by a command replacing a key (SET, RENAME), by DEL, and
+    /// FLUSHALL / FLUSHDB without ASYNC or SYNC. UNLINK and ASYNC always do.
+    public var lazyfreeLazyEviction = false
+    public var lazyfreeLazyExpire = false
+    public var lazyfreeLazyServerDel = false
+    public var lazyfreeLazyUserDel = false
+    public var lazyfreeLazyUserFlush = false
     // Redis's encoding thresholds. SwiftKeyDB's structures do not change shape with
     // them; they are kept so configs, CONFIG GET/SET and OBJECT ENCODING agree with Redis.
     public var hashMaxListpackEntries = 512
@@ -220,6 +228,11 @@ extension Configuration {
         integer("busy-poll", 0...1000, \.busyPoll),
         integer("maxclients", 1...Int(UInt32.max), \.maxClients),
         boolean("protected-mode", \.protectedMode),
+        boolean("lazyfree-lazy-eviction", \.lazyfreeLazyEviction),
+        boolean("lazyfree-lazy-expire", \.lazyfreeLazyExpire),
+        boolean("lazyfree-lazy-server-del", \.lazyfreeLazyServerDel),
+        boolean("lazyfree-lazy-user-del", \.lazyfreeLazyUserDel),
+        boolean("lazyfree-lazy-user-flush", \.lazyfreeLazyUserFlush),
         choice("enable-protected-configs", immutable: true, \.enableProtectedConfigs),
         choice("enable-debug-command", immutable: true, \.enableDebugCommand),
         choice("enable-module-command", immutable: true, \.enableModuleCommand),

@@ -27,6 +27,10 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     var expiryHeld = false
     /// How lookups stamp a key's access record (AccessClock.swift).
     var access = AccessClock.Settings()
+    /// `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`: big values deleted by expiry,
+    /// or replaced by a write, are freed in the background.
+    var freeExpiredLazily = false
+    var freeReplacedLazily = false
 
     public init(index: Int) { self.index = index }
 
@@ -51,7 +55,8 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         let expireAt = table.entries[Int(slot)].expireAt
         if isExpired(expireAt, now: now) && !expiryPaused {
             if expiryHeld { return nil }
-            table.remove(key, hash: hash)
+            let removed = table.remove(key, hash: hash)
+            if freeExpiredLazily, let removed { owner?.lazyFree.release(removed.value) }
             expired(key)
             return nil
         }
@@ -161,7 +166,11 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             slot = found
             let old = table.entries[Int(slot)].expireAt
             let expired = isExpired(old, now: now) && !expiryPaused
-            table.entries[Int(slot)].value = value
+            var replaced = value
+            swap(&replaced, &table.entries[Int(slot)].value)
+            if expired ? freeExpiredLazily : freeReplacedLazily, let owner, !replaced.isSameCollection(as: value) {
+                owner.lazyFree.release(replaced)
+            }
             table.entries[Int(slot)].flags = 0
             table.setExpire(slot: slot, expireAt ?? (expired ? 0 : old))
             // An overwrite is an access: under LFU the counter carries over, as in Redis.
@@ -210,6 +219,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     public func remove(_ key: UnsafeRawBufferPointer, now: Int64) -> (value: Value, expireAt: Int64)? {
         guard let removed = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
         if isExpired(removed.expireAt, now: now) && !expiryPaused {
+            if freeExpiredLazily { owner?.lazyFree.release(removed.value) }
             expired(key)
             return nil
         }
@@ -218,8 +228,18 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         return removed
     }
 
-    public func removeAll() {
-        table.removeAll()
+    /// Deletes `key` to make way for another value (RENAME's and COPY's target): with
+    /// `lazyfree-lazy-server-del`, a big one is freed in the background.
+    public func removeForReplacement(_ key: UnsafeRawBufferPointer, now: Int64) {
+        guard let removed = remove(key, now: now), freeReplacedLazily else { return }
+        owner?.lazyFree.release(removed.value)
+    }
+
+    /// Deletes every key; with `lazyFree`, they are freed in the background.
+    public func removeAll(lazyFree: LazyFree? = nil) {
+        var old = KeyTable()
+        swap(&old, &table)
+        if let lazyFree { lazyFree.release(old) }
         expireCursor = 0
         for key in waitedKeys { key.withUnsafeBytes { signalKeyAdded($0) } }
     }

@@ -173,6 +173,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         hllSparseMaxBytes = configuration.hllSparseMaxBytes
         zsetListpackLimits = configuration.zsetListpackLimits
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
+        if keyspace.freeExpiredLazily != configuration.lazyfreeLazyExpire { keyspace.freeExpiredLazily = configuration.lazyfreeLazyExpire }
+        if keyspace.freeReplacedLazily != configuration.lazyfreeLazyServerDel { keyspace.freeReplacedLazily = configuration.lazyfreeLazyServerDel }
         acl.log.maxLength = configuration.aclLogMaxLength
         acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"
         maxMemoryLimit = Int(configuration.maxMemory)
@@ -479,6 +481,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         errorCounts = [:]
         for spec in commands.allSpecs { spec.statistics.reset() }
         for db in keyspace.databases { db.expiredKeys = 0 }
+        keyspace.lazyFree.resetStatistics()
         peakMemory = 0
     }
 
@@ -556,12 +559,23 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     var notifyNewKeys = false {
         didSet { publishSwitches() }
     }
+    /// Frees big deleted values in the background (LazyFree.swift).
+    public let lazyFree = LazyFree()
+    /// `lazyfree-lazy-expire` and `lazyfree-lazy-server-del`, for the databases.
+    var freeExpiredLazily = false {
+        didSet { publishSwitches() }
+    }
+    var freeReplacedLazily = false {
+        didSet { publishSwitches() }
+    }
 
     /// Every database keeps its own copy of these (read on each write).
     private func publishSwitches() {
         for db in databases {
             db.watched = hasWatchers
             db.notifyNewKeys = notifyNewKeys
+            db.freeExpiredLazily = freeExpiredLazily
+            db.freeReplacedLazily = freeReplacedLazily
             db.expiryPaused = expiryPaused
             db.expiryHeld = expiryHeld
             db.access = access

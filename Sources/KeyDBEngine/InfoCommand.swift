@@ -120,6 +120,7 @@ enum InfoCommand {
         let evalVM = engine.scripting.evalMemory, functionsVM = engine.functions.memory
         let system = MemoryStatistics.systemBytes()
         let maxMemory = engine.configuration.maxMemory
+        let (lazyFreePending, lazyFreed) = (engine.keyspace.lazyFree.pending, engine.keyspace.lazyFree.freed)
         func ratio(_ value: Float) -> String { formatFixed(Double(value), decimals: 2) }
         return [
             ("used_memory", "\(m.totalAllocated)"), ("used_memory_human", humanBytes(m.totalAllocated)),
@@ -148,7 +149,8 @@ enum InfoCommand {
             ("mem_total_replication_buffers", "0"), ("mem_clients_slaves", "\(m.clientsReplicas)"),
             ("mem_clients_normal", "\(m.clientsNormal)"), ("mem_cluster_links", "\(m.clusterLinks)"),
             ("mem_aof_buffer", "\(m.aofBuffer)"), ("mem_allocator", MemoryStatistics.allocatorName),
-            ("active_defrag_running", "0"), ("lazyfree_pending_objects", "0"), ("lazyfreed_objects", "0"),
+            ("active_defrag_running", "0"), ("lazyfree_pending_objects", "\(lazyFreePending)"),
+            ("lazyfreed_objects", "\(lazyFreed)"),
         ]
     }
 

@@ -10,10 +10,21 @@ import Darwin
 
 /// Commands on keys of any type (Redis's db.c): existence, naming, moving, iterating.
 enum KeyCommands {
-    /// DEL and UNLINK (values are freed right away either way).
+    /// DEL: big values are freed in the background with `lazyfree-lazy-user-del`.
     static func del(_ c: ClientSession, _ args: Arguments) {
+        delete(c, args, lazily: c.engine.configuration.lazyfreeLazyUserDel)
+    }
+
+    /// UNLINK: big values are always freed in the background.
+    static func unlink(_ c: ClientSession, _ args: Arguments) {
+        delete(c, args, lazily: true)
+    }
+
+    private static func delete(_ c: ClientSession, _ args: Arguments, lazily: Bool) {
         var deleted = 0
-        for index in 1..<args.count where c.db.remove(args[index], now: c.now) != nil {
+        for index in 1..<args.count {
+            guard let removed = c.db.remove(args[index], now: c.now) else { continue }
+            if lazily { c.engine.keyspace.lazyFree.release(removed.value) }
             c.notify(.generic, "del", args[index])
             deleted += 1
         }
@@ -124,7 +135,7 @@ enum KeyCommands {
         let expireAt = c.db.expireAt(at: slot)
         if c.db.exists(args[2], now: c.now) {
             if onlyIfAbsent { return c.reply.writeIntegerReply(0) }
-            c.db.remove(args[2], now: c.now)
+            c.db.removeForReplacement(args[2], now: c.now)
         }
         c.db.remove(args[1], now: c.now)
         c.db.insert(Bytes(args[2]), value, expireAt: expireAt)
@@ -158,7 +169,7 @@ enum KeyCommands {
         let expireAt = c.db.expireAt(at: slot)
         if target.exists(args[2], now: c.now) {
             guard replace else { return c.reply.writeIntegerReply(0) }
-            target.remove(args[2], now: c.now)
+            target.removeForReplacement(args[2], now: c.now)
         }
         target.insert(Bytes(args[2]), value.duplicate(), expireAt: expireAt)
         c.engine.notify(.generic, "copy_to", key: Bytes(args[2]), db: target.index)
@@ -203,31 +214,33 @@ enum KeyCommands {
     // MARK: - Flushing
 
     static func flushdb(_ c: ClientSession, _ args: Arguments) {
-        guard parseFlushMode(c, args) else { return }
+        guard let lazily = flushMode(c, args) else { return }
         c.engine.keyspace.touchWatchedKeys(in: c.db, now: c.now)
         c.dirty(c.db.count)
-        c.db.removeAll()
+        c.db.removeAll(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
         c.replyOK()
     }
 
     static func flushall(_ c: ClientSession, _ args: Arguments) {
-        guard parseFlushMode(c, args) else { return }
+        guard let lazily = flushMode(c, args) else { return }
         for db in c.engine.keyspace.databases {
             c.engine.keyspace.touchWatchedKeys(in: db, now: c.now)
             c.dirty(db.count)
-            db.removeAll()
+            db.removeAll(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
         }
         c.engine.persistence?.flushedAll()
         c.dirty()
         c.replyOK()
     }
 
-    /// [ASYNC | SYNC]: both free memory right away here.
-    private static func parseFlushMode(_ c: ClientSession, _ args: Arguments) -> Bool {
-        if args.count == 1 { return true }
-        if args.count == 2 && (args.matches(1, "async") || args.matches(1, "sync")) { return true }
+    /// [ASYNC | SYNC]: whether the keys are freed in the background (without either,
+    /// as `lazyfree-lazy-user-flush` says); nil after replying a syntax error.
+    private static func flushMode(_ c: ClientSession, _ args: Arguments) -> Bool? {
+        if args.count == 1 { return c.engine.configuration.lazyfreeLazyUserFlush }
+        if args.count == 2 && args.matches(1, "async") { return true }
+        if args.count == 2 && args.matches(1, "sync") { return false }
         c.replyError(ErrorReply.syntax)
-        return false
+        return nil
     }
 }
 

@@ -151,10 +151,6 @@ public struct KeyTable {
         entries[Int(slot)].expireAt = expireAt
     }
 
-    public mutating func removeAll() {
-        self = KeyTable()
-    }
-
     private mutating func release(_ slot: Int) {
         // Drop the key and value now; the slot is reused by the next insert.
         entries[slot].key = .empty

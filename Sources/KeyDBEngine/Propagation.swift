@@ -21,8 +21,14 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
     var unitStart = -1
     var unitRecords = 0
 
+    /// The buffer's starting room; beyond `keptCapacity` a batch's room is given back once
+    /// the log has taken it, as Redis frees a large aof_buf after each write (a command of
+    /// a million arguments must not hold its size for the server's life).
+    public static let initialCapacity = 16 * 1024
+    public static let keptCapacity = 64 * 1024
+
     public init(allocator: ByteBufferAllocator = ByteBufferAllocator()) {
-        buffer = allocator.buffer(capacity: 16 * 1024)
+        buffer = allocator.buffer(capacity: Self.initialCapacity)
     }
 
     /// Starts one record of `count` arguments in database `db`.

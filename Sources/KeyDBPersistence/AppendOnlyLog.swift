@@ -142,6 +142,9 @@ public final class AppendOnlyLog: @unchecked Sendable {  // state guarded by `lo
             buffer.withUnsafeReadableBytes { queued.append(contentsOf: $0) }
             appended += UInt64(buffer.readableBytes)
             buffer.clear()
+            if buffer.capacity > AppendOnlyFeed.keptCapacity {
+                buffer = ByteBufferAllocator().buffer(capacity: AppendOnlyFeed.initialCapacity)
+            }
             return appended
         }
     }

@@ -26,6 +26,19 @@ public struct RequestParser {
         spans.reserveCapacity(16)
     }
 
+    /// Argument storage beyond this many spans is let go once the batch that needed it
+    /// is done: one command of a million arguments must not hold 16 MB for the
+    /// connection's life (Redis frees a command's argv after it runs).
+    public static let keptArgumentCapacity = 1024
+
+    /// Lets go of argument storage grown past `keptArgumentCapacity` (between batches).
+    public mutating func shrinkArgumentStorage() {
+        guard spans.capacity > Self.keptArgumentCapacity else { return }
+        spans = []
+        spans.reserveCapacity(16)
+        argumentCount = 0
+    }
+
     /// Argument spans of the last `.command`.
     public var arguments: ArraySlice<ArgumentSpan> { spans[..<argumentCount] }
 

@@ -90,7 +90,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             let session = ClientSession(engine: engine,
                                         address: unixSocket ? local : channel.remoteAddress.map(Self.describe) ?? "",
                                         localAddress: local,
-                                        fileDescriptor: -1,
+                                        fileDescriptor: { [weak channel] in channel.flatMap(ConnectionSocket.descriptor(of:)).map(Int.init) ?? -1 },
                                         unixSocket: unixSocket,
                                         allocator: channel.allocator)
             session.wakeup = { [beforeSleep] in beforeSleep.execute { bound.value.resume() } }
@@ -271,6 +271,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 consumed = buffer.withUnsafeReadableBytes { bytes in
                     runRequests(in: bytes, parser: &self.parser, session: session, failure: &failure)
                 }
+                parser.shrinkArgumentStorage()
                 engine.endBatch()
                 engine.stats.netInputBytes += consumed
             }

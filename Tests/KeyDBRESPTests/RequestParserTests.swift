@@ -1,4 +1,4 @@
-import KeyDBRESP
+@testable import KeyDBRESP
 import KeyDBTestSupport
 import Testing
 
@@ -108,6 +108,23 @@ struct RequestParserTests {
             let result = drive(golden.input, feed: feed, authenticated: golden.authenticated, limits: limits, strict: true)
             #expect(result == golden.expected, "fed \(feed)")
         }
+    }
+
+    @Test("argument storage a huge command grew is let go between batches; small storage is kept")
+    func shrinkArgumentStorage() {
+        var parser = RequestParser()
+        let huge = multibulk((0..<5_000).map { bytes("a\($0)") })
+        huge.withUnsafeBytes { #expect(parser.parse($0, from: 0) == .command(end: huge.count)) }
+        #expect(parser.arguments.count == 5_000)
+        #expect(parser.spans.capacity >= 5_000)
+        parser.shrinkArgumentStorage()
+        #expect(parser.spans.capacity <= RequestParser.keptArgumentCapacity)
+        let small = multibulk([bytes("GET"), bytes("k")])
+        small.withUnsafeBytes { #expect(parser.parse($0, from: 0) == .command(end: small.count)) }
+        #expect(parser.arguments.count == 2)
+        let kept = parser.spans.capacity
+        parser.shrinkArgumentStorage()
+        #expect(parser.spans.capacity == kept)  // the hot path keeps its storage
     }
 
     @Test("a long random pipeline of every request shape parses identically in any chunking")

@@ -30,8 +30,8 @@ OPTIONS = {
 }
 
 
-def _server_end(pid: int, client: socket.socket) -> socket.socket:
-    """A duplicate of the server's descriptor for `client`'s connection."""
+def _server_descriptor(pid: int, client: socket.socket) -> tuple[int, socket.socket]:
+    """The number of the server's descriptor for `client`'s connection, and a duplicate of it."""
     want = (client.getpeername(), client.getsockname())
     pidfd = os.pidfd_open(pid)
     try:
@@ -46,13 +46,18 @@ def _server_end(pid: int, client: socket.socket) -> socket.socket:
             sock = socket.socket(fileno=fd)
             try:
                 if (sock.getsockname(), sock.getpeername()) == want:
-                    return sock
+                    return int(name), sock
             except OSError:
                 pass  # a listener, or not connected
             sock.close()
     finally:
         os.close(pidfd)
     raise AssertionError("the server holds no socket for this connection")
+
+
+def _server_end(pid: int, client: socket.socket) -> socket.socket:
+    """A duplicate of the server's descriptor for `client`'s connection."""
+    return _server_descriptor(pid, client)[1]
 
 
 def _options(server, port=None) -> dict:
@@ -123,3 +128,44 @@ def test_keepalive_off_from_the_start():
         assert _options(sut) == expected
     finally:
         pair.close()
+
+
+def _shown_fd(reply: bytes, client: socket.socket) -> int:
+    """fd= of `client`'s line in a CLIENT INFO / CLIENT LIST reply."""
+    address = "%s:%d" % client.getsockname()
+    for line in reply.decode().split("\n"):
+        fields = dict(field.split("=", 1) for field in line.split() if "=" in field)
+        if fields.get("addr") == address:
+            return int(fields["fd"])
+    raise AssertionError(f"no line for {address} in {reply!r}")
+
+
+def test_client_list_shows_the_connections_descriptor(pair):
+    """fd= is the server's socket for the connection, as in Redis: also when CLIENT
+    INFO is the connection's first command, and for a connection served once."""
+    for server in pair:
+        with closing(socket.create_connection((HOST, server.port))) as first, \
+                closing(socket.create_connection((HOST, server.port))) as other:
+            first.sendall(b"CLIENT INFO\r\n")
+            reply = first.recv(4096)
+            number, end = _server_descriptor(server.proc.pid, first)
+            end.close()
+            assert _shown_fd(reply, first) == number
+            other.sendall(b"CLIENT LIST\r\n")
+            listed = _bulk(other)
+            assert _shown_fd(listed, first) == number
+            other_number, other_end = _server_descriptor(server.proc.pid, other)
+            other_end.close()
+            assert _shown_fd(listed, other) == other_number
+
+
+def _bulk(client: socket.socket) -> bytes:
+    """One bulk-string reply, read whole."""
+    received = b""
+    while b"\r\n" not in received:
+        received += client.recv(65536)
+    header, _, body = received.partition(b"\r\n")
+    assert header.startswith(b"$"), received
+    while len(body) < int(header[1:]) + 2:
+        body += client.recv(65536)
+    return body[:int(header[1:])]

@@ -1,0 +1,101 @@
+"""Lazy freeing (Redis's lazyfree.c), side by side with redis-server 7.0: which
+deletions hand a big value to the background thread, as INFO's lazyfreed_objects
+counts them, under each `lazyfree-lazy-*` setting; and that memory comes back.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import closing
+
+import pytest
+
+from conftest import serve_pair
+
+
+def _info(c, field: str) -> int:
+    text = c.call("INFO", "memory").decode()
+    for line in text.split("\r\n"):
+        if line.startswith(field + ":"):
+            return int(line.split(":", 1)[1])
+    raise AssertionError(f"no {field} in INFO")
+
+
+def _freed(c) -> int:
+    """lazyfreed_objects once nothing is pending."""
+    deadline = time.monotonic() + 5
+    while _info(c, "lazyfree_pending_objects") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return _info(c, "lazyfreed_objects")
+
+
+def _big_set(c, key: str, members: int = 1000) -> None:
+    """A new set of 1,000 members under `key` (a string left there is deleted first)."""
+    if c.call("TYPE", key) == b"+string\r\n":
+        assert c.call("DEL", key) == b":1\r\n"
+    assert c.call("SADD", key, *[f"m{i}" for i in range(members)]) == b":%d\r\n" % members
+
+
+# Each step: commands to run, then lazyfreed_objects is read from both servers.
+STEPS = [
+    [("SADD", "small", "a", "b", "c"), ("UNLINK", "small")],  # one allocation: freed in place
+    [("BIG", "s"), ("UNLINK", "s")],  # a 1,000-member set: in the background
+    [("SADD", "ints", *range(300)), ("UNLINK", "ints")],  # an intset: freed in place
+    [("RPUSH", "l", *range(100)), ("UNLINK", "l")],  # one quicklist node
+    [("BIG", "s"), ("DEL", "s")],  # DEL: in place while lazyfree-lazy-user-del is no
+    [("CONFIG", "SET", "lazyfree-lazy-user-del", "yes"), ("BIG", "s"), ("DEL", "s")],
+    [("BIG", "s"), ("BIG", "t"), ("SET", "x", "1"), ("FLUSHALL", "ASYNC")],  # counts every key
+    [("BIG", "s"), ("FLUSHDB", "SYNC")],
+    [("CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"), ("BIG", "s"), ("FLUSHDB",)],
+    [("BIG", "s"), ("SET", "s", "v")],  # a replaced value: in place while lazy-server-del is no
+    [("CONFIG", "SET", "lazyfree-lazy-server-del", "yes"), ("BIG", "s"), ("SET", "s", "v")],
+    [("BIG", "s"), ("SET", "t", "v"), ("RENAME", "t", "s")],
+    [("BIG", "s"), ("SET", "t", "v"), ("COPY", "t", "s", "REPLACE")],
+    [("CONFIG", "SET", "lazyfree-lazy-expire", "yes"), ("DEBUG", "SET-ACTIVE-EXPIRE", "0"),
+     ("BIG", "s"), ("PEXPIRE", "s", "1"), ("SLEEP",), ("EXISTS", "s")],
+    [("CONFIG", "RESETSTAT",)],
+]
+
+
+@pytest.fixture
+def pair():
+    yield from serve_pair(["--enable-debug-command", "yes"])
+
+
+def test_lazyfreed_objects_match_redis(pair):
+    counts = {}
+    for server in pair:
+        with closing(server.client()) as c:
+            seen = []
+            for step in STEPS:
+                for command in step:
+                    if command[0] == "BIG":
+                        _big_set(c, command[1])
+                    elif command[0] == "SLEEP":
+                        time.sleep(0.05)
+                    else:
+                        reply = c.call(*command)
+                        assert not reply.startswith(b"-"), (command, reply)
+                seen.append(_freed(c))
+            counts[server.name] = seen
+    redis, sut = (counts[server.name] for server in pair)
+    assert redis == [0, 1, 1, 1, 1, 2, 5, 5, 6, 6, 7, 8, 9, 10, 0]  # what the steps are meant to show
+    assert sut == redis
+
+
+@pytest.mark.parametrize("appendonly", ["no", "yes"])
+def test_unlinked_memory_comes_back(appendonly):
+    """Redis's 'UNLINK can reclaim memory in background': the set's memory, and the
+    100,000-argument command's (its arguments, and with the log on its record), are
+    given back."""
+    pair = serve_pair(["--appendonly", appendonly])
+    _, sut = next(pair)
+    with closing(pair), closing(sut.client()) as c:
+        before = _info(c, "used_memory")
+        c.call("SADD", "myset", *range(100000))
+        peak = _info(c, "used_memory")
+        assert peak > before + 1_000_000
+        assert c.call("UNLINK", "myset") == b":1\r\n"
+        assert _freed(c) == 1
+        after = _info(c, "used_memory")
+        assert after < before * 2 and after < peak, (before, peak, after)
