@@ -23,7 +23,7 @@ enum BitOpCommand {
         let length = sources.reduce(0) { max($0, $1.count) }
         let destination = args[2]
         guard length > 0 else {
-            if c.db.remove(destination, now: c.now) != nil {
+            if c.db.removeForReplacement(destination, now: c.now) {
                 c.dirty()
                 c.notify(.generic, "del", destination)
             }

@@ -55,8 +55,9 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
         let expireAt = table.entries[Int(slot)].expireAt
         if isExpired(expireAt, now: now) && !expiryPaused {
             if expiryHeld { return nil }
-            let removed = table.remove(key, hash: hash)
-            if freeExpiredLazily, let removed { owner?.lazyFree.release(removed.value) }
+            if case let (value, _)? = table.remove(key, hash: hash), freeExpiredLazily {
+                owner?.lazyFree.release(consume value)
+            }
             expired(key)
             return nil
         }
@@ -169,7 +170,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             var replaced = value
             swap(&replaced, &table.entries[Int(slot)].value)
             if expired ? freeExpiredLazily : freeReplacedLazily, let owner, !replaced.isSameCollection(as: value) {
-                owner.lazyFree.release(replaced)
+                owner.lazyFree.release(consume replaced)
             }
             table.entries[Int(slot)].flags = 0
             table.setExpire(slot: slot, expireAt ?? (expired ? 0 : old))
@@ -217,29 +218,44 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     /// Deletes `key`; returns what it held (expired keys count as absent).
     @discardableResult
     public func remove(_ key: UnsafeRawBufferPointer, now: Int64) -> (value: Value, expireAt: Int64)? {
-        guard let removed = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
-        if isExpired(removed.expireAt, now: now) && !expiryPaused {
-            if freeExpiredLazily { owner?.lazyFree.release(removed.value) }
+        guard case let (value, expireAt)? = table.remove(key, hash: KeyHash.hash(key)) else { return nil }
+        if isExpired(expireAt, now: now) && !expiryPaused {
+            if freeExpiredLazily { owner?.lazyFree.release(consume value) }
             expired(key)
             return nil
         }
         touched(key)
         signalKeyAdded(key)  // a group reader blocked on a stream learns it is gone
-        return removed
+        return (value, expireAt)
     }
 
-    /// Deletes `key` to make way for another value (RENAME's and COPY's target): with
-    /// `lazyfree-lazy-server-del`, a big one is freed in the background.
-    public func removeForReplacement(_ key: UnsafeRawBufferPointer, now: Int64) {
-        guard let removed = remove(key, now: now), freeReplacedLazily else { return }
-        owner?.lazyFree.release(removed.value)
+    /// Deletes `key` for the server's own reasons (Redis's dbDelete): a target a command
+    /// replaces (RENAME, COPY, RESTORE REPLACE, a *STORE's empty result) or a set SPOP
+    /// emptied. With `lazyfree-lazy-server-del`, a big value is freed in the background.
+    /// Returns whether the key existed.
+    @discardableResult
+    public func removeForReplacement(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
+        removeFreeing(key, now: now, lazily: freeReplacedLazily)
+    }
+
+    /// Deletes `key` whose time an EXPIRE set in the past: freed as expiry frees
+    /// (`lazyfree-lazy-expire`). Returns whether the key existed.
+    @discardableResult
+    public func removeExpiredByCommand(_ key: UnsafeRawBufferPointer, now: Int64) -> Bool {
+        removeFreeing(key, now: now, lazily: freeExpiredLazily)
+    }
+
+    private func removeFreeing(_ key: UnsafeRawBufferPointer, now: Int64, lazily: Bool) -> Bool {
+        guard case let (value, _)? = remove(key, now: now) else { return false }
+        if lazily { owner?.lazyFree.release(consume value) }
+        return true
     }
 
     /// Deletes every key; with `lazyFree`, they are freed in the background.
     public func removeAll(lazyFree: LazyFree? = nil) {
         var old = KeyTable()
         swap(&old, &table)
-        if let lazyFree { lazyFree.release(old) }
+        if let lazyFree { lazyFree.release(consume old) }
         expireCursor = 0
         for key in waitedKeys { key.withUnsafeBytes { signalKeyAdded($0) } }
     }

@@ -64,7 +64,7 @@ enum DumpCommands {
         guard DumpPayload.verify(args[3]) else { return c.replyError(ErrorReply.dumpPayloadWrong) }
         guard let value = value(in: args[3], c.engine.configuration) else { return c.replyError(ErrorReply.badDataFormat) }
 
-        let deleted = replace && c.db.remove(args[1], now: c.now) != nil
+        let deleted = replace && c.db.removeForReplacement(args[1], now: c.now)
         // Redis adds without an overflow check; wrapping gives the time it would compute.
         if ttl != 0 && !absoluteTTL { ttl = ttl &+ c.now }
         if ttl != 0 && c.expiryHasPassed(ttl) {

@@ -62,8 +62,8 @@ extension Engine {
 
     private func evict(_ key: Bytes, from db: Database) {
         let now = clock?() ?? Clock.milliseconds()
-        guard let removed = key.withUnsafeBytes({ db.remove($0, now: now) }) else { return }
-        if configuration.lazyfreeLazyEviction { keyspace.lazyFree.release(removed.value) }
+        guard case let (value, _)? = key.withUnsafeBytes({ db.remove($0, now: now) }) else { return }
+        if configuration.lazyfreeLazyEviction { keyspace.lazyFree.release(consume value) }
         stats.evictedKeys += 1
         keyspace.dirty += 1
         propagateExpiry(db: db.index, key: key)  // a DEL, as Redis propagates an eviction

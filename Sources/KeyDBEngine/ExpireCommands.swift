@@ -40,7 +40,7 @@ enum ExpireCommands {
 
         // Logged as an absolute time (or the deletion it caused), whatever form it came in.
         if c.expiryHasPassed(when) {
-            c.db.remove(args[1], now: c.now)
+            c.db.removeExpiredByCommand(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
             c.propagate("DEL" as StaticString, args[1])
         } else {

@@ -261,7 +261,7 @@ extension GeoCommands {
     private static func store(_ c: ClientSession, _ matches: ArraySlice<Match>, into destination: UnsafeRawBufferPointer,
                               isSearch: Bool, storeDistance: Bool, metersPerUnit: Double) {
         guard !matches.isEmpty else {
-            if c.db.remove(destination, now: c.now) != nil {
+            if c.db.removeForReplacement(destination, now: c.now) {
                 c.dirty()
                 c.notify(.generic, "del", destination)
             }

@@ -23,8 +23,8 @@ enum KeyCommands {
     private static func delete(_ c: ClientSession, _ args: Arguments, lazily: Bool) {
         var deleted = 0
         for index in 1..<args.count {
-            guard let removed = c.db.remove(args[index], now: c.now) else { continue }
-            if lazily { c.engine.keyspace.lazyFree.release(removed.value) }
+            guard case let (value, _)? = c.db.remove(args[index], now: c.now) else { continue }
+            if lazily { c.engine.keyspace.lazyFree.release(consume value) }
             c.notify(.generic, "del", args[index])
             deleted += 1
         }

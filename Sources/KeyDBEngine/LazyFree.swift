@@ -94,8 +94,10 @@ extension Value {
         case .sortedSet(let zset):
             return zset.isListpack ? 1 : zset.count
         case .stream(let stream):
-            // Its nodes, and each group with (estimated from the first) its pending entries.
-            let pendingPerGroup = stream.groups.first?.value.pending.count ?? 0
+            // Its nodes, and each group with its pending entries, estimated from the
+            // group first by name (as Redis takes the first of its radix tree).
+            let first = stream.groups.min { $0.key < $1.key }
+            let pendingPerGroup = first?.value.pending.count ?? 0
             return stream.nodes.count + stream.groups.count * (1 + pendingPerGroup)
         }
     }

@@ -125,7 +125,7 @@ extension SetCommands {
     /// empty result deletes it. Replies the result's size.
     private static func store(_ c: ClientSession, _ destination: UnsafeRawBufferPointer, _ members: Set<Bytes>, event: StaticString) {
         if members.isEmpty {
-            if c.db.remove(destination, now: c.now) != nil {
+            if c.db.removeForReplacement(destination, now: c.now) {
                 c.dirty()
                 c.notify(.generic, "del", destination)
             }

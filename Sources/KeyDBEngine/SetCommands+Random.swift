@@ -37,7 +37,7 @@ extension SetCommands {
             c.engine.stats.keyspaceHits += 1
             c.dirty(set.members.count)
             replyMembers(c, set.members)
-            c.db.remove(args[1], now: c.now)
+            c.db.removeForReplacement(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
             c.propagate("DEL" as StaticString, args[1])
             return

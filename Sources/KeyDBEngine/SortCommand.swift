@@ -195,7 +195,7 @@ enum SortCommand {
                 c.db.set(key, .list(ListValue(Quicklist(list))), expireAt: 0, now: c.now)
                 c.notify(.list, "sortstore", store)
                 c.dirty(list.count)
-            } else if c.db.remove(key, now: c.now) != nil {
+            } else if c.db.removeForReplacement(key, now: c.now) {
                 c.notify(.generic, "del", store)
                 c.dirty()
             }

@@ -134,7 +134,7 @@ extension SortedSetCommands {
                                    from start: Int, count: Int, reverse: Bool, listpack: Bool) {
         guard let source, count > 0 else {
             c.reply.writeIntegerReply(0)
-            if c.db.remove(destination, now: c.now) != nil {
+            if c.db.removeForReplacement(destination, now: c.now) {
                 c.dirty()
                 c.notify(.generic, "del", destination)
             }

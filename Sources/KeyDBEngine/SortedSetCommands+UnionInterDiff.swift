@@ -160,7 +160,7 @@ extension SortedSetCommands {
         if let destination {
             guard !result.isEmpty else {
                 c.reply.writeIntegerReply(0)
-                if c.db.remove(args[destination], now: c.now) != nil {
+                if c.db.removeForReplacement(args[destination], now: c.now) {
                     c.dirty()
                     c.notify(.generic, "del", args[destination])
                 }

@@ -51,8 +51,11 @@ STEPS = [
     [("CONFIG", "SET", "lazyfree-lazy-server-del", "yes"), ("BIG", "s"), ("SET", "s", "v")],
     [("BIG", "s"), ("SET", "t", "v"), ("RENAME", "t", "s")],
     [("BIG", "s"), ("SET", "t", "v"), ("COPY", "t", "s", "REPLACE")],
+    [("BIG", "s"), ("SET", "t", "v"), ("RESTORE-OVER", "s", "t")],  # RESTORE s 0 <DUMP t> REPLACE
+    [("BIG", "s"), ("SUNIONSTORE", "s", "none1", "none2")],  # an empty result deletes the target
     [("CONFIG", "SET", "lazyfree-lazy-expire", "yes"), ("DEBUG", "SET-ACTIVE-EXPIRE", "0"),
      ("BIG", "s"), ("PEXPIRE", "s", "1"), ("SLEEP",), ("EXISTS", "s")],
+    [("BIG", "s"), ("EXPIRE", "s", "-1")],  # a time already past deletes at once
     [("CONFIG", "RESETSTAT",)],
 ]
 
@@ -71,6 +74,10 @@ def test_lazyfreed_objects_match_redis(pair):
                 for command in step:
                     if command[0] == "BIG":
                         _big_set(c, command[1])
+                    elif command[0] == "RESTORE-OVER":
+                        payload = c.call("DUMP", command[2])
+                        dump = payload[payload.index(b"\r\n") + 2:-2]
+                        assert c.call("RESTORE", command[1], "0", dump, "REPLACE") == b"+OK\r\n"
                     elif command[0] == "SLEEP":
                         time.sleep(0.05)
                     else:
@@ -79,7 +86,7 @@ def test_lazyfreed_objects_match_redis(pair):
                 seen.append(_freed(c))
             counts[server.name] = seen
     redis, sut = (counts[server.name] for server in pair)
-    assert redis == [0, 1, 1, 1, 1, 2, 5, 5, 6, 6, 7, 8, 9, 10, 0]  # what the steps are meant to show
+    assert redis == [0, 1, 1, 1, 1, 2, 5, 5, 6, 6, 7, 8, 9, 10, 11, 12, 13, 0]  # what the steps are meant to show
     assert sut == redis
 
 
