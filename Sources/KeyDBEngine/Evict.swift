@@ -26,7 +26,7 @@ extension Engine {
         while used > limit {
             guard let (db, key) = victim(policy) else {
                 evictionInProgress = false
-                return .failed
+                return waitForLazyFrees(limit: limit, timeLimit: timeLimit) ? .enough : .failed
             }
             evict(key, from: db)
             evicted += 1
@@ -38,6 +38,14 @@ extension Engine {
         }
         evictionInProgress = false
         return .enough
+    }
+
+    /// Nothing left to evict: values evicted lazily may still be freeing on the background
+    /// thread, so wait for them, for at most one eviction run's time (and a second), as
+    /// Redis does before refusing a write.
+    private func waitForLazyFrees(limit: Int, timeLimit: Int64) -> Bool {
+        keyspace.lazyFree.wait(microseconds: min(timeLimit, 1_000_000))
+        return usedMemory() <= limit
     }
 
     /// The background cycle's share: an eviction run cut short goes on (Redis's evictionTimeProc),

@@ -35,8 +35,20 @@ public final class LazyFree: Sendable {
         hand(objects: keys, table)
     }
 
-    /// Waits until everything handed over so far is freed (tests, and DEBUG).
+    /// Waits until everything handed over so far is freed (tests).
     public func drain() { queue.sync {} }
+
+    /// Waits until everything handed over so far is freed, or `microseconds` pass.
+    func wait(microseconds: Int64) {
+        guard pending > 0 else { return }
+        let done = DispatchSemaphore(value: 0)
+        queue.async { done.signal() }
+        _ = done.wait(timeout: .now() + .microseconds(Int(microseconds)))
+    }
+
+    /// Holds the background thread's work (tests: values stay pending until `resume`).
+    func suspend() { queue.suspend() }
+    func resume() { queue.resume() }
 
     public func resetStatistics() { counts.withLockedValue { $0.freed = 0 } }
 

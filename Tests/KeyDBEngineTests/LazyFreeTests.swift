@@ -1,3 +1,4 @@
+import Dispatch
 @testable import KeyDBEngine
 import Testing
 
@@ -105,6 +106,27 @@ struct LazyFreeTests {
         _ = Bytes("s").withUnsafeBytes { h.db.set($0, value, now: 0) }
         #expect(freed(h) == 2)
         #expect(h.run("SCARD", "s") == int(1_000))
+    }
+
+    @Test("with lazyfree-lazy-eviction, a write waits for the evicted values still being freed instead of failing")
+    func evictionWaitsForTheBackground() {
+        let h = harness(lazy: "eviction")
+        let engine = h.engine, lazyFree = engine.keyspace.lazyFree
+        // used_memory: 1,000 bytes a key, and a million more while a value waits to be freed.
+        engine.heapBytes = {
+            engine.keyspace.databases.reduce(0) { $0 + $1.reservedTableBytes + $1.count * 1000 }
+                + (lazyFree.pending > 0 ? 1_000_000 : 0)
+        }
+        h.run("CONFIG", "SET", "maxmemory-policy", "volatile-random", "maxmemory-eviction-tenacity", "50")
+        h.run("CONFIG", "SET", "maxmemory", "1000")
+        bigSet(h, "big")
+        h.run("EXPIRE", "big", "1000")  // the only key eviction may take
+        h.run("SET", "x", "v")  // now over the limit: the next command evicts
+        lazyFree.suspend()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { lazyFree.resume() }
+        #expect(h.run("SET", "y", "v") == "+OK\r\n")
+        #expect(h.run("EXISTS", "big") == int(0))
+        #expect(freed(h) == 1)
     }
 
     @Test("expiry frees in the background with lazyfree-lazy-expire")
