@@ -137,7 +137,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         self.keyspace = Keyspace(databases: configuration.databases)
         keyspace.onExpired = { [unowned self] db, key in
             // self.: the live settings, not the ones the engine started with.
-            self.propagateExpiry(db: db, key: key)
+            self.propagateExpiry(db: db, key: key, lazily: self.configuration.lazyfreeLazyExpire)
             guard self.keyspaceEvents.contains(.expired) else { return }
             self.notify(.expired, "expired", key: key, db: db)
         }

@@ -74,7 +74,7 @@ extension Engine {
         if configuration.lazyfreeLazyEviction { keyspace.lazyFree.release(consume value) }
         stats.evictedKeys += 1
         keyspace.dirty += 1
-        propagateExpiry(db: db.index, key: key)  // a DEL, as Redis propagates an eviction
+        propagateExpiry(db: db.index, key: key, lazily: configuration.lazyfreeLazyEviction)  // as Redis propagates an eviction
         if keyspaceEvents.contains(.evicted) { notify(.evicted, "evicted", key: key, db: db.index) }
     }
 

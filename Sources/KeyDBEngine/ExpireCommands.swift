@@ -42,7 +42,7 @@ enum ExpireCommands {
         if c.expiryHasPassed(when) {
             c.db.removeExpiredByCommand(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
-            c.propagate("DEL" as StaticString, args[1])
+            c.propagateDeletion(args[1], lazily: c.engine.configuration.lazyfreeLazyExpire)
         } else {
             c.db.setExpire(at: slot, when)
             c.notify(.generic, "expire", args[1])

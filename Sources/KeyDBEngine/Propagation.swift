@@ -135,6 +135,12 @@ extension ClientSession {
         for argument in repeat each arguments { argument.write(to: &feed.buffer) }
     }
 
+    /// Logs the deletion of `key` a command made: UNLINK when the value went to the
+    /// background thread (`lazily`), DEL otherwise, as Redis rewrites such commands.
+    public func propagateDeletion(_ key: UnsafeRawBufferPointer, lazily: Bool) {
+        if lazily { propagate("UNLINK" as StaticString, key) } else { propagate("DEL" as StaticString, key) }
+    }
+
     /// Logs one record whose arguments are only known at run time (SPOP's members).
     public func propagate(_ command: StaticString, _ key: UnsafeRawBufferPointer, _ elements: some Collection<Bytes>) {
         propagatedExplicitly = true
@@ -161,10 +167,11 @@ extension ClientSession {
 
 extension Engine {
     /// Logs a key deleted because its time passed, as Redis does: a DEL in its database.
-    func propagateExpiry(db: Int, key: Bytes) {
+    /// `lazily`: the value went to the background thread, logged as UNLINK as Redis does.
+    func propagateExpiry(db: Int, key: Bytes, lazily: Bool) {
         guard let feed = appendOnlyFeed else { return }
         feed.beginRecord(db: db, count: 2)
-        feed.buffer.writeBulk("DEL")
+        feed.buffer.writeBulk(lazily ? "UNLINK" : "DEL")
         key.withUnsafeBytes { feed.buffer.writeBulk($0) }
     }
 }

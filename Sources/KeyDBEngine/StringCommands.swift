@@ -12,8 +12,9 @@ enum StringCommands {
         guard let value = c.readString(args[1]) else { return }
         c.replyBulk(value)
         if value != nil {
-            c.db.remove(args[1], now: c.now)
+            c.db.remove(args[1], now: c.now)  // a string: one allocation, freed here either way
             c.notify(.generic, "del", args[1])
+            c.propagateDeletion(args[1], lazily: c.engine.configuration.lazyfreeLazyUserDel)
             c.dirty()
         }
     }
@@ -31,9 +32,9 @@ enum StringCommands {
         value.withUnsafeBytes { c.reply.writeBulk($0) }
         if let expiry = options.expiry, let expireAt = resolved {
             if expiry.isAbsolute && c.expiryHasPassed(expireAt) {
-                c.db.remove(args[1], now: c.now)
+                c.db.removeExpiredByCommand(args[1], now: c.now)
                 c.notify(.generic, "del", args[1])
-                c.propagate("DEL" as StaticString, args[1])
+                c.propagateDeletion(args[1], lazily: c.engine.configuration.lazyfreeLazyExpire)
             } else {
                 c.db.setExpire(at: slot, expireAt)
                 c.notify(.generic, "expire", args[1])

@@ -117,13 +117,15 @@ struct LazyFreeTests {
             engine.keyspace.databases.reduce(0) { $0 + $1.reservedTableBytes + $1.count * 1000 }
                 + (lazyFree.pending > 0 ? 1_000_000 : 0)
         }
-        h.run("CONFIG", "SET", "maxmemory-policy", "volatile-random", "maxmemory-eviction-tenacity", "50")
+        // Tenacity 100: no time limit, so the wait is its one-second cap (the resume comes long before).
+        h.run("CONFIG", "SET", "maxmemory-policy", "volatile-random", "maxmemory-eviction-tenacity", "100")
         h.run("CONFIG", "SET", "maxmemory", "1000")
         bigSet(h, "big")
         h.run("EXPIRE", "big", "1000")  // the only key eviction may take
         h.run("SET", "x", "v")  // now over the limit: the next command evicts
         lazyFree.suspend()
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { lazyFree.resume() }
+        // A queue of its own (GCD gives it a thread even when the shared pool is busy).
+        DispatchQueue(label: "resume").asyncAfter(deadline: .now() + .milliseconds(20)) { lazyFree.resume() }
         #expect(h.run("SET", "y", "v") == "+OK\r\n")
         #expect(h.run("EXISTS", "big") == int(0))
         #expect(freed(h) == 1)

@@ -123,6 +123,24 @@ import Testing
         #expect(records() == [["SET", "a", "2"]])
     }
 
+    @Test func deletionsAreLoggedAsUnlinkWhenTheirValueIsFreedInTheBackground() {
+        harness.run("SET", "g", "v")
+        harness.run("GETDEL", "g")
+        #expect(records() == [["SET", "g", "v"], ["DEL", "g"]])  // as Redis rewrites GETDEL
+        harness.run("CONFIG", "SET", "lazyfree-lazy-expire", "yes", "lazyfree-lazy-user-del", "yes")
+        harness.run("SET", "k", "v")
+        harness.run("EXPIRE", "k", "-1")
+        harness.run("SET", "g", "v")
+        harness.run("GETDEL", "g")
+        harness.run("SET", "x", "v")
+        harness.run("GETEX", "x", "PXAT", "1")
+        harness.run("SET", "t", "v", "PX", "10")
+        _ = records()
+        harness.advance(milliseconds: 20)
+        harness.run("GET", "t")
+        #expect(records() == [["UNLINK", "t"]])
+    }
+
     @Test func lazyExpiryIsLoggedAsADeleteBeforeTheCommand() {
         harness.run("SET", "k", "v", "PX", "10")
         _ = records()
