@@ -48,7 +48,8 @@ enum FunctionCommands {
         guard args.count == 2 || (args.count == 3 && (args.matches(2, "async") || args.matches(2, "sync"))) else {
             return c.replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
         }
-        c.engine.functions.flush()
+        let lazily = args.count == 3 ? args.matches(2, "async") : c.engine.configuration.lazyfreeLazyUserFlush
+        c.engine.functions.flush(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
         c.engine.keyspace.dirty += 1
         c.replyOK()
     }

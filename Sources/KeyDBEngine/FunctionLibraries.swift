@@ -283,10 +283,14 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
         return true
     }
 
-    public func flush() {
-        libraries = [:]
-        functions = [:]
+    /// FUNCTION FLUSH; `lazyFree`: ASYNC (many functions are freed in the background).
+    public func flush(lazyFree: LazyFree? = nil) {
+        var flushedLibraries: [String: Library] = [:], flushedFunctions: [String: Function] = [:]
+        swap(&flushedLibraries, &libraries)
+        swap(&flushedFunctions, &functions)
         interpreter = nil
+        let entries = flushedFunctions.count
+        if let lazyFree { lazyFree.release(cache: (consume flushedLibraries, consume flushedFunctions), entries: entries) }
     }
 
     /// FUNCTION RESTORE, all or nothing as Redis's: the payload's libraries are loaded on

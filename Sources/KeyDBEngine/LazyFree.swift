@@ -35,6 +35,13 @@ public final class LazyFree: Sendable {
         hand(objects: keys, table)
     }
 
+    /// SCRIPT FLUSH / FUNCTION FLUSH ASYNC: a cache of more than 64 entries goes to the
+    /// background, each entry counted, as Redis's freeLuaScriptsAsync / freeFunctionsAsync.
+    func release<Cache>(cache: consuming Cache, entries: Int) {
+        guard entries > Self.threshold else { return }
+        hand(objects: entries, cache)
+    }
+
     /// Waits until everything handed over so far is freed (tests).
     public func drain() { queue.sync {} }
 

@@ -68,7 +68,8 @@ enum ScriptCommands {
         guard args.count == 2 || (args.count == 3 && (args.matches(2, "sync") || args.matches(2, "async"))) else {
             return c.replyError(ErrorReply.scriptFlushOption)
         }
-        c.engine.scripting.flushScripts()
+        let lazily = args.count == 3 ? args.matches(2, "async") : c.engine.configuration.lazyfreeLazyUserFlush
+        c.engine.scripting.flushScripts(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
         c.replyOK()
     }
 

@@ -78,8 +78,12 @@ public final class Scripting {  // guarded by the keyspace lock
     }
 
     /// SCRIPT FLUSH: a new interpreter, no scripts.
-    func flushScripts() {
-        scripts = [:]
+    /// SCRIPT FLUSH; `lazyFree`: ASYNC (a big cache is freed in the background).
+    func flushScripts(lazyFree: LazyFree? = nil) {
+        var flushed: [ScriptDigest: CachedScript] = [:]
+        swap(&flushed, &scripts)
+        let entries = flushed.count
+        if let lazyFree { lazyFree.release(cache: consume flushed, entries: entries) }
         scriptsMemory = 0
         evalInterpreter = nil
     }

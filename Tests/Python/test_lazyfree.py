@@ -106,3 +106,38 @@ def test_unlinked_memory_comes_back(appendonly):
         assert _freed(c) == 1
         after = _info(c, "used_memory")
         assert after < before * 2 and after < peak, (before, peak, after)
+
+
+def test_script_and_function_flush_match_redis(pair):
+    """SCRIPT FLUSH / FUNCTION FLUSH ASYNC hand a cache of more than 64 entries to the
+    background, each entry counted (Redis's freeLuaScriptsAsync / freeFunctionsAsync)."""
+    functions = "#!lua name=many\n" + "\n".join(
+        f"redis.register_function('f{i}', function() return {i} end)" for i in range(70))
+
+    def load_scripts(c, count):
+        for i in range(count):
+            assert c.call("SCRIPT", "LOAD", f"return {i}").startswith(b"$40")
+
+    seen = {}
+    for server in pair:
+        with closing(server.client()) as c:
+            steps = []
+            load_scripts(c, 100)
+            c.call("SCRIPT", "FLUSH", "ASYNC")
+            steps.append(_freed(c))
+            load_scripts(c, 100)
+            c.call("SCRIPT", "FLUSH", "SYNC")
+            load_scripts(c, 10)
+            c.call("SCRIPT", "FLUSH", "ASYNC")
+            steps.append(_freed(c))
+            assert c.call("FUNCTION", "LOAD", functions) == b"$4\r\nmany\r\n"
+            assert c.call("FUNCTION", "FLUSH", "ASYNC") == b"+OK\r\n"
+            steps.append(_freed(c))
+            c.call("CONFIG", "SET", "lazyfree-lazy-user-flush", "yes")
+            load_scripts(c, 65)
+            c.call("SCRIPT", "FLUSH")
+            steps.append(_freed(c))
+            seen[server.name] = steps
+    redis, sut = (seen[server.name] for server in pair)
+    assert redis == [100, 100, 170, 235]
+    assert sut == redis
