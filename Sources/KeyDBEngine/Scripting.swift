@@ -77,8 +77,8 @@ public final class Scripting {  // guarded by the keyspace lock
         }
     }
 
-    /// SCRIPT FLUSH: a new interpreter, no scripts.
-    /// SCRIPT FLUSH; `lazyFree`: ASYNC (a big cache is freed in the background).
+    /// SCRIPT FLUSH: a new interpreter, no scripts; with `lazyFree` (ASYNC), a cache of
+    /// more than 64 scripts is freed in the background.
     func flushScripts(lazyFree: LazyFree? = nil) {
         var flushed: [ScriptDigest: CachedScript] = [:]
         swap(&flushed, &scripts)
