@@ -26,7 +26,7 @@ extension Engine {
         while used > limit {
             guard let (db, key) = victim(policy) else {
                 evictionInProgress = false
-                return waitForLazyFrees(limit: limit, timeLimit: timeLimit) ? .enough : .failed
+                return waitForLazyFrees(limit: limit, until: started + min(timeLimit, 1_000_000)) ? .enough : .failed
             }
             evict(key, from: db)
             evicted += 1
@@ -40,11 +40,16 @@ extension Engine {
         return .enough
     }
 
-    /// Nothing left to evict: values evicted lazily may still be freeing on the background
-    /// thread, so wait for them, for at most one eviction run's time (and a second), as
-    /// Redis does before refusing a write.
-    private func waitForLazyFrees(limit: Int, timeLimit: Int64) -> Bool {
-        keyspace.lazyFree.wait(microseconds: min(timeLimit, 1_000_000))
+    /// Nothing left to evict: values deleted lazily may still be freeing on the background
+    /// thread, so wait for them while the run's time lasts (a second at most), looking at
+    /// memory every millisecond and stopping once it is under the limit, as Redis's
+    /// performEvictions does before refusing a write.
+    private func waitForLazyFrees(limit: Int, until deadline: Int64) -> Bool {
+        while keyspace.lazyFree.pending > 0 && usedMemory() > limit {
+            let left = deadline - Clock.monotonicMicroseconds()
+            guard left > 0 else { break }
+            keyspace.lazyFree.wait(microseconds: min(left, 1000))
+        }
         return usedMemory() <= limit
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 @testable import KeyDBEngine
+import NIOConcurrencyHelpers
 import Testing
 
 /// Redis's lazyfree.c: which values go to the background thread, and the counts
@@ -129,6 +130,28 @@ struct LazyFreeTests {
         #expect(h.run("SET", "y", "v") == "+OK\r\n")
         #expect(h.run("EXISTS", "big") == int(0))
         #expect(freed(h) == 1)
+    }
+
+    @Test("the wait for background frees ends once memory is under the limit, not when the queue is empty")
+    func evictionWaitEndsUnderTheLimit() {
+        let h = harness(lazy: "eviction")
+        let engine = h.engine, lazyFree = engine.keyspace.lazyFree
+        let over = NIOLockedValueBox(false)  // memory counted over the limit while set
+        engine.heapBytes = { over.withLockedValue { $0 } ? 10_000_000 : 0 }
+        h.run("CONFIG", "SET", "maxmemory-policy", "volatile-random", "maxmemory-eviction-tenacity", "100")
+        h.run("CONFIG", "SET", "maxmemory", "1000")
+        bigSet(h, "big")
+        lazyFree.suspend()
+        defer { lazyFree.resume() }
+        h.run("UNLINK", "big")  // handed over, and held there: the queue never empties during the test
+        #expect(lazyFree.pending == 1)
+        over.withLockedValue { $0 = true }  // nothing evictable: the next command waits
+        DispatchQueue(label: "under").asyncAfter(deadline: .now() + .milliseconds(10)) { over.withLockedValue { $0 = false } }
+        let started = DispatchTime.now()
+        #expect(h.run("SET", "y", "v") == "+OK\r\n")
+        // Well before the one-second cap the old wait sat out (it waited for the queue to empty).
+        #expect(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds < 900_000_000)
+        #expect(lazyFree.pending == 1)
     }
 
     @Test("expiry frees in the background with lazyfree-lazy-expire")
