@@ -173,8 +173,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         hllSparseMaxBytes = configuration.hllSparseMaxBytes
         zsetListpackLimits = configuration.zsetListpackLimits
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
-        if keyspace.freeExpiredLazily != configuration.lazyfreeLazyExpire { keyspace.freeExpiredLazily = configuration.lazyfreeLazyExpire }
-        if keyspace.freeReplacedLazily != configuration.lazyfreeLazyServerDel { keyspace.freeReplacedLazily = configuration.lazyfreeLazyServerDel }
+        keyspace.freeExpiredLazily = configuration.lazyfreeLazyExpire
+        keyspace.freeReplacedLazily = configuration.lazyfreeLazyServerDel
         acl.log.maxLength = configuration.aclLogMaxLength
         acl.allChannelsByDefault = configuration.aclPubsubDefault == "allchannels"
         maxMemoryLimit = Int(configuration.maxMemory)

@@ -48,8 +48,7 @@ enum FunctionCommands {
         guard args.count == 2 || (args.count == 3 && (args.matches(2, "async") || args.matches(2, "sync"))) else {
             return c.replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
         }
-        let lazily = args.count == 3 ? args.matches(2, "async") : c.engine.configuration.lazyfreeLazyUserFlush
-        c.engine.functions.flush(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
+        c.engine.functions.flush(lazyFree: c.engine.flushFreer(args, option: 2))
         c.engine.keyspace.dirty += 1
         c.replyOK()
     }

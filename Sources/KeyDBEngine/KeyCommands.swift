@@ -214,33 +214,32 @@ enum KeyCommands {
     // MARK: - Flushing
 
     static func flushdb(_ c: ClientSession, _ args: Arguments) {
-        guard let lazily = flushMode(c, args) else { return }
+        guard parseFlushMode(c, args) else { return }
         c.engine.keyspace.touchWatchedKeys(in: c.db, now: c.now)
         c.dirty(c.db.count)
-        c.db.removeAll(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
+        c.db.removeAll(lazyFree: c.engine.flushFreer(args, option: 1))
         c.replyOK()
     }
 
     static func flushall(_ c: ClientSession, _ args: Arguments) {
-        guard let lazily = flushMode(c, args) else { return }
+        guard parseFlushMode(c, args) else { return }
+        let freer = c.engine.flushFreer(args, option: 1)
         for db in c.engine.keyspace.databases {
             c.engine.keyspace.touchWatchedKeys(in: db, now: c.now)
             c.dirty(db.count)
-            db.removeAll(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
+            db.removeAll(lazyFree: freer)
         }
         c.engine.persistence?.flushedAll()
         c.dirty()
         c.replyOK()
     }
 
-    /// [ASYNC | SYNC]: whether the keys are freed in the background (without either,
-    /// as `lazyfree-lazy-user-flush` says); nil after replying a syntax error.
-    private static func flushMode(_ c: ClientSession, _ args: Arguments) -> Bool? {
-        if args.count == 1 { return c.engine.configuration.lazyfreeLazyUserFlush }
-        if args.count == 2 && args.matches(1, "async") { return true }
-        if args.count == 2 && args.matches(1, "sync") { return false }
+    /// [ASYNC | SYNC] (`Engine.flushFreer` says where the keys are freed).
+    private static func parseFlushMode(_ c: ClientSession, _ args: Arguments) -> Bool {
+        if args.count == 1 { return true }
+        if args.count == 2 && (args.matches(1, "async") || args.matches(1, "sync")) { return true }
         c.replyError(ErrorReply.syntax)
-        return nil
+        return false
     }
 }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import KeyDBRESP
 import NIOConcurrencyHelpers
 
 /// Redis's lazyfree.c: a deleted value whose freeing is real work is let go on a
@@ -78,6 +79,16 @@ private final class Doomed<T>: @unchecked Sendable {  // touched by one thread a
     private var value: T?
     init(_ value: consuming T) { self.value = value }
     func drop() { value = nil }
+}
+
+extension Engine {
+    /// Where FLUSHALL, FLUSHDB, SCRIPT FLUSH and FUNCTION FLUSH free what they drop: the
+    /// background with ASYNC at `option`, or with no option under `lazyfree-lazy-user-flush`;
+    /// nil, in place. (Each command has checked its option already.)
+    func flushFreer(_ args: Arguments, option index: Int) -> LazyFree? {
+        let lazily = args.count > index ? args.matches(index, "async") : configuration.lazyfreeLazyUserFlush
+        return lazily ? keyspace.lazyFree : nil
+    }
 }
 
 extension Value {

@@ -68,8 +68,7 @@ enum ScriptCommands {
         guard args.count == 2 || (args.count == 3 && (args.matches(2, "sync") || args.matches(2, "async"))) else {
             return c.replyError(ErrorReply.scriptFlushOption)
         }
-        let lazily = args.count == 3 ? args.matches(2, "async") : c.engine.configuration.lazyfreeLazyUserFlush
-        c.engine.scripting.flushScripts(lazyFree: lazily ? c.engine.keyspace.lazyFree : nil)
+        c.engine.scripting.flushScripts(lazyFree: c.engine.flushFreer(args, option: 2))
         c.replyOK()
     }
 
