@@ -114,4 +114,13 @@ import Testing
         let own = served.allocations - fixed.allocations
         #expect(own < Self.reads / 10, "the handler allocated \(own) times for \(Self.reads) reads (the embedded channel alone \(fixed.allocations))")
     }
+
+    /// A weak reference to a channel gives it a side table, and every retain and
+    /// release of it from then on, several per read, takes Swift's slow path.
+    @Test func aServedChannelHasNoWeakReference() throws {
+        let server = try Harness.server()
+        defer { server.finish() }
+        _ = try server.run(Array("*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n".utf8))
+        for channel in server.channels { #expect(_getWeakRetainCount(channel) == 1) }
+    }
 }
