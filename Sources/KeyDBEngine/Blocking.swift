@@ -2,8 +2,9 @@ import KeyDBRESP
 
 /// A client waiting in a blocking command (BLPOP, BLMOVE, BZPOPMIN...).
 public final class BlockedState: @unchecked Sendable {  // guarded by the keyspace lock
-    /// What a client that times out receives: `*-1` for pops, `$-1` for moves.
-    enum TimeoutReply { case nullArray, nullBulk }
+    /// What a client that times out receives: `*-1` for pops, `$-1` for moves, and
+    /// for WAIT the count of replicas that acknowledged, `:0` (there are none).
+    enum TimeoutReply { case nullArray, nullBulk, noReplicas }
 
     let db: Database
     let keys: [Bytes]
@@ -154,6 +155,7 @@ extension Engine {
         switch reply {
         case .nullArray: client.reply.writeNullArray()
         case .nullBulk: client.reply.writeNullBulk()
+        case .noReplicas: client.reply.writeIntegerReply(0)
         }
     }
 }

@@ -100,6 +100,8 @@ extension CommandTable {
         "psetex": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update])],
         "pttl": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
         "dump": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ro, .access])],
+        "migrate": [.init(.index(3), .range(lastKey: 0, step: 1, limit: 0), [.rw, .access, .delete]),
+                    .init(.keyword("KEYS", startFrom: -2), .range(lastKey: -1, step: 1, limit: 0), [.rw, .access, .delete, .incomplete])],
         "restore": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update])],
         "restore-asking": [.init(.index(1), .range(lastKey: 0, step: 1, limit: 0), [.ow, .update])],
         "sort": [

@@ -3,7 +3,7 @@
 extension CommandTable {
     /// A fresh table: the rows are built anew so each engine has its own counters.
     public static func standard() -> CommandTable {
-        CommandTable(connection + transactions + pubsub + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + bitmapCommands + hyperLogLogCommands + geoCommands + streamCommands + serializationCommands + server + introspection + scripting)
+        CommandTable(connection + transactions + pubsub + strings + keys + listCommands + hashCommands + setCommands + sortedSetCommands + bitmapCommands + hyperLogLogCommands + geoCommands + streamCommands + serializationCommands + server + introspection + scripting + replicationCommands + clusterCommands + moduleCommands)
     }
 
     private typealias F = CommandFlags

@@ -122,6 +122,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public internal(set) var slowLog = SlowLog()
     /// LATENCY's events; the log writer reports its own into it, from its threads.
     public let latency = LatencyMonitor()
+    /// MIGRATE's connections to other servers, kept between commands.
+    public let migrationLinks = MigrationLinks()
     /// Clients in MONITOR mode, in the order they asked.
     var monitors: [ClientSession] = [] {
         didSet { hasMonitors = !monitors.isEmpty }
@@ -297,8 +299,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         guard command.acceptsArgumentCount(args.count) else {
             return reject(command, ErrorReply.wrongArity(command.fullName), for: client)
         }
-        if command.flags.contains(.protected) && !configuration.enableDebugCommand.allows(client) {
-            return reject(command, ErrorReply.debugNotAllowed, for: client)
+        if command.flags.contains(.protected), let refusal = protectedRefusal(command, for: client) {
+            return reject(command, refusal, for: client)
         }
         guard client.authenticated || !acl.authenticationRequired || command.flags.contains(.noAuth) else {
             return reject(command, ErrorReply.noAuth, for: client)
@@ -354,6 +356,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         // Served once a paused script ends, as its effects are not all in yet.
         if keyspace.hasReadyKeys && !scriptBusy { serveReadyKeys() }
         return command.flags
+    }
+
+    /// DEBUG and MODULE LOAD / LOADEX / UNLOAD run only where `enable-debug-command` /
+    /// `enable-module-command` allow the client.
+    private func protectedRefusal(_ command: CommandSpec, for client: ClientSession) -> String? {
+        let debug = command.fullName == "debug"
+        let allowed = debug ? configuration.enableDebugCommand : configuration.enableModuleCommand
+        guard !allowed.allows(client) else { return nil }
+        return debug ? ErrorReply.debugNotAllowed : ErrorReply.moduleNotAllowed
     }
 
     /// A write, or EXEC of queued writes (Redis's is_write_command).

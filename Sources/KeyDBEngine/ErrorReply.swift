@@ -275,7 +275,35 @@ public enum ErrorReply {
     }
 
     public static let noReplicas = "NOREPLICAS Not enough good replicas to write."
-    public static let debugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+    public static let debugNotAllowed = protectedNotAllowed("DEBUG", option: "enable-debug-command")
+    public static let moduleNotAllowed = protectedNotAllowed("MODULE", option: "enable-module-command")
+
+    private static func protectedNotAllowed(_ command: String, option: String) -> String {
+        "ERR \(command) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+    }
+
+    // A server without replicas, cluster or modules (ReplicationCommands, ClusterCommands, ModuleCommands).
+    public static let clusterDisabled = "ERR This instance has cluster support disabled"
+    public static let invalidMasterPort = "ERR Invalid master port"
+    /// SwiftKeyDB's own: Redis would start replicating from the given master.
+    public static let replicationUnsupported = "ERR SwiftKeyDB has no replication: REPLICAOF only takes NO ONE"
+    public static let noFailoverInProgress = "ERR No failover in progress."
+    public static let failoverTimeout = "ERR FAILOVER timeout must be greater than 0"
+    public static let failoverWithoutReplicas = "ERR FAILOVER requires connected replicas."
+    public static let migrateKeysNeedEmptyKey = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+    public static let migrateConnect = "IOERR error or timeout connecting to the client"
+
+    public static func migrateIO(writing: Bool) -> String {
+        "IOERR error or timeout \(writing ? "writing" : "reading") to target instance"
+    }
+
+    /// MIGRATE's target refused a command: its error line, without the leading '-'.
+    public static func migrateTargetError(_ line: some Collection<UInt8>) -> [UInt8] {
+        oneLine(Array("ERR Target instance replied with error: ".utf8) + cString(line))
+    }
+
+    public static let moduleLoadFailed = "ERR Error loading the extension. Please check the server logs."
+    public static let noSuchModule = "ERR Error unloading module: no such module with that name"
 
     public static func wrongArity(_ fullName: String) -> String {
         "ERR wrong number of arguments for '\(fullName)' command"

@@ -168,7 +168,7 @@ enum InfoCommand {
             ("current_eviction_exceeded_time", "0"), ("keyspace_hits", "\(s.keyspaceHits)"),
             ("keyspace_misses", "\(s.keyspaceMisses)"), ("pubsub_channels", "\(engine.channelSubscribers.count)"),
             ("pubsub_patterns", "\(engine.patternSubscribers.count)"), ("pubsubshard_channels", "\(engine.shardChannelSubscribers.count)"),
-            ("latest_fork_usec", "\(s.latestForkMicroseconds)"), ("total_forks", "\(s.forks)"), ("migrate_cached_sockets", "0"),
+            ("latest_fork_usec", "\(s.latestForkMicroseconds)"), ("total_forks", "\(s.forks)"), ("migrate_cached_sockets", "\(engine.migrationLinks.count)"),
             ("slave_expires_tracked_keys", "0"), ("active_defrag_hits", "0"), ("active_defrag_misses", "0"),
             ("active_defrag_key_hits", "0"), ("active_defrag_key_misses", "0"), ("total_active_defrag_time", "0"),
             ("current_active_defrag_time", "0"), ("tracking_total_keys", "0"), ("tracking_total_items", "0"),

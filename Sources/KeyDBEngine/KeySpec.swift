@@ -168,6 +168,27 @@ extension CommandSpec {
                 index += 1
             }
             return references
+        case "migrate":
+            // As Redis: its key specs give argument 3 when no KEYS word is found
+            // backwards from the next-to-last argument; when one is, the spec is
+            // incomplete, and migrateGetKeys decides: the keys after the first KEYS
+            // among the options (AUTH's and AUTH2's values skipped), none if the key
+            // argument is not empty, else argument 3.
+            let flags: KeySpecFlags = [.rw, .access, .delete]
+            guard stride(from: args.count - 2, through: 2, by: -1).contains(where: { args.matches($0, "keys") }) else {
+                return [KeyReference(index: 3, flags: flags)]
+            }
+            var keys = 3..<4
+            var index = 6
+            while index < args.count {
+                if args.matches(index, "keys") {
+                    keys = args[3].isEmpty ? index + 1..<args.count : 3..<3
+                    break
+                }
+                if args.matches(index, "auth") { index += 1 } else if args.matches(index, "auth2") { index += 2 }
+                index += 1
+            }
+            return keys.map { KeyReference(index: $0, flags: flags) }
         default:
             return nil
         }

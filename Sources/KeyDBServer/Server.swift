@@ -170,6 +170,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.logWarning = { [logger] text in logger.warning("\(text)") }
             engine.logNotice = { [logger] text in logger.notice("\(text)") }
             engine.moveListeners = { [weak self] addresses, port in self?.moveListeners(to: addresses, port: port) }
+            engine.migrationLinks.open = { host, port, timeout in MigrationSocket.open(host: host, port: port, timeout: timeout) }
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.keepaliveChanged(to: configuration.tcpKeepalive)
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
@@ -412,6 +413,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                     self.persistence.tick()
                 }
                 self.engine.closeIdleClients()
+                self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()
                 self.engine.recordMemoryPeak()
                 return self.persistence.log

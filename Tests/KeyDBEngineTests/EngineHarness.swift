@@ -250,3 +250,16 @@ extension Configuration {
         return configuration
     }
 }
+
+/// The whole RESP commands at the start of `bytes`, each as its arguments, and
+/// how many bytes they take (the write-ahead log's records, what MIGRATE sends).
+func decodeCommands(_ bytes: UnsafeRawBufferPointer) -> (commands: [[[UInt8]]], length: Int) {
+    var parser = RequestParser()
+    var commands: [[[UInt8]]] = []
+    var position = 0
+    while position < bytes.count, case .command(let end) = parser.parse(bytes, from: position) {
+        commands.append(parser.arguments.map { Array(UnsafeRawBufferPointer(rebasing: bytes[$0.offset..<$0.offset + $0.count])) })
+        position = end
+    }
+    return (commands, position)
+}

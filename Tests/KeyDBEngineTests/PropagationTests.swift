@@ -16,18 +16,10 @@ import Testing
 
     /// The records logged since the last call, as text argv lists.
     func records() -> [[String]] {
-        var parser = RequestParser()
-        var result: [[String]] = []
-        feed.buffer.withUnsafeReadableBytes { bytes in
-            var position = 0
-            while position < bytes.count, case .command(let end) = parser.parse(bytes, from: position) {
-                result.append(parser.arguments.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0.offset..<$0.offset + $0.count]), as: UTF8.self) })
-                position = end
-            }
-            #expect(position == bytes.count, "the feed holds only whole records")
-        }
+        let decoded = feed.buffer.withUnsafeReadableBytes { decodeCommands($0) }
+        #expect(decoded.length == feed.buffer.readableBytes, "the feed holds only whole records")
         feed.buffer.clear()
-        return result.filter { $0.first != "SELECT" }
+        return decoded.commands.map { $0.map { String(decoding: $0, as: UTF8.self) } }.filter { $0.first != "SELECT" }
     }
 
     @Test func plainWritesAreLoggedAsSentAndReadsAreNot() {

@@ -31,6 +31,22 @@ import Testing
         }
     }
 
+    /// MODULE LOAD / LOADEX / UNLOAD answer to enable-module-command, not to
+    /// enable-debug-command; LIST and HELP are not protected.
+    @Test func moduleLoadingFollowsEnableModuleCommand() {
+        let moduleRefused = "-\(ErrorReply.moduleNotAllowed)\r\n"
+        let debugOnly = EngineHarness()  // enable-debug-command yes
+        #expect(debugOnly.run("MODULE", "LOAD", "/x.so") == moduleRefused)
+        #expect(debugOnly.run("MODULE", "UNLOAD", "x") == moduleRefused)
+        #expect(debugOnly.run("MODULE", "LIST") == "*0\r\n")
+        var configuration = Configuration()
+        configuration.enableModuleCommand = .yes
+        let modulesOnly = EngineHarness(configuration: configuration)
+        #expect(modulesOnly.run("DEBUG", "SLEEP", "0") == Self.refused)
+        #expect(modulesOnly.run("MODULE", "LOADEX", "/x.so", "CONFIG", "a") == "-ERR Error loading the extension. Please check the server logs.\r\n")
+        #expect(modulesOnly.run("MODULE", "UNLOAD", "x") == "-ERR Error unloading module: no such module with that name\r\n")
+    }
+
     @Test func valuesAreNoYesOrLocal() {
         var configuration = Configuration()
         #expect(throws: ConfigError("argument(s) must be one of the following: no, yes, local")) {

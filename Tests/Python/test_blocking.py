@@ -689,6 +689,37 @@ def test_huge_timeout_blocks(conns):
     assert a.read_reply() == NIL_ARRAY
 
 
+def test_wait_without_replicas(conns):
+    """WAIT counts the replicas that acknowledged the connection's writes: with
+    none, it answers 0 at once when asked for none (or inside MULTI), and
+    otherwise blocks until its timeout or CLIENT UNBLOCK, counted as blocked."""
+    a = conns.new()
+    ida = client_id(a)
+    assert a.call("SET", "k", "v") == b"+OK\r\n"
+    assert a.call("WAIT", 0, 0) == integer(0)
+    assert a.call("WAIT", -3, 0) == integer(0)
+    start = time.monotonic()
+    assert a.call("WAIT", 1, 150) == integer(0)
+    assert 0.12 <= time.monotonic() - start <= 2.0
+    conns.wait_blocked(0)
+
+    conns.block(a, "WAIT", 2, 0)
+    line = conns.admin.call("CLIENT", "LIST", "ID", ida)
+    assert b" flags=b " in line and b" cmd=wait " in line, line
+    assert no_reply(a, 0.1)
+    assert conns.admin.call("CLIENT", "UNBLOCK", ida) == integer(1)
+    assert a.read_reply() == integer(0)
+    conns.block(a, "WAIT", 1, 0)
+    assert conns.admin.call("CLIENT", "UNBLOCK", ida, "ERROR") == integer(1)
+    assert a.read_reply() == UNBLOCKED
+    conns.wait_blocked(0)
+
+    a.call("MULTI")
+    a.call("WAIT", 1, 0)
+    assert a.call("EXEC") == arr(integer(0))
+    assert a.call("EVAL", "return redis.call('wait', 1, 0)", 0).startswith(b"-ERR This Redis command is not allowed from script")
+
+
 def test_pipelined_large_replies_arrive_whole(sut_server):
     """20 pipelined GETs of a 10 MB value (200 MB of replies) arrive complete and in order:
     the server hands them over in chunks instead of one buffer growing toward its 4 GiB limit."""
