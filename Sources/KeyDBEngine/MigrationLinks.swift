@@ -35,7 +35,7 @@ public final class MigrationLinks: @unchecked Sendable {  // guarded by the keys
 
     /// The cached link to `host`:`port`, or a new one; nil when the connection fails.
     func link(host: [UInt8], port: [UInt8], timeout: Int, now: Int64) -> Entry? {
-        let name = host + [UInt8(ascii: ":")] + port
+        let name = Self.name(host, port)
         if let entry = entries[name] {
             entry.lastUse = now
             return entry
@@ -50,8 +50,11 @@ public final class MigrationLinks: @unchecked Sendable {  // guarded by the keys
     }
 
     func close(host: [UInt8], port: [UInt8]) {
-        entries.removeValue(forKey: host + [UInt8(ascii: ":")] + port)?.link.close()
+        entries.removeValue(forKey: Self.name(host, port))?.link.close()
     }
+
+    /// A link's name in the cache: host and port as the command gave them.
+    private static func name(_ host: [UInt8], _ port: [UInt8]) -> [UInt8] { host + [UInt8(ascii: ":")] + port }
 
     /// Closes the links unused for more than 10 s (the server's background cycle).
     public func closeIdle(now: Int64) {
