@@ -52,25 +52,27 @@ enum MigrateCommand {
         let present = keyIndices.filter { c.lookupReadSlot(args[$0]) != nil }
         guard !present.isEmpty else { return c.reply.writeSimpleString("NOKEY") }
 
-        let host = args.bytes(1), port = args.bytes(2)
-        var mayRetry = true
-        while true {
-            switch attempt(c, args, keys: present, host: host, port: port, database: database, timeout: timeout,
-                           copy: copy, replace: replace, username: username, password: password, mayRetry: mayRetry) {
-            case .done:
-                return
-            case .retry:
-                mayRetry = false
-            }
-        }
+        let request = Request(keys: present, host: args.bytes(1), port: args.bytes(2), database: database, timeout: timeout,
+                              copy: copy, replace: replace, username: username, password: password)
+        if attempt(c, args, request, mayRetry: true) == .retry { _ = attempt(c, args, request, mayRetry: false) }
+    }
+
+    /// What one MIGRATE asks, as parsed.
+    private struct Request {
+        let keys: [Int]
+        let host: [UInt8], port: [UInt8]
+        let database: Int64
+        let timeout: Int
+        let copy: Bool, replace: Bool
+        let username: [UInt8]?, password: [UInt8]?
     }
 
     private enum Outcome { case done, retry }
 
-    /// One connection's try: the reply is written unless it returns `.retry`.
-    private static func attempt(_ c: ClientSession, _ args: Arguments, keys: [Int], host: [UInt8], port: [UInt8],
-                                database: Int64, timeout: Int, copy: Bool, replace: Bool,
-                                username: [UInt8]?, password: [UInt8]?, mayRetry: Bool) -> Outcome {
+    /// One connection's try: the reply is written unless it returns `.retry` (only when `mayRetry`).
+    private static func attempt(_ c: ClientSession, _ args: Arguments, _ request: Request, mayRetry: Bool) -> Outcome {
+        let (keys, host, port, database, timeout) = (request.keys, request.host, request.port, request.database, request.timeout)
+        let (copy, replace, username, password) = (request.copy, request.replace, request.username, request.password)
         let links = c.engine.migrationLinks
         guard let entry = links.link(host: host, port: port, timeout: timeout, now: c.now) else {
             c.replyError(ErrorReply.migrateConnect)
@@ -85,18 +87,18 @@ enum MigrateCommand {
             return .done
         }
 
-        var request = ByteBufferAllocator().buffer(capacity: 256)
+        var commands = ByteBufferAllocator().buffer(capacity: 256)
         if let password {
-            request.writeArrayHeader(username == nil ? 2 : 3)
-            request.writeBulk("AUTH")
-            if let username { request.writeBulk(username) }
-            request.writeBulk(password)
+            commands.writeArrayHeader(username == nil ? 2 : 3)
+            commands.writeBulk("AUTH")
+            if let username { commands.writeBulk(username) }
+            commands.writeBulk(password)
         }
         let select = entry.database != database
         if select {
-            request.writeArrayHeader(2)
-            request.writeBulk("SELECT")
-            request.writeBulkDecimal(database)
+            commands.writeArrayHeader(2)
+            commands.writeBulk("SELECT")
+            commands.writeBulkDecimal(database)
         }
         // TTLs as of now, after the connect; keys whose time ran out since the lookup
         // are left out, as Redis does.
@@ -112,14 +114,14 @@ enum MigrateCommand {
                 ttl = max(ttl, 1)
             }
             sent.append(index)
-            request.writeArrayHeader(replace ? 5 : 4)
-            request.writeBulk("RESTORE")
-            request.writeBulk(args[index])
-            request.writeBulkDecimal(ttl)
-            request.writeBulk(DumpCommands.payload(of: c.db.value(at: slot), c.engine.configuration))
-            if replace { request.writeBulk("REPLACE") }
+            commands.writeArrayHeader(replace ? 5 : 4)
+            commands.writeBulk("RESTORE")
+            commands.writeBulk(args[index])
+            commands.writeBulkDecimal(ttl)
+            commands.writeBulk(DumpCommands.payload(of: c.db.value(at: slot), c.engine.configuration))
+            if replace { commands.writeBulk("REPLACE") }
         }
-        guard link.write(Array(request.readableBytesView), timeout: timeout) else { return socketFailure(writing: true) }
+        guard link.write(Array(commands.readableBytesView), timeout: timeout) else { return socketFailure(writing: true) }
 
         var authReply: [UInt8] = [], selectReply: [UInt8] = []
         if password != nil {
