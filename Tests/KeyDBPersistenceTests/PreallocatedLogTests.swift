@@ -6,13 +6,16 @@ import Testing
 
 /// The incremental file written under `appendfsync always` over a preallocated
 /// tail: what it holds, that it replays, and what a torn last batch does.
-@Suite struct PreallocatedLogTests {
+@Suite final class PreallocatedLogTests {
     let directory: String
 
     init() throws {
         directory = NSTemporaryDirectory() + "swiftkeydb-prealloc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+
+    // Each test gets its own instance, so each removes its own directory.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     var path: String { directory + "/test.incr.aof" }
 
