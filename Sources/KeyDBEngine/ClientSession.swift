@@ -86,9 +86,17 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// Hides argument `index` of the running command from the slow log and monitors.
     func redact(_ index: Int) { redactedArguments.append(index) }
 
-    // Shown by CLIENT LIST / CLIENT INFO.
-    public let address: String
-    public let localAddress: String
+    // Shown by CLIENT LIST / CLIENT INFO, made into text when first shown.
+    public var address: String { Self.text(of: &peerEnd) }
+    public var localAddress: String { Self.text(of: &localEnd) }
+    private var peerEnd: ConnectionEnd
+    private var localEnd: ConnectionEnd
+
+    private static func text(of end: inout ConnectionEnd) -> String {
+        let text = end.text
+        end = .text(text)
+        return text
+    }
     /// The connection's socket, looked up the first time CLIENT LIST / INFO asks
     /// (finding it costs more than the rest of a one-request connection); -1 for none.
     public var fileDescriptor: Int {
@@ -106,7 +114,11 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// Connected through the Unix socket (`unixsocket`): local, flag U in CLIENT LIST.
     public let isUnixSocket: Bool
 
-    public init(engine: Engine, address: String = "", localAddress: String = "", fileDescriptor: (() -> Int)? = nil,
+    public convenience init(engine: Engine, address: String = "", localAddress: String = "") {
+        self.init(engine: engine, peer: .text(address), local: .text(localAddress))
+    }
+
+    public init(engine: Engine, peer: ConnectionEnd, local: ConnectionEnd, fileDescriptor: (() -> Int)? = nil,
                 unixSocket: Bool = false, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.engine = engine
         self.id = engine.nextClientID()
@@ -115,8 +127,8 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         self.user = engine.acl.defaultUser
         self.authenticated = !engine.acl.authenticationRequired
         self.aclUnrestricted = engine.acl.defaultUser.isUnrestricted
-        self.address = address
-        self.localAddress = localAddress
+        self.peerEnd = peer
+        self.localEnd = local
         self.findDescriptor = fileDescriptor
         self.isUnixSocket = unixSocket
         let now = Clock.milliseconds()

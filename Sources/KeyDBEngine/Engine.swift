@@ -198,12 +198,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     /// Nil when a connection from `peer` (its IP address; nil for the Unix socket)
     /// may become a client; otherwise the error it is sent before it is closed (counted as rejected).
-    public func refusal(ofConnectionFrom peer: String?) -> String? {
+    /// `local`: from a Unix socket or, as protected mode counts it, from this machine
+    /// (`ConnectionEnd.isLoopback`).
+    public func refusal(ofConnectionLocal local: Bool) -> String? {
         let refusal: String?
         if clients.count >= configuration.maxClients {
             refusal = ErrorReply.maxClientsReached
-        } else if configuration.protectedMode && acl.defaultUser.noPassword, let peer, peer != "127.0.0.1" && peer != "::1" {
-            // Redis's test, by the peer's address text (127.0.0.2 or ::ffff:127.0.0.1 are not local to it).
+        } else if configuration.protectedMode && acl.defaultUser.noPassword && !local {
             refusal = ErrorReply.protectedMode
         } else {
             refusal = nil

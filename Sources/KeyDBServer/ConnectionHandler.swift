@@ -84,9 +84,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         // A served or unblocked client is woken from whichever thread served it.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let unixSocket = if case .unixDomainSocket = channel.localAddress { true } else { false }
-        let peer = unixSocket ? nil : channel.remoteAddress?.ipAddress ?? ""
         // (TCP keepalive is the listener's, which the connection inherits: `TCPListeners`.)
-        let refusal = lock.withLock { engine.refusal(ofConnectionFrom: peer) }
+        let local = unixSocket || channel.remoteAddress.map(ConnectionEnd.isLoopback) ?? false
+        let refusal = lock.withLock { engine.refusal(ofConnectionLocal: local) }
         if let refusal {
             // As Redis: the error, then the connection closes (no client was created).
             closing = true
@@ -98,10 +98,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.listed = listed
         let session = lock.withLock {
             // A Unix socket client's two ends are both the socket's path as configured, as Redis shows them.
-            let local = unixSocket ? "\(engine.configuration.unixSocket):0" : channel.localAddress.map(Self.describe) ?? ""
+            let unixEnd = unixSocket ? ConnectionEnd.text("\(engine.configuration.unixSocket):0") : nil
             let session = ClientSession(engine: engine,
-                                        address: unixSocket ? local : channel.remoteAddress.map(Self.describe) ?? "",
-                                        localAddress: local,
+                                        peer: unixEnd ?? channel.remoteAddress.map(ConnectionEnd.socket) ?? .text(""),
+                                        local: unixEnd ?? channel.localAddress.map(ConnectionEnd.socket) ?? .text(""),
                                         fileDescriptor: { listed.channel.flatMap(ConnectionSocket.descriptor(of:)).map(Int.init) ?? -1 },
                                         unixSocket: unixSocket,
                                         allocator: channel.allocator)
@@ -494,12 +494,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         neededBytes = 0
         return position
-    }
-
-    /// "ip:port", with an IPv6 address in brackets, as Redis writes peer addresses.
-    static func describe(_ address: SocketAddress) -> String {
-        let ip = address.ipAddress ?? "?"
-        return "\(ip.contains(":") ? "[\(ip)]" : ip):\(address.port ?? 0)"
     }
 }
 

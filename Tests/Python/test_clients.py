@@ -176,6 +176,30 @@ def test_client_kill_filters(pair):
     assert ref[2] == b":0\r\n" and ref[3] == b":1\r\n" and ref[-1] is True
 
 
+@pytest.fixture
+def pair_on_both_loopbacks():
+    yield from serve_pair(["--bind", "127.0.0.1 ::1"])
+
+
+def test_client_addresses_over_ipv4_and_ipv6(pair_on_both_loopbacks):
+    """addr / laddr as Redis writes them, from the sockets' own ends; ::1 is local to
+    protected mode (on, with no password) as 127.0.0.1 is; CLIENT KILL ADDR finds both."""
+    def steps(server):
+        boss = server.client()
+        seen = []
+        for host, shown in (("127.0.0.1", "127.0.0.1"), ("::1", "[::1]")):
+            c = RespClient(host, server.port)
+            info = c.call("CLIENT", "INFO")
+            port = c.sock.getsockname()[1]
+            assert _field(info, "addr") == f"{shown}:{port}", server.name
+            assert _field(info, "laddr") == f"{shown}:{server.port}", server.name
+            seen.append(boss.call("CLIENT", "KILL", "ADDR", f"{shown}:{port}"))
+            seen.append(c.wait_closed(2.0))
+        boss.close()
+        return seen
+    assert _compare(pair_on_both_loopbacks, steps) == [b":1\r\n", True] * 2
+
+
 def test_client_kill_self_old_form_replies_first(pair):
     def steps(server):
         c = server.client()
