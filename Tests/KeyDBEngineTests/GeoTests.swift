@@ -110,7 +110,7 @@ struct GeoTests {
     @Test("coordinate text matches printf's %.17Lf, exactly rounded, for any value within ±180")
     func coordinateText() {
         var generator = SystemRandomNumberGenerator()
-        var values: [Double] = [0, -0.0, 180, -180, 85.05112878, -85.05112878, 1e-17, 5e-18, 4.9e-324, -1e-300,
+        var values: [Double] = [0, -0.0, 180, -180, 85.05112878, -85.05112878, 1e-17, 5e-18, .leastNonzeroMagnitude, -1e-300,
                                 0.5, 2.5e-17, 7.5e-17, 13.36138933897018433, -179.99999731779098511, 1.0 / 3]
         for _ in 0..<20_000 { values.append(Double.random(in: -180...180, using: &generator)) }
         for exponent in -60...7 { values.append(Double(sign: .plus, exponent: exponent, significand: 1.5)) }
