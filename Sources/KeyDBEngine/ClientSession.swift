@@ -86,13 +86,15 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// Hides argument `index` of the running command from the slow log and monitors.
     func redact(_ index: Int) { redactedArguments.append(index) }
 
-    // Shown by CLIENT LIST / CLIENT INFO, made into text when first shown.
+    // Shown by CLIENT LIST / CLIENT INFO, made into text when first shown (so read
+    // under the engine lock, as everything here).
     public var address: String { Self.text(of: &peerEnd) }
     public var localAddress: String { Self.text(of: &localEnd) }
     private var peerEnd: ConnectionEnd
     private var localEnd: ConnectionEnd
 
     private static func text(of end: inout ConnectionEnd) -> String {
+        if case .text(let text) = end { return text }
         let text = end.text
         end = .text(text)
         return text

@@ -196,10 +196,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         stats.connectionsReceived += 1
     }
 
-    /// Nil when a connection from `peer` (its IP address; nil for the Unix socket)
-    /// may become a client; otherwise the error it is sent before it is closed (counted as rejected).
-    /// `local`: from a Unix socket or, as protected mode counts it, from this machine
-    /// (`ConnectionEnd.isLoopback`).
+    /// Nil when a new connection may become a client; otherwise the error it is sent
+    /// before it is closed (counted as rejected). `local`: from a Unix socket or, as
+    /// protected mode counts it, from this machine (`ConnectionEnd.isLoopback`).
     public func refusal(ofConnectionLocal local: Bool) -> String? {
         let refusal: String?
         if clients.count >= configuration.maxClients {
