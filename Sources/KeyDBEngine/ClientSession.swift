@@ -88,17 +88,10 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
 
     // Shown by CLIENT LIST / CLIENT INFO, made into text when first shown (so read
     // under the engine lock, as everything here).
-    public var address: String { Self.text(of: &peerEnd) }
-    public var localAddress: String { Self.text(of: &localEnd) }
+    public var address: String { peerEnd.keptText() }
+    public var localAddress: String { localEnd.keptText() }
     private var peerEnd: ConnectionEnd
     private var localEnd: ConnectionEnd
-
-    private static func text(of end: inout ConnectionEnd) -> String {
-        if case .text(let text) = end { return text }
-        let text = end.text
-        end = .text(text)
-        return text
-    }
     /// The connection's socket, looked up the first time CLIENT LIST / INFO asks
     /// (finding it costs more than the rest of a one-request connection); -1 for none.
     public var fileDescriptor: Int {

@@ -18,6 +18,12 @@ public enum ConnectionEnd: Sendable {
         }
     }
 
+    /// Its text, kept in place of the address so that it is made once.
+    mutating func keptText() -> String {
+        if case .socket(let address) = self { self = .text(Self.text(of: address)) }
+        return text
+    }
+
     /// Local as protected mode sees a TCP peer: one whose address Redis writes as
     /// 127.0.0.1 or ::1 (so 127.0.0.2 and ::ffff:127.0.0.1 are not), found
     /// without making that text.
