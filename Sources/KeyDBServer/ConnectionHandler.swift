@@ -83,9 +83,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.context = context
         // A served or unblocked client is woken from whichever thread served it.
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let unixSocket = if case .unixDomainSocket = channel.localAddress { true } else { false }
+        // Read once: each read of a channel address checks the calling thread first.
+        let (localAddress, remoteAddress) = (channel.localAddress, channel.remoteAddress)
+        let unixSocket = if case .unixDomainSocket = localAddress { true } else { false }
         // (TCP keepalive is the listener's, which the connection inherits: `TCPListeners`.)
-        let local = unixSocket || channel.remoteAddress.map(ConnectionEnd.isLoopback) ?? false
+        let local = unixSocket || remoteAddress.map(ConnectionEnd.isLoopback) ?? false
         let refusal = lock.withLock { engine.refusal(ofConnectionLocal: local) }
         if let refusal {
             // As Redis: the error, then the connection closes (no client was created).
@@ -100,8 +102,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             // A Unix socket client's two ends are both the socket's path as configured, as Redis shows them.
             let unixEnd = unixSocket ? ConnectionEnd.text("\(engine.configuration.unixSocket):0") : nil
             let session = ClientSession(engine: engine,
-                                        peer: unixEnd ?? channel.remoteAddress.map(ConnectionEnd.socket) ?? .text(""),
-                                        local: unixEnd ?? channel.localAddress.map(ConnectionEnd.socket) ?? .text(""),
+                                        peer: unixEnd ?? remoteAddress.map(ConnectionEnd.socket) ?? .text(""),
+                                        local: unixEnd ?? localAddress.map(ConnectionEnd.socket) ?? .text(""),
                                         fileDescriptor: { listed.channel.flatMap(ConnectionSocket.descriptor(of:)).map(Int.init) ?? -1 },
                                         unixSocket: unixSocket,
                                         allocator: channel.allocator)
