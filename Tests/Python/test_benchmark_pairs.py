@@ -124,8 +124,8 @@ def test_a_custom_command_is_paired_too(monkeypatch):
 
 
 def test_every_run_waits_out_the_settle_pause_first(monkeypatch, pauses):
-    # Run at once after another, a run's p99 took the kernel's cleanup of the
-    # one before: with Redis against itself, the second of a pair was 12-23% slower.
+    # Run right after another, a run's p99 took the kernel's cleanup of the one
+    # before: with Redis against itself, the first of a pair was 12-23% lower.
     paused_before = []  # pauses slept by the time each run starts
     monkeypatch.setattr(harness, "run_benchmark", fake_benchmark(
         [], lambda cmd: paused_before.append(len(pauses)) or {"GET": {"rps": 1.0}}))
@@ -137,7 +137,7 @@ def test_every_run_waits_out_the_settle_pause_first(monkeypatch, pauses):
 
 
 @pytest.mark.parametrize("value", ["-1", "nan"])
-def test_a_negative_settle_pause_is_refused(value, capsys):
+def test_a_negative_or_nan_settle_pause_is_refused(value, capsys):
     with pytest.raises(SystemExit):
         harness.parse_args(["--settle", value])
     assert "--settle must be >= 0" in capsys.readouterr().err
