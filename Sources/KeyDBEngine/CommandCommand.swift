@@ -12,12 +12,12 @@ enum CommandCommand {
         c.reply.writeIntegerReply(c.engine.commands.count)
     }
 
-    /// COMMAND INFO [name ...]: nil for unknown names.
+    /// COMMAND INFO [name ...]: a null bulk string for unknown names (Redis's addReplyNull).
     static func info(_ c: ClientSession, _ args: Arguments) {
         if args.count == 2 { return all(c, args) }
         c.reply.writeArrayHeader(args.count - 2)
         for index in 2..<args.count {
-            if let command = find(c, args[index]) { writeInfo(c, command) } else { c.reply.writeNullArray() }
+            if let command = find(c, args[index]) { writeInfo(c, command) } else { c.reply.writeNullBulk() }
         }
     }
 
@@ -89,7 +89,8 @@ enum CommandCommand {
         c.reply.writeIntegerReply(range.last)
         c.reply.writeIntegerReply(range.step)
         writeSimpleStrings(c, command.aclCategories)
-        c.reply.writeArrayHeader(0)  // tips
+        c.reply.writeArrayHeader(command.tips.count)
+        for tip in command.tips { c.reply.writeBulk(tip) }
         writeKeySpecs(c, command)
         c.reply.writeArrayHeader(command.subcommands.count)
         for subcommand in command.subcommands { writeInfo(c, subcommand) }

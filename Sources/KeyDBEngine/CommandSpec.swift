@@ -79,7 +79,7 @@ public struct KeyPositions: Sendable, Equatable {
 public typealias CommandHandler = @Sendable (ClientSession, Arguments) -> Void
 
 /// One entry of the command table.
-public final class CommandSpec: @unchecked Sendable {  // `id` and `keySpecs` are set once, as the table is built
+public final class CommandSpec: @unchecked Sendable {  // `id`, `keySpecs` and `tips` are set once, as the table is built
     public let name: String
     /// "config|get" for subcommands, as Redis names them in errors and COMMAND.
     public let fullName: String
@@ -100,6 +100,8 @@ public final class CommandSpec: @unchecked Sendable {  // `id` and `keySpecs` ar
     public internal(set) var id = 0
     /// Which arguments are keys and how they are used (`CommandTable.keySpecs`).
     public internal(set) var keySpecs: [KeySpec] = []
+    /// Hints for clients, as COMMAND INFO shows them (`CommandTable.tips`).
+    public internal(set) var tips: [String] = []
     /// Calls, time and failures (INFO commandstats).
     public let statistics = CommandStatistics()
 

@@ -15,6 +15,7 @@ public struct CommandTable: Sendable {
         for (id, spec) in allSpecs.enumerated() {
             spec.id = id
             spec.keySpecs = Self.keySpecs[spec.fullName] ?? []
+            spec.tips = Self.tips[spec.fullName] ?? []
         }
         let containers = commands.filter(\.isContainer)
         subcommandIndexes = containers.map { NameIndex($0.subcommands) }

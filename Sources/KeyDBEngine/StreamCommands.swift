@@ -23,9 +23,12 @@ enum StreamCommands {
             created = true
         }
         if stream.lastID == .max { return c.replyError(ErrorReply.streamExhausted) }
-        guard let id = nextID(stream, given: options.id, now: c.now), id > stream.lastID else {
-            return c.replyError(ErrorReply.streamAddIDTooSmall)
+        // `<ms>-*` after `<ms>-18446744073709551615`: Redis fails there without naming
+        // a cause, and so reports it as the entry being too large.
+        guard let id = nextID(stream, given: options.id, now: c.now) else {
+            return c.replyError(ErrorReply.streamElementsTooLarge)
         }
+        guard id > stream.lastID else { return c.replyError(ErrorReply.streamAddIDTooSmall) }
         var fields: [Bytes] = []
         fields.reserveCapacity(args.count - fieldsAt)
         var total = 0
@@ -57,7 +60,8 @@ enum StreamCommands {
     }
 
     /// The ID XADD gives a new entry: the next after the last, or the one given
-    /// (with the sequence picked when given as `<ms>-*`). Nil when none fits.
+    /// (with the sequence picked when given as `<ms>-*`). Nil when `<ms>-*` has no
+    /// sequence left; the caller checks that the ID is past the last.
     private static func nextID(_ stream: StreamValue, given: StreamIDText.Parsed?, now: Int64) -> StreamID? {
         guard let given else {
             let ms = UInt64(max(0, now))

@@ -1,7 +1,7 @@
 """The command table against redis-server 7.0's: for every command both
 servers know, COMMAND INFO must agree on arity, flags, key positions, ACL
-categories and key specs (ACL checks and COMMAND GETKEYS rely on them).
-Tips and key-spec notes are documentation and are not compared.
+categories, tips and key specs with their notes (ACL checks and COMMAND
+GETKEYS rely on the key specs; cluster clients route by the tips).
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ def _commands(server):
     table = {}
 
     def walk(entry):
-        name = entry[0].decode()
-        specs = [[field for i, field in enumerate(spec) if not (i % 2 == 0 and field == b"notes")
-                  and not (i % 2 == 1 and spec[i - 1] == b"notes")] for spec in entry[8]]
-        table[name] = [entry[1], entry[2], entry[3], entry[4], entry[5], entry[6], specs]
+        table[entry[0].decode()] = entry[1:9]
         for sub in entry[9]:
             walk(sub)
 
