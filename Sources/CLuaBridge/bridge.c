@@ -426,8 +426,27 @@ static int safe_unpack(lua_State *L) {
     return (int)count;
 }
 
+// Calls the library function a wrapper stands in front of (its upvalue) with the
+// wrapper's arguments. Its errors read as Redis's, whose copies the script calls
+// directly: luaL_error places them at the caller's line ("user_script:1: ...").
+// Arguments are checked in the wrapper, where the call site names the function.
+static int call_wrapped(lua_State *L) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (status == 0) return lua_gettop(L);
+    if (status == LUA_ERRRUN && lua_type(L, -1) == LUA_TSTRING) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
 // bit.tohex(x, n): n that wraps to -2^31 would overflow the library's negation.
 static int safe_tohex(lua_State *L) {
+    luaL_checknumber(L, 1);
+    if (!lua_isnone(L, 2)) luaL_checknumber(L, 2);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         double n = lua_tonumber(L, 2);
         int32_t digits = (fabs(n) < 9.2e18) ? (int32_t)(uint32_t)(uint64_t)(int64_t)n : INT32_MIN;
@@ -436,10 +455,7 @@ static int safe_tohex(lua_State *L) {
             lua_replace(L, 2);
         }
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    return call_wrapped(L);
 }
 
 // cjson.encode: its buffer counts in int, so a string whose escaped form could pass
@@ -468,14 +484,12 @@ static int encoded_bound(lua_State *L, int index, int depth, double *total) {
 }
 
 static int safe_cjson_encode(lua_State *L) {
+    luaL_argcheck(L, lua_gettop(L) == 1, 1, "expected 1 argument");
     double total = 0;
-    if (lua_gettop(L) >= 1 && (!encoded_bound(L, 1, 0, &total) || total > (double)INT_MAX / 2)) {
+    if (!encoded_bound(L, 1, 0, &total) || total > (double)INT_MAX / 2) {
         return luaL_error(L, "Cannot serialise: the encoded text would be too large");
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    return call_wrapped(L);
 }
 
 static void wrap_field(lua_State *L, const char *table, const char *name, lua_CFunction wrapper) {

@@ -138,6 +138,8 @@ struct ACLSelector {
                         throw .syntax
                     }
                 }
+                // "%", "%~x": a pattern that grants nothing is refused, as Redis 7.0.15 does.
+                guard !permission.isEmpty else { throw .syntax }
             } else {
                 permission = .all
             }

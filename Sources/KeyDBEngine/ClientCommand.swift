@@ -184,8 +184,7 @@ extension ClientSession {
         let age = (now - createdAt) / 1000
         let idle = self === current ? 0 : (now - lastInteraction) / 1000
         let nameText = name?.description ?? ""
-        let command = self === current ? current.lastCommand : lastCommand
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flagLetters) db=\(db.index) sub=\(subscribedChannels.count) psub=\(subscribedPatterns.count) ssub=\(subscribedShardChannels.count) multi=\(transaction?.count ?? -1) qbuf=\(queryBufferLength) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(command) user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flagLetters) db=\(db.index) sub=\(subscribedChannels.count) psub=\(subscribedPatterns.count) ssub=\(subscribedShardChannels.count) multi=\(transaction?.count ?? -1) qbuf=\(queryBufferLength) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(lookedUpCommand?.fullName ?? "NULL") user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
     }
 
     /// CLIENT LIST flags=, in Redis's order; N when none applies.

@@ -102,9 +102,12 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     private let findDescriptor: (() -> Int)?
     public let createdAt: Int64
     public var lastInteraction: Int64
-    /// The command running now, or the last one run (CLIENT LIST cmd=, error texts).
+    /// The command running now, or the last one run (its error texts name it).
     public unowned(unsafe) var lastCommandSpec: CommandSpec? = nil
     public var lastCommand: String { lastCommandSpec?.fullName ?? "NULL" }
+    /// CLIENT LIST cmd=: the command last looked up for this client, whether it ran, was
+    /// queued or was refused, and nil after an unknown one (Redis's `lastcmd`).
+    public unowned(unsafe) var lookedUpCommand: CommandSpec? = nil
 
     /// Connected through the Unix socket (`unixsocket`): local, flag U in CLIENT LIST.
     public let isUnixSocket: Bool

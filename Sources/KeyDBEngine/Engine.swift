@@ -284,6 +284,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     private func dispatch(_ args: Arguments, for client: ClientSession) -> CommandFlags? {
         guard args.count > 0 else { return nil }
         guard let found = commands.borrowedLookup(args) else {
+            client.lookedUpCommand = nil
             client.transaction?.abort()
             if let container = commands.container(named: args[0]), args.count >= 2 {
                 client.replyError(bytes: ErrorReply.unknownSubcommand(args[1], of: container.name))
@@ -292,7 +293,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.replyError(bytes: ErrorReply.unknownCommand(args))
             return nil
         }
-        return found._withUnsafeGuaranteedRef { dispatch($0, args, for: client) }
+        return found._withUnsafeGuaranteedRef { command in
+            client.lookedUpCommand = command
+            return dispatch(command, args, for: client)
+        }
     }
 
     private func dispatch(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) -> CommandFlags? {
@@ -314,7 +318,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             commandStartedOutOfMemory = performEvictions() == .failed
             if commandStartedOutOfMemory {
                 // Within MULTI anything but EXEC/DISCARD/QUIT/RESET is refused: the queue itself grows.
-                let growsDataset = command.flags.contains(.denyOOM)
+                // A script that declared flags is refused here unless it allows OOM or writes nothing.
+                let growsDataset = queuedFlags(command, args).contains(.denyOOM)
                     || (command.fullName == "exec" && client.transaction?.denyOOM == true)
                     || (client.transaction != nil && !["exec", "discard", "quit", "reset"].contains(command.fullName))
                 if growsDataset { return reject(command, ErrorReply.outOfMemory, for: client) }

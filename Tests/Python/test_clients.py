@@ -200,6 +200,33 @@ def test_client_addresses_over_ipv4_and_ipv6(pair_on_both_loopbacks):
     assert _compare(pair_on_both_loopbacks, steps) == [b":1\r\n", True] * 2
 
 
+def test_client_list_cmd_is_the_command_last_looked_up(pair):
+    """cmd= names the command as soon as it is looked up, whether it then runs, is
+    queued or is refused, and is NULL after an unknown one (Redis's lastcmd)."""
+    sequences = [
+        [("MULTI",), ("GET", "k")], [("MULTI",), ("GET", "k"), ("EXEC",)], [("PING",), ("GET",)],
+        [("SUBSCRIBE", "x"), ("GET", "x")], [("PING",), ("NOSUCH",)], [("MULTI",), ("NOSUCH",)],
+        [("PING",), ("CONFIG", "NOSUCH")], [("PING",), ("EVAL", "return redis.call('ping')", "0")],
+        [("ACL", "SETUSER", "limited", "on", "nopass", "+@all", "-get", "~*"), ("AUTH", "limited", "x"), ("GET", "k")],
+    ]
+
+    def steps(server):
+        seen = []
+        for sequence in sequences:
+            watched, observer = server.client(), server.client()
+            watched.call("CLIENT", "SETNAME", "watched")
+            for command in sequence:
+                watched.call(*command)
+            line = [row for row in observer.call("CLIENT", "LIST").split(b"\n") if b" name=watched " in row]
+            seen.append(_field(line[0], "cmd"))
+            observer.call("ACL", "DELUSER", "limited")
+            watched.close()
+            observer.close()
+        return seen
+
+    assert _compare(pair, steps) == ["get", "exec", "get", "get", "NULL", "NULL", "NULL", "eval", "get"]
+
+
 def test_client_kill_self_old_form_replies_first(pair):
     def steps(server):
         c = server.client()

@@ -97,3 +97,25 @@ def test_an_eviction_is_announced(both):
         message = subscriber.read_reply(timeout=5)
         assert message.startswith(b"*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:evicted\r\n"), server.name
         c.call("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_scripts_that_declared_flags_are_refused_before_they_run(both):
+    """A shebang script or a function that may write (no `no-writes`, no `allow-oom`)
+    is refused with the generic -OOM before it runs, as any deny-oom command."""
+    library = "#!lua name=oomlib\nredis.register_function('plain', function() return 1 end)\n" \
+              "redis.register_function{function_name='reader', callback=function() return 2 end, flags={'no-writes'}}"
+    outcomes = []
+    for server in both:
+        c = server.client()
+        sha = c.call("SCRIPT", "LOAD", "#!lua\nreturn 3")
+        c.call("FUNCTION", "LOAD", library)
+        c.call("SET", "filler", "x" * 1000)
+        assert c.call("CONFIG", "SET", "maxmemory", "1") == b"+OK\r\n"
+        steps = [c.call("EVAL", "#!lua\nreturn 1", "0"), c.call("EVAL", "#!lua\nreturn redis.call('GET', 'a')", "0"),
+                 c.call("EVAL", "#!lua flags=no-writes\nreturn 1", "0"), c.call("EVAL", "#!lua flags=allow-oom\nreturn 1", "0"),
+                 c.call("EVAL", "return 1", "0"), c.call("EVALSHA", sha.split(b"\r\n")[1].decode(), "0"),
+                 c.call("FCALL", "plain", "0"), c.call("FCALL", "reader", "0"), c.call("FCALL_RO", "reader", "0")]
+        c.call("CONFIG", "SET", "maxmemory", "0")
+        outcomes.append(steps)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
