@@ -67,6 +67,8 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public var unsentBytes = 0
     /// When the client first went over its soft output limit (Unix ms), or 0.
     var softLimitSince: Int64 = 0
+    /// Redis's per-client reply buffer (PROTO_REPLY_CHUNK_BYTES): output limits count what overflows it.
+    static let replyBufferBytes = 16 * 1024
     /// Commands queued since MULTI; nil outside a transaction.
     public var transaction: Transaction? = nil
     /// Set by QUIT and protocol errors: close once the replies are written.

@@ -60,11 +60,13 @@ enum CommandCommand {
 
     static func help(_ c: ClientSession, _ args: Arguments) {
         writeHelp(c, command: "COMMAND", lines: [
-            "(no subcommand)", "    Return details about all commands.",
-            "COUNT", "    Return the total number of commands in this server.",
-            "LIST", "    Return a list of all commands in this server.",
-            "INFO [<command-name> ...]", "    Return details about the given commands, or all of them.",
-            "DOCS [<command-name> ...]", "    Return documentation details about the given commands, or all of them.",
+            "(no subcommand)", "    Return details about all Redis commands.",
+            "COUNT", "    Return the total number of commands in this Redis server.",
+            "LIST", "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all", "    commands are returned.",
+            "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all", "    commands are returned.",
             "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
             "GETKEYSANDFLAGS <full-command>", "    Return the keys and the access flags from a full Redis command.",
         ])

@@ -147,7 +147,7 @@ extension Configuration {
             case .yesNo: return try Configuration.yesNo(word) ? "yes" : "no"
             case .integer(let range, _), .octal(let range, _):
                 let octal = if case .octal = self { true } else { false }
-                guard let value = Int(word, radix: octal ? 8 : 10) else {
+                guard let value = octal ? Int(word, radix: 8) : Configuration.parseInteger(word) else {
                     throw ConfigError(octal ? "argument couldn't be parsed as an octal number" : "argument couldn't be parsed into an integer")
                 }
                 guard range.contains(value) else {

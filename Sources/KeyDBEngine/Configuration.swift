@@ -1,3 +1,5 @@
+import KeyDBRESP
+
 /// The server's settings, by redis.conf name. One table (`Configuration.options`)
 /// drives the config file, the command line, CONFIG GET and CONFIG SET.
 ///
@@ -216,7 +218,7 @@ extension Configuration {
         integer("acllog-max-len", 0...Int(Int64.max), \.aclLogMaxLength),
         choice("acl-pubsub-default", ["allchannels", "resetchannels"], \.aclPubsubDefault),
         memory("maxmemory", \.maxMemory),
-        integer("maxmemory-samples", 1...255, \.maxMemorySamples),
+        integer("maxmemory-samples", 1...Int(Int32.max), \.maxMemorySamples),
         integer("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], \.maxMemoryPolicy),
@@ -253,7 +255,7 @@ extension Configuration {
         }, multiWord: true),
         // Redis accepts any non-negative int and keeps it within 1...500.
         ConfigOption(name: "hz", immutable: false, get: { String($0.hz) }, set: { config, words throws(ConfigError) in
-            guard let value = Int(words[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
+            guard let value = parseInteger(words[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
             guard value >= 0 && value <= Int(Int32.max) else { throw ConfigError("argument must be between 0 and 2147483647 inclusive") }
             config.hz = min(max(value, 1), 500)
         }, multiWord: false),
@@ -274,10 +276,10 @@ extension Configuration {
         aliased("min-slaves-to-write", integer("min-replicas-to-write", 0...Int(Int32.max), \.minReplicasToWrite)),
         aliased("min-slaves-max-lag", integer("min-replicas-max-lag", 0...Int(Int32.max), \.minReplicasMaxLag)),
         aliased("hash-max-ziplist-entries", integer("hash-max-listpack-entries", 0...Int.max, \.hashMaxListpackEntries)),
-        aliased("hash-max-ziplist-value", integer("hash-max-listpack-value", 0...Int.max, \.hashMaxListpackValue)),
+        aliased("hash-max-ziplist-value", memory("hash-max-listpack-value", \.hashMaxListpackValue)),
         aliased("list-max-ziplist-size", integer("list-max-listpack-size", Int(Int32.min)...Int(Int32.max), \.listMaxListpackSize)),
         aliased("zset-max-ziplist-entries", integer("zset-max-listpack-entries", 0...Int.max, \.zsetMaxListpackEntries)),
-        aliased("zset-max-ziplist-value", integer("zset-max-listpack-value", 0...Int.max, \.zsetMaxListpackValue)),
+        aliased("zset-max-ziplist-value", memory("zset-max-listpack-value", \.zsetMaxListpackValue)),
     ].flatMap { $0 }
 
     /// Redis's encoding thresholds (see `listMaxListpackSize` and its neighbours).
@@ -298,7 +300,7 @@ extension Configuration {
 
     static func integer(_ name: String, immutable: Bool = false, _ range: ClosedRange<Int>, _ path: WritableKeyPath<Configuration, Int> & Sendable) -> ConfigOption {
         ConfigOption(name: name, immutable: immutable, get: { String($0[keyPath: path]) }, set: { config, words throws(ConfigError) in
-            guard let value = Int(words[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
+            guard let value = parseInteger(words[0]) else { throw ConfigError("argument couldn't be parsed into an integer") }
             guard range.contains(value) else {
                 throw ConfigError("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
             }
@@ -420,17 +422,21 @@ extension Configuration {
     }
 
     /// redis.conf memory units: 1k = 1000, 1kb = 1024, likewise m/mb, g/gb.
+    /// A plain integer setting, as Redis's string2ll reads it: no "+", no leading zero, no spaces.
+    static func parseInteger(_ text: String) -> Int? {
+        var text = text
+        return text.withUTF8 { Int64(redisDecimal: UnsafeRawBufferPointer($0)) }.map { Int($0) }
+    }
+
     public static func parseMemory(_ text: String) -> Int64? {
+        // As Redis's memtoull: digits (none reads as 0, so "" and "kb" are 0), then a unit.
         let lower = text.lowercased()
-        if lower.isEmpty { return 0 }  // redis.conf reads an empty size as 0
-        let units: [(String, Int64)] = [("kb", 1024), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1000), ("m", 1_000_000), ("g", 1_000_000_000), ("b", 1)]
-        for (suffix, multiplier) in units where lower.hasSuffix(suffix) {
-            guard let number = Int64(lower.dropLast(suffix.count)), number >= 0 else { return nil }
-            let (result, overflow) = number.multipliedReportingOverflow(by: multiplier)
-            return overflow ? nil : result
-        }
-        guard let number = Int64(lower), number >= 0 else { return nil }
-        return number
+        let digits = lower.prefix { $0.isASCII && $0.isNumber }
+        let units: [String: Int64] = ["": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1_000_000, "mb": 1 << 20, "g": 1_000_000_000, "gb": 1 << 30]
+        guard let multiplier = units[String(lower.dropFirst(digits.count))] else { return nil }
+        guard let number = digits.isEmpty ? 0 : Int64(digits) else { return nil }
+        let (result, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : result
     }
 }
 

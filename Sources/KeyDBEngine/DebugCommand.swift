@@ -17,13 +17,13 @@ enum DebugCommand {
             return c.reply(persistence.debugLoadLog())
         }
         if args.matches(1, "digest") && args.count == 2 {
-            return c.reply.writeBulk(hex(Digest.dataset(c.engine.keyspace)))
+            return c.reply.writeSimpleString(hex(Digest.dataset(c.engine.keyspace)))
         }
         if args.matches(1, "digest-value") {
             c.reply.writeArrayHeader(args.count - 2)
             for index in 2..<max(2, args.count) {
                 let value = c.db.get(args[index], now: c.now)
-                c.reply.writeBulk(hex(value.map { Digest.value($0) } ?? Digest.zero))
+                c.reply.writeSimpleString(hex(value.map { Digest.value($0) } ?? Digest.zero))
             }
             return
         }
@@ -40,11 +40,12 @@ enum DebugCommand {
         if args.matches(1, "quicklist-packed-threshold") && args.count == 3 { return packedThreshold(c, args) }
         if args.matches(1, "protocol") && args.count == 3 { return protocolSample(c, args) }
         if args.matches(1, "sleep") && args.count == 3 {
-            guard let seconds = args.longDouble(2) else { return c.replyError(ErrorReply.notFloat) }
-            usleep(useconds_t(max(0, min(seconds, 3600)) * 1_000_000))
+            // As Redis's strtod: a leading number, anything else reads as 0.
+            let seconds = args.string(2).withCString { strtod($0, nil) }
+            usleep(useconds_t(seconds.isFinite ? max(0, min(seconds, 3600)) * 1_000_000 : 0))
             return c.replyOK()
         }
-        c.replyError("ERR Unknown subcommand or wrong number of arguments for '\(args.string(1))'. Try DEBUG HELP.")
+        c.replyError(bytes: ErrorReply.subcommandSyntax(args))
     }
 
     /// DEBUG QUICKLIST-PACKED-THRESHOLD <size>: from what size a list element is

@@ -45,7 +45,9 @@ extension Engine {
     /// Whether `client` has gone past its class's output limit (Redis's checkClientOutputBufferLimits).
     public func outputLimitExceeded(_ client: ClientSession) -> Bool {
         let limit = client.isSubscribed ? outputLimits.pubsub : outputLimits.normal
-        let used = Int64(client.reply.readableBytes + client.unsentBytes)
+        // Redis counts only what overflows a client's 16 KB reply buffer: replies that fit
+        // are never past a limit, however small it is set.
+        let used = Int64(max(0, client.reply.readableBytes + client.unsentBytes - ClientSession.replyBufferBytes))
         if limit.hard > 0 && used >= limit.hard { return true }
         guard limit.soft > 0 && used >= limit.soft else {
             client.softLimitSince = 0

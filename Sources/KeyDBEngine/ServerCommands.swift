@@ -14,15 +14,17 @@ enum ServerCommands {
     /// no reply, its connection just closes, as with Redis. A failed save keeps the
     /// server up with an error unless FORCE.
     static func shutdown(_ c: ClientSession, _ args: Arguments) {
-        var save: Bool? = nil, abort = false, force = false
+        var save: Bool? = nil, abort = false, force = false, now = false, saveAndNoSave = false
         for index in 1..<max(1, args.count) {
-            if args.matches(index, "save") { save = true }
-            else if args.matches(index, "nosave") { save = false }
-            else if args.matches(index, "now") { continue }
+            if args.matches(index, "save") { saveAndNoSave = saveAndNoSave || save == false; save = true }
+            else if args.matches(index, "nosave") { saveAndNoSave = saveAndNoSave || save == true; save = false }
+            else if args.matches(index, "now") { now = true }
             else if args.matches(index, "force") { force = true }
             else if args.matches(index, "abort") { abort = true }
             else { return c.replyError(ErrorReply.syntax) }
         }
+        // ABORT takes no other flag, and SAVE and NOSAVE exclude each other.
+        if saveAndNoSave || (abort && (save != nil || now || force)) { return c.replyError(ErrorReply.syntax) }
         if abort { return c.replyError(ErrorReply.noShutdownInProgress) }
         // A paused script may be abandoned only by SHUTDOWN NOSAVE, which leaves its effects out of the log.
         if c.engine.scriptBusy && save != false { return c.replyError(c.engine.scripting.busyError) }
@@ -39,7 +41,8 @@ enum ServerCommands {
         var index = 3
         while index < args.count {
             guard args.matches(index, "samples"), index + 1 < args.count else { return c.replyError(ErrorReply.syntax) }
-            guard args.int64(index + 1) != nil else { return c.replyError(ErrorReply.notInteger) }
+            guard let samples = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
+            guard samples >= 0 else { return c.replyError(ErrorReply.syntax) }
             index += 2
         }
         guard let slot = c.db.peek(args[2], now: c.now) else { return c.reply.writeNullBulk() }

@@ -163,7 +163,10 @@ struct PubSubTests {
         h.engine.closeIdleClients(now: max(idle.session.lastInteraction, shard.session.lastInteraction) + 5000)
         #expect(idle.session.killRequested)
         #expect(!shard.session.killRequested)
+        // Limits count what overflows the 16 KB reply buffer, as Redis's do.
         #expect(h.run("SPUBLISH", "big", String(repeating: "x", count: 2000)) == int(1))
+        #expect(!shard.session.killRequested)
+        #expect(h.run("SPUBLISH", "big", String(repeating: "x", count: 20_000)) == int(1))
         #expect(shard.session.killRequested)
     }
 

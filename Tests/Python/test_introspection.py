@@ -151,6 +151,20 @@ def test_help_texts_errors_and_options(clients):
         same(clients, *args)
 
 
+def test_debug_and_memory_usage_replies(clients):
+    """DEBUG's status replies and errors, and MEMORY USAGE's refusals, as Redis's."""
+    for step in (("SET", "k", "v"), ("RPUSH", "l", "a", "b")):
+        both(clients, *step)
+    for args in (("DEBUG", "NOSUCH"), ("DEBUG", "SLEEP", "abc"), ("DEBUG", "SLEEP", "0.01x"), ("DEBUG", "SLEEP", "nan"),
+                 ("MEMORY", "USAGE", "l", "SAMPLES", "-1"), ("MEMORY", "USAGE", "l", "SAMPLES", "x")):
+        same(clients, *args)
+    # The fingerprints are each server's own; their reply types are Redis's.
+    redis, sut = (c.call("DEBUG", "DIGEST") for c in clients)
+    assert redis[:1] == sut[:1] == b"+" and len(sut) == len(redis)
+    redis, sut = (c.call("DEBUG", "DIGEST-VALUE", "k", "missing") for c in clients)
+    assert redis[:5] == sut[:5] == b"*2\r\n+" and len(sut) == len(redis)
+
+
 def test_command_info_arity_and_flags(clients):
     """COMMAND INFO's whole entry: name, arity, flags, keys, categories, tips, key specs, subcommands."""
     names = ["slowlog", "slowlog|get", "slowlog|len", "slowlog|reset", "slowlog|help", "latency", "latency|latest",

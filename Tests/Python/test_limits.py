@@ -259,6 +259,24 @@ def test_a_client_that_never_reads_is_disconnected_with_memory_bounded(limited):
         c.close()
 
 
+@pytest.mark.parametrize("limited", [["--client-output-buffer-limit", "normal 1 2 3"]], indirect=True)
+def test_replies_that_fit_the_reply_buffer_are_never_over_the_limit(limited):
+    """Redis counts only output past a client's 16 KB reply buffer: with a 1-byte limit,
+    small replies still arrive, and a reply that overflows the buffer closes the connection."""
+    outcomes = []
+    for server in limited:
+        c = server.client()
+        replies = [c.call("PING"), c.call("SET", "small", b"s" * 5000), c.call("GET", "small")[:10],
+                   c.call("SET", "large", b"l" * 40_000)]
+        c.close()
+        with closing(socket.create_connection((server.host, server.port), timeout=5)) as s:
+            s.sendall(b"*2\r\n$3\r\nGET\r\n$5\r\nlarge\r\n")
+            closed = len(_until_closed(s)) < 40_000
+        outcomes.append((replies, closed))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == ([b"+PONG\r\n", b"+OK\r\n", b"$5000\r\nsss", b"+OK\r\n"], True)
+
+
 def _with_open_files_limit(binary: str, limit: int, directory) -> str:
     """A wrapper that starts `binary` under `ulimit -n limit` (both soft and hard)."""
     wrapper = directory / f"under-ulimit-{limit}-{os.path.basename(binary)}"
