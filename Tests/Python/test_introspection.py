@@ -165,6 +165,14 @@ def test_debug_and_memory_usage_replies(clients):
     assert redis[:5] == sut[:5] == b"*2\r\n+" and len(sut) == len(redis)
 
 
+def test_info_stats_and_cpu_fields_are_redis_70s(clients):
+    """The same field names, in the same order (their values are each server's own)."""
+    for section in ("stats", "cpu"):
+        redis, sut = ([line.split(b":")[0] for line in c.call("INFO", section).split(b"\r\n")[1:] if line]
+                      for c in clients)
+        assert sut == redis, section
+
+
 def test_command_info_arity_and_flags(clients):
     """COMMAND INFO's whole entry: name, arity, flags, keys, categories, tips, key specs, subcommands."""
     names = ["slowlog", "slowlog|get", "slowlog|len", "slowlog|reset", "slowlog|help", "latency", "latency|latest",
