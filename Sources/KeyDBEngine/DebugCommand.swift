@@ -52,7 +52,7 @@ enum DebugCommand {
     /// saved in a node of its own. Up to just under 4 GB; 0 restores the default.
     private static func packedThreshold(_ c: ClientSession, _ args: Arguments) {
         let text = args.string(2)
-        guard !text.hasPrefix("+"), let size = Configuration.parseMemory(text), size <= (1 << 32) - (1 << 20) else {
+        guard let size = Configuration.parseMemory(text), size <= (1 << 32) - (1 << 20) else {
             return c.replyError(ErrorReply.packedThreshold)
         }
         c.engine.configuration.listPackedThreshold = size == 0 ? 1 << 30 : Int(size)

@@ -60,7 +60,7 @@ enum InfoCommand {
             func seconds(_ t: timeval) -> String { formatFixed(Double(t.tv_sec) + Double(t.tv_usec) / 1e6, decimals: 6) }
             // The main thread's share: the event loop's that runs this command.
             var thread = rusage()
-            getrusage(__rusage_who_t(1), &thread)  // RUSAGE_THREAD
+            getrusage(__rusage_who_t(1), &thread)  // RUSAGE_THREAD, which Swift's Glibc module does not export
             fields = [("used_cpu_sys", seconds(usage.ru_stime)), ("used_cpu_user", seconds(usage.ru_utime)),
                       ("used_cpu_sys_children", "0.000000"), ("used_cpu_user_children", "0.000000"),
                       ("used_cpu_sys_main_thread", seconds(thread.ru_stime)), ("used_cpu_user_main_thread", seconds(thread.ru_utime))]

@@ -14,17 +14,20 @@ enum ServerCommands {
     /// no reply, its connection just closes, as with Redis. A failed save keeps the
     /// server up with an error unless FORCE.
     static func shutdown(_ c: ClientSession, _ args: Arguments) {
-        var save: Bool? = nil, abort = false, force = false, now = false, saveAndNoSave = false
+        var saveGiven = false, noSaveGiven = false, now = false, force = false, abort = false
         for index in 1..<max(1, args.count) {
-            if args.matches(index, "save") { saveAndNoSave = saveAndNoSave || save == false; save = true }
-            else if args.matches(index, "nosave") { saveAndNoSave = saveAndNoSave || save == true; save = false }
+            if args.matches(index, "save") { saveGiven = true }
+            else if args.matches(index, "nosave") { noSaveGiven = true }
             else if args.matches(index, "now") { now = true }
             else if args.matches(index, "force") { force = true }
             else if args.matches(index, "abort") { abort = true }
             else { return c.replyError(ErrorReply.syntax) }
         }
         // ABORT takes no other flag, and SAVE and NOSAVE exclude each other.
-        if saveAndNoSave || (abort && (save != nil || now || force)) { return c.replyError(ErrorReply.syntax) }
+        if (saveGiven && noSaveGiven) || (abort && (saveGiven || noSaveGiven || now || force)) {
+            return c.replyError(ErrorReply.syntax)
+        }
+        let save: Bool? = saveGiven ? true : noSaveGiven ? false : nil
         if abort { return c.replyError(ErrorReply.noShutdownInProgress) }
         // A paused script may be abandoned only by SHUTDOWN NOSAVE, which leaves its effects out of the log.
         if c.engine.scriptBusy && save != false { return c.replyError(c.engine.scripting.busyError) }
