@@ -30,11 +30,11 @@ enum ACLCommand {
     }
 
     static func getuser(_ c: ClientSession, _ args: Arguments) {
-        guard let user = c.engine.acl.user(named: args[2]) else { return c.reply.writeNullBulk() }
+        guard let user = c.engine.acl.user(named: args[2]) else { return c.replyNull() }
         let table = c.engine.commands
-        c.reply.writeArrayHeader(12)
+        c.replyMapHeader(6)
         c.reply.writeBulk("flags")
-        c.reply.writeArrayHeader(user.flagWords.count)
+        c.replySetHeader(user.flagWords.count)
         for flag in user.flagWords { c.reply.writeBulk(flag) }
         c.reply.writeBulk("passwords")
         c.reply.writeArrayHeader(user.passwords.count)
@@ -43,7 +43,7 @@ enum ACLCommand {
         c.reply.writeBulk("selectors")
         c.reply.writeArrayHeader(user.selectors.count - 1)
         for selector in user.selectors.dropFirst() {
-            c.reply.writeArrayHeader(6)
+            c.replyMapHeader(3)
             writeSelector(c, selector, table: table)
         }
     }
@@ -116,7 +116,7 @@ enum ACLCommand {
         let entries = log.entries.prefix(count)
         c.reply.writeArrayHeader(entries.count)
         for entry in entries {
-            c.reply.writeArrayHeader(14)
+            c.replyMapHeader(7)
             c.reply.writeBulk("count")
             c.reply.writeIntegerReply(entry.count)
             c.reply.writeBulk("reason")

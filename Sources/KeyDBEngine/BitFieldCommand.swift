@@ -60,7 +60,7 @@ enum BitFieldCommand {
         }
         c.reply.writeArrayHeader(outcome.replies.count)
         for reply in outcome.replies {
-            if let reply { c.reply.writeIntegerReply(reply) } else { c.reply.writeNullBulk() }
+            if let reply { c.reply.writeIntegerReply(reply) } else { c.replyNull() }
         }
     }
 

@@ -94,7 +94,7 @@ extension Engine {
             guard let state = client.blocked else { continue }
             // What serving writes (a group read: its XCLAIM and SETID records) is one unit in the log.
             appendOnlyFeed?.enterCall()
-            let served = state.attempt(client, blockKey.key)
+            let served = servingAsCurrent(client) { state.attempt(client, blockKey.key) }
             appendOnlyFeed?.leaveCall()
             guard served else { continue }
             let serving = max(0, Clock.microseconds() - started)
@@ -153,8 +153,8 @@ extension Engine {
 
     private func writeTimeoutReply(_ reply: BlockedState.TimeoutReply, to client: ClientSession) {
         switch reply {
-        case .nullArray: client.reply.writeNullArray()
-        case .nullBulk: client.reply.writeNullBulk()
+        case .nullArray: client.replyNullArray()
+        case .nullBulk: client.replyNull()
         case .noReplicas: client.reply.writeIntegerReply(0)
         }
     }

@@ -59,7 +59,13 @@ enum BlockingCommands {
         c.engine.block(c, keys: [source], deadline: deadline, deniedReply: .nullBulk) { client, _ in
             guard case .found = source.withUnsafeBytes({ client.list($0, forWrite: true) }) else { return false }
             return source.withUnsafeBytes { s in
-                destination.withUnsafeBytes { d in ListCommands.move(client, source: s, destination: d, from: from, to: to) }
+                destination.withUnsafeBytes { d in
+                    guard ListCommands.move(client, source: s, destination: d, from: from, to: to) else { return false }
+                    // Served outside a command of its own: the push is signalled here (WATCH,
+                    // client-side caching), as Redis's lmoveHandlePush does; the source's push was already.
+                    client.touch(d)
+                    return true
+                }
             }
         }
     }

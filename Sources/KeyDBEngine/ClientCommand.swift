@@ -48,11 +48,11 @@ enum ClientCommand {
                 return c.replyError(ErrorReply.syntax)
             }
         }
-        c.reply.writeBulk(clients.map { $0.infoLine(now: c.now, current: c) + "\n" }.joined())
+        c.replyVerbatim(clients.map { $0.infoLine(now: c.now, current: c) + "\n" }.joined())
     }
 
     static func info(_ c: ClientSession, _ args: Arguments) {
-        c.reply.writeBulk(c.infoLine(now: c.now, current: c) + "\n")
+        c.replyVerbatim(c.infoLine(now: c.now, current: c) + "\n")
     }
 
     /// CLIENT UNBLOCK id [TIMEOUT | ERROR]: ends another client's blocking wait.
@@ -184,7 +184,7 @@ extension ClientSession {
         let age = (now - createdAt) / 1000
         let idle = self === current ? 0 : (now - lastInteraction) / 1000
         let nameText = name?.description ?? ""
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flagLetters) db=\(db.index) sub=\(subscribedChannels.count) psub=\(subscribedPatterns.count) ssub=\(subscribedShardChannels.count) multi=\(transaction?.count ?? -1) qbuf=\(queryBufferLength) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(lookedUpCommand?.fullName ?? "NULL") user=\(user.nameText) redir=-1 resp=2 lib-name=\(libraryName) lib-ver=\(libraryVersion)"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=\(fileDescriptor) name=\(nameText) age=\(age) idle=\(idle) flags=\(flagLetters) db=\(db.index) sub=\(subscribedChannels.count) psub=\(subscribedPatterns.count) ssub=\(subscribedShardChannels.count) multi=\(transaction?.count ?? -1) qbuf=\(queryBufferLength) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=\(reply.capacity) rbp=0 obl=0 oll=0 omem=0 tot-mem=\(reply.capacity) events=r cmd=\(lookedUpCommand?.fullName ?? "NULL") user=\(user.nameText) redir=\(trackingRedirect) resp=\(resp3 ? 3 : 2) lib-name=\(libraryName) lib-ver=\(libraryVersion)"
     }
 
     /// CLIENT LIST flags=, in Redis's order; N when none applies.
@@ -193,6 +193,11 @@ extension ClientSession {
         if isSubscribed { letters += "P" }
         if transaction != nil { letters += "x" }
         if blocked != nil || postponed { letters += "b" }
+        if let tracking {
+            letters += "t"
+            if tracking.brokenRedirect { letters += "R" }
+            if tracking.broadcast { letters += "B" }
+        }
         if watchTouched { letters += "d" }
         if closeAfterReply { letters += "c" }
         if killRequested { letters += "A" }

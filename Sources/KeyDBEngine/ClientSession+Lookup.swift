@@ -28,7 +28,7 @@ extension ClientSession {
         switch written {
         case nil:
             engine.stats.keyspaceMisses += 1
-            reply.writeNullBulk()
+            replyNull()
         case true?:
             engine.stats.keyspaceHits += 1
         case false?:

@@ -14,6 +14,10 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public unowned(unsafe) var db: Database
     /// Replies for the current read batch; the server sends and replaces it.
     public var reply: ByteBuffer
+    /// HELLO 3 chose RESP3: replies use its nulls, maps, sets, doubles and pushes (ReplyFrames.swift).
+    public internal(set) var resp3 = false
+    /// CLIENT TRACKING's settings while it is on (Tracking.swift).
+    public internal(set) var tracking: TrackingMode? = nil
     /// The time a command is running at (Unix ms), read once per command.
     public var now: Int64 = 0
 
@@ -178,9 +182,9 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
 
     public func replyOK() { reply.writeSimpleString("OK") }
 
-    /// Writes a reply for an optional string: the bulk, or `$-1`.
+    /// Writes a reply for an optional string: the bulk, or the null.
     public func replyBulk(_ value: Bytes?) {
-        guard let value else { return reply.writeNullBulk() }
+        guard let value else { return replyNull() }
         value.withUnsafeBytes { reply.writeBulk($0) }
     }
 

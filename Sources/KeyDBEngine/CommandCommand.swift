@@ -17,7 +17,7 @@ enum CommandCommand {
         if args.count == 2 { return all(c, args) }
         c.reply.writeArrayHeader(args.count - 2)
         for index in 2..<args.count {
-            if let command = find(c, args[index]) { writeInfo(c, command) } else { c.reply.writeNullBulk() }
+            if let command = find(c, args[index]) { writeInfo(c, command) } else { c.replyNull() }
         }
     }
 
@@ -29,7 +29,7 @@ enum CommandCommand {
         } else {
             for index in 2..<args.count { if let command = find(c, args[index]) { commands.append(command) } }
         }
-        c.reply.writeArrayHeader(commands.count * 2)
+        c.replyMapHeader(commands.count)
         for command in commands {
             c.reply.writeBulk(command.fullName)
             writeDocs(c, command)
@@ -91,22 +91,25 @@ enum CommandCommand {
         c.reply.writeIntegerReply(range.last)
         c.reply.writeIntegerReply(range.step)
         writeSimpleStrings(c, command.aclCategories)
-        c.reply.writeArrayHeader(command.tips.count)
+        c.replySetHeader(command.tips.count)
         for tip in command.tips { c.reply.writeBulk(tip) }
         writeKeySpecs(c, command)
+        // Redis answers an empty set for none, an array otherwise.
+        if command.subcommands.isEmpty { return c.replySetHeader(0) }
         c.reply.writeArrayHeader(command.subcommands.count)
         for subcommand in command.subcommands { writeInfo(c, subcommand) }
     }
 
+    /// Flags and categories: sets of status replies.
     private static func writeSimpleStrings(_ c: ClientSession, _ words: [String]) {
-        c.reply.writeArrayHeader(words.count)
+        c.replySetHeader(words.count)
         for word in words { c.reply.writeSimpleString(word) }
     }
 
     private static func writeKeySpecs(_ c: ClientSession, _ command: CommandSpec) {
-        c.reply.writeArrayHeader(command.keySpecs.count)
+        c.replySetHeader(command.keySpecs.count)
         for spec in command.keySpecs {
-            c.reply.writeArrayHeader(spec.notes == nil ? 6 : 8)
+            c.replyMapHeader(spec.notes == nil ? 3 : 4)
             if let notes = spec.notes {
                 c.reply.writeBulk("notes")
                 c.reply.writeBulk(notes)
@@ -138,11 +141,11 @@ enum CommandCommand {
 
     /// One begin_search / find_keys map: its type and its spec fields.
     private static func writeSearch(_ c: ClientSession, type: String, _ fields: [(String, SpecValue)]) {
-        c.reply.writeArrayHeader(4)
+        c.replyMapHeader(2)
         c.reply.writeBulk("type")
         c.reply.writeBulk(type)
         c.reply.writeBulk("spec")
-        c.reply.writeArrayHeader(fields.count * 2)
+        c.replyMapHeader(fields.count)
         for (name, value) in fields {
             c.reply.writeBulk(name)
             switch value {
@@ -179,7 +182,7 @@ enum CommandCommand {
 
     private static func writeDocs(_ c: ClientSession, _ command: CommandSpec) {
         let hasSubcommands = command.isContainer
-        c.reply.writeArrayHeader(hasSubcommands ? 10 : 8)
+        c.replyMapHeader(hasSubcommands ? 5 : 4)
         c.reply.writeBulk("summary")
         c.reply.writeBulk(command.summary)
         c.reply.writeBulk("since")
@@ -190,7 +193,7 @@ enum CommandCommand {
         c.reply.writeBulk(command.complexity)
         if hasSubcommands {
             c.reply.writeBulk("subcommands")
-            c.reply.writeArrayHeader(command.subcommands.count * 2)
+            c.replyMapHeader(command.subcommands.count)
             for subcommand in command.subcommands {
                 c.reply.writeBulk(subcommand.fullName)
                 writeDocs(c, subcommand)

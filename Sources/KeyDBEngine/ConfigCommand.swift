@@ -27,7 +27,7 @@ enum ConfigCommand {
                 if seen.insert(option.name).inserted { pairs.append((option.name, option.get(c.engine.configuration))) }
             }
         }
-        c.reply.writeArrayHeader(pairs.count * 2)
+        c.replyMapHeader(pairs.count)
         for (name, value) in pairs {
             c.reply.writeBulk(name)
             c.reply.writeBulk(value)

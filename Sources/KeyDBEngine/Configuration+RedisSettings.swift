@@ -74,7 +74,7 @@ extension Configuration {
         kept("syslog-ident", immutable: true, .text("redis")),
         kept("syslog-facility", immutable: true, .choice(["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"], standard: "local0")),
         kept("maxmemory-clients", .memoryOrPercent, on: "SwiftKeyDB does not evict clients"),
-        kept("tracking-table-max-keys", .integer(0...Int(Int64.max), 1_000_000)),
+
 
         // Redis's tuning of its own allocator, hash tables and threads.
         kept("activerehashing", .yesNo(true)),

@@ -55,6 +55,8 @@ public struct Configuration: Sendable {
     public var maxMemorySamples = 5
     /// How long one eviction run may take before the rest is left to the background cycle (0-100).
     public var maxMemoryEvictionTenacity = 10
+    /// Keys client-side caching remembers readers for, at most (0: no limit).
+    public var trackingTableMaxKeys = 1_000_000
     /// How fast the LFU counter grows (higher: slower) and how many minutes each decay step waits.
     public var lfuLogFactor = 10
     public var lfuDecayTime = 1
@@ -220,6 +222,7 @@ extension Configuration {
         memory("maxmemory", \.maxMemory),
         integer("maxmemory-samples", 1...Int(Int32.max), \.maxMemorySamples),
         integer("maxmemory-eviction-tenacity", 0...100, \.maxMemoryEvictionTenacity),
+        integer("tracking-table-max-keys", 0...Int(Int64.max), \.trackingTableMaxKeys),
         choice("maxmemory-policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
                                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], \.maxMemoryPolicy),
         integer("lfu-log-factor", 0...Int(Int32.max), \.lfuLogFactor),

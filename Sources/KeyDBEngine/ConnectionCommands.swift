@@ -3,8 +3,8 @@ import KeyDBRESP
 /// Commands about the connection itself (PING, SELECT, HELLO, AUTH...).
 enum ConnectionCommands {
     static func ping(_ c: ClientSession, _ args: Arguments) {
-        // In subscribed mode PING answers in the shape of a message: [pong, argument or ""].
-        if c.isSubscribed && args.count <= 2 {
+        // A RESP2 subscriber's PING answers in the shape of a message: [pong, argument or ""].
+        if c.isSubscribed && !c.resp3 && args.count <= 2 {
             c.reply.writeArrayHeader(2)
             c.reply.writeBulk("pong")
             return args.count == 2 ? c.reply.writeBulk(args[1]) : c.reply.writeBulk("")
@@ -47,10 +47,11 @@ enum ConnectionCommands {
         c.replyOK()
     }
 
-    /// HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only.
+    /// HELLO [protover [AUTH username password] [SETNAME name]]: switches to
+    /// RESP2 or RESP3 (ReplyFrames.swift) and describes the server.
     static func hello(_ c: ClientSession, _ args: Arguments) {
         var index = 1
-        var version: Int64 = 2
+        var version: Int64? = nil
         if args.count >= 2 {
             guard let requested = args.int64(1) else { return c.replyError(ErrorReply.helloProtocolNotInteger) }
             guard requested == 2 || requested == 3 else { return c.replyError(ErrorReply.noProto) }
@@ -63,11 +64,8 @@ enum ConnectionCommands {
             if args.matches(index, "auth") && more >= 2 {
                 c.redact(index + 1)
                 c.redact(index + 2)
-                // A RESP3 handshake is refused below: it must not log the client in either.
-                if version == 2 {
-                    guard c.engine.authenticate(c, userName: args.bytes(index + 1), password: args[index + 2], command: args.bytes(0)) else {
-                        return c.replyError(ErrorReply.wrongPass)
-                    }
+                guard c.engine.authenticate(c, userName: args.bytes(index + 1), password: args[index + 2], command: args.bytes(0)) else {
+                    return c.replyError(ErrorReply.wrongPass)
                 }
                 index += 3
             } else if args.matches(index, "setname") && more >= 1 {
@@ -78,17 +76,16 @@ enum ConnectionCommands {
                 return c.replyError(bytes: ErrorReply.oneLine(Array("ERR Syntax error in HELLO option '".utf8) + ErrorReply.cString(args[index], limit: .max) + [39]))
             }
         }
-        // RESP3 is not spoken: clients such as Lettuce and go-redis fall back to RESP2 on NOPROTO.
-        guard version == 2 else { return c.replyError(ErrorReply.noProto) }
         guard !c.mustAuthenticate else { return c.replyError(ErrorReply.helloNoAuth) }
+        if let version { c.resp3 = version == 3 }
         if let newName { c.name = newName }
-        c.reply.writeArrayHeader(14)
+        c.replyMapHeader(7)
         c.reply.writeBulk("server")
         c.reply.writeBulk("redis")
         c.reply.writeBulk("version")
         c.reply.writeBulk(ServerIdentity.redisVersion)
         c.reply.writeBulk("proto")
-        c.reply.writeIntegerReply(2)
+        c.reply.writeIntegerReply(c.resp3 ? 3 : 2)
         c.reply.writeBulk("id")
         c.reply.writeIntegerReply(c.id)
         c.reply.writeBulk("mode")
@@ -107,6 +104,8 @@ enum ConnectionCommands {
         c.engine.unsubscribeAll(c)
         c.engine.removeMonitor(c)
         c.name = nil
+        c.resp3 = false
+        c.engine.disableTracking(c)
         c.user = c.engine.acl.defaultUser
         c.authenticated = c.user.noPassword && c.user.enabled
         c.aclUnrestricted = c.user.isUnrestricted

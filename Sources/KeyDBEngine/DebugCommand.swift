@@ -32,8 +32,11 @@ enum DebugCommand {
             return c.replyOK()
         }
         if args.matches(1, "set-active-expire") && args.count == 3 {
-            // As Redis's atoi: a leading number, anything else reads as 0 (off).
-            c.engine.activeExpireEnabled = (Int(args.string(2).prefix { $0.isNumber || $0 == "-" || $0 == "+" }) ?? 0) != 0
+            c.engine.activeExpireEnabled = atoi(args.string(2)) != 0
+            return c.replyOK()
+        }
+        if args.matches(1, "pause-cron") && args.count == 3 {
+            c.engine.cronPaused = atoi(args.string(2)) != 0
             return c.replyOK()
         }
         if args.matches(1, "object") && args.count == 3 { return object(c, args) }
@@ -92,21 +95,34 @@ enum DebugCommand {
         case "string": c.reply.writeBulk("Hello World")
         case "integer": c.reply.writeIntegerReply(12345)
         case "double": c.replyDouble(3.141)
-        case "bignum": c.reply.writeBulk("1234567999999999999999999999999999999")
-        case "null": c.reply.writeNullBulk()
+        case "bignum": c.replyBigNumber("1234567999999999999999999999999999999")
+        case "null": c.replyNull()
         case "array", "set":
-            c.reply.writeArrayHeader(3)
+            if name == "set" { c.replySetHeader(3) } else { c.reply.writeArrayHeader(3) }
             for index in 0..<3 { c.reply.writeIntegerReply(index) }
         case "map":
-            c.reply.writeArrayHeader(6)
+            c.replyMapHeader(3)
             for index in 0..<3 {
                 c.reply.writeIntegerReply(index)
-                c.reply.writeIntegerReply(index == 1 ? 1 : 0)
+                c.replyBool(index == 1)
             }
-        case "attrib": c.reply.writeBulk("Some real reply following the attribute")
-        case "push": c.replyError("ERR RESP2 is not supported by this command")
-        case "true", "false": c.reply.writeIntegerReply(name == "true" ? 1 : 0)
-        case "verbatim": c.reply.writeBulk("This is a verbatim\nstring")
+        case "attrib":
+            if c.resp3 {
+                c.reply.writeAttributeHeader(1)
+                c.reply.writeBulk("key-popularity")
+                c.reply.writeArrayHeader(2)
+                c.reply.writeBulk("key:123")
+                c.reply.writeIntegerReply(90)
+            }
+            c.reply.writeBulk("Some real reply following the attribute")
+        case "push":
+            guard c.resp3 else { return c.replyError("ERR RESP2 is not supported by this command") }
+            c.replyPushHeader(2)
+            c.reply.writeBulk("server-cpu-usage")
+            c.reply.writeIntegerReply(42)
+            c.reply.writeBulk("Some real reply following the push reply")
+        case "true", "false": c.replyBool(name == "true")
+        case "verbatim": c.replyVerbatim("This is a verbatim\nstring")
         default: c.replyError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
         }
     }
@@ -132,11 +148,17 @@ enum DebugCommand {
             "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
             "PROTOCOL <type>", "    Reply with a test value of the specified type.",
             "OBJECT <key>", "    Show low level info about the `key` and associated value.",
+            "PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
             "QUICKLIST-PACKED-THRESHOLD <size>", "    Save list elements of at least <size> bytes in quicklist nodes of their own (default 1gb, up to 4gb; 0 restores the default).",
             "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis behavior). Setting it to 1 reenables back the default.",
             "SET-DISABLE-DENY-SCRIPTS <0|1>", "    Enable/disable scripts' ability to run commands flagged noscript (for tests).",
             "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
         ])
+    }
+
+    /// As C's atoi: a leading number, anything else reads as 0.
+    private static func atoi(_ text: String) -> Int {
+        Int(text.prefix { $0.isNumber || $0 == "-" || $0 == "+" }) ?? 0
     }
 
     private static func hex(_ digest: Digest.Fingerprint) -> String {

@@ -8,16 +8,8 @@ import Musl
 import Darwin
 #endif
 
-/// Scores as Redis 7.0 writes them in replies (`addReplyDouble`, RESP2): a
-/// bulk string of C's "%.17g" (so 1.1 reads "1.1000000000000001"), with
-/// infinities as "inf" and "-inf".
-extension ClientSession {
-    func replyDouble(_ value: Double) {
-        withDoubleText(value) { reply.writeBulk($0) }
-    }
-}
-
-/// The "%.17g" text of `value` ("inf" / "-inf" for infinities).
+/// The "%.17g" text of `value` ("inf" / "-inf" for infinities): how Redis 7.0
+/// writes a score in a reply (`addReplyDouble`), so 1.1 reads "1.1000000000000001".
 func withDoubleText<R>(_ value: Double, _ body: (UnsafeRawBufferPointer) -> R) -> R {
     if value.isInfinite { return withStaticText(value > 0 ? "inf" : "-inf", body) }
     // Whole numbers below 2^53 print as their digits under "%.17g"; skip printf for them.

@@ -5,7 +5,7 @@ import KeyDBStorage
 /// use (Value+RDB.swift), in DUMP's frame (DumpPayload.swift).
 enum DumpCommands {
     static func dump(_ c: ClientSession, _ args: Arguments) {
-        guard let value = c.lookupRead(args[1]) else { return c.reply.writeNullBulk() }
+        guard let value = c.lookupRead(args[1]) else { return c.replyNull() }
         c.reply.writeBulk(payload(of: value, c.engine.configuration))
     }
 

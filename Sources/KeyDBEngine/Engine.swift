@@ -101,6 +101,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     private(set) var replicaRefusal: String?
     /// Commands running now, nested: EXEC runs its commands inside its own call.
     var callDepth = 0
+    /// The connection whose command runs now (Redis's current_client). Set only for the
+    /// length of `execute`, while that client is alive: no reference counting.
+    unowned(unsafe) var currentClient: ClientSession?
+    /// Client-side caching's table (Tracking.swift).
+    let tracking = TrackingTable()
     /// The last command found the heap over maxmemory with nothing left to evict
     /// (a script that starts then may not grow the dataset before its first write).
     public internal(set) var commandStartedOutOfMemory = false
@@ -108,6 +113,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public internal(set) var scriptBusy = false
     /// DEBUG SET-ACTIVE-EXPIRE 0 stops the active expiry cycle (keys then expire only when touched).
     var activeExpireEnabled = true
+    /// DEBUG PAUSE-CRON 1 stops the background cycle's work (a test hook, as Redis's pause_cron).
+    public internal(set) var cronPaused = false
     /// Error replies already charged to a command's failed calls (Redis's prev_err_count).
     var errorsAccounted = 0
     /// EVAL's interpreter and scripts, and the run in progress.
@@ -144,6 +151,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             self.notify(.expired, "expired", key: key, db: db)
         }
         keyspace.onNewKey = { [unowned self] db, key in self.notify(.newKey, "new", key: key, db: db) }
+        keyspace.onTrackedKeyChanged = { [unowned self] key, byCommand in self.invalidateTracked(key, byCommand: byCommand) }
         cacheHotSettings()
     }
 
@@ -242,6 +250,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     }
 
     public func unregister(_ client: ClientSession) {
+        disableTracking(client)
         unblock(client)
         forgetPostponed(client)
         unwatchAll(client)
@@ -255,10 +264,15 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// Looks the command up, checks arity and authentication, then runs it
     /// (or queues it, inside MULTI). CLIENT REPLY OFF/SKIP drop the reply afterwards.
     public func execute(_ args: Arguments, for client: ClientSession) {
+        let previousClient = currentClient
+        currentClient = client
+        defer { currentClient = previousClient }
+        if tracking.clients > 0 { limitTrackingTable() }
         guard client.replyMode != .on else {
             dispatch(args, for: client)
             // CLIENT REPLY SKIP itself answers nothing; the command after it is skipped.
             if client.replyMode == .skipNext { client.replyMode = .skip }
+            if client.tracking != nil || !tracking.pending.isEmpty { afterTrackedCommand(client) }
             return
         }
         let mark = client.reply.writerIndex
@@ -277,6 +291,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             client.reply.moveWriterIndex(to: mark)
             client.replyMode = .skip
         }
+        // Invalidations are pushed messages: silenced replies do not hide them.
+        if client.tracking != nil || !tracking.pending.isEmpty { afterTrackedCommand(client) }
     }
 
     /// Runs (or rejects, or queues) one command; returns its flags when it ran.
@@ -342,7 +358,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if scriptBusy && !command.flags.contains(.allowBusy) {
             return reject(command, scripting.busyError, for: client)
         }
-        if client.isSubscribed && !command.flags.contains(.allowedWhileSubscribed) {
+        if client.isSubscribed && !client.resp3 && !command.flags.contains(.allowedWhileSubscribed) {
             return reject(command, ErrorReply.subscribedContext(command.fullName), for: client)
         }
         if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
@@ -427,9 +443,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         } else {
             command.handler?(client, args)
         }
-        if keyspace.hasWatchers && keyspace.dirty != dirtyBefore && command.flags.contains(.write) {
+        if keyspace.observesKeys && keyspace.dirty != dirtyBefore && command.flags.contains(.write) {
             touchCommandKeys(command, args, for: client)
         }
+        if tracking.clients > 0 && command.flags.contains(.readonly) { rememberReadKeys(command, args, for: client) }
         let finished = Clock.microseconds()
         if tick != nil { tick = finished }
         // A script paused inside it: counted, measured and logged when it ends, as one call.
@@ -476,7 +493,17 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         client.lastInteraction = now / 1000
     }
 
-    public func endBatch() { tick = nil }
+    public func endBatch() {
+        tick = nil
+        if tracking.hasChanges { broadcastTrackedChanges() }
+    }
+
+    /// The background cycle's part of client-side caching: the table's size limit,
+    /// and BCAST changes made outside any client's batch (expiry, eviction).
+    public func trackingCron() {
+        if tracking.clients > 0 { limitTrackingTable() }
+        if tracking.hasChanges { broadcastTrackedChanges() }
+    }
 
     /// Counts an error reply by its code (the first word), for INFO errorstats.
     public func countError(_ text: some Collection<UInt8>) {
@@ -565,9 +592,18 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     var hasReadyKeys = false
     /// Clients watching each key (WATCH).
     var watchers: [DatabaseKey: [ClientSession]] = [:] {
-        didSet { if hasWatchers != databases.first?.watched { publishSwitches() } }
+        didSet { if observesKeys != databases.first?.watched { publishSwitches() } }
     }
     var hasWatchers: Bool { !watchers.isEmpty }
+    /// Set while client-side caching must hear of changed keys (Tracking.swift).
+    var tracksKeys = false {
+        didSet { publishSwitches() }
+    }
+    /// Changed keys are looked at: for WATCH, or for client-side caching.
+    var observesKeys: Bool { hasWatchers || tracksKeys }
+    /// Told of every changed key while `tracksKeys` is set, and whether a command changed
+    /// it (false: it expired).
+    var onTrackedKeyChanged: ((Bytes, Bool) -> Void)?
     /// Called for every key deleted on expiry (the `expired` keyspace event).
     var onExpired: ((Int, Bytes) -> Void)?
     /// Called for every key created while `new` events are on (`notify-keyspace-events n`).
@@ -588,7 +624,7 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     /// Every database keeps its own copy of these (read on each write).
     private func publishSwitches() {
         for db in databases {
-            db.watched = hasWatchers
+            db.watched = observesKeys
             db.notifyNewKeys = notifyNewKeys
             db.freeExpiredLazily = freeExpiredLazily
             db.freeReplacedLazily = freeReplacedLazily

@@ -30,6 +30,22 @@ public enum ErrorReply {
     public static let helloProtocolNotInteger = "ERR Protocol version is not an integer or out of range"
     public static let helloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
     public static let clientNameSpaces = "ERR Client names cannot contain spaces, newlines or special characters."
+    // CLIENT TRACKING and CLIENT CACHING (client-side caching).
+    public static let trackingRedirectTwice = "ERR A client can only redirect to a single other client"
+    public static let trackingRedirectMissing = "ERR The client ID you want redirect to does not exist"
+    public static let trackingPrefixNeedsBcast = "ERR PREFIX option requires BCAST mode to be enabled"
+    public static let trackingBcastSwitch = "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."
+    public static let trackingOptInOutWithBcast = "ERR OPTIN and OPTOUT are not compatible with BCAST"
+    public static let trackingOptInAndOut = "ERR You can't specify both OPTIN mode and OPTOUT mode"
+    public static let trackingOptSwitch = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."
+    public static let cachingWithoutTracking = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+    public static let cachingYesWithoutOptIn = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+    public static let cachingNoWithoutOptOut = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+    /// A BCAST prefix that is a prefix of another (or equal to it), given with it or held already.
+    public static func trackingPrefixOverlap(_ prefix: Bytes, _ other: Bytes, existing: Bool) -> [UInt8] {
+        Array("ERR Prefix '".utf8) + cString(prefix.array) + Array("' overlaps with \(existing ? "an existing" : "another provided") prefix '".utf8)
+            + cString(other.array) + Array("'. Prefixes for a single client must not overlap.".utf8)
+    }
     public static let expireOptionsNXXX = "ERR NX and XX, GT or LT options at the same time are not compatible"
     public static let expireOptionsGTLT = "ERR GT and LT options at the same time are not compatible"
     public static let multiNested = "ERR MULTI calls can not be nested"

@@ -83,7 +83,7 @@ enum FunctionCommands {
         }
         c.reply.writeArrayHeader(libraries.count)
         for library in libraries {
-            c.reply.writeArrayHeader(withCode ? 8 : 6)
+            c.replyMapHeader(withCode ? 4 : 3)
             c.reply.writeBulk("library_name")
             c.reply.writeBulk(library.name)
             c.reply.writeBulk("engine")
@@ -92,14 +92,14 @@ enum FunctionCommands {
             let functions = library.functions.values.sorted { $0.name < $1.name }
             c.reply.writeArrayHeader(functions.count)
             for function in functions {
-                c.reply.writeArrayHeader(6)
+                c.replyMapHeader(3)
                 c.reply.writeBulk("name")
                 c.reply.writeBulk(function.name)
                 c.reply.writeBulk("description")
-                if let description = function.description { c.reply.writeBulk(description) } else { c.reply.writeNullBulk() }
+                if let description = function.description { c.reply.writeBulk(description) } else { c.replyNull() }
                 c.reply.writeBulk("flags")
                 let words = function.flags.words
-                c.reply.writeArrayHeader(words.count)
+                c.replySetHeader(words.count)
                 for word in words { c.reply.writeSimpleString(word) }
             }
             if withCode {
@@ -113,10 +113,10 @@ enum FunctionCommands {
     static func stats(_ c: ClientSession, _ args: Arguments) {
         // As Redis: an EVAL script holds the server, and only a function's run is described.
         if c.engine.scripting.current?.isEval == true { return c.replyError(ErrorReply.busyScript) }
-        c.reply.writeArrayHeader(4)
+        c.replyMapHeader(2)
         c.reply.writeBulk("running_script")
         if let run = c.engine.scripting.current, !run.isEval {
-            c.reply.writeArrayHeader(6)
+            c.replyMapHeader(3)
             c.reply.writeBulk("name")
             c.reply.writeBulk(run.name)
             c.reply.writeBulk("command")
@@ -125,12 +125,12 @@ enum FunctionCommands {
             c.reply.writeBulk("duration_ms")
             c.reply.writeIntegerReply(run.elapsedMilliseconds)
         } else {
-            c.reply.writeNullBulk()
+            c.replyNull()
         }
         c.reply.writeBulk("engines")
-        c.reply.writeArrayHeader(2)
+        c.replyMapHeader(1)
         c.reply.writeBulk("LUA")
-        c.reply.writeArrayHeader(4)
+        c.replyMapHeader(2)
         c.reply.writeBulk("libraries_count")
         c.reply.writeIntegerReply(c.engine.functions.libraries.count)
         c.reply.writeBulk("functions_count")

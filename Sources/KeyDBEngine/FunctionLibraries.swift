@@ -270,7 +270,8 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
               commandLine: [[UInt8]]) {
         guard let function = function(named: name), let interpreter else { return caller.replyError("ERR Function not found") }
         engine.scripting.run(function.reference, in: interpreter, name: function.name, isEval: false, flags: function.flags,
-                             readOnlyCommand: readOnly, for: caller, commandLine: commandLine) { state in
+                             readOnlyCommand: readOnly, for: caller, commandLine: commandLine,
+                             declaredKeys: caller.tracking == nil ? [] : keys.map { Bytes($0) }) { state in
             ScriptInterpreter.pushArray(state, keys)
             ScriptInterpreter.pushArray(state, arguments)
             return 2

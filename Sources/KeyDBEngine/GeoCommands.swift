@@ -45,7 +45,7 @@ enum GeoCommands {
 
     /// A coordinate as Redis prints it (`addReplyHumanLongDouble`).
     static func replyCoordinate(_ c: ClientSession, _ value: Double) {
-        withCoordinateText(value) { c.reply.writeBulk($0) }
+        withCoordinateText(value) { c.replyDouble(text: $0) }
     }
 
     // MARK: - GEOADD
@@ -99,7 +99,7 @@ enum GeoCommands {
 
     /// GEOPOS key member [member ...]: each member's [longitude, latitude], or a null array.
     static func geopos(_ c: ClientSession, _ args: Arguments) {
-        replyEachMember(c, args, missing: { $0.reply.writeNullArray() }) { point in
+        replyEachMember(c, args, missing: { $0.replyNullArray() }) { point in
             c.reply.writeArrayHeader(2)
             replyCoordinate(c, point.longitude)
             replyCoordinate(c, point.latitude)
@@ -115,9 +115,9 @@ enum GeoCommands {
         } else if args.count > 5 {
             return c.replyError(ErrorReply.syntax)
         }
-        guard let zset = SortedSetCommands.existing(c, args[1], missingReply: { $0.reply.writeNullBulk() }) else { return }
+        guard let zset = SortedSetCommands.existing(c, args[1], missingReply: { $0.replyNull() }) else { return }
         guard let from = position(of: args[2], in: zset), let to = position(of: args[3], in: zset) else {
-            return c.reply.writeNullBulk()
+            return c.replyNull()
         }
         let meters = GeoDistance.between(longitude1: from.longitude, latitude1: from.latitude,
                                          longitude2: to.longitude, latitude2: to.latitude)
@@ -126,7 +126,7 @@ enum GeoCommands {
 
     /// GEOHASH key member [member ...]: each member's 11-character standard geohash, or nil.
     static func geohash(_ c: ClientSession, _ args: Arguments) {
-        replyEachMember(c, args, missing: { $0.reply.writeNullBulk() }) { point in
+        replyEachMember(c, args, missing: { $0.replyNull() }) { point in
             withStandardGeohash(longitude: point.longitude, latitude: point.latitude) { c.reply.writeBulk($0) }
         }
     }

@@ -6,7 +6,7 @@ extension HashCommands {
         guard args.count >= 3 else {
             switch c.hash(args[1]) {
             case .wrongType: return c.replyError(ErrorReply.wrongType)
-            case .missing: return c.reply.writeNullBulk()
+            case .missing: return c.replyNull()
             case .found(let hash):
                 let fields = hash.fields.positional
                 return c.replyBulk(fields[Int.random(in: 0..<fields.count)].key)
@@ -29,17 +29,17 @@ extension HashCommands {
         case .missing: return c.reply.writeArrayHeader(0)
         case .found(let found): hash = found
         }
-        let perField = withValues ? 2 : 1
         let fields = hash.fields.positional
         if count == 0 { return c.reply.writeArrayHeader(0) }
 
         // A negative count may repeat fields; so may a count of one, trivially.
         if count < 0 || count == 1 {
             guard let picks = RandomSample.repeatedPicks(count, c) else { return }
-            c.reply.writeArrayHeader(picks * perField)
+            c.replyMembersHeader(picks, paired: withValues)
             for _ in 0..<picks {
                 let index = Int.random(in: 0..<fields.count)
                 let (field, value) = fields[index]
+                c.replyPairStart(paired: withValues)
                 c.replyBulk(field)
                 if withValues { c.replyBulk(value) }
             }
@@ -50,9 +50,10 @@ extension HashCommands {
         let chosen = count >= fields.count
             ? ArraySlice(0..<fields.count)
             : RandomSample.distinct(Array(0..<fields.count), count: Int(count))
-        c.reply.writeArrayHeader(chosen.count * perField)
+        c.replyMembersHeader(chosen.count, paired: withValues)
         for index in chosen {
             let (field, value) = fields[index]
+            c.replyPairStart(paired: withValues)
             c.replyBulk(field)
             if withValues { c.replyBulk(value) }
         }

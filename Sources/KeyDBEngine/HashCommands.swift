@@ -79,7 +79,7 @@ enum HashCommands {
     static func hget(_ c: ClientSession, _ args: Arguments) {
         switch c.hash(args[1]) {
         case .wrongType: c.replyError(ErrorReply.wrongType)
-        case .missing: c.reply.writeNullBulk()
+        case .missing: c.replyNull()
         case .found(let hash): c.replyBulk(hash.fields[Bytes(args[2])])
         }
     }
@@ -133,9 +133,9 @@ enum HashCommands {
     private static func replyAll(_ c: ClientSession, _ key: UnsafeRawBufferPointer, fields: Bool, values: Bool) {
         switch c.hash(key) {
         case .wrongType: c.replyError(ErrorReply.wrongType)
-        case .missing: c.reply.writeArrayHeader(0)
+        case .missing: fields && values ? c.replyMapHeader(0) : c.reply.writeArrayHeader(0)
         case .found(let hash):
-            c.reply.writeArrayHeader(hash.fields.count * (fields && values ? 2 : 1))
+            if fields && values { c.replyMapHeader(hash.fields.count) } else { c.reply.writeArrayHeader(hash.fields.count) }
             for (field, value) in hash.fields {
                 if fields { c.replyBulk(field) }
                 if values { c.replyBulk(value) }

@@ -30,7 +30,7 @@ enum InfoCommand {
         var seen = Set<String>()
         let sections = order.filter { wanted.contains($0) && seen.insert($0).inserted }
         let text = sections.compactMap { section(named: $0, c) }.joined(separator: "\r\n")
-        c.reply.writeBulk(text)
+        c.replyVerbatim(text)
     }
 
     private static func section(named name: String, _ c: ClientSession) -> String? {
@@ -42,7 +42,7 @@ enum InfoCommand {
             fields = [("connected_clients", "\(engine.clients.count)"), ("cluster_connections", "0"),
                       ("maxclients", "\(engine.configuration.maxClients)"), ("client_recent_max_input_buffer", "0"),
                       ("client_recent_max_output_buffer", "0"), ("blocked_clients", "\(engine.blockedClientCount)"),
-                      ("tracking_clients", "0"), ("clients_in_timeout_table", "0")]
+                      ("tracking_clients", "\(engine.tracking.clients)"), ("clients_in_timeout_table", "0")]
         case "memory": fields = memory(engine)
         case "persistence":
             fields = [("loading", engine.loading ? "1" : "0")] + (engine.persistence?.infoFields ?? [])
@@ -177,8 +177,8 @@ enum InfoCommand {
             ("latest_fork_usec", "\(s.latestForkMicroseconds)"), ("total_forks", "\(s.forks)"), ("migrate_cached_sockets", "\(engine.migrationLinks.count)"),
             ("slave_expires_tracked_keys", "0"), ("active_defrag_hits", "0"), ("active_defrag_misses", "0"),
             ("active_defrag_key_hits", "0"), ("active_defrag_key_misses", "0"), ("total_active_defrag_time", "0"),
-            ("current_active_defrag_time", "0"), ("tracking_total_keys", "0"), ("tracking_total_items", "0"),
-            ("tracking_total_prefixes", "0"), ("unexpected_error_replies", "0"), ("total_error_replies", "\(s.errorReplies)"),
+            ("current_active_defrag_time", "0"), ("tracking_total_keys", "\(engine.tracking.readers.count)"),
+            ("tracking_total_items", "\(engine.tracking.items)"), ("tracking_total_prefixes", "\(engine.tracking.prefixes.count)"), ("unexpected_error_replies", "0"), ("total_error_replies", "\(s.errorReplies)"),
             ("dump_payload_sanitizations", "0"), ("total_reads_processed", "\(s.readsProcessed)"),
             ("total_writes_processed", "\(s.writesProcessed)"), ("io_threaded_reads_processed", "0"),
             ("io_threaded_writes_processed", "0"),

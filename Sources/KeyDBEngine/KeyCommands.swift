@@ -207,6 +207,7 @@ enum KeyCommands {
         // Clients blocked in either database may now find their keys.
         c.engine.keyspace.databases[first].signalAllWaitedKeys()
         c.engine.keyspace.databases[second].signalAllWaitedKeys()
+        c.engine.invalidateAllTracked()
         c.dirty()
         c.replyOK()
     }
@@ -218,6 +219,7 @@ enum KeyCommands {
         c.engine.keyspace.touchWatchedKeys(in: c.db, now: c.now)
         c.dirty(c.db.count)
         c.db.removeAll(lazyFree: c.engine.flushFreer(args, option: 1))
+        c.engine.invalidateAllTracked()
         c.replyOK()
     }
 
@@ -230,6 +232,7 @@ enum KeyCommands {
             db.removeAll(lazyFree: freer)
         }
         c.engine.persistence?.flushedAll()
+        c.engine.invalidateAllTracked()
         c.dirty()
         c.replyOK()
     }

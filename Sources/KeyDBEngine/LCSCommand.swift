@@ -90,7 +90,7 @@ enum LCSCommand {
         }
 
         guard wantIndexes else { return c.reply.writeBulk(result) }
-        c.reply.writeArrayHeader(4)
+        c.replyMapHeader(2)
         c.reply.writeBulk("matches")
         c.reply.writeArrayHeader(ranges.count)
         for range in ranges {

@@ -38,7 +38,7 @@ enum LatencyCommand {
         guard let series = c.engine.latency.series(event) else {
             return c.replyError(bytes: ErrorReply.latencyNoSamples(args[2]))
         }
-        c.reply.writeBulk(LatencyGraph.render(event: event, series, now: c.now / 1000))
+        c.replyVerbatim(LatencyGraph.render(event: event, series, now: c.now / 1000))
     }
 
     static func doctor(_ c: ClientSession, _ args: Arguments) {
@@ -47,7 +47,7 @@ enum LatencyCommand {
                                               slowlogThreshold: configuration.slowlogLogSlowerThan,
                                               fsyncAlways: configuration.appendFsync == "always", hz: configuration.hz,
                                               hugePages: LatencyDoctor.usesHugePages(), forkRate: c.engine.stats.forkRate)
-        c.reply.writeBulk(LatencyDoctor.report(c.engine.latency.all, settings: settings, now: c.now / 1000))
+        c.replyVerbatim(LatencyDoctor.report(c.engine.latency.all, settings: settings, now: c.now / 1000))
     }
 
     /// LATENCY HISTOGRAM [command ...]: for each command (every one that ran when none
@@ -65,15 +65,15 @@ enum LatencyCommand {
             }
         }
         let measured = specs.compactMap { spec in spec.statistics.latencies.map { (spec.fullName, $0) } }
-        c.reply.writeArrayHeader(measured.count * 2)
+        c.replyMapHeader(measured.count)
         for (name, histogram) in measured {
             c.reply.writeBulk(name)
-            c.reply.writeArrayHeader(4)
+            c.replyMapHeader(2)
             c.reply.writeBulk("calls")
             c.reply.writeIntegerReply(histogram.total)
             c.reply.writeBulk("histogram_usec")
             let steps = histogram.cumulativeByPowerOfTwo
-            c.reply.writeArrayHeader(steps.count * 2)
+            c.replyMapHeader(steps.count)
             for step in steps {
                 c.reply.writeIntegerReply(step.microseconds)
                 c.reply.writeIntegerReply(step.calls)

@@ -62,9 +62,9 @@ enum ListCommands {
     }
 
     static func lindex(_ c: ClientSession, _ args: Arguments) {
-        guard let list = existingList(c, args[1], missingReply: { $0.reply.writeNullBulk() }) else { return }
+        guard let list = existingList(c, args[1], missingReply: { $0.replyNull() }) else { return }
         guard let index = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
-        guard let position = resolve(index, count: list.items.count) else { return c.reply.writeNullBulk() }
+        guard let position = resolve(index, count: list.items.count) else { return c.replyNull() }
         list.items.withElement(at: list.items.index(atPosition: position)) { c.reply.writeBulk($0) }
     }
 
@@ -101,7 +101,7 @@ enum ListCommands {
         let fromTail = rank < 0
         // Redis negates the rank in C: for the minimum value that wraps and every match counts.
         let skip = rank == .min ? 1 : rank.magnitude
-        guard let list = existingList(c, args[1], missingReply: { count == nil ? $0.reply.writeNullBulk() : $0.reply.writeArrayHeader(0) }) else { return }
+        guard let list = existingList(c, args[1], missingReply: { count == nil ? $0.replyNull() : $0.reply.writeArrayHeader(0) }) else { return }
         var matches: [Int] = []
         var seen: UInt64 = 0
         var scanned: Int64 = 0
@@ -123,7 +123,7 @@ enum ListCommands {
         }
         if fromTail { list.items.forEachElementFromTail(visit) } else { list.items.forEachElement(visit) }
         guard count != nil else {
-            return matches.first.map { c.reply.writeIntegerReply($0) } ?? c.reply.writeNullBulk()
+            return matches.first.map { c.reply.writeIntegerReply($0) } ?? c.replyNull()
         }
         c.reply.writeArrayHeader(matches.count)
         for position in matches { c.reply.writeIntegerReply(position) }
@@ -183,7 +183,7 @@ enum ListCommands {
             guard let value = args.int64(2), value >= 0 else { return c.replyError(ErrorReply.notPositive) }
             count = Int(value)
         }
-        guard let list = existingList(c, args[1], forWrite: true, missingReply: { count == nil ? $0.reply.writeNullBulk() : $0.reply.writeNullArray() }) else { return }
+        guard let list = existingList(c, args[1], forWrite: true, missingReply: { count == nil ? $0.replyNull() : $0.replyNullArray() }) else { return }
         guard let count else {
             c.replyBulk(popOne(list, from: end))
             return removed(c, args[1], list, count: 1, from: end)
@@ -198,7 +198,7 @@ enum ListCommands {
     /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
     static func lmpop(_ c: ClientSession, _ args: Arguments) {
         guard let request = MultiPop.parse(c, args, numkeysAt: 1) else { return }
-        if !popFirstNonEmpty(c, request) { c.reply.writeNullArray() }
+        if !popFirstNonEmpty(c, request) { c.replyNullArray() }
     }
 
     /// Pops up to `count` from the first non-empty list among `keys`, replying
@@ -243,7 +243,7 @@ enum ListCommands {
     @discardableResult
     static func move(_ c: ClientSession, source: UnsafeRawBufferPointer, destination: UnsafeRawBufferPointer,
                      from: ListEnd, to: ListEnd) -> Bool {
-        guard let list = existingList(c, source, forWrite: true, missingReply: { $0.reply.writeNullBulk() }) else { return true }
+        guard let list = existingList(c, source, forWrite: true, missingReply: { $0.replyNull() }) else { return true }
         var target: ListValue? = nil
         switch c.list(destination, forWrite: true) {
         case .wrongType:

@@ -6,7 +6,7 @@ enum MemoryCommand {
     /// MEMORY STATS: Redis's map, key for key and in its order.
     static func stats(_ c: ClientSession, _ args: Arguments) {
         let m = c.engine.memoryOverhead()
-        c.reply.writeArrayHeader((27 + m.databases.count) * 2)
+        c.replyMapHeader(27 + m.databases.count)
         func field(_ name: String, _ value: Int) {
             c.reply.writeBulk(name)
             c.reply.writeIntegerReply(value)
@@ -27,7 +27,7 @@ enum MemoryCommand {
         field("functions.caches", m.functionsCaches)
         for db in m.databases {
             c.reply.writeBulk("db.\(db.index)")
-            c.reply.writeArrayHeader(6)
+            c.replyMapHeader(3)
             field("overhead.hashtable.main", db.main)
             field("overhead.hashtable.expires", db.expires)
             // Cluster mode's slot-to-keys map: none without cluster mode.
@@ -54,7 +54,7 @@ enum MemoryCommand {
     }
 
     static func doctor(_ c: ClientSession, _ args: Arguments) {
-        c.reply.writeBulk(MemoryDoctor.report(c.engine.memoryOverhead()))
+        c.replyVerbatim(MemoryDoctor.report(c.engine.memoryOverhead()))
     }
 
     /// MEMORY MALLOC-STATS: Redis prints jemalloc's report; here it is glibc's
@@ -64,7 +64,7 @@ enum MemoryCommand {
         guard let report = MemoryStatistics.allocatorReport() else {
             return c.reply.writeBulk("Stats not supported for the current allocator")
         }
-        c.reply.writeBulk(report)
+        report.withUnsafeBytes { c.replyVerbatim($0) }
     }
 
     /// MEMORY PURGE: glibc's malloc_trim(0) walks the heap and gives free pages

@@ -4,24 +4,24 @@ import KeyDBRESP
 /// None of them counts as an access to the key.
 enum ObjectCommand {
     static func encoding(_ c: ClientSession, _ args: Arguments) {
-        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.reply.writeNullBulk() }
+        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.replyNull() }
         c.reply.writeBulk(c.db.encodingName(at: slot, c.engine.configuration))
     }
 
     static func refcount(_ c: ClientSession, _ args: Arguments) {
-        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.reply.writeNullBulk() }
+        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.replyNull() }
         c.reply.writeIntegerReply(c.db.isSharedInteger(at: slot, c.engine.configuration) ? sharedReferenceCount : 1)
     }
 
     static func idletime(_ c: ClientSession, _ args: Arguments) {
-        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.reply.writeNullBulk() }
+        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.replyNull() }
         guard c.db.access.policy == .lru else { return c.replyError(ErrorReply.idleTimeUnderLFU) }
         let idle = AccessClock.idleMilliseconds(since: c.db.accessRecord(at: slot), clock: c.db.access.lruClock)
         c.reply.writeIntegerReply(idle / 1000)
     }
 
     static func freq(_ c: ClientSession, _ args: Arguments) {
-        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.reply.writeNullBulk() }
+        guard let slot = c.lookupReadSlot(args[2], touch: false) else { return c.replyNull() }
         guard c.db.access.policy == .lfu else { return c.replyError(ErrorReply.frequencyWithoutLFU) }
         // Decayed as of now: the record itself changes only when the key is accessed.
         c.reply.writeIntegerReply(Int64(AccessClock.decayedCounter(c.db.accessRecord(at: slot), c.db.access)))

@@ -46,7 +46,7 @@ extension Engine {
             let matches = pattern.withUnsafeBytes { p in channel.withUnsafeBytes { GlobPattern.matches(p, $0) } }
             guard matches else { continue }
             for client in subscribers {
-                client.reply.writeArrayHeader(4)
+                client.replyPushHeader(4)
                 client.reply.writeBulk("pmessage")
                 client.replyBulk(pattern)
                 client.replyBulk(channel)
@@ -62,7 +62,7 @@ extension Engine {
     func publish(channel: Bytes, message: Bytes, kind: ChannelKind) -> Int {
         guard let subscribers = self[keyPath: kind.subscribers][channel] else { return 0 }
         for client in subscribers {
-            client.reply.writeArrayHeader(3)
+            client.replyPushHeader(3)
             client.reply.writeBulk(kind.messageName)
             client.replyBulk(channel)
             client.replyBulk(message)

@@ -61,7 +61,7 @@ enum PubSubCommands {
 
     /// [name, channel or nil, subscriptions of `kind` left]
     private static func writeEvent(_ c: ClientSession, _ name: String, _ channel: Bytes?, _ kind: ChannelKind) {
-        c.reply.writeArrayHeader(3)
+        c.replyPushHeader(3)
         c.reply.writeBulk(name)
         c.replyBulk(channel)
         c.reply.writeIntegerReply(c.subscriptionCount(kind))
@@ -111,7 +111,8 @@ enum PubSubCommands {
         c.reply.writeBulkArray(names)
     }
 
-    /// [channel, subscribers of that channel of `kind`, ...] (pattern subscriptions not counted).
+    /// [channel, subscribers of that channel of `kind`, ...] (pattern subscriptions not counted;
+    /// a flat array in RESP3 too, as Redis 7.0 answers).
     private static func subscriberCounts(_ c: ClientSession, _ args: Arguments, _ kind: ChannelKind) {
         let subscribers = c.engine[keyPath: kind.subscribers]
         c.reply.writeArrayHeader((args.count - 2) * 2)

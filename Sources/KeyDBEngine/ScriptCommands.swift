@@ -53,7 +53,8 @@ enum ScriptCommands {
         lua_rawset(state, -3)
         skdb_lua_pop(state, 1)
         scripting.run(script.reference, in: interpreter, name: script.sha, isEval: true, flags: script.flags,
-                      readOnlyCommand: readOnly, for: c) { _ in 0 }
+                      readOnlyCommand: readOnly, for: c,
+                      declaredKeys: c.tracking == nil ? [] : (3 ..< 3 + keys).map { Bytes(args[$0]) }) { _ in 0 }
     }
 
     static func exists(_ c: ClientSession, _ args: Arguments) {

@@ -28,6 +28,9 @@ final class ScriptRun {
     var timedOut = false
     /// The command that started it, as sent (FUNCTION STATS shows it).
     var commandLine: [[UInt8]] = []
+    /// The keys the call declared, kept while its caller tracks keys (client-side caching
+    /// remembers them when the script reads).
+    var declaredKeys: [Bytes] = []
     /// redis.set_repl: whether its writes go to the log (REPL_AOF).
     var logsWrites = true
 

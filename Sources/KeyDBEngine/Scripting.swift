@@ -30,7 +30,7 @@ public final class Scripting {  // guarded by the keyspace lock
     /// Set by FUNCTION LOAD while a library's code runs (its own time limit).
     var loadDeadline: Int64? = nil
     /// The client scripts run their commands as (Redis's lua client).
-    private let client: ClientSession
+    let client: ClientSession
     private var commandInProgress = false
     /// redis.call's argv, refilled for each call.
     private var arguments = ScriptArguments()
@@ -98,7 +98,7 @@ public final class Scripting {  // guarded by the keyspace lock
     /// written when it ends, which may be after it pauses. `prepare` pushes the
     /// function's arguments and returns how many.
     func run(_ reference: Int32, in interpreter: ScriptInterpreter, name: String, isEval: Bool, flags: ScriptFlags,
-             readOnlyCommand: Bool, for caller: ClientSession, commandLine: [[UInt8]] = [],
+             readOnlyCommand: Bool, for caller: ClientSession, commandLine: [[UInt8]] = [], declaredKeys: [Bytes] = [],
              prepare: (OpaquePointer) -> Int32) {
         if let refusal = refusal(flags: flags, readOnlyCommand: readOnlyCommand) {
             return caller.replyError(refusal)
@@ -114,6 +114,7 @@ public final class Scripting {  // guarded by the keyspace lock
                             interpreter: interpreter, base: base, arguments: arguments,
                             mayPause: !engine.loading && !caller.isInternal)
         run.commandLine = commandLine
+        run.declaredKeys = declaredKeys
         current = run
         prepareClient(for: caller)
         // Inside an EXEC the stack already runs; the server's own clients' scripts never pause.
@@ -251,7 +252,8 @@ public final class Scripting {  // guarded by the keyspace lock
         if failed {
             replyScriptError(from: state, run: run, to: caller)
         } else {
-            ScriptReplies.write(state, into: &caller.reply, engine: engine) {
+            ScriptReplies.write(state, into: &caller.reply, engine: engine,
+                                protocols: .init(caller: caller.resp3, script: client.resp3)) {
                 // An error table from redis.pcall was counted when the command failed.
                 caller.lastCommandSpec?.statistics.failedCalls += 1
             }
@@ -440,8 +442,7 @@ public final class Scripting {  // guarded by the keyspace lock
         guard lua_gettop(state) == 1 else { return raise(state, "redis.setresp() requires one argument.") }
         let version = Int(lua_tonumber(state, 1))
         guard version == 2 || version == 3 else { return raise(state, "RESP version must be 2 or 3.") }
-        // Replies reach scripts as RESP2 only: this server does not speak RESP3.
-        guard version == 2 else { return raise(state, "RESP3 replies are not supported by this server; use redis.setresp(2).") }
+        client.resp3 = version == 3
         return 0
     }
 
@@ -545,6 +546,8 @@ public final class Scripting {  // guarded by the keyspace lock
     /// Prepares the script client for a new run in `caller`'s database.
     func prepareClient(for caller: ClientSession) {
         client.db = caller.db
+        // Every run starts in RESP2; redis.setresp(3) switches the replies it reads.
+        client.resp3 = false
         client.reply.clear()
     }
 }

@@ -48,7 +48,7 @@ enum ServerCommands {
             guard samples >= 0 else { return c.replyError(ErrorReply.syntax) }
             index += 2
         }
-        guard let slot = c.db.peek(args[2], now: c.now) else { return c.reply.writeNullBulk() }
+        guard let slot = c.db.peek(args[2], now: c.now) else { return c.replyNull() }
         c.reply.writeIntegerReply(MemoryUsage.bytes(key: c.db.key(at: slot), value: c.db.value(at: slot)))
     }
 }

@@ -6,7 +6,7 @@ import KeyDBRESP
 extension SetCommands {
     static func sinter(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 1, to: args.count) else { return }
-        replyMembers(c, intersection(sets))
+        replySet(c, intersection(sets))
     }
 
     static func sinterstore(_ c: ClientSession, _ args: Arguments) {
@@ -16,7 +16,7 @@ extension SetCommands {
 
     static func sunion(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 1, to: args.count) else { return }
-        replyMembers(c, union(sets))
+        replySet(c, union(sets))
     }
 
     static func sunionstore(_ c: ClientSession, _ args: Arguments) {
@@ -26,7 +26,7 @@ extension SetCommands {
 
     static func sdiff(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 1, to: args.count) else { return }
-        replyMembers(c, difference(sets))
+        replySet(c, difference(sets))
     }
 
     static func sdiffstore(_ c: ClientSession, _ args: Arguments) {

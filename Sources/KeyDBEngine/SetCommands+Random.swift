@@ -8,7 +8,7 @@ extension SetCommands {
         guard args.count == 3 else {
             switch c.set(args[1], forWrite: true) {
             case .wrongType: return c.replyError(ErrorReply.wrongType)
-            case .missing: return c.reply.writeNullBulk()
+            case .missing: return c.replyNull()
             case .found(let set):
                 let member = set.members.randomElement()!
                 set.members.remove(member)
@@ -26,17 +26,17 @@ extension SetCommands {
         let set: SetValue
         switch c.set(args[1], forWrite: true) {
         case .wrongType: return c.replyError(ErrorReply.wrongType)
-        case .missing: return c.reply.writeArrayHeader(0)
+        case .missing: return c.replySetHeader(0)
         case .found(let found): set = found
         }
-        if count == 0 { return c.reply.writeArrayHeader(0) }
+        if count == 0 { return c.replySetHeader(0) }
         c.notify(.set, "spop", args[1])
         // Popping at least every member hands over the whole set and deletes the key.
         if count >= set.members.count {
             // Redis answers this case through SUNION of the key, whose read counts a hit.
             c.engine.stats.keyspaceHits += 1
             c.dirty(set.members.count)
-            replyMembers(c, set.members)
+            replySet(c, set.members)
             c.db.removeForReplacement(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
             c.propagate("DEL" as StaticString, args[1])
@@ -46,7 +46,7 @@ extension SetCommands {
         for member in popped { set.members.remove(member) }
         c.propagate("SREM", args[1], popped)
         c.dirty(popped.count)
-        replyMembers(c, popped)
+        replySet(c, popped)
     }
 
     /// SRANDMEMBER key [count]: a negative count may repeat members.
@@ -55,7 +55,7 @@ extension SetCommands {
         guard args.count == 3 else {
             switch c.set(args[1]) {
             case .wrongType: return c.replyError(ErrorReply.wrongType)
-            case .missing: return c.reply.writeNullBulk()
+            case .missing: return c.replyNull()
             case .found(let set): return c.replyBulk(set.members.randomElement())
             }
         }
@@ -75,7 +75,7 @@ extension SetCommands {
             for _ in 0..<picks { c.replyBulk(set.members.randomElement()) }
             return
         }
-        if count >= set.members.count { return replyMembers(c, set.members) }
-        replyMembers(c, RandomSample.distinct(Array(set.members), count: Int(count)))
+        if count >= set.members.count { return c.reply.writeBulkArray(set.members) }
+        c.reply.writeBulkArray(RandomSample.distinct(Array(set.members), count: Int(count)))
     }
 }

@@ -110,13 +110,14 @@ enum SetCommands {
     static func smembers(_ c: ClientSession, _ args: Arguments) {
         switch c.set(args[1]) {
         case .wrongType: c.replyError(ErrorReply.wrongType)
-        case .missing: c.reply.writeArrayHeader(0)
-        case .found(let set): replyMembers(c, set.members)
+        case .missing: c.replySetHeader(0)
+        case .found(let set): replySet(c, set.members)
         }
     }
 
-    static func replyMembers(_ c: ClientSession, _ members: some Collection<Bytes>) {
-        c.reply.writeBulkArray(members)
+    /// Members as a set: RESP3's `~`, an array in RESP2.
+    static func replySet(_ c: ClientSession, _ members: some Collection<Bytes>) {
+        c.reply.writeBulkArray(members, marker: c.resp3 ? UInt8(ascii: "~") : UInt8(ascii: "*"))
     }
 
     /// SSCAN key cursor [MATCH pattern] [COUNT count]

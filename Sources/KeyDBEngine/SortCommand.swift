@@ -211,7 +211,7 @@ enum SortCommand {
                 if let found = pattern.lookup(item.element, c) {
                     found.withUnsafeBytes { c.reply.writeBulk($0) }
                 } else {
-                    c.reply.writeNullBulk()
+                    c.replyNull()
                 }
             }
         }

@@ -101,7 +101,7 @@ extension SortedSetCommands {
 
     private static func replyAdded(_ c: ClientSession, _ options: AddOptions, added: Int, updated: Int, result: Double?) {
         if options.incr {
-            guard let result else { return c.reply.writeNullBulk() }
+            guard let result else { return c.replyNull() }
             c.replyDouble(result)
         } else {
             c.reply.writeIntegerReply(options.ch ? added + updated : added)

@@ -7,10 +7,12 @@ enum SortedSetEnd {
 
 /// ZPOPMIN, ZPOPMAX, ZMPOP, and the pop the blocking variants share (Redis's `genericZpopCommand`).
 extension SortedSetCommands {
-    /// The shape of a pop's reply (RESP2).
+    /// The shape of a pop's reply.
     enum PopReplyShape {
-        /// ZPOPMIN / ZPOPMAX: [member, score, ...]
+        /// ZPOPMIN / ZPOPMAX without a count: [member, score]
         case flat
+        /// ZPOPMIN / ZPOPMAX with a count: [member, score, ...], nested pairs in RESP3
+        case counted
         /// BZPOPMIN / BZPOPMAX: [key, member, score]
         case keyThenFlat
         /// ZMPOP / BZMPOP: [key, [[member, score], ...]]
@@ -32,7 +34,7 @@ extension SortedSetCommands {
         }
         guard let zset = existing(c, args[1], forWrite: true, missingReply: { $0.reply.writeArrayHeader(0) }) else { return }
         if count == 0 { return c.reply.writeArrayHeader(0) }
-        pop(c, key: Bytes(args[1]), zset, from: end, count: count, shape: .flat)
+        pop(c, key: Bytes(args[1]), zset, from: end, count: count, shape: args.count == 3 ? .counted : .flat)
     }
 
     /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]: null when every key is empty.
@@ -40,7 +42,7 @@ extension SortedSetCommands {
         guard let request = MultiPop.parse(c, args, numkeysAt: 1, ends: ("min", "max")) else { return }
         let end: SortedSetEnd = request.end == .left ? .min : .max
         if !popFirstNonEmpty(c, keys: request.keys, from: end, count: request.count, shape: .keyThenPairs) {
-            c.reply.writeNullArray()
+            c.replyNullArray()
         }
     }
 
@@ -71,9 +73,12 @@ extension SortedSetCommands {
     static func pop(_ c: ClientSession, key: Bytes, _ zset: SortedSetValue, from end: SortedSetEnd, count: Int,
                     shape: PopReplyShape) {
         let taken = min(count, zset.count)
+        let nested = shape == .keyThenPairs || (shape == .counted && c.resp3)
         switch shape {
         case .flat:
-            c.reply.writeArrayHeader(taken * 2)
+            c.reply.writeArrayHeader(2)
+        case .counted:
+            c.replyMembersHeader(taken, paired: true)
         case .keyThenFlat:
             c.reply.writeArrayHeader(taken * 2 + 1)
             c.replyBulk(key)
@@ -90,7 +95,7 @@ extension SortedSetCommands {
         // Removal walks up the order; MAX replies from the top down.
         if end == .max { popped.reverse() }
         for (member, score) in popped {
-            if shape == .keyThenPairs { c.reply.writeArrayHeader(2) }
+            if nested { c.reply.writeArrayHeader(2) }
             c.replyBulk(member)
             c.replyDouble(score)
         }

@@ -6,7 +6,7 @@ extension SortedSetCommands {
     /// ZRANDMEMBER key [count [WITHSCORES]]: a negative count may repeat members.
     static func zrandmember(_ c: ClientSession, _ args: Arguments) {
         guard args.count >= 3 else {
-            guard let zset = existing(c, args[1], missingReply: { $0.reply.writeNullBulk() }) else { return }
+            guard let zset = existing(c, args[1], missingReply: { $0.replyNull() }) else { return }
             return c.replyBulk(zset.index.member(zset.index.node(at: Int.random(in: 0..<zset.count))))
         }
         guard let requested = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
@@ -23,27 +23,29 @@ extension SortedSetCommands {
         let index = zset.index
         func reply(_ rank: Int) {
             let node = index.node(at: rank)
+            c.replyPairStart(paired: withScores)
             c.replyBulk(index.member(node))
             if withScores { c.replyDouble(index.score(node)) }
         }
         // A negative count (or a single member): independent draws, repeats allowed.
         if requested < 0 || requested == 1 {
             guard let count = RandomSample.repeatedPicks(requested, c) else { return }
-            c.reply.writeArrayHeader(withScores ? count * 2 : count)
+            c.replyMembersHeader(count, paired: withScores)
             for _ in 0..<count { reply(Int.random(in: 0..<zset.count)) }
             return
         }
         let count = Int(requested)
         // Asking for at least the whole set: the whole set, highest first (Redis walks it from the tail).
         if count >= zset.count {
-            c.reply.writeArrayHeader(withScores ? zset.count * 2 : zset.count)
+            c.replyMembersHeader(zset.count, paired: withScores)
             index.visit(from: zset.count - 1, count: zset.count, reverse: true) { member, score in
+                c.replyPairStart(paired: withScores)
                 c.replyBulk(member)
                 if withScores { c.replyDouble(score) }
             }
             return
         }
-        c.reply.writeArrayHeader(withScores ? count * 2 : count)
+        c.replyMembersHeader(count, paired: withScores)
         if count * 3 > zset.count {
             // Most of the set: shuffle every rank and keep a prefix.
             for rank in RandomSample.distinct(Array(0..<zset.count), count: count) { reply(rank) }

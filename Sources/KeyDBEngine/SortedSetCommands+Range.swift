@@ -100,8 +100,9 @@ extension SortedSetCommands {
             if case .rank = parsed { listpack = length <= c.zsetListpackLimits.maxEntries } else { listpack = true }
             return storeRange(c, args[destination], zset, from: start, count: length, reverse: reverse, listpack: listpack)
         }
-        c.reply.writeArrayHeader(withScores ? length * 2 : length)
+        c.replyMembersHeader(length, paired: withScores)
         zset.index.visit(from: start, count: length, reverse: reverse) { member, score in
+            c.replyPairStart(paired: withScores)
             c.replyBulk(member)
             if withScores { c.replyDouble(score) }
         }

@@ -176,8 +176,9 @@ extension SortedSetCommands {
             return c.reply.writeIntegerReply(result.count)
         }
         let ordered = result.sorted { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }
-        c.reply.writeArrayHeader(withScores ? ordered.count * 2 : ordered.count)
+        c.replyMembersHeader(ordered.count, paired: withScores)
         for (member, score) in ordered {
+            c.replyPairStart(paired: withScores)
             c.replyBulk(member)
             if withScores { c.replyDouble(score) }
         }

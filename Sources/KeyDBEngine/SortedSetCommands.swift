@@ -21,8 +21,8 @@ enum SortedSetCommands {
     }
 
     static func zscore(_ c: ClientSession, _ args: Arguments) {
-        guard let zset = existing(c, args[1], missingReply: { $0.reply.writeNullBulk() }) else { return }
-        guard let score = zset.scores[Bytes(args[2])] else { return c.reply.writeNullBulk() }
+        guard let zset = existing(c, args[1], missingReply: { $0.replyNull() }) else { return }
+        guard let score = zset.scores[Bytes(args[2])] else { return c.replyNull() }
         c.replyDouble(score)
     }
 
@@ -41,7 +41,7 @@ enum SortedSetCommands {
         readingMissingAsEmpty(c, args[1]) { zset in
             c.reply.writeArrayHeader(args.count - 2)
             for index in 2..<args.count {
-                if let score = zset?.scores[Bytes(args[index])] { c.replyDouble(score) } else { c.reply.writeNullBulk() }
+                if let score = zset?.scores[Bytes(args[index])] { c.replyDouble(score) } else { c.replyNull() }
             }
         }
     }
@@ -50,10 +50,10 @@ enum SortedSetCommands {
     static func zrevrank(_ c: ClientSession, _ args: Arguments) { rank(c, args, reverse: true) }
 
     private static func rank(_ c: ClientSession, _ args: Arguments, reverse: Bool) {
-        guard let zset = existing(c, args[1], missingReply: { $0.reply.writeNullBulk() }) else { return }
+        guard let zset = existing(c, args[1], missingReply: { $0.replyNull() }) else { return }
         let member = Bytes(args[2])
         guard let score = zset.scores[member], let rank = zset.index.rank(of: member, score: score) else {
-            return c.reply.writeNullBulk()
+            return c.replyNull()
         }
         c.reply.writeIntegerReply(reverse ? zset.count - 1 - rank : rank)
     }

@@ -18,7 +18,7 @@ enum StreamCommands {
         case .wrongType: return c.replyError(ErrorReply.wrongType)
         case .found(let existing): stream = existing
         case .missing:
-            if options.noMakeStream { return c.reply.writeNullBulk() }
+            if options.noMakeStream { return c.replyNull() }
             stream = StreamValue()
             created = true
         }
@@ -104,7 +104,7 @@ enum StreamCommands {
         case .missing: return c.reply.writeArrayHeader(0)
         case .found(let found): stream = found
         }
-        if count == 0 { return c.reply.writeNullArray() }
+        if count == 0 { return c.replyNullArray() }
         var entries: [StreamValue.Entry] = []
         if let bounds {
             stream.forEach(in: bounds, reverse: reverse) { entry in

@@ -224,9 +224,9 @@ enum StreamGroupCommands {
         c.reply.writeArrayHeader(4)
         c.reply.writeIntegerReply(group.pendingOrder.count)
         guard let first = group.pendingOrder.ids.first, let last = group.pendingOrder.ids.last else {
-            c.reply.writeNullBulk()
-            c.reply.writeNullBulk()
-            c.reply.writeNullArray()
+            c.replyNull()
+            c.replyNull()
+            c.replyNullArray()
             return
         }
         c.reply.writeBulk(first)

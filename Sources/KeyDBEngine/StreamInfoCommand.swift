@@ -29,7 +29,7 @@ enum StreamInfoCommand {
             let consumers = group.consumersByName
             c.reply.writeArrayHeader(consumers.count)
             for consumer in consumers {
-                c.reply.writeArrayHeader(6)
+                c.replyMapHeader(3)
                 c.reply.writeBulk("name")
                 c.replyBulk(consumer.name)
                 c.reply.writeBulk("pending")
@@ -41,7 +41,7 @@ enum StreamInfoCommand {
             let groups = stream.groups.sorted { $0.key < $1.key }
             c.reply.writeArrayHeader(groups.count)
             for (name, group) in groups {
-                c.reply.writeArrayHeader(12)
+                c.replyMapHeader(6)
                 c.reply.writeBulk("name")
                 c.replyBulk(name)
                 c.reply.writeBulk("consumers")
@@ -62,7 +62,7 @@ enum StreamInfoCommand {
     /// "entries-read" and "lag" (nil when deletions make them unknowable).
     private static func writeReadCounterAndLag(_ c: ClientSession, _ stream: StreamValue, _ group: ConsumerGroup) {
         c.reply.writeBulk("entries-read")
-        if group.entriesRead != -1 { c.reply.writeIntegerReply(group.entriesRead) } else { c.reply.writeNullBulk() }
+        if group.entriesRead != -1 { c.reply.writeIntegerReply(group.entriesRead) } else { c.replyNull() }
         c.reply.writeBulk("lag")
         let added = Int64(bitPattern: stream.entriesAdded)
         if stream.entriesAdded == 0 {
@@ -71,7 +71,7 @@ enum StreamInfoCommand {
             c.reply.writeIntegerReply(added &- group.entriesRead)
         } else {
             let read = stream.entriesAdded(upTo: group.lastID)
-            if read != -1 { c.reply.writeIntegerReply(added &- read) } else { c.reply.writeNullBulk() }
+            if read != -1 { c.reply.writeIntegerReply(added &- read) } else { c.replyNull() }
         }
     }
 
@@ -88,7 +88,7 @@ enum StreamInfoCommand {
                 count = n < 0 ? 10 : Int(clamping: n)
             }
         }
-        c.reply.writeArrayHeader(full ? 18 : 20)
+        c.replyMapHeader(full ? 9 : 10)
         c.reply.writeBulk("length")
         c.reply.writeIntegerReply(stream.length)
         c.reply.writeBulk("radix-tree-keys")
@@ -111,7 +111,7 @@ enum StreamInfoCommand {
                 c.reply.writeBulk(label)
                 var edge: StreamValue.Entry?
                 stream.forEach(in: StreamID.zero...StreamID.max, reverse: last) { edge = $0; return false }
-                if let edge { StreamCommands.writeEntry(c, edge) } else { c.reply.writeNullBulk() }
+                if let edge { StreamCommands.writeEntry(c, edge) } else { c.replyNull() }
             }
             return
         }
@@ -125,7 +125,7 @@ enum StreamInfoCommand {
         c.reply.writeBulk("groups")
         c.reply.writeArrayHeader(groups.count)
         for (name, group) in groups {
-            c.reply.writeArrayHeader(14)
+            c.replyMapHeader(7)
             c.reply.writeBulk("name")
             c.replyBulk(name)
             c.reply.writeBulk("last-delivered-id")
@@ -139,7 +139,7 @@ enum StreamInfoCommand {
             c.reply.writeBulk("consumers")
             c.reply.writeArrayHeader(consumers.count)
             for consumer in consumers {
-                c.reply.writeArrayHeader(8)
+                c.replyMapHeader(4)
                 c.reply.writeBulk("name")
                 c.replyBulk(consumer.name)
                 c.reply.writeBulk("seen-time")

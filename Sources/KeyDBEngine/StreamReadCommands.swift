@@ -98,16 +98,16 @@ enum StreamReadCommands {
         // Whatever the outcome, the log gets the XCLAIM / SETID records written as the
         // reader was served, never the command as sent.
         if !served.isEmpty {
-            c.reply.writeArrayHeader(served.count)
+            c.replyKeyedHeader(served.count)
             for (key, write) in served {
-                c.reply.writeArrayHeader(2)
+                c.replyKeyedEntryStart()
                 c.replyBulk(key)
                 write()
             }
             return c.suppressPropagation()
         }
         guard let deadline else {
-            c.reply.writeNullArray()
+            c.replyNullArray()
             return c.suppressPropagation()
         }
         // A blocked reader with no COUNT takes at most this many entries when woken.
@@ -142,8 +142,8 @@ enum StreamReadCommands {
             after = found.lastID
         }
         guard stream.lastID > after else { return false }
-        c.reply.writeArrayHeader(1)
-        c.reply.writeArrayHeader(2)
+        c.replyKeyedHeader(1)
+        c.replyKeyedEntryStart()
         c.replyBulk(key)
         serveNew(c, key, stream, group: group, after: after, request)
         c.suppressPropagation()
@@ -214,7 +214,7 @@ enum StreamReadCommands {
             } else {
                 c.reply.writeArrayHeader(2)
                 c.reply.writeBulk(id)
-                c.reply.writeNullArray()
+                c.replyNullArray()
             }
         }
         c.dirty()

@@ -24,7 +24,7 @@ enum StringCommands {
         guard let options = SetOptions.parse(args, from: 2, for: .getex, c) else { return }
         guard let slot = c.db.lookup(args[1], now: c.now) else {
             c.engine.stats.keyspaceMisses += 1
-            return c.reply.writeNullBulk()
+            return c.replyNull()
         }
         c.engine.stats.keyspaceHits += 1
         guard case .string(let value) = c.db.value(at: slot) else { return c.replyError(ErrorReply.wrongType) }
@@ -54,7 +54,7 @@ enum StringCommands {
             if case .string(let value)? = c.lookupRead(args[index]) {
                 value.withUnsafeBytes { c.reply.writeBulk($0) }
             } else {
-                c.reply.writeNullBulk()
+                c.replyNull()
             }
         }
     }
@@ -129,7 +129,7 @@ enum StringCommands {
         if (options.condition == .ifAbsent && found) || (options.condition == .ifPresent && !found) {
             if options.get { return }
             if let okReply { return c.reply.writeIntegerReply(okReply.1) }
-            return c.reply.writeNullBulk()
+            return c.replyNull()
         }
         db.set(args[key], .string(Bytes(args[value])), expireAt: expireAt, now: c.now)
         c.dirty()

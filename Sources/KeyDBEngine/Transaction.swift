@@ -73,7 +73,7 @@ enum TransactionCommands {
         c.engine.unwatchAll(c)
         guard !transaction.aborted else { return c.replyError(ErrorReply.execAbort) }
         // A watched key changed since WATCH: nothing runs, the reply is the null array.
-        guard !watchBroken else { return c.reply.writeNullArray() }
+        guard !watchBroken else { return c.replyNullArray() }
         c.reply.writeArrayHeader(transaction.count)
         // A script in it may pause past busy-reply-threshold: the rest then runs when it ends.
         guard transaction.runsScripts else { return run(transaction, for: c) }

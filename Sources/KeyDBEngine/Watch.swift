@@ -12,7 +12,9 @@ struct WatchedKey {
 
 extension Keyspace {
     /// Marks every client watching `key` in database `db`: its EXEC will fail.
+    /// Client-side caching hears of the change too.
     func touch(_ db: Int, _ key: Bytes) {
+        if tracksKeys { onTrackedKeyChanged?(key, true) }
         guard let watching = watchers[DatabaseKey(db: db, key: key)] else { return }
         for client in watching { client.watchTouched = true }
     }
@@ -20,6 +22,7 @@ extension Keyspace {
     /// `key` was deleted because its time passed: a change only for clients that
     /// watched it while it was live (one stale already when watched sees no change, as in Redis).
     func touchExpired(_ db: Int, _ key: Bytes) {
+        if tracksKeys { onTrackedKeyChanged?(key, false) }
         guard let watching = watchers[DatabaseKey(db: db, key: key)] else { return }
         for client in watching where client.watchedKeys.contains(where: { $0.db.index == db && $0.key == key && $0.existed }) {
             client.watchTouched = true
@@ -92,7 +95,7 @@ enum WatchCommands {
 extension ClientSession {
     /// Tells watchers of `key` (in the selected database) that it changed.
     func touch(_ key: UnsafeRawBufferPointer) {
-        guard engine.keyspace.hasWatchers else { return }
+        guard engine.keyspace.observesKeys else { return }
         engine.keyspace.touch(db.index, Bytes(key))
     }
 }

@@ -410,12 +410,14 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         loop.scheduleTask(in: .milliseconds(Int64(1000 / max(1, hz)))) { [weak self] in
             guard let self else { return }
             let log = self.lock.withLock { () -> AppendOnlyLog? in
+                if self.engine.cronPaused { return nil }
                 // A paused script holds the dataset mid-change: no expiry, eviction or snapshot until it ends.
                 if !self.engine.scriptBusy {
                     self.engine.activeExpireCycle()
                     self.engine.continueEvictions()
                     self.persistence.tick()
                 }
+                self.engine.trackingCron()
                 self.engine.closeIdleClients()
                 self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()

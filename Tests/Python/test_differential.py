@@ -1,7 +1,10 @@
 """Differential tests: every line of every `cases/*.txt` file is sent to the
 reference redis-server and to the server under test, and the raw reply bytes
-must be identical.  One pytest test per case file.  See cases/README for the
-file format; the prefixes are implemented in `parse_case_file()`.
+must be identical.  One pytest test per case file and protocol: each file runs
+once on RESP2 connections and once on connections that said `HELLO 3` first,
+so every reply's RESP3 shape (maps, sets, doubles, nulls, pushes) is checked
+too.  See cases/README for the file format; the prefixes are implemented in
+`parse_case_file()`.
 """
 
 from __future__ import annotations
@@ -131,22 +134,29 @@ def normalise(raw: bytes, mode: str) -> bytes:
         reply = parse_reply(raw)
     except (RespError, ValueError, IndexError):
         return raw
-    if not reply.is_array:
+    if reply.items is None:
         return raw
     items = reply.items
+    type_byte = raw[:1]
     if mode == SORT:
-        return build_array(sorted(items))
+        if type_byte == b"%":
+            return normalise(raw, SORTPAIRS)
+        # RESP3 nests WITHSCORES-style pairs: sort the pairs themselves.
+        return build_array(sorted(items), type_byte)
     if mode == SORTSCAN:
         if len(items) == 2:
             inner = parse_reply(items[1])
             if inner.is_array:
-                return build_array([items[0], build_array(sorted(inner.items))])
+                return build_array([items[0], build_array(sorted(inner.items))], type_byte)
         return raw
-    # SORTPAIRS
+    # SORTPAIRS: a RESP2 [k, v, ...] array, a RESP3 map, or RESP3's [[k, v], ...]
+    if type_byte == b"%":
+        pairs = sorted(zip(items[0::2], items[1::2]))
+        return b"%%%d\r\n" % len(pairs) + b"".join(x for pair in pairs for x in pair)
     if len(items) % 2:
         return raw
     pairs = sorted(zip(items[0::2], items[1::2]))
-    return build_array([x for pair in pairs for x in pair])
+    return build_array([x for pair in pairs for x in pair], type_byte)
 
 
 # ---------------------------------------------------------------------------
@@ -164,14 +174,19 @@ def _short(b: Union[bytes, str]) -> str:
 
 
 class Side:
-    def __init__(self, server):
+    def __init__(self, server, protocol: int = 2):
         self.server = server
+        self.protocol = protocol
         self.client: Optional[RespClient] = None
 
     def connect(self) -> None:
         self.close()
         try:
             self.client = RespClient(self.server.host, self.server.port)
+            if self.protocol == 3:
+                hello = self.client.call("HELLO", "3")
+                if not hello.startswith(b"%"):
+                    raise AbortCaseFile(f"{self.server.name}: HELLO 3 replied {hello[:80]!r}")
         except OSError as e:
             proc = getattr(self.server, "proc", None)
             status = ""
@@ -238,10 +253,10 @@ def _compare(step: Step, where: str, ref_out: Outcome, sut_out: Outcome) -> Opti
     return None
 
 
-def run_case_file(path: Path, ref_server, sut_server) -> Tuple[int, List[str]]:
+def run_case_file(path: Path, ref_server, sut_server, protocol: int = 2) -> Tuple[int, List[str]]:
     """Run one case file; return (number of steps, list of mismatch reports)."""
     steps = parse_case_file(path)
-    ref, sut = Side(ref_server), Side(sut_server)
+    ref, sut = Side(ref_server, protocol), Side(sut_server, protocol)
     mismatches: List[str] = []
 
     def reconnect() -> None:
@@ -296,12 +311,13 @@ def run_case_file(path: Path, ref_server, sut_server) -> Tuple[int, List[str]]:
     return len(steps), mismatches
 
 
+@pytest.mark.parametrize("protocol", [2, 3], ids=["resp2", "resp3"])
 @pytest.mark.parametrize("case_file", CASE_FILES, ids=[p.stem for p in CASE_FILES])
-def test_case_file(case_file: Path, redis_server, sut_server):
+def test_case_file(case_file: Path, protocol: int, redis_server, sut_server):
     redis_server.require()
     sut_server.require()
     try:
-        nsteps, mismatches = run_case_file(case_file, redis_server, sut_server)
+        nsteps, mismatches = run_case_file(case_file, redis_server, sut_server, protocol)
     except CaseFormatError as e:
         pytest.fail(f"malformed case file: {e}", pytrace=False)
     if mismatches:

@@ -1,5 +1,6 @@
-"""Drive the server under test through redis-py (RESP2) with both of its
-parsers: hiredis (`_HiredisParser`) and the pure-Python `_RESP2Parser`.
+"""Drive the server under test through redis-py with its parsers: hiredis
+(`_HiredisParser`) and the pure-Python `_RESP2Parser` on RESP2 connections,
+and both again on RESP3 (`HELLO 3`, redis-py 8's default protocol).
 
 These tests talk to SwiftKeyDB only and assert the Python values redis-py
 returns.  Every test starts with FLUSHALL.
@@ -13,30 +14,34 @@ import time
 
 import pytest
 import redis
-from redis.connection import _HiredisParser, _RESP2Parser
+from redis.connection import _HiredisParser, _RESP2Parser, _RESP3Parser
 from redis.exceptions import ResponseError
 from redis.utils import HIREDIS_AVAILABLE
 
 FAR_FUTURE = 4102444800  # 2100-01-01T00:00:00Z
 
+# name: (parser class, protocol)
 PARSERS = {
-    "hiredis": _HiredisParser,
-    "python": _RESP2Parser,
+    "hiredis": (_HiredisParser, 2),
+    "python": (_RESP2Parser, 2),
+    "hiredis-resp3": (_HiredisParser, 3),
+    "python-resp3": (_RESP3Parser, 3),
 }
 
 
 def make_client(server, parser: str, db: int = 0, decode_responses: bool = True,
                 **kwargs) -> redis.Redis:
+    parser_class, protocol = PARSERS[parser]
     pool = redis.ConnectionPool(
-        host=server.host, port=server.port, db=db, protocol=2,
-        parser_class=PARSERS[parser], decode_responses=decode_responses,
+        host=server.host, port=server.port, db=db, protocol=protocol,
+        parser_class=parser_class, decode_responses=decode_responses,
         socket_timeout=5, socket_connect_timeout=5, **kwargs)
     return redis.Redis(connection_pool=pool)
 
 
 @pytest.fixture(params=list(PARSERS))
 def parser(request):
-    if request.param == "hiredis" and not HIREDIS_AVAILABLE:
+    if request.param.startswith("hiredis") and not HIREDIS_AVAILABLE:
         pytest.fail("hiredis is not installed (pip install -r Tests/Python/requirements.txt)")
     return request.param
 
@@ -84,8 +89,14 @@ def wrongtype(exc: pytest.ExceptionInfo) -> bool:
 def test_parser_in_use(r, parser):
     conn = r.connection_pool.get_connection()
     try:
-        assert isinstance(conn._parser, PARSERS[parser])
-        assert conn.protocol in (2, "2")
+        parser_class, protocol = PARSERS[parser]
+        assert isinstance(conn._parser, parser_class)
+        assert conn.protocol in (protocol, str(protocol))
+        # The handshake's HELLO reply: RESP3's map arrives as a dict.
+        if protocol == 3:
+            conn.send_command("HELLO", 3)
+            hello = conn.read_response()
+            assert hello["proto"] == 3 and hello["server"] == "redis"
     finally:
         r.connection_pool.release(conn)
 
@@ -113,15 +124,16 @@ def test_unknown_command_and_subcommand(r):
     assert r.ping() is True
 
 
-def test_hello_not_in_redis_py(r):
+def test_hello_not_in_redis_py(r, parser):
     # redis-py deliberately raises NotImplementedError for hello(); use the
-    # raw command instead.  (HELLO 3 is not sent: Redis 7.0 would switch the
-    # connection to RESP3.)
+    # raw command instead, with the protocol the connection already speaks.
     with pytest.raises(NotImplementedError):
         r.hello()
-    reply = r.execute_command("HELLO", "2")
-    as_dict = dict(zip(reply[::2], reply[1::2]))
-    assert as_dict["proto"] == 2
+    protocol = PARSERS[parser][1]
+    reply = r.execute_command("HELLO", str(protocol))
+    # RESP3's map arrives as a dict, RESP2's flat array as a list.
+    as_dict = reply if protocol == 3 else dict(zip(reply[::2], reply[1::2]))
+    assert as_dict["proto"] == protocol
     assert isinstance(as_dict["id"], int)
     assert "server" in as_dict and "version" in as_dict
     with pytest.raises(ResponseError, match="^NOPROTO unsupported protocol version"):
