@@ -18,6 +18,19 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public internal(set) var resp3 = false
     /// CLIENT TRACKING's settings while it is on (Tracking.swift).
     public internal(set) var tracking: TrackingMode? = nil
+    /// Invalidations its own running command caused, sent after the reply (nil: a flush).
+    var pendingInvalidations: [Bytes?] = []
+    /// Messages pushed to it while its own command's replies are silenced (CLIENT REPLY
+    /// OFF / SKIP): kept aside and sent anyway, as Redis's CLIENT_PUSHING does.
+    var silencedPushes: [UInt8] = []
+
+    /// Writes a pushed message (pub/sub, an invalidation) with `write`.
+    func push(_ write: () -> Void) {
+        guard replyMode != .on, self === engine.currentClient else { return write() }
+        let mark = reply.writerIndex
+        write()
+        silencedPushes += reply.getBytes(at: mark, length: reply.writerIndex - mark) ?? []
+    }
     /// The time a command is running at (Unix ms), read once per command.
     public var now: Int64 = 0
 

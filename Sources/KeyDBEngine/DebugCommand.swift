@@ -117,9 +117,11 @@ enum DebugCommand {
             c.reply.writeBulk("Some real reply following the attribute")
         case "push":
             guard c.resp3 else { return c.replyError("ERR RESP2 is not supported by this command") }
-            c.replyPushHeader(2)
-            c.reply.writeBulk("server-cpu-usage")
-            c.reply.writeIntegerReply(42)
+            c.push {
+                c.replyPushHeader(2)
+                c.reply.writeBulk("server-cpu-usage")
+                c.reply.writeIntegerReply(42)
+            }
             c.reply.writeBulk("Some real reply following the push reply")
         case "true", "false": c.replyBool(name == "true")
         case "verbatim": c.replyVerbatim("This is a verbatim\nstring")

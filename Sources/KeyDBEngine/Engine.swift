@@ -272,7 +272,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             dispatch(args, for: client)
             // CLIENT REPLY SKIP itself answers nothing; the command after it is skipped.
             if client.replyMode == .skipNext { client.replyMode = .skip }
-            if client.tracking != nil || !tracking.pending.isEmpty { afterTrackedCommand(client) }
+            if client.tracking != nil || !client.pendingInvalidations.isEmpty { afterTrackedCommand(client) }
             return
         }
         let mark = client.reply.writerIndex
@@ -280,19 +280,28 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         let flags = dispatch(args, for: client)
         // Held by CLIENT PAUSE: it answered nothing yet, and runs again later with the same mode.
         if client.postponed { return }
+        if client.tracking != nil || !client.pendingInvalidations.isEmpty { afterTrackedCommand(client) }
         // Subscription confirmations are pushed messages: silenced replies do not hide them.
         let pushed = flags?.contains(.pushesReplies) == true
+        var dropped = false
         switch client.replyMode {
         case .on: break  // CLIENT REPLY ON answers even when it ends a skip
         case .off, .skip:
-            if !pushed { client.reply.moveWriterIndex(to: mark) }
+            if !pushed {
+                client.reply.moveWriterIndex(to: mark)
+                dropped = true
+            }
             if skippingThis && client.replyMode == .skip { client.replyMode = .on }
         case .skipNext:
             client.reply.moveWriterIndex(to: mark)
+            dropped = true
             client.replyMode = .skip
         }
-        // Invalidations are pushed messages: silenced replies do not hide them.
-        if client.tracking != nil || !tracking.pending.isEmpty { afterTrackedCommand(client) }
+        // Messages pushed to it meanwhile (its own PUBLISH on RESP3) were no replies: they go out.
+        if !client.silencedPushes.isEmpty {
+            if dropped { client.reply.writeBytes(client.silencedPushes) }
+            client.silencedPushes = []
+        }
     }
 
     /// Runs (or rejects, or queues) one command; returns its flags when it ran.

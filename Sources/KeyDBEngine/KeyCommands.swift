@@ -207,7 +207,6 @@ enum KeyCommands {
         // Clients blocked in either database may now find their keys.
         c.engine.keyspace.databases[first].signalAllWaitedKeys()
         c.engine.keyspace.databases[second].signalAllWaitedKeys()
-        c.engine.invalidateAllTracked()
         c.dirty()
         c.replyOK()
     }

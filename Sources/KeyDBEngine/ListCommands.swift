@@ -290,6 +290,8 @@ enum ListCommands {
         let command: StaticString = end == .left ? "LPOP" : "RPOP"
         if count == 1 { c.propagate(command, key) } else { c.propagate(command, key, count) }
         c.notify(.list, end == .left ? "lpop" : "rpop", key)
+        // The key popped from, not every key a multi-key pop named (WATCH, client-side caching).
+        c.touch(key)
         c.removeIfEmpty(key, isEmpty: list.items.isEmpty)
         c.dirty(count)
     }

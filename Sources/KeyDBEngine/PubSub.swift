@@ -46,11 +46,13 @@ extension Engine {
             let matches = pattern.withUnsafeBytes { p in channel.withUnsafeBytes { GlobPattern.matches(p, $0) } }
             guard matches else { continue }
             for client in subscribers {
-                client.replyPushHeader(4)
-                client.reply.writeBulk("pmessage")
-                client.replyBulk(pattern)
-                client.replyBulk(channel)
-                client.replyBulk(message)
+                client.push {
+                    client.replyPushHeader(4)
+                    client.reply.writeBulk("pmessage")
+                    client.replyBulk(pattern)
+                    client.replyBulk(channel)
+                    client.replyBulk(message)
+                }
                 deliver(to: client)
                 receivers += 1
             }
@@ -62,10 +64,12 @@ extension Engine {
     func publish(channel: Bytes, message: Bytes, kind: ChannelKind) -> Int {
         guard let subscribers = self[keyPath: kind.subscribers][channel] else { return 0 }
         for client in subscribers {
-            client.replyPushHeader(3)
-            client.reply.writeBulk(kind.messageName)
-            client.replyBulk(channel)
-            client.replyBulk(message)
+            client.push {
+                client.replyPushHeader(3)
+                client.reply.writeBulk(kind.messageName)
+                client.replyBulk(channel)
+                client.replyBulk(message)
+            }
             deliver(to: client)
         }
         return subscribers.count

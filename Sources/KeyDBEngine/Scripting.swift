@@ -222,6 +222,11 @@ public final class Scripting {  // guarded by the keyspace lock
         let mark = caller.reply.writerIndex
         let outside = engine.callDepth
         let errorsBefore = engine.stats.errorReplies
+        // The slice runs as part of the caller's command (client-side caching's NOLOOP and
+        // the invalidations that follow its reply).
+        let outsideClient = engine.currentClient
+        engine.currentClient = caller
+        defer { engine.currentClient = outsideClient }
         engine.callDepth += command.heldCallDepth
         let pausedAgain = stack.resume()
         command.heldCallDepth = engine.callDepth - outside
@@ -243,7 +248,11 @@ public final class Scripting {  // guarded by the keyspace lock
             engine.finishPausedCall(call, for: caller, failed: failed)
         }
         if engine.keyspace.hasReadyKeys { engine.serveReadyKeys() }
-        if caller.unregisterAfterScript { engine.unregister(caller) }
+        if caller.unregisterAfterScript {
+            engine.unregister(caller)
+        } else if caller.tracking != nil || !caller.pendingInvalidations.isEmpty {
+            engine.afterTrackedCommand(caller)
+        }
     }
 
     private func finish(_ run: ScriptRun, failed: Bool) {

@@ -92,6 +92,8 @@ extension SortedSetCommands {
         popped.reserveCapacity(taken)
         zset.removeRanks(ranks) { member, score in popped.append((member, score)) }
         c.notify(.zset, end == .min ? "zpopmin" : "zpopmax", key)
+        // The key popped from, not every key a multi-key pop named (WATCH, client-side caching).
+        key.withUnsafeBytes { c.touch($0) }
         // Removal walks up the order; MAX replies from the top down.
         if end == .max { popped.reverse() }
         for (member, score) in popped {

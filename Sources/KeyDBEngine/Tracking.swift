@@ -30,15 +30,15 @@ final class TrackingTable {
     var readers: [Bytes: Set<Int64>] = [:]
     /// Entries across `readers` (INFO tracking_total_items).
     var items = 0
+    /// The keys of `readers`, for picking one at random in O(1) when the table is over
+    /// its limit; keys since forgotten stay until a pick or a compaction finds them gone.
+    var keyOrder: [Bytes] = []
     /// BCAST mode, by prefix: its clients, and the keys changed under it since the
     /// last broadcast with the id of the client that changed each last (for NOLOOP).
     var prefixes: [Bytes: (clients: Set<Int64>, changed: [Bytes: Int64])] = [:]
     var hasChanges = false
     /// Clients with tracking on (INFO tracking_clients).
     var clients = 0
-    /// Invalidations for the client whose command is running, sent after its reply
-    /// (nil: everything, after a flush).
-    var pending: [Bytes?] = []
     /// Turns in a row that found the table over `tracking-table-max-keys`.
     var overLimitRuns = 0
 
@@ -127,8 +127,13 @@ extension Engine {
     }
 
     private func remember(_ keys: [Bytes], for client: ClientSession) {
-        for key in keys where tracking.readers[key, default: []].insert(client.id).inserted {
-            tracking.items += 1
+        for key in keys {
+            if tracking.readers[key] == nil { tracking.keyOrder.append(key) }
+            if tracking.readers[key, default: []].insert(client.id).inserted { tracking.items += 1 }
+        }
+        if tracking.keyOrder.count > 2 * tracking.readers.count + 64 {
+            var seen = Set<Bytes>()
+            tracking.keyOrder = tracking.keyOrder.filter { tracking.readers[$0] != nil && seen.insert($0).inserted }
         }
     }
 
@@ -147,7 +152,7 @@ extension Engine {
             if mode.noLoop && target === currentClient { continue }
             // The running client's own invalidations follow its reply.
             if target === currentClient && callDepth > 0 {
-                tracking.pending.append(key)
+                target.pendingInvalidations.append(key)
             } else {
                 sendInvalidation(to: target, .keys([key]))
             }
@@ -172,7 +177,7 @@ extension Engine {
         if tracking.clients > 0 {
             for client in clients.values.sorted(by: { $0.id < $1.id }) where client.tracking != nil {
                 if client === currentClient && callDepth > 0 {
-                    tracking.pending.append(nil)
+                    client.pendingInvalidations.append(nil)
                 } else {
                     sendInvalidation(to: client, .all(nullInRESP3: client.resp3))
                 }
@@ -180,6 +185,7 @@ extension Engine {
         }
         tracking.readers = [:]
         tracking.items = 0
+        tracking.keyOrder = []
         refreshTrackingSwitch()
     }
 
@@ -198,9 +204,9 @@ extension Engine {
     }
 
     private func flushPendingInvalidations(to client: ClientSession) {
-        guard !tracking.pending.isEmpty else { return }
-        let pending = tracking.pending
-        tracking.pending = []
+        guard !client.pendingInvalidations.isEmpty else { return }
+        let pending = client.pendingInvalidations
+        client.pendingInvalidations = []
         for key in pending {
             sendInvalidation(to: client, key.map { .keys([$0]) } ?? .all(nullInRESP3: client.resp3))
         }
@@ -208,7 +214,9 @@ extension Engine {
 
     /// After a command: the running client's own invalidations, after its reply;
     /// and CLIENT CACHING's one-command effect ends (not inside MULTI, nor after CLIENT itself).
+    /// A script that paused inside the command ends it later (Scripting.continueScript).
     func afterTrackedCommand(_ client: ClientSession) {
+        guard !client.runsScript else { return }
         flushPendingInvalidations(to: client)
         if client.tracking?.caching == true && client.transaction == nil
             && client.lookedUpCommand.map({ $0.fullName.hasPrefix("client|") }) != true {
@@ -242,8 +250,11 @@ extension Engine {
             return
         }
         var effort = 100 * (tracking.overLimitRuns + 1)
-        while effort > 0, let key = tracking.readers.keys.randomElement() {
+        while effort > 0, !tracking.keyOrder.isEmpty {
             effort -= 1
+            let pick = Int.random(in: 0..<tracking.keyOrder.count)
+            tracking.keyOrder.swapAt(pick, tracking.keyOrder.count - 1)
+            let key = tracking.keyOrder.removeLast()
             invalidateTracked(key, broadcast: false)
             if tracking.readers.count <= limit {
                 tracking.overLimitRuns = 0
@@ -264,9 +275,11 @@ extension Engine {
             guard let found = clients[redirect] else {
                 client.tracking?.brokenRedirect = true
                 if client.resp3 {
-                    client.replyPushHeader(2)
-                    client.reply.writeBulk("tracking-redir-broken")
-                    client.reply.writeIntegerReply(redirect)
+                    client.push {
+                        client.replyPushHeader(2)
+                        client.reply.writeBulk("tracking-redir-broken")
+                        client.reply.writeIntegerReply(redirect)
+                    }
                     deliver(to: client)
                 }
                 return
@@ -274,21 +287,23 @@ extension Engine {
             target = found
             redirected = true
         }
-        if target.resp3 {
-            target.replyPushHeader(2)
-            target.reply.writeBulk("invalidate")
-        } else if redirected && target.isSubscribed {
-            target.reply.writeArrayHeader(3)
-            target.reply.writeBulk("message")
-            target.replyBulk(TrackingTable.channel)
-        } else {
-            return  // RESP2 has no way to push to the client itself
-        }
-        switch invalidated {
-        case .keys(let keys):
-            target.reply.writeBulkArray(keys)
-        case .all(let nullInRESP3):
-            if nullInRESP3 { target.reply.writeRESP3Null() } else { target.reply.writeNullBulk() }
+        // RESP2 has no way to push to the client itself.
+        guard target.resp3 || (redirected && target.isSubscribed) else { return }
+        target.push {
+            if target.resp3 {
+                target.replyPushHeader(2)
+                target.reply.writeBulk("invalidate")
+            } else {
+                target.reply.writeArrayHeader(3)
+                target.reply.writeBulk("message")
+                target.replyBulk(TrackingTable.channel)
+            }
+            switch invalidated {
+            case .keys(let keys):
+                target.reply.writeBulkArray(keys)
+            case .all(let nullInRESP3):
+                if nullInRESP3 { target.reply.writeRESP3Null() } else { target.reply.writeNullBulk() }
+            }
         }
         deliver(to: target)
     }

@@ -66,12 +66,13 @@ extension Engine {
         }
     }
 
-    /// After a write command changed the keyspace: touch the keys its table row names
-    /// (commands flagged `touchesOwnKeys` say precisely which keys changed instead).
+    /// After a write command changed the keyspace: touch the keys its key specs may
+    /// change, not those it only reads (SINTERSTORE's sources, COPY's source); commands
+    /// flagged `touchesOwnKeys` say precisely which keys changed instead.
     func touchCommandKeys(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
         guard !command.flags.contains(.touchesOwnKeys) else { return }
-        for index in command.keys.indices(count: args.count) where index < args.count {
-            keyspace.touch(client.db.index, Bytes(args[index]))
+        for key in command.keyReferences(args) where !key.flags.contains(.ro) && key.index < args.count {
+            keyspace.touch(client.db.index, Bytes(args[key.index]))
         }
     }
 }

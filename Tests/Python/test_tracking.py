@@ -21,7 +21,8 @@ QUIET = 0.3   # seconds to wait for a message that must not come
 def run(server, steps) -> List[bytes]:
     """Runs `steps` against `server`: (name, *command) sends and reads one reply;
     ("read", name) reads one pushed message; ("none", name) checks nothing more
-    arrives; ("counts", name) keeps INFO's tracking_* lines; "{id:name}" in a
+    arrives; ("counts", name) keeps INFO's tracking_* lines; ("send", name,
+    *command) sends without reading; ("sleep", seconds) waits; "{id:name}" in a
     command is that connection's client id."""
     conns: Dict[str, RespClient] = {}
     ids: Dict[str, bytes] = {}
@@ -48,6 +49,10 @@ def run(server, steps) -> List[bytes]:
         for step in steps:
             if step[0] == "read":
                 out.append(masked(conn(step[1]).read_reply()))
+            elif step[0] == "send":
+                conn(step[1]).send_command(*step[2:])
+            elif step[0] == "sleep":
+                time.sleep(step[1])
             elif step[0] == "any-key":
                 # An invalidation of a key picked at random: its name is not compared.
                 out.append(conn(step[1]).call(*step[2:]).rstrip(b"123\r\n"))
@@ -72,7 +77,7 @@ def run(server, steps) -> List[bytes]:
         for c in conns.values():
             c.close()
         with RespClient(server.host, server.port) as admin:
-            admin.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
+            admin.call("CONFIG", "SET", "tracking-table-max-keys", "1000000", "busy-reply-threshold", "5000")
     return out
 
 
@@ -97,6 +102,53 @@ def test_default_mode_over_resp3(redis_server, sut_server):
         ("c", "CLIENT", "TRACKINGINFO"), ("c", "CLIENT", "GETREDIR"),
         ("c", "CLIENT", "TRACKING", "off"), ("c", "CLIENT", "TRACKINGINFO"), ("c", "CLIENT", "GETREDIR"),
         ("w", "SET", "x", "2"), ("none", "c"),
+    ])
+
+
+def test_a_served_blocked_client_gets_only_its_own_invalidations(redis_server, sut_server):
+    same(redis_server, sut_server, [
+        ("a", "HELLO", "3"), ("a", "CLIENT", "TRACKING", "on"), ("a", "LLEN", "l"), ("a", "GET", "k"),
+        ("b", "HELLO", "3"), ("send", "b", "BLPOP", "l", "0"), ("sleep", 0.2),
+        ("a", "RPUSH", "l", "x"), ("read", "a"), ("read", "b"), ("none", "b"),
+        ("send", "b", "BLPOP", "l", "0"), ("sleep", 0.2),
+        ("a", "MULTI"), ("a", "SET", "k", "1"), ("a", "RPUSH", "l", "y"), ("a", "EXEC"), ("read", "a"),
+        ("read", "b"), ("none", "b"),
+        # A blocked BLMOVE's destination changes as it is served: its reader is told after the reply.
+        ("b", "CLIENT", "TRACKING", "on"), ("b", "LRANGE", "dst", "0", "-1"),
+        ("send", "b", "BLMOVE", "src", "dst", "LEFT", "LEFT", "0"), ("sleep", 0.2),
+        ("a", "RPUSH", "src", "z"), ("read", "b"), ("read", "b"), ("none", "b"),
+    ])
+
+
+def test_keys_a_write_command_only_reads_are_not_invalidated(redis_server, sut_server):
+    same(redis_server, sut_server, [
+        ("w", "SADD", "s1", "a"), ("w", "SADD", "s2", "a"), ("w", "RPUSH", "l1", "x"), ("w", "SET", "src", "v"),
+        ("a", "HELLO", "3"), ("a", "CLIENT", "TRACKING", "on"),
+        ("a", "SMEMBERS", "s1"), ("a", "SMEMBERS", "s2"), ("a", "LLEN", "l1"), ("a", "LLEN", "l2"), ("a", "GET", "src"),
+        ("w", "SINTERSTORE", "d", "s1", "s2"), ("w", "SUNIONSTORE", "d", "s1", "s2"), ("w", "COPY", "src", "dst"),
+        ("w", "LMPOP", "2", "l2", "l1", "LEFT"), ("read", "a"), ("none", "a"),
+        ("w", "SADD", "s1", "b"), ("read", "a"), ("w", "SWAPDB", "0", "1"), ("none", "a"),
+    ])
+
+
+def test_pushes_pass_client_reply_off(redis_server, sut_server):
+    same(redis_server, sut_server, [
+        ("c", "HELLO", "3"), ("c", "SUBSCRIBE", "ch"), ("c", "CLIENT", "TRACKING", "on"), ("c", "GET", "k"),
+        ("send", "c", "CLIENT", "REPLY", "OFF"), ("send", "c", "PUBLISH", "ch", "m"), ("send", "c", "SET", "k", "1"),
+        ("c", "CLIENT", "REPLY", "ON"), ("read", "c"), ("none", "c"),
+    ])
+
+
+def test_a_paused_script_keeps_its_callers_tracking(redis_server, sut_server):
+    busy = ("local t0 = redis.call('time') local now repeat now = redis.call('time') "
+            "until (now[1] - t0[1]) * 1000000 + (now[2] - t0[2]) > 400000 "
+            "redis.call('set', KEYS[1], '1') return 1")
+    same(redis_server, sut_server, [
+        ("admin", "CONFIG", "SET", "busy-reply-threshold", "100"),
+        ("a", "HELLO", "3"), ("a", "CLIENT", "TRACKING", "on", "NOLOOP"), ("a", "GET", "k"), ("a", "GET", "j"),
+        ("send", "a", "EVAL", busy, "1", "k"), ("sleep", 0.2), ("b", "PING"), ("read", "a"), ("none", "a"),
+        ("a", "CLIENT", "TRACKING", "on"), ("a", "GET", "j"),
+        ("send", "a", "EVAL", busy, "1", "j"), ("sleep", 0.2), ("b", "PING"), ("read", "a"), ("read", "a"),
     ])
 
 
