@@ -102,6 +102,16 @@ public struct Bytes: Sendable {
     }
 }
 
+extension Bytes {
+    /// Whether these bytes begin with `prefix` (client-side caching's BCAST prefixes).
+    func starts(with prefix: Bytes) -> Bool {
+        guard prefix.count <= count else { return false }
+        return withUnsafeBytes { bytes in
+            prefix.withUnsafeBytes { prefix in prefix.elementsEqual(bytes.prefix(prefix.count)) }
+        }
+    }
+}
+
 extension Bytes: Equatable {
     @inlinable public static func == (lhs: Bytes, rhs: Bytes) -> Bool {
         switch (lhs.storage, rhs.storage) {

@@ -36,6 +36,7 @@ final class TrackingTable {
     /// BCAST mode, by prefix: its clients, and the keys changed under it since the
     /// last broadcast with the id of the client that changed each last (for NOLOOP).
     var prefixes: [Bytes: (clients: Set<Int64>, changed: [Bytes: Int64])] = [:]
+    /// Some prefix has changed keys to broadcast.
     var hasChanges = false
     /// Clients with tracking on (INFO tracking_clients).
     var clients = 0
@@ -45,20 +46,10 @@ final class TrackingTable {
     static let channel = Bytes("__redis__:invalidate")
 }
 
-extension Bytes {
-    /// Whether these bytes begin with `prefix` (BCAST prefixes).
-    func starts(with prefix: Bytes) -> Bool {
-        guard prefix.count <= count else { return false }
-        return withUnsafeBytes { bytes in
-            prefix.withUnsafeBytes { prefix in prefix.elementsEqual(bytes.prefix(prefix.count)) }
-        }
-    }
-}
-
 /// What a tracking message carries.
 private enum Invalidated {
     case keys([Bytes])
-    /// Every key (FLUSHALL, FLUSHDB, SWAPDB): a null in the protocol of the tracking client.
+    /// Every key (FLUSHALL, FLUSHDB): a null in the protocol of the tracking client.
     case all(nullInRESP3: Bool)
 }
 
@@ -171,8 +162,8 @@ extension Engine {
         }
     }
 
-    /// FLUSHALL, FLUSHDB and SWAPDB: every tracking client is told that everything
-    /// changed, and the table starts over.
+    /// FLUSHALL and FLUSHDB: every tracking client is told that everything changed,
+    /// and the table starts over. (Redis 7.0's SWAPDB tells no one.)
     func invalidateAllTracked() {
         if tracking.clients > 0 {
             for client in clients.values.sorted(by: { $0.id < $1.id }) where client.tracking != nil {
