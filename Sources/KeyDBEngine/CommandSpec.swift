@@ -30,8 +30,6 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let runsInsideMulti = CommandFlags(rawValue: 1 << 31)
     /// Allowed in RESP2's subscribed mode ((P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET). Not a Redis flag word.
     public static let allowedWhileSubscribed = CommandFlags(rawValue: 1 << 30)
-    /// Replies with pushed messages (subscription confirmations), sent even under CLIENT REPLY OFF. Not a Redis flag word.
-    public static let pushesReplies = CommandFlags(rawValue: 1 << 29)
     /// Touches exactly the keys it changed (for WATCH) instead of every key it names. Not a Redis flag word.
     public static let touchesOwnKeys = CommandFlags(rawValue: 1 << 28)
     /// Runs a Lua script (EVAL, FCALL and their forms): inside MULTI, EXEC runs on the script stack. Not a Redis flag word.

@@ -277,46 +277,42 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         let mark = client.reply.writerIndex
         let skippingThis = client.replyMode == .skip
-        let flags = dispatch(args, for: client)
+        dispatch(args, for: client)
         // Held by CLIENT PAUSE: it answered nothing yet, and runs again later with the same mode.
         if client.postponed { return }
         if client.tracking != nil || !client.pendingInvalidations.isEmpty { afterTrackedCommand(client) }
-        // Subscription confirmations are pushed messages: silenced replies do not hide them.
-        let pushed = flags?.contains(.pushesReplies) == true
         var dropped = false
         switch client.replyMode {
         case .on: break  // CLIENT REPLY ON answers even when it ends a skip
         case .off, .skip:
-            if !pushed {
-                client.reply.moveWriterIndex(to: mark)
-                dropped = true
-            }
+            client.reply.moveWriterIndex(to: mark)
+            dropped = true
             if skippingThis && client.replyMode == .skip { client.replyMode = .on }
         case .skipNext:
             client.reply.moveWriterIndex(to: mark)
             dropped = true
             client.replyMode = .skip
         }
-        // Messages pushed to it meanwhile (its own PUBLISH on RESP3) were no replies: they go out.
+        // Messages pushed to it meanwhile (subscription confirmations, its own PUBLISH on RESP3)
+        // were no replies: they go out.
         if !client.silencedPushes.isEmpty {
             if dropped { client.reply.writeBytes(client.silencedPushes) }
             client.silencedPushes = []
         }
     }
 
-    /// Runs (or rejects, or queues) one command; returns its flags when it ran.
-    @discardableResult
-    private func dispatch(_ args: Arguments, for client: ClientSession) -> CommandFlags? {
-        guard args.count > 0 else { return nil }
+    /// Runs (or rejects, or queues) one command.
+    private func dispatch(_ args: Arguments, for client: ClientSession) {
+        guard args.count > 0 else { return }
         guard let found = commands.borrowedLookup(args) else {
             client.lookedUpCommand = nil
             client.transaction?.abort()
             if let container = commands.container(named: args[0]), args.count >= 2 {
                 client.replyError(bytes: ErrorReply.unknownSubcommand(args[1], of: container.name))
-                return nil
+                return
             }
             client.replyError(bytes: ErrorReply.unknownCommand(args))
-            return nil
+            return
         }
         return found._withUnsafeGuaranteedRef { command in
             client.lookedUpCommand = command
@@ -324,7 +320,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
     }
 
-    private func dispatch(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) -> CommandFlags? {
+    private func dispatch(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) {
         guard command.acceptsArgumentCount(args.count) else {
             return reject(command, ErrorReply.wrongArity(command.fullName), for: client)
         }
@@ -375,17 +371,16 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         }
         if pauseCovers(command, args, for: client) {
             postpone(client)
-            return nil
+            return
         }
         if client.transaction != nil && !command.flags.contains(.runsInsideMulti) {
             client.transaction?.queue(args, flags: queuedFlags(command, args))
             client.reply.writeSimpleString("QUEUED")
-            return nil
+            return
         }
         call(command, args, for: client)
         // Served once a paused script ends, as its effects are not all in yet.
         if keyspace.hasReadyKeys && !scriptBusy { serveReadyKeys() }
-        return command.flags
     }
 
     /// DEBUG and MODULE LOAD / LOADEX / UNLOAD run only where `enable-debug-command` /
@@ -404,18 +399,17 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     /// Refuses a command before it runs: a queued transaction fails at EXEC, and
     /// the command's rejected calls count it (INFO commandstats).
-    private func reject(_ command: CommandSpec, _ text: String, for client: ClientSession) -> CommandFlags? {
+    private func reject(_ command: CommandSpec, _ text: String, for client: ClientSession) {
         command.statistics.rejectedCalls += 1
         // A refused EXEC discards the transaction (Redis's execCommandAbort).
         if command.fullName == "exec" {
             client.transaction = nil
             unwatchAll(client)
             client.replyError(ErrorReply.execDiscarded(because: text))
-            return nil
+            return
         }
         client.transaction?.abort()
         client.replyError(text)
-        return nil
     }
 
     /// Runs a command that passed every check (also each command of an EXEC).

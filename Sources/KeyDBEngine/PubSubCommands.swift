@@ -59,12 +59,15 @@ enum PubSubCommands {
         }
     }
 
-    /// [name, channel or nil, subscriptions of `kind` left]
+    /// [name, channel or nil, subscriptions of `kind` left]: a pushed message, sent even
+    /// under CLIENT REPLY OFF.
     private static func writeEvent(_ c: ClientSession, _ name: String, _ channel: Bytes?, _ kind: ChannelKind) {
-        c.replyPushHeader(3)
-        c.reply.writeBulk(name)
-        c.replyBulk(channel)
-        c.reply.writeIntegerReply(c.subscriptionCount(kind))
+        c.push {
+            c.replyPushHeader(3)
+            c.reply.writeBulk(name)
+            c.replyBulk(channel)
+            c.reply.writeIntegerReply(c.subscriptionCount(kind))
+        }
     }
 
     static func publish(_ c: ClientSession, _ args: Arguments) {
