@@ -3,8 +3,8 @@ import KeyDBRESP
 /// A client waiting in a blocking command (BLPOP, BLMOVE, BZPOPMIN...).
 public final class BlockedState: @unchecked Sendable {  // guarded by the keyspace lock
     /// What a client that times out receives: `*-1` for pops, `$-1` for moves, and
-    /// for WAIT the count of replicas that acknowledged, `:0` (there are none).
-    enum TimeoutReply { case nullArray, nullBulk, noReplicas }
+    /// for WAIT the count of replicas that acknowledged its writes.
+    enum TimeoutReply { case nullArray, nullBulk, acknowledgedReplicas }
 
     let db: Database
     let keys: [Bytes]
@@ -155,7 +155,7 @@ extension Engine {
         switch reply {
         case .nullArray: client.replyNullArray()
         case .nullBulk: client.replyNull()
-        case .noReplicas: client.reply.writeIntegerReply(0)
+        case .acknowledgedReplicas: client.reply.writeIntegerReply(replication.acknowledged(through: client.writeOffset))
         }
     }
 }

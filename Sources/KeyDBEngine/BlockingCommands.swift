@@ -85,7 +85,7 @@ enum BlockingCommands {
                 c.reply.writeArrayHeader(2)
                 c.replyBulk(key)
                 c.replyBulk(ListCommands.popOne(list, from: request.end))
-                key.withUnsafeBytes { ListCommands.removed(c, $0, list, count: 1, from: request.end) }
+                key.withUnsafeBytes { ListCommands.removed(c, $0, list, count: 1, counted: false, from: request.end) }
                 return .served
             }
         }

@@ -60,6 +60,12 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public internal(set) var subscribedChannels: OrderedSet<Bytes> = []
     public internal(set) var subscribedPatterns: OrderedSet<Bytes> = []
     public internal(set) var subscribedShardChannels: OrderedSet<Bytes> = []
+    /// Set by SYNC / PSYNC: this connection gets the replication stream.
+    public internal(set) var replica: ReplicaLink?
+    /// What REPLCONF said before SYNC / PSYNC.
+    var replicaSettings = ReplicaSettings()
+    /// master_repl_offset once this client's last command is in the stream (what WAIT waits for).
+    var writeOffset: Int64 = 0
     /// A wakeup is already on its way to the network layer.
     public var wakeupScheduled = false
 

@@ -34,6 +34,9 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let touchesOwnKeys = CommandFlags(rawValue: 1 << 28)
     /// Runs a Lua script (EVAL, FCALL and their forms): inside MULTI, EXEC runs on the script stack. Not a Redis flag word.
     public static let runsScript = CommandFlags(rawValue: 1 << 27)
+    /// May delete expired keys it did not name (SCAN, RANDOMKEY): those deletions are logged
+    /// one by one, not framed as a transaction. Redis's touches_arbitrary_keys, which COMMAND INFO hides.
+    public static let touchesArbitraryKeys = CommandFlags(rawValue: 1 << 25)
     /// Refused unless enable-debug-command allows the client (DEBUG). Redis's "protected", which COMMAND INFO hides.
     public static let protected = CommandFlags(rawValue: 1 << 26)
 

@@ -125,6 +125,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var isInsideTransaction: Bool { callDepth > 1 }
     /// Snapshots and the log, as the server's persistence layer provides them (SAVE, BGSAVE, INFO persistence).
     public var persistence: (any PersistenceControl)?
+    /// The master side of replication: the stream, its backlog, the replicas.
+    public let replication = Replication()
     /// SLOWLOG's entries.
     public internal(set) var slowLog = SlowLog()
     /// LATENCY's events; the log writer reports its own into it, from its threads.
@@ -234,7 +236,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func closeIdleClients(now: Int64 = Clock.milliseconds()) {
         let limit = Int64(configuration.timeout)
         guard limit > 0 else { return }
-        for client in clients.values where client.blocked == nil && !client.runsScript && !client.postponed && !client.isSubscribed && !client.isMonitor && !client.killRequested
+        for client in clients.values where client.blocked == nil && client.replica == nil && !client.runsScript && !client.postponed && !client.isSubscribed && !client.isMonitor && !client.killRequested
                 && now / 1000 - client.lastInteraction / 1000 > limit {
             client.killRequested = true
             client.scheduleWakeup()
@@ -256,6 +258,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         unwatchAll(client)
         unsubscribeAll(client)
         removeMonitor(client)
+        replication.remove(client)
         clients[client.id] = nil
     }
 
@@ -266,7 +269,11 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func execute(_ args: Arguments, for client: ClientSession) {
         let previousClient = currentClient
         currentClient = client
-        defer { currentClient = previousClient }
+        defer {
+            currentClient = previousClient
+            // What WAIT waits for: the stream's end after this command (inside EXEC, before it, as Redis).
+            if replication.isStreaming { client.writeOffset = replication.offset &+ Int64(appendOnlyFeed?.buffer.readableBytes ?? 0) }
+        }
         if tracking.clients > 0 { limitTrackingTable() }
         guard client.replyMode != .on else {
             dispatch(args, for: client)
@@ -353,7 +360,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if let refusal = writeRefusal, command.fullName == "ping" || writes(command, for: client) {
             return reject(command, refusal, for: client)
         }
-        if let refusal = replicaRefusal, writes(command, for: client) {
+        if let refusal = replicaRefusal, replication.goodReplicas(maxLag: configuration.minReplicasMaxLag) < configuration.minReplicasToWrite,
+           writes(command, for: client) {
             return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
@@ -442,7 +450,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
                 feed.record(db: client.db.index, args)
             }
             client.propagatedExplicitly = outer
-            feed.leaveCall()
+            feed.leaveCall(framed: !command.flags.contains(.touchesArbitraryKeys))
         } else {
             command.handler?(client, args)
         }
@@ -524,6 +532,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// CONFIG RESETSTAT.
     public func resetStatistics() {
         stats = ServerStats()
+        (replication.fullSyncs, replication.partialSyncsAccepted, replication.partialSyncsRefused) = (0, 0, 0)
         errorCounts = [:]
         for spec in commands.allSpecs { spec.statistics.reset() }
         for db in keyspace.databases { db.expiredKeys = 0 }

@@ -298,11 +298,20 @@ public enum ErrorReply {
         "ERR \(command) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
     }
 
-    // A server without replicas, cluster or modules (ReplicationCommands, ClusterCommands, ModuleCommands).
+    // Replication's master side; a server without cluster or modules (ReplicationCommands, ClusterCommands, ModuleCommands).
     public static let clusterDisabled = "ERR This instance has cluster support disabled"
     public static let invalidMasterPort = "ERR Invalid master port"
     /// SwiftKeyDB's own: Redis would start replicating from the given master.
     public static let replicationUnsupported = "ERR SwiftKeyDB has no replication: REPLICAOF only takes NO ONE"
+    public static let syncWithPendingOutput = "ERR SYNC and PSYNC are invalid with pending output"
+    public static let psyncFailoverToMaster = "ERR PSYNC FAILOVER can't be sent to a master."
+    public static let rdbOnlyRange = "ERR value is out of range, value must between 0 and 1"
+    public static func replconfUnknown(_ option: UnsafeRawBufferPointer) -> [UInt8] {
+        oneLine(Array("ERR Unrecognized REPLCONF option: ".utf8) + cString(option, limit: Int.max))
+    }
+    public static func replconfAddressTooLong(_ length: Int) -> String {
+        "ERR REPLCONF ip-address provided by replica instance is too long: \(length) bytes"
+    }
     public static let noFailoverInProgress = "ERR No failover in progress."
     public static let failoverTimeout = "ERR FAILOVER timeout must be greater than 0"
     public static let failoverWithoutReplicas = "ERR FAILOVER requires connected replicas."

@@ -48,12 +48,7 @@ enum InfoCommand {
             fields = [("loading", engine.loading ? "1" : "0")] + (engine.persistence?.infoFields ?? [])
         case "stats": fields = stats(engine)
         case "replication":
-            // min_slaves_good_slaves shows while min-replicas-to-write is in force, as in Redis.
-            fields = [("role", "master"), ("connected_slaves", "0")] + (engine.replicaRefusal == nil ? [] : [("min_slaves_good_slaves", "0")])
-                + [("master_failover_state", "no-failover"),
-                      ("master_replid", engine.runID), ("master_replid2", String(repeating: "0", count: 40)),
-                      ("master_repl_offset", "0"), ("second_repl_offset", "-1"), ("repl_backlog_active", "0"),
-                      ("repl_backlog_size", "1048576"), ("repl_backlog_first_byte_offset", "0"), ("repl_backlog_histlen", "0")]
+            fields = engine.replication.infoFields(engine: engine)
         case "cpu":
             var usage = rusage()
             getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
@@ -167,8 +162,8 @@ enum InfoCommand {
             ("total_net_repl_input_bytes", "0"), ("total_net_repl_output_bytes", "0"),
             ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
             ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
-            ("rejected_connections", "\(s.rejectedConnections)"), ("sync_full", "0"), ("sync_partial_ok", "0"),
-            ("sync_partial_err", "0"), ("expired_keys", "\(s.expiredKeys + engine.keyspace.databases.reduce(0) { $0 + $1.expiredKeys })"),
+            ("rejected_connections", "\(s.rejectedConnections)"), ("sync_full", "\(engine.replication.fullSyncs)"),
+            ("sync_partial_ok", "\(engine.replication.partialSyncsAccepted)"), ("sync_partial_err", "\(engine.replication.partialSyncsRefused)"), ("expired_keys", "\(s.expiredKeys + engine.keyspace.databases.reduce(0) { $0 + $1.expiredKeys })"),
             ("expired_stale_perc", "0.00"), ("expired_time_cap_reached_count", "0"), ("expire_cycle_cpu_milliseconds", "0"),
             ("evicted_keys", "\(s.evictedKeys)"), ("evicted_clients", "0"), ("total_eviction_exceeded_time", "0"),
             ("current_eviction_exceeded_time", "0"), ("keyspace_hits", "\(s.keyspaceHits)"),

@@ -186,13 +186,13 @@ enum ListCommands {
         guard let list = existingList(c, args[1], forWrite: true, missingReply: { count == nil ? $0.replyNull() : $0.replyNullArray() }) else { return }
         guard let count else {
             c.replyBulk(popOne(list, from: end))
-            return removed(c, args[1], list, count: 1, from: end)
+            return removed(c, args[1], list, count: 1, counted: false, from: end)
         }
         if count == 0 { return c.reply.writeArrayHeader(0) }
         let taken = min(count, list.items.count)
         c.reply.writeArrayHeader(taken)
         for _ in 0..<taken { c.replyBulk(popOne(list, from: end)) }
-        removed(c, args[1], list, count: taken, from: end)
+        removed(c, args[1], list, count: taken, counted: true, from: end)
     }
 
     /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
@@ -219,7 +219,7 @@ enum ListCommands {
                 c.replyBulk(key)
                 c.reply.writeArrayHeader(taken)
                 for _ in 0..<taken { c.replyBulk(popOne(list, from: request.end)) }
-                key.withUnsafeBytes { removed(c, $0, list, count: taken, from: request.end) }
+                key.withUnsafeBytes { removed(c, $0, list, count: taken, counted: true, from: request.end) }
                 return true
             }
         }
@@ -285,10 +285,12 @@ enum ListCommands {
     }
 
     /// After popping `count` elements: delete an emptied list, count the change.
-    /// Every pop (plain, multi-key, blocking) is logged as the LPOP / RPOP it amounted to.
-    static func removed(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ list: ListValue, count: Int, from end: ListEnd) {
+    /// Every pop (plain, multi-key, blocking) is logged as the LPOP / RPOP it amounted to,
+    /// with its count when the command had one (LMPOP and BLMPOP always do), as Redis.
+    static func removed(_ c: ClientSession, _ key: UnsafeRawBufferPointer, _ list: ListValue, count: Int, counted: Bool,
+                        from end: ListEnd) {
         let command: StaticString = end == .left ? "LPOP" : "RPOP"
-        if count == 1 { c.propagate(command, key) } else { c.propagate(command, key, count) }
+        if counted { c.propagate(command, key, count) } else { c.propagate(command, key) }
         c.notify(.list, end == .left ? "lpop" : "rpop", key)
         // The key popped from, not every key a multi-key pop named (WATCH, client-side caching).
         c.touch(key)

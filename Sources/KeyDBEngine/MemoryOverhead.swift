@@ -87,13 +87,16 @@ extension Engine {
         let databases = keyspace.databases.filter { $0.count > 0 }
         // Reply buffers, and the bytes handed to the network layer not yet sent: an
         // estimate (query buffers live in the network layer and are not counted).
-        let clientBytes = clients.values.reduce(0) { $0 + $1.reply.capacity + $1.unsentBytes }
+        let clientBytes = clients.values.reduce(0) { $0 + ($1.replica == nil ? $1.reply.capacity + $1.unsentBytes : 0) }
+        let replicaBytes = replication.replicas.reduce(0) { $0 + $1.session.reply.capacity + $1.session.unsentBytes + $1.pending.capacity }
         var overhead = MemoryOverhead(
             peakAllocated: peakMemory, totalAllocated: used, startupAllocated: startupMemory,
             clientsNormal: clientBytes, aofBuffer: appendOnlyFeed?.buffer.capacity ?? 0,
             databases: databases.map { MemoryOverhead.DatabaseOverhead(index: $0.index, main: $0.tableOverheadBytes) },
             keyCount: databases.reduce(0) { $0 + $1.count }, clientCount: clients.count,
             rss: MemoryStatistics.residentBytes())
+        overhead.replicationBacklog = replication.backlogBytes
+        overhead.clientsReplicas = replicaBytes
         overhead.luaCaches = scripting.scriptsMemory
         overhead.functionsCaches = functions.codeBytes
         return overhead

@@ -44,10 +44,11 @@ public struct OutputBufferLimits: Sendable, Equatable {
 extension Engine {
     /// Whether `client` has gone past its class's output limit (Redis's checkClientOutputBufferLimits).
     public func outputLimitExceeded(_ client: ClientSession) -> Bool {
-        let limit = client.isSubscribed ? outputLimits.pubsub : outputLimits.normal
+        let limit = outputLimit(of: client)
         // Redis counts only what overflows a client's 16 KB reply buffer: replies that fit
-        // are never past a limit, however small it is set.
-        let used = Int64(max(0, client.reply.readableBytes + client.unsentBytes - ClientSession.replyBufferBytes))
+        // are never past a limit, however small it is set. A replica's stream held behind its snapshot counts too.
+        let held = client.reply.readableBytes + client.unsentBytes + (client.replica?.pending.readableBytes ?? 0)
+        let used = Int64(max(0, held - ClientSession.replyBufferBytes))
         if limit.hard > 0 && used >= limit.hard { return true }
         guard limit.soft > 0 && used >= limit.soft else {
             client.softLimitSince = 0
@@ -65,7 +66,15 @@ extension Engine {
 extension Engine {
     /// Whether `client`'s unsent output has a limit to be checked against.
     public func tracksOutput(of client: ClientSession) -> Bool {
-        let limit = client.isSubscribed ? outputLimits.pubsub : outputLimits.normal
+        let limit = outputLimit(of: client)
         return limit.hard > 0 || limit.soft > 0 || client.unsentBytes > 0
+    }
+
+    private func outputLimit(of client: ClientSession) -> OutputBufferLimit {
+        switch client.type {
+        case .replica: outputLimits.replica
+        case .pubsub: outputLimits.pubsub
+        case .normal, .master: outputLimits.normal
+        }
     }
 }

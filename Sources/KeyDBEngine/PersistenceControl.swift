@@ -24,6 +24,8 @@ public protocol PersistenceControl: AnyObject {
     func debugReload(flush: Bool, save: Bool, merge: Bool) -> PersistenceReply
     /// DEBUG LOADAOF: sync the log, empty the data, replay the log.
     func debugLoadLog() -> PersistenceReply
+    /// A replica waits for a snapshot: one starts now, or once the running child is done.
+    func startReplicaSnapshot()
 }
 
 /// A background job's answer: a status line or an error text.

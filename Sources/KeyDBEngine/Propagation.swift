@@ -15,6 +15,9 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
     /// The database the log's reader will have selected; -1 forces a SELECT.
     public var selectedDatabase = -1
 
+    /// Records for the replicas only (PUBLISH), as buffer index ranges: the log leaves them out.
+    public internal(set) var replicaOnly: [Range<Int>] = []
+
     /// Nesting of `call` (EXEC runs its commands inside its own call).
     var depth = 0
     /// Where the current top-level command's first record starts (after any SELECT), and how many it wrote.
@@ -33,12 +36,20 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
 
     /// Starts one record of `count` arguments in database `db`.
     @inline(__always) func beginRecord(db: Int, count: Int) {
+        selectDatabase(db)
+        beginRecord(count: count)
+    }
+
+    @inline(__always) private func selectDatabase(_ db: Int) {
         if db != selectedDatabase {
             buffer.writeArrayHeader(2)
             buffer.writeBulk("SELECT")
             buffer.writeBulkDecimal(Int64(db))
             selectedDatabase = db
         }
+    }
+
+    @inline(__always) private func beginRecord(count: Int) {
         if depth > 0 {
             if unitRecords == 0 { unitStart = buffer.writerIndex }
             unitRecords += 1
@@ -51,14 +62,20 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
         if depth == 1 { unitRecords = 0 }
     }
 
-    func leaveCall() {
+    /// `framed`: whether a top-level command's records are framed as a transaction
+    /// (not for SCAN's and RANDOMKEY's expired keys, as Redis).
+    func leaveCall(framed: Bool = true) {
         depth -= 1
-        guard depth == 0, unitRecords > 1 else { return }
+        guard depth == 0, unitRecords > 1, framed else { return }
         // More than one record for one command: replay must apply them together.
         let body = buffer.getSlice(at: unitStart, length: buffer.writerIndex - unitStart)!
         buffer.moveWriterIndex(to: unitStart)
         buffer.writeArrayHeader(1)
         buffer.writeBulk("MULTI")
+        let shift = buffer.writerIndex - unitStart
+        if !replicaOnly.isEmpty {
+            replicaOnly = replicaOnly.map { $0.lowerBound >= unitStart ? $0.lowerBound + shift..<$0.upperBound + shift : $0 }
+        }
         var copy = body
         buffer.writeBuffer(&copy)
         buffer.writeArrayHeader(1)
@@ -82,6 +99,33 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
         guard depth > 0, unitRecords > 0 else { return buffer.readableBytes }
         return unitStart - buffer.readerIndex
     }
+
+    /// A record for the replicas alone (Redis's PROPAGATE_REPL): `args` as they are.
+    func recordForReplicas(db: Int, _ args: Arguments) {
+        selectDatabase(db)
+        let start = buffer.writerIndex
+        beginRecord(count: args.count)
+        for index in 0..<args.count { buffer.writeBulk(args[index]) }
+        replicaOnly.append(start..<buffer.writerIndex)
+    }
+
+    /// The first `count` readable bytes without the replica-only records: what the log gets.
+    public func bytesForLog(_ count: Int) -> ByteBuffer? {
+        let end = buffer.readerIndex + count
+        guard replicaOnly.contains(where: { $0.lowerBound < end }) else { return nil }
+        var kept = ByteBuffer()
+        var position = buffer.readerIndex
+        for range in replicaOnly where range.lowerBound < end {
+            kept.writeImmutableBuffer(buffer.getSlice(at: position, length: range.lowerBound - position)!)
+            position = range.upperBound
+        }
+        kept.writeImmutableBuffer(buffer.getSlice(at: position, length: end - position)!)
+        replicaOnly.removeAll { $0.lowerBound < end }
+        return kept
+    }
+
+    /// The buffer was emptied: no ranges are left in it.
+    public func cleared() { replicaOnly.removeAll() }
 
     /// Logs `args` as they are (the default record of a write command).
     func record(db: Int, _ args: Arguments) {
@@ -159,6 +203,12 @@ extension ClientSession {
         guard let feed = engine.appendOnlyFeed else { return }
         feed.beginRecord(db: db.index, count: args.count)
         for index in 0..<args.count where !rewrite(index, &feed.buffer) { feed.buffer.writeBulk(args[index]) }
+    }
+
+    /// Streams this command to the replicas but not to the log (PUBLISH, as Redis's PROPAGATE_REPL).
+    func propagateToReplicas(_ args: Arguments) {
+        guard engine.replication.isStreaming, let feed = engine.appendOnlyFeed else { return }
+        feed.recordForReplicas(db: db.index, args)
     }
 
     /// The command changed data but its effect needs no record (rare: e.g. a no-op rewrite).

@@ -72,11 +72,14 @@ enum PubSubCommands {
 
     static func publish(_ c: ClientSession, _ args: Arguments) {
         c.reply.writeIntegerReply(c.engine.publish(channel: Bytes(args[1]), message: Bytes(args[2])))
+        // Subscribers of the replicas hear it too.
+        c.propagateToReplicas(args)
     }
 
     /// SPUBLISH shardchannel message: reaches SSUBSCRIBE subscribers only, never patterns.
     static func spublish(_ c: ClientSession, _ args: Arguments) {
         c.reply.writeIntegerReply(c.engine.publish(channel: Bytes(args[1]), message: Bytes(args[2]), kind: .shard))
+        c.propagateToReplicas(args)
     }
 
     /// PUBSUB CHANNELS [pattern]

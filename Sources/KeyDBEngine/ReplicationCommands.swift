@@ -1,16 +1,89 @@
 import KeyDBRESP
 
-/// The replication commands as a Redis master without replicas answers them
-/// (Redis's replication.c): SwiftKeyDB does not replicate, so it is always a
-/// master, its replication offset stays 0 (as INFO replication shows), and no
-/// replica ever acknowledges a write.
+/// The replication commands (Redis's replication.c). SwiftKeyDB is always a
+/// master: replicas connect with SYNC or PSYNC and get the stream
+/// (`Replication`); it cannot follow another master yet.
 enum ReplicationCommands {
-    /// ROLE: ["master", offset, replicas].
+    /// ROLE: ["master", offset, [[ip, port, acknowledged offset] for each online replica]].
     static func role(_ c: ClientSession, _ args: Arguments) {
+        let replication = c.engine.replication
         c.reply.writeArrayHeader(3)
         c.reply.writeBulk("master")
-        c.reply.writeIntegerReply(0)
-        c.reply.writeArrayHeader(0)
+        c.reply.writeIntegerReply(replication.offset)
+        let online = replication.replicas.filter { $0.state == .online }
+        c.reply.writeArrayHeader(online.count)
+        for link in online {
+            c.reply.writeArrayHeader(3)
+            c.reply.writeBulk(link.session.replicaAddress)
+            c.reply.writeBulk(String(link.session.replicaSettings.listeningPort))
+            c.reply.writeBulk(String(link.ackOffset))
+        }
+    }
+
+    /// SYNC: the old protocol (redis-cli --rdb and --replica use it): a snapshot, then the stream.
+    static func sync(_ c: ClientSession, _ args: Arguments) {
+        guard c.replica == nil && !c.isMonitor else { return }  // already streaming: ignored, as Redis does
+        guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
+        startFullSync(c, prePSYNC: true)
+    }
+
+    /// PSYNC replicationid offset: continues from the backlog when it can (+CONTINUE),
+    /// else a full resynchronization (+FULLRESYNC id offset, the snapshot, the stream).
+    static func psync(_ c: ClientSession, _ args: Arguments) {
+        guard c.replica == nil && !c.isMonitor else { return }
+        if args.count > 3 && args.matches(3, "failover") { return c.replyError(ErrorReply.psyncFailoverToMaster) }
+        guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
+        guard let requested = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
+        let replication = c.engine.replication
+        if replication.continueSync(of: c, id: args[1], from: requested, psync2: c.replicaSettings.psync2) {
+            c.engine.logNotice?("Partial resynchronization request from \(c.replicaName) accepted.")
+            return
+        }
+        // "?" asks for a full resync on purpose: not a refused partial one.
+        if args[1].first != UInt8(ascii: "?") { replication.partialSyncsRefused += 1 }
+        startFullSync(c, prePSYNC: false)
+    }
+
+    private static func startFullSync(_ c: ClientSession, prePSYNC: Bool) {
+        let engine = c.engine
+        engine.logNotice?("Replica \(c.replicaName) asks for synchronization")
+        let link = engine.replication.addForFullSync(c, prePSYNC: prePSYNC, snapshotOnly: c.replicaSettings.snapshotOnly, engine: engine)
+        // A snapshot being written for another replica serves this one too; else one starts
+        // now, or as soon as the running child (a rewrite, a user's BGSAVE) is done.
+        if engine.replication.joinRunningSnapshot(link) { return }
+        engine.persistence?.startReplicaSnapshot()
+    }
+
+    /// REPLCONF option value ...: what a replica says about itself before PSYNC, and its ACKs after.
+    static func replconf(_ c: ClientSession, _ args: Arguments) {
+        guard args.count % 2 == 1 else { return c.replyError(ErrorReply.syntax) }
+        var settings = c.replicaSettings
+        for index in stride(from: 1, to: args.count, by: 2) {
+            if args.matches(index, "listening-port") {
+                guard let port = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
+                settings.listeningPort = Int(port)
+            } else if args.matches(index, "ip-address") {
+                guard args[index + 1].count < 256 else { return c.replyError(ErrorReply.replconfAddressTooLong(args[index + 1].count)) }
+                settings.address = String(decoding: args[index + 1], as: UTF8.self)
+            } else if args.matches(index, "capa") {
+                // Capabilities this master does not know are ignored, as Redis does.
+                if args.matches(index + 1, "psync2") { settings.psync2 = true }
+            } else if args.matches(index, "ack") {
+                // No reply, ever: the replica reads none.
+                guard let link = c.replica, let offset = args.int64(index + 1) else { return }
+                return c.engine.replication.acknowledge(link, offset: offset, engine: c.engine)
+            } else if args.matches(index, "getack") {
+                return  // for a replica from its master; a master ignores it
+            } else if args.matches(index, "rdb-only") {
+                guard let value = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
+                guard value == 0 || value == 1 else { return c.replyError(ErrorReply.rdbOnlyRange) }
+                settings.snapshotOnly = value == 1
+            } else {
+                return c.replyError(bytes: ErrorReply.replconfUnknown(args[index]))
+            }
+        }
+        c.replicaSettings = settings
+        c.replyOK()
     }
 
     /// REPLICAOF / SLAVEOF NO ONE: already a master, so OK. Given a master to follow,
@@ -21,16 +94,20 @@ enum ReplicationCommands {
         c.replyError(ErrorReply.replicationUnsupported)
     }
 
-    /// WAIT numreplicas timeout: the count of replicas that acknowledged this
-    /// connection's writes, always 0. Asked for none (or inside MULTI) it answers at
-    /// once; asked for more, it waits out the timeout (ms, 0: for ever) as Redis does.
+    /// WAIT numreplicas timeout: how many replicas acknowledged this connection's
+    /// writes. Answers at once when enough have (or inside MULTI, or asked for none);
+    /// else asks them for an acknowledgement and waits up to the timeout (ms, 0: for ever).
     static func wait(_ c: ClientSession, _ args: Arguments) {
         guard let wanted = args.int64(1) else { return c.replyError(ErrorReply.notInteger) }
         guard let timeout = args.int64(2) else { return c.replyError(ErrorReply.timeoutNotInteger) }
         guard timeout >= 0 else { return c.replyError(ErrorReply.timeoutNegative) }
-        guard wanted > 0 else { return c.reply.writeIntegerReply(0) }
+        let replication = c.engine.replication
+        let acknowledged = replication.acknowledged(through: c.writeOffset)
+        guard Int64(acknowledged) < wanted, !c.denyBlocking else { return c.reply.writeIntegerReply(acknowledged) }
         c.engine.block(c, keys: [], deadline: timeout == 0 ? 0 : timeout &+ c.now,
-                       timeoutReply: .noReplicas, deniedReply: .noReplicas) { _, _ in false }
+                       timeoutReply: .acknowledgedReplicas, deniedReply: .acknowledgedReplicas) { _, _ in false }
+        replication.waiters.append((c, Int(clamping: wanted), c.writeOffset))
+        replication.ackRequested = true
     }
 
     /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: the arguments are checked

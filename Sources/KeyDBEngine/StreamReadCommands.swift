@@ -186,7 +186,8 @@ enum StreamReadCommands {
             StreamGroupCommands.propagateClaim(c, key: key, groupName: groupName, group: group, id: entry.id,
                                                entry: group.pending[entry.id]!)
         }
-        if movedLastID { StreamGroupCommands.propagateGroupID(c, key: key, groupName: groupName, group: group) }
+        // Without NOACK the XCLAIMs carry the last ID (LASTID), as Redis propagates them.
+        if movedLastID && request.noAck { StreamGroupCommands.propagateGroupID(c, key: key, groupName: groupName, group: group) }
         c.dirty()
     }
 

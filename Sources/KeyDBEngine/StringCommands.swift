@@ -43,6 +43,7 @@ enum StringCommands {
             c.dirty()
         } else if options.persist && c.db.expireAt(at: slot) != 0 {
             c.db.setExpire(at: slot, 0)
+            c.propagate("PERSIST" as StaticString, args[1])
             c.notify(.generic, "persist", args[1])
             c.dirty()
         }

@@ -37,7 +37,7 @@ extension Persistence {
         // Only now, with the manifest naming the file, does anything get logged.
         log = opened
         removeHistory()
-        engine.appendOnlyFeed = AppendOnlyFeed()
+        prepareFeedForLog()
     }
 
     /// Writes the whole dataset as a base file: an RDB image, or commands. `functions`:
@@ -189,9 +189,8 @@ extension Persistence {
             let policy = AppendOnlyLog.FsyncPolicy(rawValue: configuration.appendFsync) ?? .everysec
             log = try AppendOnlyLog(path: path, policy: policy, startingAt: previousLogEnd, latency: engine.latency,
                                     logWarning: logWarning)
-            engine.appendOnlyFeed = AppendOnlyFeed()
         }
-        engine.appendOnlyFeed?.selectedDatabase = -1
+        prepareFeedForLog()
     }
 
     /// The first base is written: it and the temporary file become the log the manifest names.
@@ -223,7 +222,7 @@ extension Persistence {
             previousLogEnd = log.appendedOffset
         }
         log = nil
-        engine.appendOnlyFeed = nil
+        dropFeedWithLog()
         initialRewrite = false
         rewriteScheduled = false
         do { try startLog(freshBase: true) } catch { logWarning("Error writing the AOF base on shutdown: \(error)") }

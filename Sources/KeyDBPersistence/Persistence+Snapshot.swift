@@ -29,12 +29,17 @@ extension Persistence {
         lastSnapshotAttempt = Clock.milliseconds() / 1000
         let path = snapshotPath
         let functions = engine.functions.libraryCodes
+        // The stream so far is in the snapshot: replicas that get it take the stream from here.
+        _ = takeRecords()
         guard let pid = forkChild({ [self] in (try? writeSnapshot(to: path, functions: functions)) != nil }) else {
             logWarning("Can't save in background: fork: \(String(cString: strerror(errno)))")
             lastSnapshotSucceeded = false
             return false
         }
         logNotice("Background saving started by pid \(pid)")
+        // Unless a transaction's first records are still in the feed (a BGSAVE inside EXEC):
+        // they are in the snapshot too, so waiting replicas wait for the next one.
+        if engine.appendOnlyFeed?.buffer.readableBytes ?? 0 == 0 { engine.replication.snapshotStarted(engine: engine) }
         child = BackgroundChild(pid: pid, kind: .snapshot, startedAt: lastSnapshotAttempt,
                                 temporaryPath: directory + "/temp-\(pid).rdb", dirtyAtStart: engine.keyspace.dirty)
         return true
@@ -49,6 +54,7 @@ extension Persistence {
             FileIO.remove(child.temporaryPath)
         }
         snapshotFinished(succeeded: succeeded, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
+        engine.replication.snapshotFinished(path: snapshotPath, succeeded: succeeded, engine: engine)
     }
 
     func snapshotFinished(succeeded: Bool, dirtyAtStart: Int, seconds: Int) {

@@ -76,7 +76,11 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     /// the batch's replies must wait for (written, or synced under `always`), or nil
     /// when they need not wait: no log, or nothing of theirs or unsynced to wait for.
     public func takeRecords() -> LogWait? {
-        guard let log else { return nil }
+        let replication = engine.replication
+        guard let log else {
+            if replication.isStreaming, let feed = engine.appendOnlyFeed { forward(feed.settledBytes, of: feed) }
+            return nil
+        }
         let feed = engine.appendOnlyFeed
         // A paused script's unit stays buffered until it ends (it is framed as one
         // transaction); whatever finished before it is taken now.
@@ -84,13 +88,22 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         let wrote = settled > 0
         var end = log.appendedOffset
         if wrote {
-            if settled == feed!.buffer.readableBytes {
+            if replication.isStreaming {
+                feed!.buffer.withUnsafeReadableBytes { replication.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(settled)), engine: engine) }
+            }
+            if var forLog = feed!.bytesForLog(settled) {
+                // Records for the replicas alone (PUBLISH) stay out of the file.
+                end = log.enqueue(&forLog)
+                feed!.buffer.moveReaderIndex(forwardBy: settled)
+                if feed!.buffer.readableBytes == 0 { feed!.buffer.clear() }
+            } else if settled == feed!.buffer.readableBytes {
                 end = log.enqueue(&feed!.buffer)
             } else {
                 var finished = feed!.buffer.readSlice(length: settled)!
                 end = log.enqueue(&finished)
             }
         }
+        if replication.isStreaming { replication.afterBatch(engine: engine) }
         // Under `always` even a read waits while what it may have seen is not on disk.
         if log.policy == .always {
             return log.isSynced(through: end) ? nil : LogWait(log: log, offset: end, sync: true)
@@ -98,6 +111,36 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         // Otherwise a reply waits only for the file write of what it may have seen
         // (a blocked client served by another connection's push, for one).
         return wrote || log.hasUnwritten ? LogWait(log: log, offset: end, sync: false) : nil
+    }
+
+    /// With no log, the first `count` bytes of `feed` go to the replicas alone.
+    private func forward(_ count: Int, of feed: AppendOnlyFeed) {
+        if count > 0 {
+            feed.buffer.withUnsafeReadableBytes { engine.replication.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(count)), engine: engine) }
+            feed.buffer.moveReaderIndex(forwardBy: count)
+            if feed.buffer.readableBytes == 0 {
+                feed.buffer.clear()
+                feed.cleared()
+                if feed.buffer.capacity > AppendOnlyFeed.keptCapacity { feed.buffer = ByteBufferAllocator().buffer(capacity: AppendOnlyFeed.initialCapacity) }
+            }
+        }
+        engine.replication.afterBatch(engine: engine)
+    }
+
+    /// A log starts: what the feed holds from before it goes to the replicas alone,
+    /// and the log's reader starts with a SELECT.
+    func prepareFeedForLog() {
+        if let feed = engine.appendOnlyFeed {
+            if engine.replication.isStreaming { forward(feed.settledBytes, of: feed) }
+        } else {
+            engine.appendOnlyFeed = AppendOnlyFeed()
+        }
+        engine.appendOnlyFeed!.selectedDatabase = -1
+    }
+
+    /// The log stops: the feed goes too, unless replicas still take the stream.
+    func dropFeedWithLog() {
+        if !engine.replication.isStreaming { engine.appendOnlyFeed = nil }
     }
 
     // MARK: - Background cycle
@@ -136,7 +179,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         guard child == nil else { return }
         if rewriteScheduled {
             _ = startRewrite()
-        } else if snapshotScheduled {
+        } else if snapshotScheduled || engine.replication.wantsSnapshot {
             _ = startSnapshot()
         } else if snapshotDue(now: now / 1000) {
             _ = startSnapshot()
@@ -223,6 +266,12 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         child.kill()
         FileIO.remove(child.temporaryPath)
         self.child = nil
+        // Replicas waiting for that snapshot are dropped, as Redis does; they reconnect for a new one.
+        if child.kind == .snapshot { engine.replication.snapshotFinished(path: snapshotPath, succeeded: false, engine: engine) }
+    }
+
+    public func startReplicaSnapshot() {
+        if child == nil { _ = startSnapshot() }
     }
 
     public func prepareShutdown(save: Bool?) -> Bool {
@@ -277,7 +326,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
                 previousLogEnd = log.appendedOffset
             }
             log = nil
-            engine.appendOnlyFeed = nil
+            dropFeedWithLog()
             return nil
         }
         guard log == nil && !initialRewrite else { return nil }

@@ -22,11 +22,14 @@ enum Snapshot {
             }
             // Before the keys, as Redis: a loader has the functions before any data.
             for code in functions { try writer.writeFunction(code) }
+            // rdb-key-save-delay: µs per key, Redis's hook for tests that need a slow snapshot.
+            let delay = configuration.keptSettings["rdb-key-save-delay"].flatMap { UInt32($0) } ?? 0
             for db in engine.keyspace.databases where db.count > 0 {
                 try writer.selectDatabase(db.index)
                 try writer.resizeDatabase(keys: db.count, expires: db.volatileCount)
                 try db.forEachEntry { key, value, expireAt in
                     try write(key, value, expireAt == 0 ? nil : expireAt, to: &writer)
+                    if delay > 0 { usleep(delay) }
                 }
             }
             try writer.finish()

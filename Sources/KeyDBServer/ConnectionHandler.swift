@@ -271,6 +271,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let session else { return false }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
+        var snapshot: (path: String, after: ByteBuffer)? = nil
         let (consumed, replies, deadline, kill, tracked, logWait, scriptPaused): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?, Bool) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
@@ -319,6 +320,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))
             // The batch's writes go to the log in the order they ran.
             let logWait = persistence.takeRecords()
+            // A replica's snapshot is ready: it goes out behind every reply before it.
+            if let link = session.replica, held.isEmpty && logWait == nil { snapshot = link.takeSnapshot() }
             return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait, session.runsScript)
         }
         if scriptPaused { scheduleScriptSlice(context) }
@@ -343,6 +346,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             send(replies, tracked: tracked, context: context)
         }
+        if let snapshot { send(snapshot, context: context) }
         if let deadline, deadline > 0, deadline != timerDeadline {
             scheduleTimeout(deadline, context: context, session: session)
         }
@@ -431,6 +435,42 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Sends a replica its snapshot file (as Redis's disk-based sync: `$<size>\r\n`
+    /// and the file's bytes, by sendfile), then the stream written meanwhile.
+    private func send(_ snapshot: (path: String, after: ByteBuffer), context: ChannelHandlerContext) {
+        guard let link = session?.replica else { return }
+        flushReplies(context)
+        let file: NIOFileHandle
+        var size = 0
+        do {
+            file = try NIOFileHandle(_deprecatedPath: snapshot.path)
+            size = try file.withUnsafeFileDescriptor { descriptor in
+                var status = stat()
+                return fstat(descriptor, &status) == 0 ? Int(status.st_size) : -1
+            }
+            guard size >= 0 else { throw IOError(errnoCode: errno, reason: "fstat") }
+        } catch {
+            engine.logWarning?("Can't open the snapshot for a replica: \(error)")
+            closing = true
+            return context.close(promise: nil)
+        }
+        var header = context.channel.allocator.buffer(capacity: 24)
+        header.writeString("$\(size)\r\n")
+        writeToPipeline(header, context: context)
+        pipelineWrites += 1
+        pipelineUnflushed = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop), lock = self.lock
+        let region = FileRegion(fileHandle: file, readerIndex: 0, endIndex: size)
+        context.write(NIOAny(IOData.fileRegion(region))).whenComplete { result in
+            try? file.close()
+            bound.value.pipelineWrites -= 1
+            guard case .success = result else { return }
+            lock.withLock { link.snapshotSent() }
+        }
+        if snapshot.after.readableBytes > 0 { writeToPipeline(snapshot.after, context: context) }
+        flushReplies(context)
+    }
+
     /// The log has what the replies held up to `offset` acknowledge: send them.
     func release(through offset: UInt64) {
         guard let context else { return }
@@ -438,6 +478,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             held.removeFirst()
             send(first.replies, tracked: first.tracked, context: context)
         }
+        // A replica's snapshot waited behind them.
+        if held.isEmpty, session?.replica != nil { process(context: context) }
         guard held.isEmpty && closeWhenReleased else { return flushReplies(context) }
         close(after: context.channel.allocator.buffer(capacity: 0), context: context)
     }

@@ -421,6 +421,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self.engine.closeIdleClients()
                 self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()
+                self.engine.replication.cron(engine: self.engine)
                 self.engine.recordMemoryPeak()
                 return self.persistence.log
             }

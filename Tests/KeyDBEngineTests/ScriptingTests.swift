@@ -332,10 +332,13 @@ struct ScriptingTests {
         return EngineHarness(configuration: configuration)
     }
 
-    /// Lua that loops for `microseconds` of the server's TIME, then goes on.
+    /// Lua that loops for `microseconds` of the server's TIME, then goes on. Each turn runs
+    /// a few thousand Lua instructions besides its TIME call, so the count hook (every 100,000)
+    /// fires often however slow redis.call is (a debug build's TIME took ~30 µs: too few turns).
     static func spin(microseconds: Int) -> String {
         "local t = redis.call('time') local s = t[1] * 1000000 + t[2] "
-            + "while true do local n = redis.call('time') if n[1] * 1000000 + n[2] - s > \(microseconds) then break end end"
+            + "while true do for i = 1, 2000 do end local n = redis.call('time') "
+            + "if n[1] * 1000000 + n[2] - s > \(microseconds) then break end end"
     }
 
     /// Continues the caller's paused command until it ends.

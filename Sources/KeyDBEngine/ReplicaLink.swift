@@ -1,0 +1,96 @@
+import NIOCore
+
+/// A connection that asked for the replication stream with SYNC or PSYNC
+/// (Redis's client with CLIENT_SLAVE): its place in the full resync, and what
+/// it has acknowledged.
+public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspace lock
+    public enum State: Equatable {
+        /// Waits for a snapshot to start (another child is running).
+        case waitSnapshotStart
+        /// Its snapshot is being written; the stream since the fork waits in `pending`.
+        case waitSnapshotEnd
+        /// The snapshot is ready: the network layer sends it, then `pending`.
+        case snapshotReady(path: String)
+        /// The snapshot is on its way; the stream goes out behind it.
+        case sendingSnapshot
+        case online
+    }
+
+    unowned let session: ClientSession
+    public internal(set) var state: State
+    /// SYNC, the protocol before PSYNC: no +FULLRESYNC line, and no acknowledgements expected.
+    let prePSYNC: Bool
+    /// REPLCONF rdb-only 1 (redis-cli --rdb): the snapshot only, then the connection closes.
+    public let snapshotOnly: Bool
+    /// The stream written while the snapshot was made, sent right after it.
+    var pending: ByteBuffer
+    /// The offset the replica's snapshot stands for (+FULLRESYNC's).
+    var snapshotOffset: Int64 = 0
+    var ackOffset: Int64 = 0
+    /// Unix seconds of the last acknowledgement (or of the link's start).
+    var ackTime: Int64
+
+    init(session: ClientSession, state: State, prePSYNC: Bool, snapshotOnly: Bool, now: Int64) {
+        self.session = session
+        self.state = state
+        self.prePSYNC = prePSYNC
+        self.snapshotOnly = snapshotOnly
+        self.ackTime = now
+        pending = ByteBuffer()
+    }
+
+    /// INFO replication's `state=`.
+    var stateName: String {
+        switch state {
+        case .waitSnapshotStart, .waitSnapshotEnd: "wait_bgsave"
+        case .snapshotReady, .sendingSnapshot: "send_bulk"
+        case .online: "online"
+        }
+    }
+
+    /// The network layer takes the ready snapshot to send: its path and the stream to send after it.
+    public func takeSnapshot() -> (path: String, after: ByteBuffer)? {
+        guard case .snapshotReady(let path) = state else { return nil }
+        state = .sendingSnapshot
+        let after = pending
+        pending = ByteBuffer()
+        return (path, after)
+    }
+
+    /// The snapshot left: the replica is online (a snapshot-only one is done, and closes).
+    public func snapshotSent() {
+        guard state == .sendingSnapshot else { return }
+        state = .online
+        ackTime = Clock.milliseconds() / 1000
+        if snapshotOnly {
+            session.killRequested = true
+            session.scheduleWakeup()
+        }
+    }
+}
+
+/// What a connection told with REPLCONF before it asked for the stream.
+struct ReplicaSettings {
+    /// `listening-port`: the port INFO and ROLE show for it.
+    var listeningPort = 0
+    /// `ip-address`: the address to show instead of the connection's.
+    var address: String?
+    /// `capa psync2`: +CONTINUE names the replication ID.
+    var psync2 = false
+    /// `rdb-only 1`.
+    var snapshotOnly = false
+}
+
+extension ClientSession {
+    /// The replica's address as INFO and ROLE show it: the one it announced, else its connection's IP.
+    var replicaAddress: String {
+        if let announced = replicaSettings.address { return announced }
+        var host = address
+        if let colon = host.lastIndex(of: ":") { host = String(host[..<colon]) }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host
+    }
+
+    /// As Redis's logs name a replica: `ip:port`.
+    var replicaName: String { "\(replicaAddress):\(replicaSettings.listeningPort)" }
+}

@@ -1,0 +1,256 @@
+import KeyDBRESP
+import NIOCore
+
+/// The master side of Redis replication (replication.c): the replication ID and
+/// offset, the backlog, and the replicas that asked for the stream.
+///
+/// The stream is the write-ahead log's records (`AppendOnlyFeed`), which are
+/// already Redis's propagation form, plus the master's own PINGs and GETACKs.
+/// A replica gets a snapshot first (`dump.rdb`, as a disk-based Redis master
+/// sends it), then the stream from the moment that snapshot was forked.
+public final class Replication: @unchecked Sendable {  // guarded by the keyspace lock
+    public internal(set) var replid = Replication.newID()
+    var replid2 = String(repeating: "0", count: 40)
+    /// The last offset valid under `replid2` (second_repl_offset), -1 when none.
+    var secondOffset: Int64 = -1
+    /// master_repl_offset: bytes of stream made so far.
+    public internal(set) var offset: Int64 = 0
+    /// Made when the first replica comes, as in Redis; kept once made.
+    var backlog: ReplicationBacklog?
+    public internal(set) var replicas: [ReplicaLink] = []
+    /// Clients in WAIT, each with the replicas it needs and the offset they must reach.
+    var waiters: [(client: ClientSession, count: Int, offset: Int64)] = []
+    /// A WAIT is waiting: ask the replicas for an acknowledgement after this batch.
+    var ackRequested = false
+    /// The once-a-second part of the background cycle: when it last ran, and how many times.
+    var lastCron: Int64 = 0
+    var cronLoops = 0
+    // INFO stats
+    var fullSyncs = 0
+    var partialSyncsAccepted = 0
+    var partialSyncsRefused = 0
+
+    static func newID() -> String { (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined() }
+
+    /// The backlog's memory (INFO's mem_replication_backlog).
+    var backlogBytes: Int { backlog?.size ?? 0 }
+
+    /// Whether the stream is kept (a backlog exists): the feed must then exist whether
+    /// or not the log does. Stored, as the request path reads it once per command.
+    public private(set) var isStreaming = false
+
+    // MARK: - The stream
+
+    /// Appends stream bytes: to the backlog, to online replicas, and to those
+    /// whose snapshot is being made (sent after it).
+    public func feed(_ bytes: UnsafeRawBufferPointer, engine: Engine) {
+        guard backlog != nil, !bytes.isEmpty else { return }
+        offset += Int64(bytes.count)
+        backlog!.append(bytes)
+        for link in replicas where !link.snapshotOnly {
+            switch link.state {
+            case .waitSnapshotStart: continue
+            case .waitSnapshotEnd, .snapshotReady: link.pending.writeBytes(bytes)
+            case .sendingSnapshot, .online:
+                link.session.reply.writeBytes(bytes)
+                link.session.scheduleWakeup()
+            }
+            if engine.outputLimitExceeded(link.session) {
+                engine.logWarning?("Client \(link.session.infoLine(now: Clock.milliseconds(), current: link.session)) scheduled to be closed ASAP for overcoming of output buffer limits.")
+                link.session.killRequested = true
+                link.session.scheduleWakeup()
+            }
+        }
+    }
+
+    func feed(_ record: StaticString, engine: Engine) {
+        record.withUTF8Buffer { feed(UnsafeRawBufferPointer($0), engine: engine) }
+    }
+
+    /// After a batch's records went out: a GETACK if a WAIT asked for one.
+    public func afterBatch(engine: Engine) {
+        guard ackRequested else { return }
+        ackRequested = false
+        feed("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n", engine: engine)
+    }
+
+    // MARK: - Replicas
+
+    /// A PSYNC that can continue from `requested` under `id`: the link, online, with the backlog from there.
+    func continueSync(of client: ClientSession, id: some Collection<UInt8>, from requested: Int64, psync2: Bool) -> Bool {
+        let idText = String(decoding: id, as: UTF8.self).lowercased()
+        guard idText == replid || (idText == replid2 && requested <= secondOffset),
+              let backlog, backlog.holds(from: requested) else { return false }
+        let link = ReplicaLink(session: client, state: .online, prePSYNC: false, snapshotOnly: false, now: Clock.milliseconds() / 1000)
+        replicas.append(link)
+        client.replica = link
+        client.reply.writeStaticString(psync2 ? "+CONTINUE " : "+CONTINUE")
+        if psync2 { client.reply.writeString(replid) }
+        client.reply.writeStaticString("\r\n")
+        backlog.bytes(from: requested, into: &client.reply)
+        partialSyncsAccepted += 1
+        return true
+    }
+
+    /// A replica that needs a snapshot: it waits for the next one to start.
+    func addForFullSync(_ client: ClientSession, prePSYNC: Bool, snapshotOnly: Bool, engine: Engine) -> ReplicaLink {
+        fullSyncs += 1
+        let link = ReplicaLink(session: client, state: .waitSnapshotStart, prePSYNC: prePSYNC, snapshotOnly: snapshotOnly,
+                               now: Clock.milliseconds() / 1000)
+        replicas.append(link)
+        client.replica = link
+        if backlog == nil {
+            // A new history: a new ID, and none before it.
+            replid = Self.newID()
+            replid2 = String(repeating: "0", count: 40)
+            secondOffset = -1
+            backlog = ReplicationBacklog(size: backlogSize(engine), end: offset)
+            isStreaming = true
+            engine.logNotice?("Replication backlog created, my new replication IDs are '\(replid)' and '\(replid2)'")
+            if engine.appendOnlyFeed == nil { engine.appendOnlyFeed = AppendOnlyFeed() }
+        }
+        return link
+    }
+
+    /// A snapshot is being written of the data as it is now (the feed's records all
+    /// taken): the replicas waiting for one get it, and the stream from here.
+    public func snapshotStarted(engine: Engine) {
+        var any = false
+        for link in replicas where link.state == .waitSnapshotStart {
+            attach(link, offset: offset)
+            any = true
+        }
+        // Their stream starts with a SELECT, whatever the log's reader has selected.
+        if any { engine.appendOnlyFeed?.selectedDatabase = -1 }
+    }
+
+    /// A replica joins a snapshot already being written for another, from the same point.
+    func joinRunningSnapshot(_ link: ReplicaLink) -> Bool {
+        guard let donor = replicas.first(where: { $0 !== link && $0.state == .waitSnapshotEnd }) else { return false }
+        attach(link, offset: donor.snapshotOffset)
+        link.pending = donor.pending
+        return true
+    }
+
+    private func attach(_ link: ReplicaLink, offset: Int64) {
+        link.state = .waitSnapshotEnd
+        link.snapshotOffset = offset
+        link.pending.clear()
+        guard !link.prePSYNC else { return }
+        link.session.reply.writeString("+FULLRESYNC \(replid) \(offset)\r\n")
+        link.session.scheduleWakeup()
+    }
+
+    /// Whether a replica waits for a snapshot to start.
+    public var wantsSnapshot: Bool { replicas.contains { $0.state == .waitSnapshotStart } }
+
+    /// The snapshot in `path` is written (or failed): the replicas waiting for it get it.
+    public func snapshotFinished(path: String, succeeded: Bool, engine: Engine) {
+        for link in replicas where link.state == .waitSnapshotEnd {
+            if succeeded {
+                link.state = .snapshotReady(path: path)
+            } else {
+                engine.logWarning?("SYNC failed. BGSAVE child returned an error")
+                link.session.killRequested = true
+            }
+            link.session.scheduleWakeup()
+        }
+    }
+
+    /// The connection closed (or was closed).
+    func remove(_ client: ClientSession) {
+        waiters.removeAll { $0.client === client }
+        guard let link = client.replica else { return }
+        client.replica = nil
+        replicas.removeAll { $0 === link }
+        serveWaiters(engine: client.engine)
+    }
+
+    // MARK: - Acknowledgements and WAIT
+
+    func acknowledge(_ link: ReplicaLink, offset: Int64, engine: Engine) {
+        if offset > link.ackOffset { link.ackOffset = offset }
+        link.ackTime = Clock.milliseconds() / 1000
+        serveWaiters(engine: engine)
+    }
+
+    /// Online replicas heard from within `maxLag` seconds (min-replicas-to-write's good ones).
+    func goodReplicas(maxLag: Int) -> Int {
+        let now = Clock.milliseconds() / 1000
+        return replicas.reduce(0) { $0 + ($1.state == .online && now - $1.ackTime <= Int64(maxLag) ? 1 : 0) }
+    }
+
+    /// Replicas that acknowledged at least `offset`.
+    func acknowledged(through offset: Int64) -> Int {
+        replicas.reduce(0) { $0 + ($1.state == .online && $1.ackOffset >= offset ? 1 : 0) }
+    }
+
+    private func serveWaiters(engine: Engine) {
+        guard !waiters.isEmpty else { return }
+        waiters.removeAll { waiter in
+            guard waiter.client.blocked?.timeoutReply == .acknowledgedReplicas else { return true }
+            let count = acknowledged(through: waiter.offset)
+            guard count >= waiter.count else { return false }
+            engine.unblock(waiter.client)
+            waiter.client.reply.writeIntegerReply(count)
+            waiter.client.wakeup?()
+            return true
+        }
+    }
+
+    // MARK: - Background cycle
+
+    /// Once a second (the background cycle calls it more often; Redis's replicationCron):
+    /// a PING into the stream every repl-ping-replica-period seconds, a newline to the
+    /// replicas waiting for their snapshot, and the replicas silent past repl-timeout dropped.
+    public func cron(engine: Engine) {
+        let now = Clock.milliseconds()
+        guard now - lastCron >= 1000 else { return }
+        lastCron = now
+        defer { cronLoops &+= 1 }
+        guard let backlog else { return }
+        let size = backlogSize(engine)
+        if size != backlog.size { self.backlog!.resize(to: size) }
+        guard !replicas.isEmpty else { return }
+        // Counted in loops, as Redis: a period set to an hour sends no PING for an hour.
+        let period = max(1, setting("repl-ping-replica-period", default: 10, engine))
+        if Int64(cronLoops) % period == 0 { feed("*1\r\n$4\r\nPING\r\n", engine: engine) }
+        // They read it as a keepalive, so their repl-timeout does not run out while the snapshot is made.
+        for link in replicas where link.state == .waitSnapshotStart || link.state == .waitSnapshotEnd {
+            link.session.reply.writeStaticString("\n")
+            link.session.scheduleWakeup()
+        }
+        let timeout = setting("repl-timeout", default: 60, engine)
+        for link in replicas where link.state == .online && !link.prePSYNC && now / 1000 - link.ackTime > timeout {
+            engine.logWarning?("Disconnecting timedout replica (streaming sync): \(link.session.replicaName)")
+            link.session.killRequested = true
+            link.session.scheduleWakeup()
+        }
+    }
+
+    private func backlogSize(_ engine: Engine) -> Int { Int(setting("repl-backlog-size", default: 1 << 20, engine)) }
+
+    private func setting(_ name: String, default value: Int64, _ engine: Engine) -> Int64 {
+        engine.configuration.keptSettings[name].flatMap { Int64($0) } ?? value
+    }
+
+    // MARK: - INFO and ROLE
+
+    func infoFields(engine: Engine) -> [(String, String)] {
+        var fields = [("role", "master"), ("connected_slaves", "\(replicas.count)")]
+        if engine.replicaRefusal != nil {
+            fields.append(("min_slaves_good_slaves", "\(goodReplicas(maxLag: engine.configuration.minReplicasMaxLag))"))
+        }
+        for (index, link) in replicas.enumerated() {
+            let lag = Clock.milliseconds() / 1000 - link.ackTime
+            fields.append(("slave\(index)", "ip=\(link.session.replicaAddress),port=\(link.session.replicaSettings.listeningPort),state=\(link.stateName),offset=\(link.ackOffset),lag=\(lag)"))
+        }
+        fields += [("master_failover_state", "no-failover"), ("master_replid", replid), ("master_replid2", replid2),
+                   ("master_repl_offset", "\(offset)"), ("second_repl_offset", "\(secondOffset)"),
+                   ("repl_backlog_active", backlog == nil ? "0" : "1"),
+                   ("repl_backlog_size", "\(backlog?.size ?? backlogSize(engine))"),
+                   ("repl_backlog_first_byte_offset", "\(backlog?.firstOffset ?? 0)"),
+                   ("repl_backlog_histlen", "\(backlog?.length ?? 0)")]
+        return fields
+    }
+}

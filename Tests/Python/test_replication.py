@@ -1,0 +1,253 @@
+"""Replication, master side: redis-server 7.0 as a replica of SwiftKeyDB.
+
+A real Redis replica is the judge: it speaks the replication protocol
+(PING, REPLCONF, PSYNC, the RDB transfer, the stream, REPLCONF ACK) and
+loads what SwiftKeyDB sends. Each test compares the replica's whole dataset
+with the master's (every type, every database, expiry times) once the
+replica has acknowledged the master's offset.
+
+The protocol's own replies (REPLCONF, PSYNC, SYNC, WAIT errors) are compared
+byte for byte with a standalone redis-server.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import HOST
+from durability_support import (  # noqa: F401 (servers is a fixture)
+    assert_same_state, build_dataset, dump_state, info_fields, raw, run_write_stream, servers, wait_for)
+from resp_client import RespClient
+
+
+def far_future_ms() -> int:
+    return (int(time.time()) + 2 * 86400) * 1000
+
+
+def master(servers, name="master", *args, ping_period=1):
+    return servers("sut", name, ["--save", "", "--repl-ping-replica-period", str(ping_period), *args]).start()
+
+
+def replica_of(servers, primary, name="replica", *args):
+    return servers("redis", name, ["--save", "", "--replicaof", HOST, str(primary.port), *args]).start()
+
+
+def replication(server) -> dict:
+    return server.info("replication")
+
+
+def wait_in_sync(primary, replica, timeout=30.0) -> None:
+    """Until the replica's link is up and it has processed everything the master streamed."""
+    def caught_up():
+        m, r = replication(primary), replication(replica)
+        return (r.get("master_link_status") == "up"
+                and r.get("slave_repl_offset") == m.get("master_repl_offset"))
+    wait_for(caught_up, timeout=timeout, what="the replica to catch up")
+
+
+def assert_same_data(primary, replica) -> None:
+    wait_in_sync(primary, replica)
+    assert_same_state(dump_state(primary.client()), dump_state(replica.client()), names=("master", "replica"))
+
+
+def test_replica_gets_dataset_then_stream(servers):
+    primary = master(servers)
+    build_dataset(primary.client(), far_future_ms())
+    replica = replica_of(servers, primary)
+    assert_same_data(primary, replica)
+    # Every kind of write after the sync: types, expiry, MULTI/EXEC, blocking pops, several databases.
+    run_write_stream(primary.client(), seed=7, count=3000)
+    assert_same_data(primary, replica)
+    fields = replication(primary)
+    assert fields["connected_slaves"] == "1"
+    assert re.fullmatch(r"ip=127\.0\.0\.1,port=\d+,state=online,offset=\d+,lag=\d+", fields["slave0"])
+    assert fields["repl_backlog_active"] == "1"
+    assert primary.info("stats")["sync_full"] == "1"
+
+
+def test_scripts_and_expiry_reach_the_replica(servers):
+    primary = master(servers)
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    r = primary.client()
+    raw(r, "EVAL", "redis.call('set', KEYS[1], 'x'); redis.call('select', 5); return redis.call('incr', 'c')", 1, "s")
+    raw(r, "SET", "short", "v", "PX", 100)
+    raw(r, "SET", "long", "v", "EX", 1000)
+    # The master deletes the key when its time passes and streams a DEL: a replica
+    # never expires keys itself, so it must drop out of its keyspace.
+    wait_for(lambda: raw(replica.client(), "DBSIZE") == 2, timeout=10, what="the expired key's DEL")
+    assert_same_data(primary, replica)
+    assert raw(replica.client(db=5), "GET", "c") == b"1"
+
+
+def test_writes_while_the_snapshot_is_made_follow_it(servers):
+    # A slow snapshot (rdb-key-save-delay, µs per key): writes meanwhile wait behind it.
+    primary = master(servers, "master", "--rdb-key-save-delay", "200")
+    r = primary.client()
+    for start in range(0, 4000, 500):
+        raw(r, "MSET", *[x for i in range(start, start + 500) for x in (f"k{i}", i)])
+    replica = replica_of(servers, primary)
+    wait_for(lambda: "wait_bgsave" in replication(primary).get("slave0", ""), timeout=10, what="the snapshot to start")
+    for i in range(300):
+        raw(r, "INCR", f"k{i}")
+        raw(r, "RPUSH", "during", i)
+    assert "wait_bgsave" in replication(primary)["slave0"], "the snapshot ended before the writes: make it slower"
+    assert_same_data(primary, replica)
+    assert raw(replica.client(), "LLEN", "during") == 300
+
+
+def test_partial_resync_after_the_link_drops(servers):
+    primary = master(servers)
+    replica = replica_of(servers, primary)
+    run_write_stream(primary.client(), seed=11, count=500)
+    wait_in_sync(primary, replica)
+    r = primary.client()
+    assert raw(r, "CLIENT", "KILL", "TYPE", "replica") == 1
+    for i in range(200):
+        raw(r, "SET", f"gap{i}", i)
+    assert_same_data(primary, replica)
+    stats = primary.info("stats")
+    assert (stats["sync_full"], stats["sync_partial_ok"]) == ("1", "1")
+    assert "Successful partial resynchronization with master" in replica.full_log()
+
+
+def test_wait_counts_replicas_that_acknowledged(servers):
+    # No PINGs: the replica's acknowledgements then keep up with the whole stream.
+    primary = master(servers, ping_period=3600)
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    r = primary.client()
+    raw(r, "SET", "x", "1")
+    assert raw(r, "WAIT", 1, 5000) == 1
+    started = time.monotonic()
+    assert raw(r, "WAIT", 2, 300) == 1
+    assert time.monotonic() - started >= 0.25
+    # Inside MULTI it cannot block: the count now. (A replica answers GETACK with the offset
+    # before the GETACK, as Redis's do; its next once-a-second ACK covers the whole stream.)
+    def acknowledged_all():
+        fields = replication(primary)
+        return fields["slave0"].split("offset=")[1].split(",")[0] == fields["master_repl_offset"]
+    wait_for(acknowledged_all, timeout=10, what="the replica's acknowledgement")
+    with RespClient(HOST, primary.port) as c:
+        for args in (["MULTI"], ["SET", "y", "2"], ["WAIT", "5", "0"], ["EXEC"]):
+            c.send_command(*args)
+        assert [c.read_reply() for _ in range(4)][-1] == b"*2\r\n+OK\r\n:1\r\n"
+    role = raw(r, "ROLE")
+    assert role[0] == b"master" and len(role[2]) == 1
+    ip, port, offset = role[2][0]
+    assert (ip, int(port)) == (b"127.0.0.1", replica.port) and int(offset) <= role[1]
+    assert " flags=S " in raw(r, "CLIENT", "LIST", "TYPE", "replica").decode()
+
+
+def test_min_replicas_to_write_counts_real_replicas(servers):
+    primary = master(servers)
+    r = primary.client()
+    raw(r, "CONFIG", "SET", "min-replicas-to-write", 1)
+    with pytest.raises(Exception, match="NOREPLICAS"):
+        raw(r, "SET", "k", "v")
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    assert raw(r, "SET", "k", "v") == b"OK"
+    assert replication(primary)["min_slaves_good_slaves"] == "1"
+    replica.kill()
+    wait_for(lambda: replication(primary)["connected_slaves"] == "0", timeout=10, what="the master to see the replica go")
+    with pytest.raises(Exception, match="NOREPLICAS"):
+        raw(r, "SET", "k", "v")
+
+
+def test_a_replica_over_its_output_limit_is_dropped_and_resyncs(servers):
+    primary = master(servers, "master", "--client-output-buffer-limit", "replica 1mb 0 0")
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    r = primary.client()
+    raw(r, "SET", "big", b"x" * (3 << 20))
+    assert_same_data(primary, replica)
+    assert "scheduled to be closed ASAP for overcoming of output buffer limits" in primary.full_log()
+    assert int(primary.info("stats")["sync_full"]) >= 2
+
+
+def test_master_with_the_log_on(servers):
+    primary = master(servers, "master", "--appendonly", "yes", "--appendfsync", "always")
+    replica = replica_of(servers, primary)
+    run_write_stream(primary.client(), seed=3, count=1500)
+    assert_same_data(primary, replica)
+    # Turning the log off and on again leaves the stream whole.
+    raw(primary.client(), "CONFIG", "SET", "appendonly", "no")
+    run_write_stream(primary.client(), seed=4, count=300)
+    raw(primary.client(), "CONFIG", "SET", "appendonly", "yes")
+    run_write_stream(primary.client(), seed=5, count=300)
+    assert_same_data(primary, replica)
+
+
+def test_redis_cli_rdb_fetches_a_snapshot(servers, tmp_path):
+    primary = master(servers)
+    build_dataset(primary.client(), far_future_ms())
+    target = tmp_path / "fetched.rdb"
+    done = subprocess.run(["redis-cli", "-h", HOST, "-p", str(primary.port), "--rdb", str(target)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Redis loads the file it got: the same data.
+    loaded = servers("redis", "loaded", ["--save", "", "--dbfilename", "fetched.rdb"])
+    (loaded.dir / "fetched.rdb").write_bytes(target.read_bytes())
+    loaded.start()
+    assert_same_state(dump_state(primary.client()), dump_state(loaded.client()), names=("master", "fetched"))
+    wait_for(lambda: replication(primary)["connected_slaves"] == "0", timeout=10, what="the rdb-only link to close")
+
+
+PROTOCOL_ERRORS = [
+    ["REPLCONF", "listening-port"],
+    ["REPLCONF", "foo", "bar"],
+    ["REPLCONF", "listening-port", "abc"],
+    ["REPLCONF", "rdb-only", "2"],
+    ["REPLCONF", "rdb-only", "x"],
+    ["REPLCONF", "ip-address", "x" * 300],
+    ["REPLCONF", "listening-port", "1", "capa", "eof", "capa", "whatever", "ip-address", "10.0.0.1"],
+    ["PSYNC", "?"],
+    ["PSYNC", "?", "x"],
+    ["PSYNC", "a", "1", "failover"],
+    ["SYNC", "extra"],
+]
+
+
+@pytest.mark.parametrize("args", PROTOCOL_ERRORS, ids=lambda a: " ".join(a)[:40])
+def test_protocol_replies_match_redis(redis_server, sut_server, args):
+    replies = []
+    for server in (redis_server.require(), sut_server.require()):
+        with RespClient(server.host, server.port) as c:
+            replies.append(c.call(*args))
+    assert replies[1] == replies[0]
+
+
+@pytest.mark.parametrize("commands", [
+    [["MULTI"], ["SYNC"]],
+    [["MULTI"], ["PSYNC", "?", "-1"]],
+    [["REPLCONF", "ack", "5"], ["PING"]],       # ACK from a client that is no replica: no reply at all
+    [["REPLCONF", "getack", "*"], ["PING"]],    # GETACK to a master: ignored, no reply
+])
+def test_protocol_sequences_match_redis(redis_server, sut_server, commands):
+    replies = []
+    for server in (redis_server.require(), sut_server.require()):
+        with RespClient(server.host, server.port) as c:
+            for args in commands:
+                c.send_command(*args)
+            got = [c.read_reply() for args in commands if not args_silent(args)]
+            replies.append(got)
+    assert replies[1] == replies[0]
+
+
+def args_silent(args) -> bool:
+    return args[0] == "REPLCONF" and args[1] in ("ack", "getack")
+
+
+def test_sync_with_pending_output_is_refused_like_redis(redis_server, sut_server):
+    replies = []
+    for server in (redis_server.require(), sut_server.require()):
+        with RespClient(server.host, server.port) as c:
+            c.send(b"PING\r\nSYNC\r\n")
+            replies.append((c.read_reply(), c.read_reply()))
+    assert replies[1] == replies[0] == (b"+PONG\r\n", b"-ERR SYNC and PSYNC are invalid with pending output\r\n")
