@@ -58,6 +58,7 @@ extension Engine {
         guard let state = client.blocked else { return }
         client.blocked = nil
         blockedClientCount -= 1
+        if state.timeoutReply == .acknowledgedReplicas { replication.waiters.removeAll { $0.state === state } }
         for key in Set(state.keys) {
             let blockKey = DatabaseKey(db: state.db.index, key: key)
             blockedByKey[blockKey]?.removeAll { $0 === client }
@@ -107,7 +108,7 @@ extension Engine {
     /// A blocked command got its reply from another client's command (or CLIENT
     /// UNBLOCK): counted, measured and logged now, as Redis's updateStatsOnUnblock,
     /// with its first run's time plus the `serving` time.
-    private func finishBlockedCall(_ state: BlockedState, for client: ClientSession, serving: Int64, failed: Bool) {
+    func finishBlockedCall(_ state: BlockedState, for client: ClientSession, serving: Int64, failed: Bool) {
         guard let call = state.call else { return }
         let total = call.microseconds + serving
         let statistics = call.command.statistics

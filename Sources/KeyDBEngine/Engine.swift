@@ -271,11 +271,17 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         currentClient = client
         defer {
             currentClient = previousClient
-            // What WAIT waits for: the stream's end after this command (inside EXEC, before it, as Redis).
-            if replication.isStreaming { client.writeOffset = replication.offset &+ Int64(appendOnlyFeed?.buffer.readableBytes ?? 0) }
+            noteWriteOffset(of: client)
         }
         if tracking.clients > 0 { limitTrackingTable() }
         guard client.replyMode != .on else {
+            // A replica's link carries the stream, never replies: one that made a reply is closed, as Redis does.
+            if client.replica != nil {
+                let mark = client.reply.writerIndex
+                dispatch(args, for: client)
+                if client.reply.writerIndex != mark { closeRogueReplica(client) }
+                return
+            }
             dispatch(args, for: client)
             // CLIENT REPLY SKIP itself answers nothing; the command after it is skipped.
             if client.replyMode == .skipNext { client.replyMode = .skip }
@@ -360,8 +366,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if let refusal = writeRefusal, command.fullName == "ping" || writes(command, for: client) {
             return reject(command, refusal, for: client)
         }
-        if let refusal = replicaRefusal, replication.goodReplicas(maxLag: configuration.minReplicasMaxLag) < configuration.minReplicasToWrite,
-           writes(command, for: client) {
+        if let refusal = lackOfReplicasRefusal, writes(command, for: client) {
             return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
@@ -527,6 +532,27 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var commandStatistics: [(String, CommandStatistics)] {
         commands.allSpecs.filter { $0.statistics.calls + $0.statistics.rejectedCalls > 0 }
             .map { ($0.fullName, $0.statistics) }
+    }
+
+    /// What WAIT waits for: the stream's end after the client's last command (inside EXEC,
+    /// before it, as Redis's woff; a paused script's, once it ended).
+    @inline(__always) func noteWriteOffset(of client: ClientSession) {
+        if replication.isStreaming { client.writeOffset = replication.offset &+ Int64(appendOnlyFeed?.buffer.readableBytes ?? 0) }
+    }
+
+    private func closeRogueReplica(_ client: ClientSession) {
+        client.reply.moveWriterIndex(to: client.reply.readerIndex)
+        let name = client.lastCommandSpec?.fullName ?? "<unknown>"
+        logWarning?("Closing invalid replica \(client.replicaName) (Replica generated a reply to command '\(name)')")
+        client.killRequested = true
+        client.scheduleWakeup()
+    }
+
+    /// -NOREPLICAS while min-replicas-to-write asks for more good replicas than there are.
+    var lackOfReplicasRefusal: String? {
+        guard let refusal = replicaRefusal,
+              replication.goodReplicas(maxLag: configuration.minReplicasMaxLag) < configuration.minReplicasToWrite else { return nil }
+        return refusal
     }
 
     /// CONFIG RESETSTAT.

@@ -15,8 +15,9 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
     /// The database the log's reader will have selected; -1 forces a SELECT.
     public var selectedDatabase = -1
 
-    /// Records for the replicas only (PUBLISH), as buffer index ranges: the log leaves them out.
-    public internal(set) var replicaOnly: [Range<Int>] = []
+    /// Records for one side only (PUBLISH: the replicas; a script's redis.set_repl), as buffer
+    /// index ranges: the other side leaves them out.
+    public internal(set) var restricted: [(range: Range<Int>, to: PropagationTargets)] = []
 
     /// Nesting of `call` (EXEC runs its commands inside its own call).
     var depth = 0
@@ -73,8 +74,9 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
         buffer.writeArrayHeader(1)
         buffer.writeBulk("MULTI")
         let shift = buffer.writerIndex - unitStart
-        if !replicaOnly.isEmpty {
-            replicaOnly = replicaOnly.map { $0.lowerBound >= unitStart ? $0.lowerBound + shift..<$0.upperBound + shift : $0 }
+        // Restricted ranges never hold a SELECT, so none starts before unitStart and ends after it.
+        if !restricted.isEmpty {
+            restricted = restricted.map { $0.range.lowerBound >= unitStart ? ($0.range.lowerBound + shift..<$0.range.upperBound + shift, $0.to) : $0 }
         }
         var copy = body
         buffer.writeBuffer(&copy)
@@ -102,36 +104,58 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
 
     /// A record for the replicas alone (Redis's PROPAGATE_REPL): `args` as they are.
     func recordForReplicas(db: Int, _ args: Arguments) {
-        selectDatabase(db)
-        let start = buffer.writerIndex
-        beginRecord(count: args.count)
-        for index in 0..<args.count { buffer.writeBulk(args[index]) }
-        replicaOnly.append(start..<buffer.writerIndex)
+        restrict(to: .replicas, db: db) {
+            beginRecord(count: args.count)
+            for index in 0..<args.count { buffer.writeBulk(args[index]) }
+        }
     }
 
-    /// The first `count` readable bytes without the replica-only records: what the log gets.
-    public func bytesForLog(_ count: Int) -> ByteBuffer? {
+    /// The records `body` writes in database `db` go to `targets` only. Its SELECT, if one is
+    /// needed, is written first for both sides, so the two readers agree on the database.
+    func restrict(to targets: PropagationTargets, db: Int, _ body: () -> Void) {
+        selectDatabase(db)
+        let start = buffer.writerIndex
+        body()
+        if buffer.writerIndex > start { restricted.append((start..<buffer.writerIndex, targets)) }
+    }
+
+    /// Of the first `count` readable bytes, what the log and what the replicas get, each
+    /// nil when it is all of them (nothing restricted among them).
+    public func takeRestricted(_ count: Int) -> (forLog: ByteBuffer?, forReplicas: ByteBuffer?) {
         let end = buffer.readerIndex + count
-        guard replicaOnly.contains(where: { $0.lowerBound < end }) else { return nil }
-        var kept = ByteBuffer()
-        var position = buffer.readerIndex
-        for range in replicaOnly where range.lowerBound < end {
-            kept.writeImmutableBuffer(buffer.getSlice(at: position, length: range.lowerBound - position)!)
-            position = range.upperBound
+        guard restricted.contains(where: { $0.range.lowerBound < end }) else { return (nil, nil) }
+        func without(_ side: PropagationTargets) -> ByteBuffer {
+            var kept = ByteBuffer()
+            var position = buffer.readerIndex
+            for (range, targets) in restricted where range.lowerBound < end && !targets.contains(side) {
+                kept.writeImmutableBuffer(buffer.getSlice(at: position, length: range.lowerBound - position)!)
+                position = range.upperBound
+            }
+            kept.writeImmutableBuffer(buffer.getSlice(at: position, length: end - position)!)
+            return kept
         }
-        kept.writeImmutableBuffer(buffer.getSlice(at: position, length: end - position)!)
-        replicaOnly.removeAll { $0.lowerBound < end }
-        return kept
+        defer { restricted.removeAll { $0.range.lowerBound < end } }
+        return (without(.log), without(.replicas))
     }
 
     /// The buffer was emptied: no ranges are left in it.
-    public func cleared() { replicaOnly.removeAll() }
+    public func cleared() { restricted.removeAll() }
 
     /// Logs `args` as they are (the default record of a write command).
     func record(db: Int, _ args: Arguments) {
         beginRecord(db: db, count: args.count)
         for index in 0..<args.count { buffer.writeBulk(args[index]) }
     }
+}
+
+/// Where records go: the log, the replicas, or both (Redis's PROPAGATE_AOF and PROPAGATE_REPL,
+/// and redis.set_repl's REPL_AOF and REPL_REPLICA, which have the same values).
+public struct PropagationTargets: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let log = PropagationTargets(rawValue: 1)
+    public static let replicas = PropagationTargets(rawValue: 2)
+    public static let all: PropagationTargets = [.log, .replicas]
 }
 
 /// One argument of a record a command writes itself.

@@ -9,8 +9,8 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
         case waitSnapshotStart
         /// Its snapshot is being written; the stream since the fork waits in `pending`.
         case waitSnapshotEnd
-        /// The snapshot is ready: the network layer sends it, then `pending`.
-        case snapshotReady(path: String)
+        /// The snapshot is ready, opened when it was finished: the network layer sends it, then `pending`.
+        case snapshotReady(ReadySnapshot)
         /// The snapshot is on its way; the stream goes out behind it.
         case sendingSnapshot
         case online
@@ -48,13 +48,13 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
         }
     }
 
-    /// The network layer takes the ready snapshot to send: its path and the stream to send after it.
-    public func takeSnapshot() -> (path: String, after: ByteBuffer)? {
-        guard case .snapshotReady(let path) = state else { return nil }
+    /// The network layer takes the ready snapshot to send, and the stream to send after it.
+    public func takeSnapshot() -> (file: ReadySnapshot, after: ByteBuffer)? {
+        guard case .snapshotReady(let file) = state else { return nil }
         state = .sendingSnapshot
         let after = pending
         pending = ByteBuffer()
-        return (path, after)
+        return (file, after)
     }
 
     /// The snapshot left: the replica is online (a snapshot-only one is done, and closes).
@@ -67,6 +67,31 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
             session.scheduleWakeup()
         }
     }
+}
+
+/// A snapshot file opened for one replica when it was finished (so a newer `dump.rdb`
+/// cannot take its place), with its size. Closed when let go, unless the network layer
+/// took the descriptor to send it.
+public final class ReadySnapshot: Equatable, @unchecked Sendable {  // guarded by the keyspace lock
+    public let size: Int
+    private var descriptor: CInt?
+    private let close: (CInt) -> Void
+
+    public init(descriptor: CInt, size: Int, close: @escaping (CInt) -> Void) {
+        self.descriptor = descriptor
+        self.size = size
+        self.close = close
+    }
+
+    /// The descriptor, now the caller's to close.
+    public func take() -> CInt? {
+        defer { descriptor = nil }
+        return descriptor
+    }
+
+    deinit { if let descriptor { close(descriptor) } }
+
+    public static func == (a: ReadySnapshot, b: ReadySnapshot) -> Bool { a === b }
 }
 
 /// What a connection told with REPLCONF before it asked for the stream.

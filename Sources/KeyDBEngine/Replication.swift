@@ -19,7 +19,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     var backlog: ReplicationBacklog?
     public internal(set) var replicas: [ReplicaLink] = []
     /// Clients in WAIT, each with the replicas it needs and the offset they must reach.
-    var waiters: [(client: ClientSession, count: Int, offset: Int64)] = []
+    var waiters: [(client: ClientSession, state: BlockedState, count: Int, offset: Int64)] = []
     /// A WAIT is waiting: ask the replicas for an acknowledgement after this batch.
     var ackRequested = false
     /// The once-a-second part of the background cycle: when it last ran, and how many times.
@@ -126,9 +126,10 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     /// A replica joins a snapshot already being written for another, from the same point.
     func joinRunningSnapshot(_ link: ReplicaLink) -> Bool {
-        guard let donor = replicas.first(where: { $0 !== link && $0.state == .waitSnapshotEnd }) else { return false }
+        // Not one taking the snapshot alone (redis-cli --rdb): it keeps no stream to copy.
+        guard let donor = replicas.first(where: { $0 !== link && $0.state == .waitSnapshotEnd && !$0.snapshotOnly }) else { return false }
         attach(link, offset: donor.snapshotOffset)
-        link.pending = donor.pending
+        if !link.snapshotOnly { link.pending = donor.pending }
         return true
     }
 
@@ -144,11 +145,12 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     /// Whether a replica waits for a snapshot to start.
     public var wantsSnapshot: Bool { replicas.contains { $0.state == .waitSnapshotStart } }
 
-    /// The snapshot in `path` is written (or failed): the replicas waiting for it get it.
-    public func snapshotFinished(path: String, succeeded: Bool, engine: Engine) {
+    /// The snapshot is written (or failed): the replicas waiting for it get it, each its own
+    /// descriptor from `open` (nil: it could not be opened, and the replica is dropped).
+    public func snapshotFinished(succeeded: Bool, engine: Engine, open: () -> ReadySnapshot? = { nil }) {
         for link in replicas where link.state == .waitSnapshotEnd {
-            if succeeded {
-                link.state = .snapshotReady(path: path)
+            if succeeded, let file = open() {
+                link.state = .snapshotReady(file)
             } else {
                 engine.logWarning?("SYNC failed. BGSAVE child returned an error")
                 link.session.killRequested = true
@@ -187,14 +189,13 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     private func serveWaiters(engine: Engine) {
         guard !waiters.isEmpty else { return }
-        waiters.removeAll { waiter in
-            guard waiter.client.blocked?.timeoutReply == .acknowledgedReplicas else { return true }
+        for waiter in waiters where waiter.client.blocked === waiter.state {
             let count = acknowledged(through: waiter.offset)
-            guard count >= waiter.count else { return false }
-            engine.unblock(waiter.client)
+            guard count >= waiter.count else { continue }
+            engine.unblock(waiter.client)  // (which drops it from `waiters`)
             waiter.client.reply.writeIntegerReply(count)
+            engine.finishBlockedCall(waiter.state, for: waiter.client, serving: 0, failed: false)
             waiter.client.wakeup?()
-            return true
         }
     }
 

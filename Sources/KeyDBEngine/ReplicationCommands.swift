@@ -106,7 +106,8 @@ enum ReplicationCommands {
         guard Int64(acknowledged) < wanted, !c.denyBlocking else { return c.reply.writeIntegerReply(acknowledged) }
         c.engine.block(c, keys: [], deadline: timeout == 0 ? 0 : timeout &+ c.now,
                        timeoutReply: .acknowledgedReplicas, deniedReply: .acknowledgedReplicas) { _, _ in false }
-        replication.waiters.append((c, Int(clamping: wanted), c.writeOffset))
+        guard let state = c.blocked else { return }
+        replication.waiters.append((c, state, Int(clamping: wanted), c.writeOffset))
         replication.ackRequested = true
     }
 

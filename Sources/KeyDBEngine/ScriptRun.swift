@@ -31,8 +31,8 @@ final class ScriptRun {
     /// The keys the call declared, kept while its caller tracks keys (client-side caching
     /// remembers them when the script reads).
     var declaredKeys: [Bytes] = []
-    /// redis.set_repl: whether its writes go to the log (REPL_AOF).
-    var logsWrites = true
+    /// redis.set_repl: where its writes go (REPL_AOF: the log, REPL_REPLICA: the replicas).
+    var propagation = PropagationTargets.all
 
     init(caller: ClientSession, name: String, isEval: Bool, readOnly: Bool, allowOOM: Bool, outOfMemoryAtStart: Bool,
          interpreter: ScriptInterpreter, base: Int32, arguments: Int32, mayPause: Bool) {

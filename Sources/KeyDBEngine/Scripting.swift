@@ -134,7 +134,7 @@ public final class Scripting {  // guarded by the keyspace lock
         if !flags.contains(.noWrites) {
             if let refusal = engine.writeRefusal { return refusal }
             if readOnlyCommand { return ErrorReply.scriptWriteFlagOnReadOnlyCommand }
-            if let refusal = engine.replicaRefusal { return refusal }
+            if let refusal = engine.lackOfReplicasRefusal { return refusal }
         }
         if engine.maxMemoryLimit > 0 && engine.commandStartedOutOfMemory && flags.isDisjoint(with: [.allowOOM, .noWrites]) {
             return ErrorReply.scriptNotAllowOOM
@@ -241,6 +241,7 @@ public final class Scripting {  // guarded by the keyspace lock
         caller.runsScript = false
         engine.scriptBusy = false
         if command.holdsLogUnit { engine.appendOnlyFeed?.releaseCall() }
+        engine.noteWriteOffset(of: caller)
         if let call = command.call {
             // Its reply was counted in this last slice; errors charged to commands inside it were not its own.
             let failed = engine.stats.errorReplies > max(errorsBefore, engine.errorsAccounted)
@@ -460,7 +461,7 @@ public final class Scripting {  // guarded by the keyspace lock
         guard lua_gettop(state) == 1 else { return raise(state, "redis.set_repl() requires two arguments.") }
         let flags = Int(lua_tonumber(state, -1))
         guard flags & ~3 == 0 else { return raise(state, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.") }
-        run.logsWrites = flags & 1 != 0
+        run.propagation = PropagationTargets(rawValue: UInt8(flags))
         return 0
     }
 
@@ -535,19 +536,21 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         let writes = command.flags.contains(.write)
         if run.readOnly && !command.flags.isDisjoint(with: [.write, .mayReplicate]) { return ErrorReply.scriptWriteInReadOnly }
-        if writes && !run.wroteData, let refusal = engine.writeRefusal ?? engine.replicaRefusal { return refusal }
+        if writes && !run.wroteData, let refusal = engine.writeRefusal ?? engine.lackOfReplicasRefusal { return refusal }
         if !run.allowOOM && !run.wroteData && run.outOfMemoryAtStart && engine.maxMemoryLimit > 0 && command.flags.contains(.denyOOM) {
             return ErrorReply.outOfMemory
         }
         if writes { run.wroteData = true }
         client.pinnedNow = run.snapshotTime
-        if run.logsWrites {
+        if run.propagation == .all {
             engine.call(command, args, for: client)
-        } else {
+        } else if run.propagation.isEmpty || engine.appendOnlyFeed == nil {
             let feed = engine.appendOnlyFeed
             engine.appendOnlyFeed = nil
             engine.call(command, args, for: client)
             engine.appendOnlyFeed = feed
+        } else {
+            engine.appendOnlyFeed!.restrict(to: run.propagation, db: client.db.index) { engine.call(command, args, for: client) }
         }
         return nil
     }

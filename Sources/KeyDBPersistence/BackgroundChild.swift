@@ -14,6 +14,8 @@ struct BackgroundChild {
     let startedAt: Int64
     /// The file the child writes (renamed into place by whoever finishes it).
     let temporaryPath: String
+    /// Where a snapshot ends up (`dir/dbfilename` at the fork; a rewrite's is the manifest's business).
+    var target = ""
     /// Writes counted when the fork happened (what a finished snapshot covers).
     let dirtyAtStart: Int
 

@@ -42,6 +42,7 @@ extension Persistence {
         if engine.appendOnlyFeed?.buffer.readableBytes ?? 0 == 0 { engine.replication.snapshotStarted(engine: engine) }
         child = BackgroundChild(pid: pid, kind: .snapshot, startedAt: lastSnapshotAttempt,
                                 temporaryPath: directory + "/temp-\(pid).rdb", dirtyAtStart: engine.keyspace.dirty)
+        child?.target = path
         return true
     }
 
@@ -54,7 +55,19 @@ extension Persistence {
             FileIO.remove(child.temporaryPath)
         }
         snapshotFinished(succeeded: succeeded, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
-        engine.replication.snapshotFinished(path: snapshotPath, succeeded: succeeded, engine: engine)
+        // Each waiting replica gets the file as it is now: a later SAVE may replace it.
+        engine.replication.snapshotFinished(succeeded: succeeded, engine: engine) { Self.openForReplica(child.target) }
+    }
+
+    static func openForReplica(_ path: String) -> ReadySnapshot? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return ReadySnapshot(descriptor: descriptor, size: Int(status.st_size)) { _ = close($0) }
     }
 
     func snapshotFinished(succeeded: Bool, dirtyAtStart: Int, seconds: Int) {

@@ -88,10 +88,9 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         let wrote = settled > 0
         var end = log.appendedOffset
         if wrote {
-            if replication.isStreaming {
-                feed!.buffer.withUnsafeReadableBytes { replication.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(settled)), engine: engine) }
-            }
-            if var forLog = feed!.bytesForLog(settled) {
+            let (forLog, forReplicas) = feed!.takeRestricted(settled)
+            if replication.isStreaming { stream(forReplicas, orThe: settled, of: feed!) }
+            if var forLog {
                 // Records for the replicas alone (PUBLISH) stay out of the file.
                 end = log.enqueue(&forLog)
                 feed!.buffer.moveReaderIndex(forwardBy: settled)
@@ -113,10 +112,19 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         return wrote || log.hasUnwritten ? LogWait(log: log, offset: end, sync: false) : nil
     }
 
+    /// The replicas' part of the first `count` bytes of `feed`: `restricted` when some were for the log alone.
+    private func stream(_ restricted: ByteBuffer?, orThe count: Int, of feed: AppendOnlyFeed) {
+        if let restricted {
+            restricted.withUnsafeReadableBytes { engine.replication.feed($0, engine: engine) }
+        } else {
+            feed.buffer.withUnsafeReadableBytes { engine.replication.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(count)), engine: engine) }
+        }
+    }
+
     /// With no log, the first `count` bytes of `feed` go to the replicas alone.
     private func forward(_ count: Int, of feed: AppendOnlyFeed) {
         if count > 0 {
-            feed.buffer.withUnsafeReadableBytes { engine.replication.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(count)), engine: engine) }
+            stream(feed.takeRestricted(count).forReplicas, orThe: count, of: feed)
             feed.buffer.moveReaderIndex(forwardBy: count)
             if feed.buffer.readableBytes == 0 {
                 feed.buffer.clear()
@@ -267,7 +275,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         FileIO.remove(child.temporaryPath)
         self.child = nil
         // Replicas waiting for that snapshot are dropped, as Redis does; they reconnect for a new one.
-        if child.kind == .snapshot { engine.replication.snapshotFinished(path: snapshotPath, succeeded: false, engine: engine) }
+        if child.kind == .snapshot { engine.replication.snapshotFinished(succeeded: false, engine: engine) }
     }
 
     public func startReplicaSnapshot() {

@@ -57,6 +57,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Replies handed to the pipeline and not yet written (a partial send, output
     /// counted for a limit): while any are, later ones go behind them there.
     private var pipelineWrites = 0
+    /// A replica's snapshot waiting for the replies held before it (appendfsync always).
+    private var snapshotBehindHeld: (file: ReadySnapshot, after: ByteBuffer)?
     /// Replies handed to the pipeline since its last flush.
     private var pipelineUnflushed = false
     /// The channel as CLIENT LIST / INFO reach it to show `fd=`, until it closes.
@@ -271,7 +273,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let session else { return false }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
-        var snapshot: (path: String, after: ByteBuffer)? = nil
+        var snapshot: (file: ReadySnapshot, after: ByteBuffer)? = nil
         let (consumed, replies, deadline, kill, tracked, logWait, scriptPaused): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?, Bool) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
@@ -321,7 +323,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             // The batch's writes go to the log in the order they ran.
             let logWait = persistence.takeRecords()
             // A replica's snapshot is ready: it goes out behind every reply before it.
-            if let link = session.replica, held.isEmpty && logWait == nil { snapshot = link.takeSnapshot() }
+            if let link = session.replica { snapshot = link.takeSnapshot() }
             return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait, session.runsScript)
         }
         if scriptPaused { scheduleScriptSlice(context) }
@@ -346,7 +348,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             send(replies, tracked: tracked, context: context)
         }
-        if let snapshot { send(snapshot, context: context) }
+        if let snapshot {
+            if held.isEmpty { send(snapshot, context: context) } else { snapshotBehindHeld = snapshot }
+        }
         if let deadline, deadline > 0, deadline != timerDeadline {
             scheduleTimeout(deadline, context: context, session: session)
         }
@@ -437,34 +441,21 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     /// Sends a replica its snapshot file (as Redis's disk-based sync: `$<size>\r\n`
     /// and the file's bytes, by sendfile), then the stream written meanwhile.
-    private func send(_ snapshot: (path: String, after: ByteBuffer), context: ChannelHandlerContext) {
-        guard let link = session?.replica else { return }
+    private func send(_ snapshot: (file: ReadySnapshot, after: ByteBuffer), context: ChannelHandlerContext) {
+        guard let link = session?.replica, let descriptor = snapshot.file.take() else { return }
         flushReplies(context)
-        let file: NIOFileHandle
-        var size = 0
-        do {
-            file = try NIOFileHandle(_deprecatedPath: snapshot.path)
-            size = try file.withUnsafeFileDescriptor { descriptor in
-                var status = stat()
-                return fstat(descriptor, &status) == 0 ? Int(status.st_size) : -1
-            }
-            guard size >= 0 else { throw IOError(errnoCode: errno, reason: "fstat") }
-        } catch {
-            engine.logWarning?("Can't open the snapshot for a replica: \(error)")
-            closing = true
-            return context.close(promise: nil)
-        }
+        let file = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
         var header = context.channel.allocator.buffer(capacity: 24)
-        header.writeString("$\(size)\r\n")
+        header.writeString("$\(snapshot.file.size)\r\n")
         writeToPipeline(header, context: context)
         pipelineWrites += 1
         pipelineUnflushed = true
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop), lock = self.lock
-        let region = FileRegion(fileHandle: file, readerIndex: 0, endIndex: size)
+        let region = FileRegion(fileHandle: file, readerIndex: 0, endIndex: snapshot.file.size)
         context.write(NIOAny(IOData.fileRegion(region))).whenComplete { result in
             try? file.close()
             bound.value.pipelineWrites -= 1
-            guard case .success = result else { return }
+            guard case .success = result else { return bound.value.context?.close(promise: nil) ?? () }
             lock.withLock { link.snapshotSent() }
         }
         if snapshot.after.readableBytes > 0 { writeToPipeline(snapshot.after, context: context) }
@@ -479,7 +470,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             send(first.replies, tracked: first.tracked, context: context)
         }
         // A replica's snapshot waited behind them.
-        if held.isEmpty, session?.replica != nil { process(context: context) }
+        if held.isEmpty, let snapshot = snapshotBehindHeld {
+            snapshotBehindHeld = nil
+            send(snapshot, context: context)
+        }
         guard held.isEmpty && closeWhenReleased else { return flushReplies(context) }
         close(after: context.channel.allocator.buffer(capacity: 0), context: context)
     }

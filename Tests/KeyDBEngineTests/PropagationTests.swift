@@ -47,6 +47,36 @@ import Testing
         #expect(records().isEmpty)
     }
 
+    @Test("pops log their count when the command had one: LMPOP and BLMPOP always, BLPOP never (Redis's stream)")
+    func popsLogTheirCountAsRedis() {
+        harness.run("RPUSH", "l", "a", "b", "c", "d", "e")
+        harness.run("LPOP", "l")
+        harness.run("LPOP", "l", "1")
+        harness.run("LMPOP", "1", "l", "RIGHT", "COUNT", "1")
+        harness.run("BLMPOP", "0", "1", "l", "LEFT")
+        harness.run("BLPOP", "l", "0")
+        #expect(records() == [["RPUSH", "l", "a", "b", "c", "d", "e"], ["LPOP", "l"], ["LPOP", "l", "1"],
+                              ["RPOP", "l", "1"], ["LPOP", "l", "1"], ["LPOP", "l"]])
+    }
+
+    @Test("SCAN's and RANDOMKEY's expired keys are logged one DEL each, not framed as a transaction")
+    func arbitraryKeyExpiryIsNotFramed() {
+        harness.run("SET", "a", "1", "PX", "10")
+        harness.run("SET", "b", "2", "PX", "10")
+        _ = records()
+        harness.advance(milliseconds: 20)
+        harness.run("SCAN", "0")
+        #expect(records().map { $0[0] } == ["DEL", "DEL"])
+        harness.run("SET", "c", "1", "PX", "10")
+        harness.run("SET", "d", "2", "PX", "10")
+        _ = records()
+        harness.advance(milliseconds: 20)
+        harness.run("MULTI")
+        harness.run("SCAN", "0")
+        harness.run("EXEC")
+        #expect(records().map { $0[0] } == ["MULTI", "DEL", "DEL", "EXEC"])
+    }
+
     @Test func relativeExpiryBecomesAbsolute() {
         let now = harness.now
         harness.run("SET", "k", "v", "EX", "10")

@@ -15,6 +15,31 @@ struct ReplicationTests {
         return text(out)
     }
 
+    /// A stand-in for an opened snapshot file (no descriptor to close).
+    private static func file() -> ReadySnapshot { ReadySnapshot(descriptor: -1, size: 5) { _ in } }
+
+    /// A replica whose full resync has begun: PSYNC ? -1 sent, its snapshot started.
+    private func syncing(_ h: EngineHarness) -> TestClient {
+        let replica = h.connect()
+        _ = replica.run("PSYNC", "?", "-1")
+        h.engine.replication.snapshotStarted(engine: h.engine)
+        return replica
+    }
+
+    /// A replica past its snapshot: online, taking the stream live.
+    private func online(_ h: EngineHarness, listeningPort: String = "0") throws -> TestClient {
+        let replica = h.connect()
+        _ = replica.run("REPLCONF", "listening-port", listeningPort)
+        _ = replica.run("PSYNC", "?", "-1")
+        h.engine.replication.snapshotStarted(engine: h.engine)
+        _ = replica.takeDelivered()
+        h.engine.replication.snapshotFinished(succeeded: true, engine: h.engine) { Self.file() }
+        let link = try #require(replica.session.replica)
+        _ = link.takeSnapshot()
+        link.snapshotSent()
+        return replica
+    }
+
     /// The feed's records go to the stream, as the persistence layer hands them over after a batch.
     private func drain(_ h: EngineHarness) {
         guard let feed = h.engine.appendOnlyFeed else { return }
@@ -61,9 +86,9 @@ struct ReplicationTests {
         _ = h.run("SET", "during", "2")
         drain(h)
         #expect(replica.takeDelivered() == "")
-        h.engine.replication.snapshotFinished(path: "/tmp/dump.rdb", succeeded: true, engine: h.engine)
-        let (path, after) = try #require(link.takeSnapshot())
-        #expect(path == "/tmp/dump.rdb")
+        h.engine.replication.snapshotFinished(succeeded: true, engine: h.engine) { Self.file() }
+        let (file, after) = try #require(link.takeSnapshot())
+        #expect(file.size == 5)
         // The stream after the fork starts with a SELECT, whatever came before.
         #expect(text(after) == "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$6\r\nduring\r\n$1\r\n2\r\n")
         link.snapshotSent()
@@ -78,9 +103,7 @@ struct ReplicationTests {
     @Test("PSYNC continues from the backlog under the current ID, and refuses another ID or an offset it lost")
     func partialResync() throws {
         let h = EngineHarness()
-        let first = h.connect()
-        _ = first.run("PSYNC", "?", "-1")
-        h.engine.replication.snapshotStarted(engine: h.engine)
+        let first = syncing(h)
         _ = h.run("SET", "k", "v")
         drain(h)
         let replid = h.engine.replication.replid
@@ -106,15 +129,7 @@ struct ReplicationTests {
     @Test("REPLCONF ACK answers nothing and moves the replica's offset; WAIT counts replicas at or past the client's writes")
     func acknowledgementsAndWait() throws {
         let h = EngineHarness()
-        let replica = h.connect()
-        _ = replica.run("REPLCONF", "listening-port", "7000")
-        _ = replica.run("PSYNC", "?", "-1")
-        h.engine.replication.snapshotStarted(engine: h.engine)
-        _ = replica.takeDelivered()
-        h.engine.replication.snapshotFinished(path: "/tmp/dump.rdb", succeeded: true, engine: h.engine)
-        let link = try #require(replica.session.replica)
-        _ = link.takeSnapshot()
-        link.snapshotSent()
+        let replica = try online(h, listeningPort: "7000")
         #expect(h.run("WAIT", "1", "0") == ":1\r\n")  // nothing written yet: offset 0 is acknowledged
         _ = h.run("SET", "k", "v")
         drain(h)
@@ -133,13 +148,84 @@ struct ReplicationTests {
         #expect(h.run("ROLE") == "*3\r\n$6\r\nmaster\r\n:\(h.engine.replication.offset)\r\n*0\r\n")
     }
 
+    @Test("PUBLISH goes to the replicas but not to the log, also inside a transaction's frame")
+    func publishIsForReplicasOnly() throws {
+        let h = EngineHarness()
+        let replica = syncing(h)
+        let feed = try #require(h.engine.appendOnlyFeed)
+        _ = h.run("PUBLISH", "ch", "hi")
+        _ = h.run("MULTI")
+        _ = h.run("SET", "k", "v")
+        _ = h.run("PUBLISH", "ch", "there")
+        _ = h.run("EXEC")
+        let everything = text(feed.buffer)
+        let (forLog, forReplicas) = feed.takeRestricted(feed.buffer.readableBytes)
+        let publish = { (message: String) in "*3\r\n$7\r\nPUBLISH\r\n$2\r\nch\r\n$\(message.count)\r\n\(message)\r\n" }
+        let select = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n", set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+        let (multi, exec) = ("*1\r\n$5\r\nMULTI\r\n", "*1\r\n$4\r\nEXEC\r\n")
+        #expect(everything == select + publish("hi") + multi + set + publish("there") + exec)
+        #expect(text(try #require(forLog)) == select + multi + set + exec)
+        #expect(text(try #require(forReplicas)) == everything)
+        #expect(feed.restricted.isEmpty)
+        // Without replicas nothing of PUBLISH is written at all.
+        let alone = EngineHarness()
+        alone.engine.appendOnlyFeed = AppendOnlyFeed()
+        _ = alone.run("PUBLISH", "ch", "hi")
+        #expect(alone.engine.appendOnlyFeed?.buffer.readableBytes == 0)
+    }
+
+    @Test("a replica does not join a snapshot taken for redis-cli --rdb, which keeps no stream")
+    func noJoiningASnapshotOnlyLink() throws {
+        let h = EngineHarness()
+        let rdb = h.connect()
+        #expect(rdb.run("REPLCONF", "rdb-only", "1") == "+OK\r\n")
+        _ = rdb.run("SYNC")
+        h.engine.replication.snapshotStarted(engine: h.engine)
+        _ = h.run("SET", "k", "v")
+        drain(h)
+        #expect(rdb.session.replica?.pending.readableBytes == 0)
+        let replica = h.connect()
+        #expect(replica.run("PSYNC", "?", "-1") == "")
+        #expect(replica.session.replica?.state == .waitSnapshotStart)
+    }
+
+    @Test("a WAIT that timed out or was unblocked leaves nothing behind to end a later WAIT early")
+    func endedWaitsAreForgotten() throws {
+        let h = EngineHarness()
+        let replica = try online(h)
+        let writer = h.connect()
+        _ = writer.run("SET", "k", "1")
+        drain(h)
+        #expect(writer.run("WAIT", "1", "100") == "")
+        h.advance(milliseconds: 200)
+        h.engine.blockTimedOut(writer.session, deadline: try #require(writer.session.blocked?.deadline))
+        #expect(writer.takeDelivered() == ":0\r\n")
+        #expect(writer.run("WAIT", "2", "0") == "")
+        #expect(h.engine.replication.waiters.count == 1)
+        _ = replica.run("REPLCONF", "ACK", "\(h.engine.replication.offset)")
+        // One replica acknowledged: not the two asked for, so it still waits.
+        #expect(writer.takeDelivered() == "")
+        #expect(h.run("CLIENT", "UNBLOCK", "\(writer.session.id)") == ":1\r\n")
+        #expect(writer.takeDelivered() == ":1\r\n")
+        #expect(h.engine.replication.waiters.isEmpty)
+    }
+
+    @Test("a replica's link that answers a command is closed: replies would corrupt its stream")
+    func rogueReplicaIsClosed() {
+        let h = EngineHarness()
+        let replica = h.connect()
+        _ = replica.run("PSYNC", "?", "-1")
+        #expect(replica.run("REPLCONF", "ACK", "0") == "")
+        #expect(!replica.session.killRequested)
+        #expect(replica.run("PING") == "")
+        #expect(replica.session.killRequested)
+    }
+
     @Test("a replica's stream counts toward its output limit; past it, the replica is closed")
     func outputLimit() throws {
         let h = EngineHarness()
         _ = h.run("CONFIG", "SET", "client-output-buffer-limit", "replica 64kb 0 0")
-        let replica = h.connect()
-        _ = replica.run("PSYNC", "?", "-1")
-        h.engine.replication.snapshotStarted(engine: h.engine)
+        let replica = syncing(h)
         _ = h.run("SET", "big", String(repeating: "x", count: 100_000))
         drain(h)
         #expect(replica.session.killRequested)

@@ -251,3 +251,61 @@ def test_sync_with_pending_output_is_refused_like_redis(redis_server, sut_server
             c.send(b"PING\r\nSYNC\r\n")
             replies.append((c.read_reply(), c.read_reply()))
     assert replies[1] == replies[0] == (b"+PONG\r\n", b"-ERR SYNC and PSYNC are invalid with pending output\r\n")
+
+
+def test_set_repl_sends_script_writes_where_asked(servers):
+    primary = master(servers, "master", "--appendonly", "yes", "--enable-debug-command", "yes")
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    r = primary.client()
+    raw(r, "EVAL", "redis.set_repl(redis.REPL_REPLICA); redis.call('set', 'replica-only', '1'); "
+                   "redis.set_repl(redis.REPL_AOF); redis.call('set', 'log-only', '1'); "
+                   "redis.set_repl(redis.REPL_NONE); redis.call('set', 'nowhere', '1'); "
+                   "redis.set_repl(redis.REPL_ALL); redis.call('set', 'both', '1')", 0)
+    wait_in_sync(primary, replica)
+    assert sorted(raw(replica.client(), "KEYS", "*")) == [b"both", b"replica-only"]
+    # What the log replays: its own writes, not the replica's.
+    assert raw(r, "DEBUG", "LOADAOF") == b"OK"
+    assert sorted(raw(r, "KEYS", "*")) == [b"both", b"log-only"]
+
+
+def test_scripts_write_when_enough_replicas_are_good(servers):
+    primary = master(servers)
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    r = primary.client()
+    raw(r, "CONFIG", "SET", "min-replicas-to-write", 1)
+    assert raw(r, "EVAL", "return redis.call('set', KEYS[1], 'v')", 1, "k") == b"OK"
+    assert raw(r, "FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('w', function(keys) return redis.call('set', keys[1], 'f') end)") == b"lib"
+    assert raw(r, "FCALL", "w", 1, "k") == b"OK"
+    assert_same_data(primary, replica)
+
+
+def test_a_replica_does_not_join_a_redis_cli_rdb_snapshot(servers, tmp_path):
+    # redis-cli --rdb's snapshot keeps no stream: a replica that came meanwhile must not
+    # take it and miss the writes made while it was written.
+    primary = master(servers, "master", "--rdb-key-save-delay", "300")
+    r = primary.client()
+    raw(r, "MSET", *[x for i in range(2000) for x in (f"k{i}", i)])
+    fetch = subprocess.Popen(["redis-cli", "-h", HOST, "-p", str(primary.port), "--rdb", str(tmp_path / "x.rdb")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: "wait_bgsave" in replication(primary).get("slave0", ""), timeout=10, what="the rdb-only snapshot")
+        raw(r, "SELECT", 3)
+        raw(r, "SET", "written", "during")
+        raw(r, "SELECT", 0)
+        replica = replica_of(servers, primary)
+        assert_same_data(primary, replica)
+        assert raw(replica.client(db=3), "GET", "written") == b"during"
+    finally:
+        fetch.wait(timeout=60)
+
+
+def test_a_replica_that_answers_is_dropped(servers):
+    primary = master(servers)
+    with RespClient(HOST, primary.port) as c:
+        c.send_command("PSYNC", "?", "-1")
+        assert c.read_reply(timeout=10).startswith(b"+FULLRESYNC ")
+        c.send_command("PING")  # a reply would land in its stream: Redis closes such a link
+        assert c.wait_closed(timeout=10)
+    assert "Replica generated a reply to command 'ping'" in primary.full_log()
