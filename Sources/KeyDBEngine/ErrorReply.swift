@@ -309,6 +309,10 @@ public enum ErrorReply {
     public static func replconfUnknown(_ option: UnsafeRawBufferPointer) -> [UInt8] {
         oneLine(Array("ERR Unrecognized REPLCONF option: ".utf8) + cString(option, limit: Int.max))
     }
+    public static let filteredNeedsEOF = "ERR Filtered replica requires EOF capability"
+    public static func rdbFilterUnsupported(_ option: some Collection<UInt8>) -> [UInt8] {
+        oneLine(Array("ERR Unsupported rdb-filter-only option: ".utf8) + cString(option, limit: Int.max))
+    }
     public static func replconfAddressTooLong(_ length: Int) -> String {
         "ERR REPLCONF ip-address provided by replica instance is too long: \(length) bytes"
     }

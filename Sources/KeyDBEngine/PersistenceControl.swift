@@ -26,6 +26,8 @@ public protocol PersistenceControl: AnyObject {
     func debugLoadLog() -> PersistenceReply
     /// A replica waits for a snapshot: one starts now, or once the running child is done.
     func startReplicaSnapshot()
+    /// A snapshot without keys, with the function libraries or without (REPLCONF rdb-filter-only).
+    func keylessSnapshot(withFunctions: Bool) -> [UInt8]
 }
 
 /// A background job's answer: a status line or an error text.

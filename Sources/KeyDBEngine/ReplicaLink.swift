@@ -104,6 +104,10 @@ struct ReplicaSettings {
     var psync2 = false
     /// `rdb-only 1`.
     var snapshotOnly = false
+    /// `capa eof`: it reads a snapshot of unknown length (needed for a filtered one, as in Redis).
+    var eof = false
+    /// `rdb-filter-only`: the snapshot holds no keys, and the function libraries when true.
+    var filterKeepsFunctions: Bool?
 }
 
 extension ClientSession {

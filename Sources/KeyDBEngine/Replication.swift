@@ -55,7 +55,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
                 link.session.reply.writeBytes(bytes)
                 link.session.scheduleWakeup()
             }
-            if engine.outputLimitExceeded(link.session) {
+            if !link.session.killRequested && engine.outputLimitExceeded(link.session) {
                 engine.logWarning?("Client \(link.session.infoLine(now: Clock.milliseconds(), current: link.session)) scheduled to be closed ASAP for overcoming of output buffer limits.")
                 link.session.killRequested = true
                 link.session.scheduleWakeup()
@@ -140,6 +140,17 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         guard !link.prePSYNC else { return }
         link.session.reply.writeString("+FULLRESYNC \(replid) \(offset)\r\n")
         link.session.scheduleWakeup()
+    }
+
+    /// A snapshot without keys (REPLCONF rdb-filter-only), made in place: it goes out at once,
+    /// and the stream right after it; a snapshot-only link closes once it is out.
+    func sendKeyless(_ image: [UInt8], to link: ReplicaLink, engine: Engine) {
+        attach(link, offset: offset)
+        engine.appendOnlyFeed?.selectedDatabase = -1
+        link.session.reply.writeString("$\(image.count)\r\n")
+        link.session.reply.writeBytes(image)
+        link.state = .online
+        if link.snapshotOnly { link.session.closeAfterReply = true }
     }
 
     /// Whether a replica waits for a snapshot to start.

@@ -24,6 +24,7 @@ enum ReplicationCommands {
     static func sync(_ c: ClientSession, _ args: Arguments) {
         guard c.replica == nil && !c.isMonitor else { return }  // already streaming: ignored, as Redis does
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
+        guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
         startFullSync(c, prePSYNC: true)
     }
 
@@ -33,6 +34,7 @@ enum ReplicationCommands {
         guard c.replica == nil && !c.isMonitor else { return }
         if args.count > 3 && args.matches(3, "failover") { return c.replyError(ErrorReply.psyncFailoverToMaster) }
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
+        guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
         guard let requested = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
         let replication = c.engine.replication
         if replication.continueSync(of: c, id: args[1], from: requested, psync2: c.replicaSettings.psync2) {
@@ -48,6 +50,10 @@ enum ReplicationCommands {
         let engine = c.engine
         engine.logNotice?("Replica \(c.replicaName) asks for synchronization")
         let link = engine.replication.addForFullSync(c, prePSYNC: prePSYNC, snapshotOnly: c.replicaSettings.snapshotOnly, engine: engine)
+        // A snapshot without keys is made here and now: no child, nothing to wait for.
+        if let keepsFunctions = c.replicaSettings.filterKeepsFunctions, let persistence = engine.persistence {
+            return engine.replication.sendKeyless(persistence.keylessSnapshot(withFunctions: keepsFunctions), to: link, engine: engine)
+        }
         // A snapshot being written for another replica serves this one too; else one starts
         // now, or as soon as the running child (a rewrite, a user's BGSAVE) is done.
         if engine.replication.joinRunningSnapshot(link) { return }
@@ -68,6 +74,7 @@ enum ReplicationCommands {
             } else if args.matches(index, "capa") {
                 // Capabilities this master does not know are ignored, as Redis does.
                 if args.matches(index + 1, "psync2") { settings.psync2 = true }
+                if args.matches(index + 1, "eof") { settings.eof = true }
             } else if args.matches(index, "ack") {
                 // No reply, ever: the replica reads none.
                 guard let link = c.replica, let offset = args.int64(index + 1) else { return }
@@ -78,6 +85,16 @@ enum ReplicationCommands {
                 guard let value = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
                 guard value == 0 || value == 1 else { return c.replyError(ErrorReply.rdbOnlyRange) }
                 settings.snapshotOnly = value == 1
+            } else if args.matches(index, "rdb-filter-only") {
+                // Only "functions" may be kept; an empty list keeps nothing.
+                var keepsFunctions = false
+                for word in args[index + 1].split(separator: UInt8(ascii: " ")) {
+                    guard word.count == 9 && word.elementsEqual("functions".utf8, by: { $0 | 0x20 == $1 }) else {
+                        return c.replyError(bytes: ErrorReply.rdbFilterUnsupported(word))
+                    }
+                    keepsFunctions = true
+                }
+                settings.filterKeepsFunctions = keepsFunctions
             } else {
                 return c.replyError(bytes: ErrorReply.replconfUnknown(args[index]))
             }

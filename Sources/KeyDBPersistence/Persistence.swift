@@ -278,6 +278,10 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         if child.kind == .snapshot { engine.replication.snapshotFinished(succeeded: false, engine: engine) }
     }
 
+    public func keylessSnapshot(withFunctions: Bool) -> [UInt8] {
+        Snapshot.keyless(engine, functions: withFunctions ? engine.functions.libraryCodes : [])
+    }
+
     public func startReplicaSnapshot() {
         if child == nil { _ = startSnapshot() }
     }

@@ -14,14 +14,7 @@ enum Snapshot {
         var writer = RDBWriter(compression: configuration.rdbCompression, checksum: configuration.rdbChecksum,
                                limits: configuration.rdbEncodingLimits) { bytes in try file.write(bytes) }
         do {
-            try writer.writeHeader()
-            for (key, value) in [("redis-ver", ServerIdentity.redisVersion), ("redis-bits", "64"),
-                                 ("ctime", String(Clock.milliseconds() / 1000)),
-                                 ("used-mem", String(MemoryStatistics.allocatedBytes())), ("aof-base", aofBase ? "1" : "0")] {
-                try writer.writeAux(Array(key.utf8), Array(value.utf8))
-            }
-            // Before the keys, as Redis: a loader has the functions before any data.
-            for code in functions { try writer.writeFunction(code) }
+            try writeOpening(of: &writer, functions: functions, aofBase: aofBase)
             // rdb-key-save-delay: µs per key, Redis's hook for tests that need a slow snapshot.
             let delay = configuration.keptSettings["rdb-key-save-delay"].flatMap { UInt32($0) } ?? 0
             for db in engine.keyspace.databases where db.count > 0 {
@@ -38,6 +31,29 @@ enum Snapshot {
         } catch {
             throw PersistenceError("Error writing the snapshot \(file.path): \(error)")
         }
+    }
+
+    /// The header, the aux fields and the function libraries: what precedes the keys.
+    private static func writeOpening(of writer: inout RDBWriter, functions: [[UInt8]], aofBase: Bool) throws {
+        try writer.writeHeader()
+        for (key, value) in [("redis-ver", ServerIdentity.redisVersion), ("redis-bits", "64"),
+                             ("ctime", String(Clock.milliseconds() / 1000)),
+                             ("used-mem", String(MemoryStatistics.allocatedBytes())), ("aof-base", aofBase ? "1" : "0")] {
+            try writer.writeAux(Array(key.utf8), Array(value.utf8))
+        }
+        // Before the keys, as Redis: a loader has the functions before any data.
+        for code in functions { try writer.writeFunction(code) }
+    }
+
+    /// An image without keys, made in place (REPLCONF rdb-filter-only): the libraries or nothing.
+    static func keyless(_ engine: Engine, functions: [[UInt8]]) -> [UInt8] {
+        var image: [UInt8] = []
+        var writer = RDBWriter(compression: engine.configuration.rdbCompression, checksum: engine.configuration.rdbChecksum,
+                               limits: engine.configuration.rdbEncodingLimits) { image.append(contentsOf: $0) }
+        // Memory cannot refuse a write: nothing here throws in practice.
+        try? writeOpening(of: &writer, functions: functions, aofBase: false)
+        try? writer.finish()
+        return image
     }
 
     private static func write(_ key: Bytes, _ value: Value, _ expireAt: Int64?, to writer: inout RDBWriter) throws {

@@ -207,6 +207,9 @@ PROTOCOL_ERRORS = [
     ["REPLCONF", "rdb-only", "x"],
     ["REPLCONF", "ip-address", "x" * 300],
     ["REPLCONF", "listening-port", "1", "capa", "eof", "capa", "whatever", "ip-address", "10.0.0.1"],
+    ["REPLCONF", "rdb-filter-only", "functions keys"],
+    ["REPLCONF", "rdb-filter-only", ""],
+    ["REPLCONF", "rdb-filter-only", "FUNCTIONS"],
     ["PSYNC", "?"],
     ["PSYNC", "?", "x"],
     ["PSYNC", "a", "1", "failover"],
@@ -228,6 +231,7 @@ def test_protocol_replies_match_redis(redis_server, sut_server, args):
     [["MULTI"], ["PSYNC", "?", "-1"]],
     [["REPLCONF", "ack", "5"], ["PING"]],       # ACK from a client that is no replica: no reply at all
     [["REPLCONF", "getack", "*"], ["PING"]],    # GETACK to a master: ignored, no reply
+    [["REPLCONF", "rdb-filter-only", ""], ["SYNC"]],  # a filtered snapshot needs capa eof
 ])
 def test_protocol_sequences_match_redis(redis_server, sut_server, commands):
     replies = []
@@ -309,3 +313,31 @@ def test_a_replica_that_answers_is_dropped(servers):
         c.send_command("PING")  # a reply would land in its stream: Redis closes such a link
         assert c.wait_closed(timeout=10)
     assert "Replica generated a reply to command 'ping'" in primary.full_log()
+
+
+def test_filtered_snapshots_for_redis_cli(servers, tmp_path):
+    primary = master(servers)
+    r = primary.client()
+    raw(r, "FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)")
+    raw(r, "SET", "key", "value")
+    # --functions-rdb: the libraries, no keys; Redis loads the file.
+    target = tmp_path / "functions.rdb"
+    done = subprocess.run(["redis-cli", "-h", HOST, "-p", str(primary.port), "--functions-rdb", str(target)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "error" not in done.stdout + done.stderr, done.stdout + done.stderr
+    loaded = servers("redis", "loaded", ["--save", "", "--dbfilename", "functions.rdb"])
+    (loaded.dir / "functions.rdb").write_bytes(target.read_bytes())
+    loaded.start()
+    assert raw(loaded.client(), "DBSIZE") == 0
+    assert raw(loaded.client(), "FCALL", "f", 0) == 1
+    # --replica asks for no keys and no libraries, then prints the stream.
+    watcher = subprocess.Popen(["redis-cli", "-h", HOST, "-p", str(primary.port), "--replica"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: "online" in replication(primary).get("slave0", ""), timeout=10, what="redis-cli --replica")
+        raw(r, "SET", "seen", "1")
+        time.sleep(0.5)
+    finally:
+        watcher.terminate()
+    output = watcher.communicate(timeout=10)[0]
+    assert "error" not in output and '"SET","seen","1"' in output, output
