@@ -537,7 +537,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// What WAIT waits for: the stream's end after the client's last command (inside EXEC,
     /// before it, as Redis's woff; a paused script's, once it ended).
     @inline(__always) func noteWriteOffset(of client: ClientSession) {
-        if replication.isStreaming { client.writeOffset = replication.offset &+ Int64(appendOnlyFeed?.buffer.readableBytes ?? 0) }
+        if replication.isStreaming { client.writeOffset = replication.offset &+ Int64(appendOnlyFeed?.bytesForReplicas ?? 0) }
     }
 
     private func closeRogueReplica(_ client: ClientSession) {

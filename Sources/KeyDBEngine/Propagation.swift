@@ -17,7 +17,11 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
 
     /// Records for one side only (PUBLISH: the replicas; a script's redis.set_repl), as buffer
     /// index ranges: the other side leaves them out.
+    /// Sorted and disjoint; none holds a SELECT, which both sides always get.
     public internal(set) var restricted: [(range: Range<Int>, to: PropagationTargets)] = []
+    /// Where records go now (`restrict`), and where the current restricted segment began.
+    private var targets = PropagationTargets.all
+    private var segmentStart = 0
 
     /// Nesting of `call` (EXEC runs its commands inside its own call).
     var depth = 0
@@ -43,11 +47,19 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
 
     @inline(__always) private func selectDatabase(_ db: Int) {
         if db != selectedDatabase {
+            // Both sides need it to agree on the database: it stays out of any restricted segment.
+            if targets != .all { closeSegment() }
             buffer.writeArrayHeader(2)
             buffer.writeBulk("SELECT")
             buffer.writeBulkDecimal(Int64(db))
             selectedDatabase = db
+            if targets != .all { segmentStart = buffer.writerIndex }
         }
+    }
+
+    private func closeSegment() {
+        if buffer.writerIndex > segmentStart { restricted.append((segmentStart..<buffer.writerIndex, targets)) }
+        segmentStart = buffer.writerIndex
     }
 
     @inline(__always) private func beginRecord(count: Int) {
@@ -104,19 +116,47 @@ public final class AppendOnlyFeed: @unchecked Sendable {  // guarded by the keys
 
     /// A record for the replicas alone (Redis's PROPAGATE_REPL): `args` as they are.
     func recordForReplicas(db: Int, _ args: Arguments) {
-        restrict(to: .replicas, db: db) {
-            beginRecord(count: args.count)
+        restrict(to: .replicas) {
+            beginRecord(db: db, count: args.count)
             for index in 0..<args.count { buffer.writeBulk(args[index]) }
         }
     }
 
-    /// The records `body` writes in database `db` go to `targets` only. Its SELECT, if one is
-    /// needed, is written first for both sides, so the two readers agree on the database.
-    func restrict(to targets: PropagationTargets, db: Int, _ body: () -> Void) {
-        selectDatabase(db)
-        let start = buffer.writerIndex
+    /// The records `body` writes go to `side` only (within any restriction around it:
+    /// PUBLISH in a script that set_repl sent to the log reaches neither).
+    func restrict(to side: PropagationTargets, _ body: () -> Void) {
+        let outer = targets
+        let inner = outer.intersection(side)
+        guard inner != outer else { return body() }
+        switchTargets(to: inner)
         body()
-        if buffer.writerIndex > start { restricted.append((start..<buffer.writerIndex, targets)) }
+        switchTargets(to: outer)
+    }
+
+    /// `body`'s records go to both sides, whatever restriction is around it
+    /// (a key expiring inside a script that set_repl restricted, as Redis propagates it).
+    func unrestricted(_ body: () -> Void) {
+        guard targets != .all else { return body() }
+        let outer = targets
+        switchTargets(to: .all)
+        body()
+        switchTargets(to: outer)
+    }
+
+    private func switchTargets(to new: PropagationTargets) {
+        if targets != .all { closeSegment() }
+        targets = new
+        segmentStart = buffer.writerIndex
+    }
+
+    /// Bytes buffered that the replicas will get (all of them but log-only records): where the
+    /// stream will end once they are taken, for WAIT.
+    var bytesForReplicas: Int {
+        guard !restricted.isEmpty || targets != .all else { return buffer.readableBytes }
+        var count = buffer.readableBytes
+        for (range, to) in restricted where !to.contains(.replicas) { count -= range.count }
+        if !targets.contains(.replicas) { count -= buffer.writerIndex - segmentStart }
+        return count
     }
 
     /// Of the first `count` readable bytes, what the log and what the replicas get, each
@@ -244,8 +284,10 @@ extension Engine {
     /// `lazily`: the value went to the background thread, logged as UNLINK as Redis does.
     func propagateExpiry(db: Int, key: Bytes, lazily: Bool) {
         guard let feed = appendOnlyFeed else { return }
-        feed.beginRecord(db: db, count: 2)
-        feed.buffer.writeBulk(lazily ? "UNLINK" : "DEL")
-        key.withUnsafeBytes { feed.buffer.writeBulk($0) }
+        feed.unrestricted {
+            feed.beginRecord(db: db, count: 2)
+            feed.buffer.writeBulk(lazily ? "UNLINK" : "DEL")
+            key.withUnsafeBytes { feed.buffer.writeBulk($0) }
+        }
     }
 }

@@ -149,7 +149,8 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         engine.appendOnlyFeed?.selectedDatabase = -1
         link.session.reply.writeString("$\(image.count)\r\n")
         link.session.reply.writeBytes(image)
-        link.state = .online
+        // A snapshot-only link is never online (ROLE, WAIT): it closes once the image is out.
+        link.state = link.snapshotOnly ? .sendingSnapshot : .online
         if link.snapshotOnly { link.session.closeAfterReply = true }
     }
 

@@ -447,10 +447,15 @@ public final class Scripting {  // guarded by the keyspace lock
         return 0
     }
 
+    /// A Lua number as C's cast to int would read it, or nil for one no int holds (inf, nan).
+    private static func integer(_ number: Double) -> Int? {
+        number.isFinite && abs(number) < 1e18 ? Int(number) : nil
+    }
+
     private func setResp(_ state: OpaquePointer) -> Int32 {
         guard current != nil else { return raise(state, "redis.setresp can only be called inside a script invocation") }
         guard lua_gettop(state) == 1 else { return raise(state, "redis.setresp() requires one argument.") }
-        let version = Int(lua_tonumber(state, 1))
+        let version = Self.integer(lua_tonumber(state, 1))
         guard version == 2 || version == 3 else { return raise(state, "RESP version must be 2 or 3.") }
         client.resp3 = version == 3
         return 0
@@ -459,8 +464,7 @@ public final class Scripting {  // guarded by the keyspace lock
     private func setRepl(_ state: OpaquePointer) -> Int32 {
         guard let run = current else { return raise(state, "redis.set_repl can only be called inside a script invocation") }
         guard lua_gettop(state) == 1 else { return raise(state, "redis.set_repl() requires two arguments.") }
-        let flags = Int(lua_tonumber(state, -1))
-        guard flags & ~3 == 0 else { return raise(state, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.") }
+        guard let flags = Self.integer(lua_tonumber(state, -1)), flags & ~3 == 0 else { return raise(state, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.") }
         run.propagation = PropagationTargets(rawValue: UInt8(flags))
         return 0
     }
@@ -550,7 +554,7 @@ public final class Scripting {  // guarded by the keyspace lock
             engine.call(command, args, for: client)
             engine.appendOnlyFeed = feed
         } else {
-            engine.appendOnlyFeed!.restrict(to: run.propagation, db: client.db.index) { engine.call(command, args, for: client) }
+            engine.appendOnlyFeed!.restrict(to: run.propagation) { engine.call(command, args, for: client) }
         }
         return nil
     }

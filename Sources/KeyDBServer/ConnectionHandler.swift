@@ -57,8 +57,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Replies handed to the pipeline and not yet written (a partial send, output
     /// counted for a limit): while any are, later ones go behind them there.
     private var pipelineWrites = 0
-    /// A replica's snapshot waiting for the replies held before it (appendfsync always).
-    private var snapshotBehindHeld: (file: ReadySnapshot, after: ByteBuffer)?
     /// Replies handed to the pipeline since its last flush.
     private var pipelineUnflushed = false
     /// The channel as CLIENT LIST / INFO reach it to show `fd=`, until it closes.
@@ -322,8 +320,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))
             // The batch's writes go to the log in the order they ran.
             let logWait = persistence.takeRecords()
-            // A replica's snapshot is ready: it goes out behind every reply before it.
-            if let link = session.replica { snapshot = link.takeSnapshot() }
+            // A replica's snapshot is ready: it goes out behind every reply before it. Behind
+            // replies held for the disk it is taken once they are out (`release`); until then
+            // the stream keeps collecting behind it.
+            if let link = session.replica, held.isEmpty && logWait == nil { snapshot = link.takeSnapshot() }
             return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait, session.runsScript)
         }
         if scriptPaused { scheduleScriptSlice(context) }
@@ -348,9 +348,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             send(replies, tracked: tracked, context: context)
         }
-        if let snapshot {
-            if held.isEmpty { send(snapshot, context: context) } else { snapshotBehindHeld = snapshot }
-        }
+        if let snapshot { send(snapshot, context: context) }
         if let deadline, deadline > 0, deadline != timerDeadline {
             scheduleTimeout(deadline, context: context, session: session)
         }
@@ -470,8 +468,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             send(first.replies, tracked: first.tracked, context: context)
         }
         // A replica's snapshot waited behind them.
-        if held.isEmpty, let snapshot = snapshotBehindHeld {
-            snapshotBehindHeld = nil
+        if held.isEmpty, let link = session?.replica, let snapshot = lock.withLock({ link.takeSnapshot() }) {
             send(snapshot, context: context)
         }
         guard held.isEmpty && closeWhenReleased else { return flushReplies(context) }

@@ -174,6 +174,33 @@ struct ReplicationTests {
         #expect(alone.engine.appendOnlyFeed?.buffer.readableBytes == 0)
     }
 
+    @Test("set_repl's restrictions nest with PUBLISH's, keep SELECTs for both sides, and let expiry DELs through")
+    func setReplRanges() throws {
+        let h = EngineHarness()
+        _ = syncing(h)
+        let feed = try #require(h.engine.appendOnlyFeed)
+        _ = h.run("SET", "old", "1", "PX", "10")
+        _ = feed.takeRestricted(feed.buffer.readableBytes)
+        feed.buffer.clear()
+        h.advance(milliseconds: 20)
+        _ = h.run("EVAL", "redis.set_repl(redis.REPL_AOF); redis.call('get', 'old'); redis.call('publish', 'c', 'm'); "
+                  + "redis.call('select', 2); redis.call('set', 'k', 'v'); "
+                  + "redis.set_repl(redis.REPL_REPLICA); redis.call('publish', 'c', 'n')", "0")
+        let everything = text(feed.buffer)
+        let forReplicas = feed.bytesForReplicas
+        let (forLog, forStream) = feed.takeRestricted(feed.buffer.readableBytes)
+        let (multi, exec) = ("*1\r\n$5\r\nMULTI\r\n", "*1\r\n$4\r\nEXEC\r\n")
+        let del = "*2\r\n$3\r\nDEL\r\n$3\r\nold\r\n", select2 = "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"
+        // (The script's commands are logged as it spelled them.)
+        let set = "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n"
+        let publish = "*3\r\n$7\r\npublish\r\n$1\r\nc\r\n$1\r\nn\r\n"
+        // The PUBLISH under REPL_AOF goes nowhere; the expired key's DEL and the SELECT go to both.
+        #expect(text(try #require(forLog)) == multi + del + select2 + set + exec)
+        #expect(text(try #require(forStream)) == multi + del + select2 + publish + exec)
+        #expect(forReplicas == forStream?.readableBytes)
+        #expect(everything.count > (forLog?.readableBytes ?? 0))
+    }
+
     @Test("a replica does not join a snapshot taken for redis-cli --rdb, which keeps no stream")
     func noJoiningASnapshotOnlyLink() throws {
         let h = EngineHarness()

@@ -262,12 +262,18 @@ def test_set_repl_sends_script_writes_where_asked(servers):
     replica = replica_of(servers, primary)
     wait_in_sync(primary, replica)
     r = primary.client()
-    raw(r, "EVAL", "redis.set_repl(redis.REPL_REPLICA); redis.call('set', 'replica-only', '1'); "
-                   "redis.set_repl(redis.REPL_AOF); redis.call('set', 'log-only', '1'); "
+    raw(r, "EVAL", "redis.set_repl(redis.REPL_REPLICA); redis.call('set', 'replica-only', '1'); redis.call('publish', 'c', 'm'); "
+                   "redis.call('select', 3); redis.call('set', 'replica-only', '3'); redis.call('select', 0); "
+                   "redis.set_repl(redis.REPL_AOF); redis.call('set', 'log-only', '1'); redis.call('publish', 'c', 'm'); "
                    "redis.set_repl(redis.REPL_NONE); redis.call('set', 'nowhere', '1'); "
                    "redis.set_repl(redis.REPL_ALL); redis.call('set', 'both', '1')", 0)
+    # WAIT aims at the stream's end, which the log-only writes are not part of: no wait.
+    started = time.monotonic()
+    assert raw(r, "WAIT", 1, 5000) == 1
+    assert time.monotonic() - started < 2
     wait_in_sync(primary, replica)
     assert sorted(raw(replica.client(), "KEYS", "*")) == [b"both", b"replica-only"]
+    assert raw(replica.client(db=3), "GET", "replica-only") == b"3"
     # What the log replays: its own writes, not the replica's.
     assert raw(r, "DEBUG", "LOADAOF") == b"OK"
     assert sorted(raw(r, "KEYS", "*")) == [b"both", b"log-only"]
@@ -341,3 +347,13 @@ def test_filtered_snapshots_for_redis_cli(servers, tmp_path):
         watcher.terminate()
     output = watcher.communicate(timeout=10)[0]
     assert "error" not in output and '"SET","seen","1"' in output, output
+
+
+@pytest.mark.parametrize("script", ["redis.setresp(1/0)", "redis.setresp(0/0)", "redis.set_repl(1/0)", "redis.set_repl(-1/0)"])
+def test_script_settings_refuse_numbers_no_int_holds(redis_server, sut_server, script):
+    replies = []
+    for server in (redis_server.require(), sut_server.require()):
+        with RespClient(server.host, server.port) as c:
+            replies.append(c.call("EVAL", script, "0").split(b"script:")[0])
+            assert c.call("PING") == b"+PONG\r\n"
+    assert replies[1] == replies[0]
