@@ -69,7 +69,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public private(set) var instantaneousOpsPerSecond = 0
     private var opsSamples: [Int] = []
     private var lastSample: (time: Int64, commands: Int) = (Clock.monotonicMicroseconds(), 0)
-    public let runID: String = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+    public let runID = Replication.newID()
 
     private var lastClientID: Int64 = 0
     /// Blocked clients by the key they wait on, in arrival order (Blocking.swift).

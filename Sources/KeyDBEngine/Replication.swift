@@ -30,6 +30,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     var partialSyncsAccepted = 0
     var partialSyncsRefused = 0
 
+    /// 40 random hex digits, as Redis's run ID and replication IDs.
     static func newID() -> String { (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined() }
 
     /// The backlog's memory (INFO's mem_replication_backlog).
@@ -221,9 +222,8 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         guard now - lastCron >= 1000 else { return }
         lastCron = now
         defer { cronLoops &+= 1 }
-        guard let backlog else { return }
-        let size = backlogSize(engine)
-        if size != backlog.size { self.backlog!.resize(to: size) }
+        guard backlog != nil else { return }
+        backlog!.resize(to: backlogSize(engine))  // (nothing to do when the size is unchanged)
         guard !replicas.isEmpty else { return }
         // Counted in loops, as Redis: a period set to an hour sends no PING for an hour.
         let period = max(1, setting("repl-ping-replica-period", default: 10, engine))
