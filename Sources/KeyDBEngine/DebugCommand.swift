@@ -7,7 +7,7 @@ import Glibc
 
 /// DEBUG: the subcommands Redis's own test suite leans on to check persistence —
 /// RELOAD (save, empty, load the snapshot), LOADAOF (empty, replay the log),
-/// DIGEST / DIGEST-VALUE (an order-independent fingerprint of the data) — and SLEEP.
+/// DIGEST / DIGEST-VALUE (Redis's fingerprint of the data, `DatasetDigest`), POPULATE — and SLEEP.
 enum DebugCommand {
     static func debug(_ c: ClientSession, _ args: Arguments) {
         if args.matches(1, "help") { return help(c) }
@@ -17,16 +17,21 @@ enum DebugCommand {
             return c.reply(persistence.debugLoadLog())
         }
         if args.matches(1, "digest") && args.count == 2 {
-            return c.reply.writeSimpleString(hex(Digest.dataset(c.engine.keyspace)))
+            return c.reply.writeSimpleString(DatasetDigest.dataset(c.engine.keyspace).hex)
         }
         if args.matches(1, "digest-value") {
             c.reply.writeArrayHeader(args.count - 2)
             for index in 2..<max(2, args.count) {
-                let value = c.db.get(args[index], now: c.now)
-                c.reply.writeSimpleString(hex(value.map { Digest.value($0) } ?? Digest.zero))
+                // Logically expired keys too, as Redis: a debugging aid sees what is stored.
+                let digest = c.db.peekSlot(args[index]).map { slot in
+                    let entry = c.db.table.entries[Int(slot)]
+                    return DatasetDigest.value(entry.value, expires: entry.expireAt != 0)
+                } ?? DatasetDigest()
+                c.reply.writeSimpleString(digest.hex)
             }
             return
         }
+        if args.matches(1, "populate") && (3...5).contains(args.count) { return DebugPopulate.populate(c, args) }
         if args.matches(1, "set-disable-deny-scripts") && args.count == 3 {
             c.engine.scripting.denyListDisabled = args[2].first.map { $0 != UInt8(ascii: "0") } ?? false
             return c.replyOK()
@@ -148,6 +153,7 @@ enum DebugCommand {
             "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
             "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
+            "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named <prefix>:<num> (prefix 'key'), not logged nor sent to replicas.",
             "PROTOCOL <type>", "    Reply with a test value of the specified type.",
             "OBJECT <key>", "    Show low level info about the `key` and associated value.",
             "PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
@@ -161,82 +167,5 @@ enum DebugCommand {
     /// As C's atoi: a leading number, anything else reads as 0.
     private static func atoi(_ text: String) -> Int {
         Int(text.prefix { $0.isNumber || $0 == "-" || $0 == "+" }) ?? 0
-    }
-
-    private static func hex(_ digest: Digest.Fingerprint) -> String {
-        [digest.0, digest.1, digest.2].map { word in
-            let text = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - text.count) + text
-        }.joined().prefix(40).description
-    }
-}
-
-/// A fingerprint of data that does not depend on the order keys (or set members,
-/// hash fields) are stored in, so it survives a save and a reload unchanged.
-enum Digest {
-    typealias Fingerprint = (UInt64, UInt64, UInt64)
-    static let zero: Fingerprint = (0, 0, 0)
-
-    static func dataset(_ keyspace: Keyspace) -> Fingerprint {
-        var total = zero
-        for db in keyspace.databases where db.count > 0 {
-            db.forEachEntry { key, value, expireAt in
-                var entry = mix(zero, [UInt8]("db\(db.index)".utf8))
-                entry = mix(entry, key.array)
-                entry = combine(entry, self.value(value))
-                if expireAt != 0 { entry = mix(entry, [UInt8]("expire \(expireAt)".utf8)) }
-                total = xor(total, entry)
-            }
-        }
-        return total
-    }
-
-    /// Ordered parts mix in sequence; unordered ones are xored, so their order cannot matter.
-    static func value(_ value: Value) -> Fingerprint {
-        switch value {
-        case .string(let bytes): return mix(mix(zero, [0]), bytes.array)
-        case .list(let list): return list.items.reduce(mix(zero, [1])) { mix($0, $1.array) }
-        case .set(let set): return set.members.reduce(mix(zero, [2])) { xor($0, mix(zero, $1.array)) }
-        case .hash(let hash): return hash.fields.reduce(mix(zero, [3])) { xor($0, mix(mix(zero, $1.key.array), $1.value.array)) }
-        case .sortedSet(let zset):
-            var digest = mix(zero, [4])
-            zset.forEachInOrder { member, score in
-                digest = mix(mix(digest, member.array), withUnsafeBytes(of: score.bitPattern.littleEndian, Array.init))
-            }
-            return digest
-        case .stream(let stream):
-            // Entries, then each group's position, PEL and consumers, in order.
-            var digest = mix(zero, [5])
-            stream.forEach(in: StreamID.zero...StreamID.max) { entry in
-                digest = entry.fields.reduce(mix(digest, entry.id.text)) { mix($0, $1.array) }
-                return true
-            }
-            digest = mix(digest, stream.lastID.text)
-            for (name, group) in stream.groups.sorted(by: { $0.key < $1.key }) {
-                digest = mix(mix(digest, name.array), group.lastID.text)
-                for id in group.pendingOrder.ids {
-                    guard let entry = group.pending[id] else { continue }
-                    digest = mix(mix(digest, id.text), entry.consumer.name.array)
-                }
-            }
-            return digest
-        }
-    }
-
-    private static func xor(_ a: Fingerprint, _ b: Fingerprint) -> Fingerprint { (a.0 ^ b.0, a.1 ^ b.1, a.2 ^ b.2) }
-
-    private static func combine(_ a: Fingerprint, _ b: Fingerprint) -> Fingerprint {
-        mix(a, withUnsafeBytes(of: b) { Array($0) })
-    }
-
-    /// Three independent FNV-1a style lanes over `bytes`, chained from `seed`.
-    private static func mix(_ seed: Fingerprint, _ bytes: [UInt8]) -> Fingerprint {
-        var lanes: [UInt64] = [seed.0 ^ 0xcbf2_9ce4_8422_2325, seed.1 ^ 0x9e37_79b9_7f4a_7c15, seed.2 ^ 0xc2b2_ae3d_27d4_eb4f]
-        let primes: [UInt64] = [0x0000_0100_0000_01b3, 0x0000_0001_0000_0193, 0x100_0000_01b3_0001]
-        for byte in bytes + withUnsafeBytes(of: UInt64(bytes.count).littleEndian, Array.init) {
-            for lane in 0..<3 { lanes[lane] = (lanes[lane] ^ UInt64(byte)) &* primes[lane] }
-        }
-        for lane in 0..<3 { lanes[lane] ^= lanes[lane] >> 29 }
-        return (lanes[0], lanes[1], lanes[2])
     }
 }

@@ -1,7 +1,8 @@
 import KeyDBEngine
 import Testing
 
-/// DEBUG DIGEST: the same data gives the same fingerprint whatever order it was built in.
+/// DEBUG: DIGEST's fingerprint (the same whatever order the data was built in, and Redis's
+/// digits), the object and threshold subcommands, SET-ACTIVE-EXPIRE.
 @Suite struct DebugCommandTests {
     @Test func digestIgnoresInsertionOrderButNotContent() {
         let a = EngineHarness(), b = EngineHarness()
@@ -17,6 +18,42 @@ import Testing
         #expect(a.value("DEBUG", "DIGEST-VALUE", "missing").array == [.simple(String(repeating: "0", count: 40))])
         #expect(EngineHarness().run("DEBUG", "DIGEST") == "+" + String(repeating: "0", count: 40) + "\r\n")
         #expect(a.run("DEBUG", "NOSUCH") == "-ERR unknown subcommand or wrong number of arguments for 'NOSUCH'. Try DEBUG HELP.\r\n")
+    }
+
+    /// The digits redis-server 7.0.15 gave for the same commands: the digest is Redis's own,
+    /// so a Redis replica and its SwiftKeyDB master can be compared with one command.
+    @Test func digestIsRedisSHA1Digest() {
+        let h = EngineHarness()
+        h.run("SET", "k", "v")
+        #expect(h.value("DEBUG", "DIGEST").string == "264ccf65edec66bccfa7cc659414ccca432057d2")
+        #expect(h.value("DEBUG", "DIGEST-VALUE", "k", "missing").array ==
+                [.simple("d79ee9fe5d5ad902d7f6620efc3b07b75ddd742f"), .simple(String(repeating: "0", count: 40))])
+        h.run("FLUSHALL")
+        h.run("RPUSH", "l", "a", "b", "1"); h.run("SADD", "s", "x", "2"); h.run("ZADD", "z", "1.5", "m", "2", "n")
+        h.run("HSET", "h", "f", "v"); h.run("XADD", "st", "1-1", "a", "b"); h.run("SET", "e", "1", "EX", "100")
+        #expect(h.value("DEBUG", "DIGEST").string == "a1ff144f06832b3a72aa9eb035b33b587809edf9")
+        #expect(h.value("DEBUG", "DIGEST-VALUE", "l", "s", "z", "h", "st", "e").array == [
+            "981fd62c1655c074205cff40b800bd5a5bfdcd41", "7904f640014061fb37c6855115964bd3eaaed924",
+            "908aeffe4e922542b456cb5c8f5b1961a763d7dd", "90c76e9e9f4c62d642a34fc97c7dad503b51f906",
+            "db20534e81d36b705394fcfc8a61996efb6e5a7c", "5279988c5d1911f474bcbbf2f0a87012d40f8459",
+        ].map { .simple($0) })
+    }
+
+    @Test func populateMakesNumberedKeysAndLeavesExistingOnes() {
+        let h = EngineHarness()
+        h.run("SET", "key:1", "mine")
+        #expect(h.run("DEBUG", "POPULATE", "3") == ok)
+        #expect(h.value("MGET", "key:0", "key:1", "key:2").array == [.bulk(Array("value:0".utf8)), .bulk(Array("mine".utf8)),
+                                                                    .bulk(Array("value:2".utf8))])
+        #expect(h.run("DEBUG", "POPULATE", "2", "p", "9") == ok)
+        #expect(h.value("GET", "p:1") == .bulk(Array("value:1".utf8) + [0, 0]))
+        #expect(h.run("DEBUG", "POPULATE", "2", "q", "3") == ok)
+        #expect(h.value("GET", "q:1") == .bulk(Array("val".utf8)))
+        #expect(h.value("DBSIZE") == .integer(7))
+        for bad in [["-1"], ["x"], ["1", "p", "-1"]] {
+            #expect(h.client.run(["DEBUG", "POPULATE"] + bad) == "-ERR value is out of range, must be positive\r\n")
+        }
+        #expect(h.run("DEBUG", "POPULATE", "1", "p", "999999999999") == "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n")
     }
 
     @Test func quicklistPackedThresholdGivesElementsNodesOfTheirOwn() {
