@@ -4,7 +4,7 @@ import KeyDBRESP
 public final class BlockedState: @unchecked Sendable {  // guarded by the keyspace lock
     /// What a client that times out receives: `*-1` for pops, `$-1` for moves, and
     /// for WAIT the count of replicas that acknowledged its writes.
-    enum TimeoutReply { case nullArray, nullBulk, acknowledgedReplicas }
+    enum TimeoutReply { case nullArray, nullBulk, acknowledgedReplicas, shutdownFailed }
 
     let db: Database
     let keys: [Bytes]
@@ -157,6 +157,7 @@ extension Engine {
         case .nullArray: client.replyNullArray()
         case .nullBulk: client.replyNull()
         case .acknowledgedReplicas: client.reply.writeIntegerReply(replication.acknowledged(through: client.writeOffset))
+        case .shutdownFailed: client.replyError(ErrorReply.shutdownFailed)
         }
     }
 }

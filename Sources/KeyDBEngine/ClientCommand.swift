@@ -67,7 +67,10 @@ enum ClientCommand {
             }
         }
         guard let id = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
-        guard let target = c.engine.clients[id] else { return c.reply.writeIntegerReply(0) }
+        // A SHUTDOWN waiting for replicas is not ended this way (SHUTDOWN ABORT does that).
+        guard let target = c.engine.clients[id], target.blocked?.timeoutReply != .shutdownFailed else {
+            return c.reply.writeIntegerReply(0)
+        }
         c.reply.writeIntegerReply(c.engine.forceUnblock(target, withError: withError) ? 1 : 0)
     }
 

@@ -43,38 +43,38 @@ enum ClientPauseCommands {
 }
 
 extension Engine {
-    /// Starts a pause, or widens the current one: the stricter kind and the later end win.
+    /// CLIENT PAUSE: starts a pause, or widens the current one: the stricter kind and the later end win.
     func pauseClients(_ requested: ClientPause, now: Int64) {
-        let before = pause?.kind
-        if var current = pause {
+        if var current = commandPause {
             current.kind = max(current.kind, requested.kind)
             current.end = max(current.end, requested.end)
-            pause = current
+            commandPause = current
         } else {
-            pause = requested
+            commandPause = requested
         }
-        updatePause(now: now, before: before)
+        updatePause(now: now)
     }
 
-    /// CLIENT UNPAUSE: the held clients run their commands again, in the order they stopped.
+    /// CLIENT UNPAUSE: the held clients run their commands again, in the order they
+    /// stopped (unless SHUTDOWN holds writes, which only its end or ABORT lifts).
     public func unpauseClients(now: Int64) {
-        let before = pause?.kind
-        pause = nil
-        updatePause(now: now, before: before)
+        commandPause = nil
+        updatePause(now: now)
     }
 
-    /// Ends the pause once its time has passed (Redis checks from its cron); true while one lasts.
+    /// Ends CLIENT PAUSE once its time has passed (Redis checks from its cron); true while a pause lasts.
     @discardableResult
     public func checkPauseTimeout(now: Int64) -> Bool {
-        guard let pause else { return false }
-        if pause.end < now { updatePause(now: now, before: pause.kind) }
-        return self.pause != nil
+        if let commandPause, commandPause.end < now { updatePause(now: now) }
+        return pause != nil
     }
 
-    /// Drops a pause whose time passed and sets expiry to match; a pause that became
-    /// less strict lets the waiting clients try again (the still-covered ones wait anew).
-    private func updatePause(now: Int64, before: ClientPause.Kind?) {
-        if let current = pause, current.end < now { pause = nil }
+    /// Sets the pause in force from its two sources and expiry to match; a pause that
+    /// became less strict lets the waiting clients try again (the still-covered ones wait anew).
+    func updatePause(now: Int64) {
+        let before = pause?.kind
+        if let current = commandPause, current.end < now { commandPause = nil }
+        pause = shutdownWait == nil ? commandPause : ClientPause(kind: max(commandPause?.kind ?? .write, .write), end: .max)
         keyspace.expiryHeld = pause != nil
         if let before, pause.map({ $0.kind < before }) ?? true { resumePostponedClients() }
     }

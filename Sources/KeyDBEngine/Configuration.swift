@@ -87,8 +87,8 @@ public struct Configuration: Sendable {
     public var minReplicasToWrite = 0
     public var minReplicasMaxLag = 10
     /// How SIGINT and SIGTERM shut the server down, as SHUTDOWN's options would.
-    public var shutdownOnSigint = ShutdownOnSignal()
-    public var shutdownOnSigterm = ShutdownOnSignal()
+    public var shutdownOnSigint = ShutdownOptions()
+    public var shutdownOnSigterm = ShutdownOptions()
     /// Values of the Redis settings that change nothing here (`keptOptions`), by name; absent: the default.
     public var keptSettings: [String: String] = [:]
     /// Connections beyond this many are refused (`-ERR max number of clients reached`).
@@ -369,9 +369,9 @@ extension Configuration {
     }
 
     /// shutdown-on-sigint / -sigterm: `default`, or SHUTDOWN's options (save, nosave, now, force).
-    static func shutdownOnSignal(_ name: String, _ path: WritableKeyPath<Configuration, ShutdownOnSignal> & Sendable) -> ConfigOption {
+    static func shutdownOnSignal(_ name: String, _ path: WritableKeyPath<Configuration, ShutdownOptions> & Sendable) -> ConfigOption {
         ConfigOption(name: name, immutable: false, get: { $0[keyPath: path].text }, set: { config, words throws(ConfigError) in
-            config[keyPath: path] = try ShutdownOnSignal(words)
+            config[keyPath: path] = try ShutdownOptions(words)
         }, multiWord: true)
     }
 
@@ -484,17 +484,23 @@ public enum Supervision: String, CaseIterable, Sendable {
     case upstart, systemd, auto, no
 }
 
-/// What a signal's shutdown does, as SHUTDOWN's options: save or not whatever the
-/// save points say, and exit even when the last save or log sync fails (force).
-/// `now` is accepted: there are no replicas to wait for.
-public struct ShutdownOnSignal: Sendable, Equatable {
-    public var save: Bool? = nil
-    public var now = false
-    public var force = false
+/// How a shutdown goes, from SHUTDOWN's flags or shutdown-on-sigint / -sigterm:
+/// save or not whatever the save points say (`save` true or false; nil: as they
+/// say), without waiting for replicas (`now`), and exiting even when the last save
+/// fails (`force`).
+public struct ShutdownOptions: Sendable, Equatable {
+    public var save: Bool?
+    public var now: Bool
+    public var force: Bool
 
-    public init() {}
+    public init(save: Bool? = nil, now: Bool = false, force: Bool = false) {
+        self.save = save
+        self.now = now
+        self.force = force
+    }
 
     init(_ words: [String]) throws(ConfigError) {
+        self.init()
         let words = words.filter { !$0.isEmpty }
         guard !words.isEmpty else { throw Self.unknown }
         for word in words {

@@ -52,6 +52,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var moveListeners: ((_ addresses: [String], _ port: Int) -> String?)?
     /// Asked to stop the server (SHUTDOWN); set by the network layer.
     public var onShutdown: (@Sendable () -> Void)?
+    /// A shutdown that waited for replicas was aborted or failed: the server goes on.
+    public var onShutdownCancelled: (@Sendable () -> Void)?
     /// Told about CONFIG SET (log level, limits the network layer enforces).
     public var onConfigurationChange: ((Configuration) -> Void)?
     /// Facts only the network layer knows (tcp_port, connected clients' addresses...).
@@ -82,8 +84,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     var patternSubscribers: OrderedDictionary<Bytes, [ClientSession]> = [:]
     /// INFO blocked_clients (clients held by CLIENT PAUSE count too, as in Redis).
     public internal(set) var blockedClientCount = 0
-    /// CLIENT PAUSE in force, if any (ClientPause.swift).
+    /// The pause in force, if any: CLIENT PAUSE's and a SHUTDOWN's waiting for
+    /// replicas, combined (ClientPause.swift).
     public internal(set) var pause: ClientPause? = nil
+    /// CLIENT PAUSE's own, which CLIENT UNPAUSE ends.
+    var commandPause: ClientPause? = nil
+    /// Writes held while SHUTDOWN waits for replicas (Shutdown.swift).
+    var shutdownWait: ShutdownWait? = nil
     /// Clients whose command waits for the pause to end, in the order they stopped.
     var postponedClients: [ClientSession] = []
     /// Where writes are recorded for the append-only log; nil when the log is off (or loading).

@@ -96,6 +96,8 @@ enum InfoCommand {
         }
         let uptime = (Clock.monotonicMicroseconds() - engine.startedAt) / 1_000_000
         let facts = engine.serverFacts
+        // While SHUTDOWN waits for replicas, after io_threads_active as in Redis.
+        let shutdown = engine.shutdownInMilliseconds.map { [("shutdown_in_milliseconds", "\($0)")] } ?? []
         return [
             ("redis_version", ServerIdentity.redisVersion), ("redis_git_sha1", "00000000"), ("redis_git_dirty", "0"),
             ("redis_build_id", "0"), ("redis_mode", "standalone"),
@@ -107,9 +109,8 @@ enum InfoCommand {
             ("uptime_in_days", "\(uptime / 86400)"), ("hz", "\(engine.configuration.hz)"),
             ("configured_hz", "\(engine.configuration.hz)"), ("lru_clock", "\((Clock.milliseconds() / 1000) & 0xFFFFFF)"),
             ("executable", facts.executablePath), ("config_file", engine.configuration.configFile),
-            ("io_threads_active", "0"), ("swiftkeydb_version", ServerIdentity.version),
-            ("event_loops", "\(facts.eventLoops)"),
-        ]
+            ("io_threads_active", "0"),
+        ] + shutdown + [("swiftkeydb_version", ServerIdentity.version), ("event_loops", "\(facts.eventLoops)")]
     }
 
     /// Redis's fields in its order, from the same accounting as MEMORY STATS. No

@@ -195,6 +195,9 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         return replicas.reduce(0) { $0 + ($1.state == .online && now - $1.ackTime <= Int64(maxLag) ? 1 : 0) }
     }
 
+    /// Whether every replica acknowledged the whole stream (SHUTDOWN waits for it).
+    var allAcknowledged: Bool { replicas.allSatisfy { $0.ackOffset == offset } }
+
     /// Replicas that acknowledged at least `offset`.
     func acknowledged(through offset: Int64) -> Int {
         replicas.reduce(0) { $0 + ($1.state == .online && $1.ackOffset >= offset ? 1 : 0) }
@@ -225,9 +228,11 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         guard backlog != nil else { return }
         backlog!.resize(to: backlogSize(engine))  // (nothing to do when the size is unchanged)
         guard !replicas.isEmpty else { return }
-        // Counted in loops, as Redis: a period set to an hour sends no PING for an hour.
+        // Counted in loops, as Redis: a period set to an hour sends no PING for an hour. None
+        // while SHUTDOWN waits for the replicas to acknowledge the stream: it would move the end
+        // they are to reach (the wait's GETACKs keep the link alive meanwhile).
         let period = max(1, setting("repl-ping-replica-period", default: 10, engine))
-        if Int64(cronLoops) % period == 0 { feed("*1\r\n$4\r\nPING\r\n", engine: engine) }
+        if Int64(cronLoops) % period == 0 && !engine.shutdownPending { feed("*1\r\n$4\r\nPING\r\n", engine: engine) }
         // They read it as a keepalive, so their repl-timeout does not run out while the snapshot is made.
         for link in replicas where link.state == .waitSnapshotStart || link.state == .waitSnapshotEnd {
             link.session.reply.writeStaticString("\n")

@@ -9,10 +9,12 @@ enum ServerCommands {
         c.reply.writeBulk(String(now % 1_000_000))
     }
 
-    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: syncs the log, saves a snapshot
-    /// when asked (or when save points are set), and stops the server; the client gets
-    /// no reply, its connection just closes, as with Redis. A failed save keeps the
-    /// server up with an error unless FORCE.
+    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: unless NOW, waits up to
+    /// shutdown-timeout for the replicas to acknowledge the stream (writes held; the
+    /// caller blocked, as any other SHUTDOWN meanwhile), then syncs the log, saves a
+    /// snapshot when asked (or when save points are set), and stops the server; the
+    /// client gets no reply, its connection just closes, as with Redis. A failed save
+    /// keeps the server up with an error unless FORCE. ABORT ends a wait.
     static func shutdown(_ c: ClientSession, _ args: Arguments) {
         var saveGiven = false, noSaveGiven = false, now = false, force = false, abort = false
         for index in 1..<max(1, args.count) {
@@ -28,15 +30,14 @@ enum ServerCommands {
             return c.replyError(ErrorReply.syntax)
         }
         let save: Bool? = saveGiven ? true : noSaveGiven ? false : nil
-        if abort { return c.replyError(ErrorReply.noShutdownInProgress) }
+        if abort { return c.engine.abortShutdown() ? c.replyOK() : c.replyError(ErrorReply.noShutdownInProgress) }
         // A paused script may be abandoned only by SHUTDOWN NOSAVE, which leaves its effects out of the log.
         if c.engine.scriptBusy && save != false { return c.replyError(c.engine.scripting.busyError) }
-        if let persistence = c.engine.persistence, !persistence.prepareShutdown(save: save), !force {
-            return c.replyError(ErrorReply.shutdownFailed)
+        switch c.engine.prepareForShutdown(ShutdownOptions(save: save, now: now, force: force)) {
+        case .finished: c.closeAfterReply = true
+        case .waiting: c.engine.joinShutdown(c)
+        case .failed: c.replyError(ErrorReply.shutdownFailed)
         }
-        c.closeAfterReply = true
-        c.engine.halted = true
-        c.engine.onShutdown?()
     }
 
     /// MEMORY USAGE key [SAMPLES count]: bytes the key and its value occupy.

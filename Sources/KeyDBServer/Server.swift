@@ -317,11 +317,12 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
     public func runUntilSignalled() {
         let stopRequested = self.stopRequested
         lock.withLock {
-            engine.onShutdown = { [weak self, logger] in
-                logger.warning("User requested shutdown...")
+            engine.onShutdown = { [weak self] in
                 self?.shutdownPrepared = true
                 stopRequested.signal()
             }
+            // A signal's shutdown that waited for replicas and failed: a second SIGINT is an ordinary one again.
+            engine.onShutdownCancelled = { [signalled] in signalled.withLockedValue { $0 = false } }
         }
         // Ready once the signals are caught: a manager may stop the server right after.
         Supervisor.ready(manager)
@@ -330,27 +331,23 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             guard let signalNumber = signalsReceived.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }),
                   !lock.withLock({ shutdownPrepared }) else { break }
             if prepareShutdown(after: signalNumber) { break }
-            signalled.withLockedValue { $0 = false }
+            // Waiting for replicas, a second SIGINT still exits at once, as in Redis.
+            if !lock.withLock({ engine.shutdownPending }) { signalled.withLockedValue { $0 = false } }
         }
         signalSources.forEach { $0.cancel() }
         shutdown()
     }
 
-    /// Syncs the log and saves for a signal's shutdown; false when that failed and the server goes on.
+    /// A signal's shutdown, as shutdown-on-sigint / -sigterm say: true once the log is
+    /// synced and the final save made; false while it waits for replicas (the background
+    /// cycle finishes it, or SHUTDOWN ABORT ends it) or when it failed and the server goes on.
     private func prepareShutdown(after signalNumber: CInt) -> Bool {
         notifyStopping()
         waitForPausedScript()
         return lock.withLock {
             guard !shutdownPrepared else { return true }
             let options = signalNumber == SIGINT ? engine.configuration.shutdownOnSigint : engine.configuration.shutdownOnSigterm
-            if persistence.prepareShutdown(save: options.save) {
-                halt()
-            } else if options.force {
-                logger.warning("Errors trying to shut down the server. Exiting anyway (force).")
-                halt()
-            } else {
-                logger.warning("Errors trying to shut down the server. Check the logs for more information.")
-            }
+            _ = engine.prepareForShutdown(options)  // (finished: onShutdown has set shutdownPrepared)
             return shutdownPrepared
         }
     }
@@ -422,6 +419,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()
                 self.engine.replication.cron(engine: self.engine)
+                self.engine.shutdownCron()
                 self.engine.recordMemoryPeak()
                 return self.persistence.log
             }

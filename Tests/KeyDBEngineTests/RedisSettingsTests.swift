@@ -56,7 +56,7 @@ import Testing
     @Test func shutdownOnSignalTakesShutdownsOptions() throws {
         #expect(get(try set("shutdown-on-sigint", "NOW", "save"), "shutdown-on-sigint") == "save now")
         #expect(try set("shutdown-on-sigterm", "nosave", "force").shutdownOnSigterm == {
-            var options = ShutdownOnSignal()
+            var options = ShutdownOptions()
             options.save = false
             options.force = true
             return options

@@ -148,6 +148,37 @@ struct ReplicationTests {
         #expect(h.run("ROLE") == "*3\r\n$6\r\nmaster\r\n:\(h.engine.replication.offset)\r\n*0\r\n")
     }
 
+    @Test("SHUTDOWN waits for a replica behind the stream, holding writes; ABORT ends the wait; the replica's ACK finishes it")
+    func shutdownWaitsForReplicas() throws {
+        let h = EngineHarness()
+        let replica = try online(h)
+        _ = h.run("SET", "k", "v")
+        drain(h)
+        let caller = h.connect(), writer = h.connect()
+        #expect(caller.run("SHUTDOWN") == "")
+        #expect(!h.engine.halted && h.engine.shutdownPending)
+        #expect(writer.run("SET", "k", "w") == "" && writer.session.postponed)
+        #expect(h.run("GET", "k") == "$1\r\nv\r\n")
+        #expect(h.run("INFO", "server").contains("\r\nshutdown_in_milliseconds:"))
+        #expect(h.run("CLIENT", "UNBLOCK", "\(caller.session.id)") == ":0\r\n")
+        #expect(h.run("SHUTDOWN", "ABORT") == "+OK\r\n")
+        #expect(caller.takeDelivered() == "-ERR Errors trying to SHUTDOWN. Check logs.\r\n")
+        #expect(!writer.session.postponed && !h.engine.shutdownPending)
+        #expect(h.run("SHUTDOWN", "ABORT") == "-ERR No shutdown in progress.\r\n")
+        // Again: not finished while the replica is behind; its GETACK goes out, and its ACK of the whole stream ends the wait.
+        #expect(caller.run("SHUTDOWN") == "")
+        #expect(!h.engine.shutdownCron() && !h.engine.halted)
+        #expect(replica.takeDelivered().hasSuffix("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"))
+        _ = replica.run("REPLCONF", "ACK", "\(h.engine.replication.offset)")
+        #expect(h.engine.shutdownCron() && h.engine.halted)
+        // SHUTDOWN NOW never waits.
+        let other = EngineHarness()
+        _ = try online(other)
+        _ = other.run("SET", "k", "v")
+        drain(other)
+        #expect(other.run("SHUTDOWN", "NOW") == "" && other.engine.halted && !other.engine.shutdownPending)
+    }
+
     @Test("PUBLISH goes to the replicas but not to the log, also inside a transaction's frame")
     func publishIsForReplicasOnly() throws {
         let h = EngineHarness()

@@ -13,6 +13,7 @@ byte for byte with a standalone redis-server.
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -22,7 +23,7 @@ import pytest
 from conftest import HOST
 from durability_support import (  # noqa: F401 (servers is a fixture)
     assert_same_state, build_dataset, dump_state, info_fields, raw, run_write_stream, servers, wait_for)
-from resp_client import RespClient
+from resp_client import ReplyTimeout, RespClient
 
 
 def far_future_ms() -> int:
@@ -373,3 +374,98 @@ def test_script_settings_refuse_numbers_no_int_holds(redis_server, sut_server, s
             replies.append(c.call("EVAL", script, "0").split(b"script:")[0])
             assert c.call("PING") == b"+PONG\r\n"
     assert replies[1] == replies[0]
+
+
+def stalled_replica(servers, *master_args):
+    """A master whose one replica synced and then stopped (SIGSTOP): it acknowledges
+    nothing more, so the master's next write leaves it lagging."""
+    primary = master(servers, "master", *master_args)
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    replica.proc.send_signal(signal.SIGSTOP)
+    raw(primary.client(), "SET", "written", "before the shutdown")
+    return primary, replica
+
+
+def resume(replica) -> None:
+    replica.proc.send_signal(signal.SIGCONT)
+
+
+def test_shutdown_waits_for_a_lagging_replica_and_abort_ends_the_wait(servers):
+    primary, replica = stalled_replica(servers, "--shutdown-timeout", "30")
+    try:
+        with RespClient(HOST, primary.port) as caller, RespClient(HOST, primary.port) as writer, \
+                RespClient(HOST, primary.port) as other:
+            caller.send_command("SHUTDOWN")
+            with pytest.raises(ReplyTimeout):
+                caller.read_reply(timeout=0.3)
+            assert "shutdown_in_milliseconds" in other.call("INFO", "server").decode()
+            # Writes are held, reads served; CLIENT UNBLOCK does not end the wait.
+            writer.send_command("SET", "held", "1")
+            with pytest.raises(ReplyTimeout):
+                writer.read_reply(timeout=0.3)
+            assert other.call("GET", "written") == b"$19\r\nbefore the shutdown\r\n"
+            caller_id = re.search(rb"id=(\d+)[^\n]*cmd=shutdown", other.call("CLIENT", "LIST")).group(1)
+            assert other.call("CLIENT", "UNBLOCK", caller_id) == b":0\r\n"
+            # ABORT: the caller gets Redis's error, the held write runs.
+            assert other.call("SHUTDOWN", "ABORT") == b"+OK\r\n"
+            assert caller.read_reply(timeout=5) == b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+            assert writer.read_reply(timeout=5) == b"+OK\r\n"
+            assert "shutdown_in_milliseconds" not in other.call("INFO", "server").decode()
+            assert other.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            # Again, and the replica comes back: the master exits once it has acknowledged everything.
+            caller.send_command("SHUTDOWN")
+            with pytest.raises(ReplyTimeout):
+                caller.read_reply(timeout=0.3)
+            resume(replica)
+            assert caller.wait_closed(timeout=10)
+        assert primary.proc.wait(timeout=10) == 0
+        log = primary.full_log()
+        assert "Waiting for replicas before shutting down." in log and "Shutdown manually aborted." in log
+        assert "1 of 1 replicas are in sync when shutting down." in log
+        assert raw(replica.client(), "GET", "held") == b"1"
+    finally:
+        resume(replica)
+
+
+def test_shutdown_gives_up_on_a_replica_after_shutdown_timeout(servers):
+    primary, replica = stalled_replica(servers, "--shutdown-timeout", "1")
+    try:
+        started = time.monotonic()
+        assert primary.shutdown(timeout=15) == 0
+        assert 0.8 <= time.monotonic() - started < 10
+        log = primary.full_log()
+        assert re.search(r"Lagging replica 127\.0\.0\.1:\d+ reported offset \d+ behind master, lag=\d+, state=online\.", log)
+        assert "0 of 1 replicas are in sync when shutting down." in log
+    finally:
+        resume(replica)
+
+
+def test_shutdown_now_and_a_zero_timeout_do_not_wait(servers):
+    for args, flags in ((("--shutdown-timeout", "30"), ("NOW",)), (("--shutdown-timeout", "0"), ())):
+        primary, replica = stalled_replica(servers, *args)
+        try:
+            started = time.monotonic()
+            assert primary.shutdown(*flags, timeout=15) == 0
+            assert time.monotonic() - started < 5
+            assert "Waiting for replicas" not in primary.full_log()
+        finally:
+            resume(replica)
+            replica.cleanup()
+
+
+def test_sigterm_waits_for_the_replica_too(servers):
+    primary, replica = stalled_replica(servers, "--shutdown-timeout", "30")
+    try:
+        primary.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: "Waiting for replicas before shutting down." in primary.full_log(), timeout=10,
+                 what="the shutdown to wait")
+        with RespClient(HOST, primary.port) as c:
+            assert c.call("PING") == b"+PONG\r\n"
+            assert "shutdown_in_milliseconds" in c.call("INFO", "server").decode()
+        assert primary.proc.poll() is None
+        resume(replica)
+        assert primary.proc.wait(timeout=10) == 0
+        assert "1 of 1 replicas are in sync when shutting down." in primary.full_log()
+    finally:
+        resume(replica)
