@@ -67,8 +67,9 @@ enum ClientCommand {
             }
         }
         guard let id = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
-        // A SHUTDOWN waiting for replicas is not ended this way (SHUTDOWN ABORT does that).
-        guard let target = c.engine.clients[id], target.blocked?.timeoutReply != .shutdownFailed else {
+        // A SHUTDOWN caller waiting for replicas can be let go with ERROR, as in Redis (the
+        // shutdown goes on); it has no timeout reply (Redis 7.0.15 crashes on TIMEOUT).
+        guard let target = c.engine.clients[id], withError || target.blocked?.timeoutReply != .shutdownFailed else {
             return c.reply.writeIntegerReply(0)
         }
         c.reply.writeIntegerReply(c.engine.forceUnblock(target, withError: withError) ? 1 : 0)

@@ -591,8 +591,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// holding keys with a TTL, sized so each is walked whole about once a second.
     public func activeExpireCycle() {
         let now = clock?() ?? Clock.milliseconds()
-        // While clients are paused the dataset stays as it is (Redis's activeExpireCycle).
-        guard activeExpireEnabled, !loading, !scriptBusy, !checkPauseTimeout(now: now) else { return }
+        // A CLIENT PAUSE ends on time even with active expiry off (Redis checks from its cron);
+        // while one lasts the dataset stays as it is.
+        let paused = checkPauseTimeout(now: now)
+        guard activeExpireEnabled, !loading, !scriptBusy, !paused else { return }
         let slices = max(1, configuration.hz)
         latency.measure("expire-cycle") {
             for db in keyspace.databases where db.volatileCount > 0 {

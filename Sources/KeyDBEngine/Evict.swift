@@ -19,6 +19,9 @@ extension Engine {
             evictionInProgress = false
             return .enough
         }
+        // Paused clients (CLIENT PAUSE, SHUTDOWN waiting for replicas) see the dataset stand still:
+        // no key is evicted meanwhile, as in Redis, and commands run as if under the limit.
+        if checkPauseTimeout(now: clock?() ?? Clock.milliseconds()) { return .enough }
         guard let policy = EvictionPolicy(rawValue: configuration.maxMemoryPolicy), policy != .noeviction else { return .failed }
         let started = Clock.monotonicMicroseconds()
         let timeLimit = Self.evictionTimeLimit(tenacity: configuration.maxMemoryEvictionTenacity)

@@ -34,7 +34,8 @@ extension Engine {
     /// up or its time is over, and asks them again each second. True when the server is to stop.
     @discardableResult
     public func shutdownCron() -> Bool {
-        guard let wait = shutdownWait else { return false }
+        // Once finished, the server only has to exit: no second sync or save.
+        guard let wait = shutdownWait, !halted else { return false }
         let now = Clock.milliseconds()
         if replication.allAcknowledged || now >= wait.deadline { return finishShutdown(wait.options) == .finished }
         if now - wait.askedAt >= 1000 {

@@ -89,6 +89,21 @@ struct ClientPauseTests {
         #expect(h.client.received() == "+PONG\r\n")
     }
 
+    @Test("the background cycle ends a pause on time also with active expiry off")
+    func endsWithActiveExpiryOff() {
+        let h = EngineHarness()
+        #expect(h.run("DEBUG", "SET-ACTIVE-EXPIRE", "0") == ok)
+        #expect(h.run("CLIENT", "PAUSE", "100", "WRITE") == ok)
+        let a = h.connect()
+        a.send("SET", "k", "v")
+        #expect(a.received() == "")
+        h.advance(milliseconds: 200)
+        h.engine.activeExpireCycle()
+        #expect(a.woken.value && h.engine.pause == nil)
+        a.resume()
+        #expect(a.received() == ok)
+    }
+
     @Test("a new pause keeps the stricter kind and the later end")
     func combining() {
         let h = EngineHarness()

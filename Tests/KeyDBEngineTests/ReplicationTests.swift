@@ -161,6 +161,11 @@ struct ReplicationTests {
         #expect(h.run("GET", "k") == "$1\r\nv\r\n")
         #expect(h.run("INFO", "server").contains("\r\nshutdown_in_milliseconds:"))
         #expect(h.run("CLIENT", "UNBLOCK", "\(caller.session.id)") == ":0\r\n")
+        // CLIENT UNBLOCK: ERROR lets a caller go, as Redis, and the wait goes on; TIMEOUT does nothing.
+        let second = h.connect()
+        #expect(second.run("SHUTDOWN") == "")
+        #expect(h.run("CLIENT", "UNBLOCK", "\(second.session.id)", "ERROR") == ":1\r\n")
+        #expect(second.takeDelivered() == "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n" && h.engine.shutdownPending)
         #expect(h.run("SHUTDOWN", "ABORT") == "+OK\r\n")
         #expect(caller.takeDelivered() == "-ERR Errors trying to SHUTDOWN. Check logs.\r\n")
         #expect(!writer.session.postponed && !h.engine.shutdownPending)
@@ -171,6 +176,7 @@ struct ReplicationTests {
         #expect(replica.takeDelivered().hasSuffix("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"))
         _ = replica.run("REPLCONF", "ACK", "\(h.engine.replication.offset)")
         #expect(h.engine.shutdownCron() && h.engine.halted)
+        #expect(!h.engine.shutdownCron(), "finished once: no second log sync or final save")
         // SHUTDOWN NOW never waits.
         let other = EngineHarness()
         _ = try online(other)

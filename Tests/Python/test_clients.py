@@ -362,3 +362,21 @@ def test_pause_errors(pair):
         ("CLIENT", "PAUSE", "1", "ALL", "x"), ("CLIENT", "UNPAUSE", "x"), ("CLIENT", "PAUSE", "0"), ("CLIENT", "UNPAUSE"),
         ("client", "pause", "1", "write"), ("SET", "after", "pause"),
     ]))
+
+
+def test_pause_holds_eviction(pair):
+    """While clients are paused no key is evicted, whatever maxmemory says; after, they are."""
+    def steps(server):
+        c = server.client()
+        value = "v" * 500
+        for start in range(0, 20000, 500):
+            c.call("MSET", *[x for i in range(start, start + 500) for x in (f"k:{i}", value)])
+        out = [c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-random"),
+               c.call("CLIENT", "PAUSE", "20000", "WRITE"), c.call("CONFIG", "SET", "maxmemory", "3mb"),
+               c.call("DBSIZE"), c.call("GET", "k:7"), c.call("DBSIZE"), c.call("CLIENT", "UNPAUSE")]
+        evicted = int(c.call("DBSIZE")[1:-2]) < 20000
+        c.call("CONFIG", "SET", "maxmemory", "0")
+        c.close()
+        return out + [evicted]
+    ref = _compare(pair, steps)
+    assert ref[3] == b":20000\r\n" and ref[-1] is True
