@@ -131,9 +131,11 @@ EXP_BAD = [B(x) for x in (0, -1, -10000, -2**63, 2**63 - 1, 2**63, 9999999999999
                           9223372036854776, "1.5", "1e3", "abc", "", " 10000",
                           "10000 ", "+10000", "inf", "010000")]
 
+# Not "get\x00": Redis hashes a name by its length but compares it as a C string, so
+# whether it finds GET there depends on its random hash seed (in CI it once did).
 UNKNOWN_NAMES = [B(x) for x in ("FOO", "GETX", "SETT", "XYZZY", "", b"\x00\xff",
                                 "get\r\n", "ge t", "BITCOUNTX", "z" * 200,
-                                "get\x00", "MULTIX", "\u00e9t\u00e9")]
+                                "\x00get", "MULTIX", "\u00e9t\u00e9")]
 DB_INDEXES = [B(x) for x in (0, 0, 0, 1, 1, 2, 15, 16, -1, "abc", 2**31, 2**63, "1 ",
                              "", "01", "0x1", 9223372036854775807)]
 
