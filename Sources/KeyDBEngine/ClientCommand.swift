@@ -20,10 +20,10 @@ enum ClientCommand {
     static func setinfo(_ c: ClientSession, _ args: Arguments) {
         let attribute = args.string(2).lowercased()
         guard attribute == "lib-name" || attribute == "lib-ver" else {
-            return c.replyError("ERR Unrecognized option '\(args.string(2))'")
+            return c.replyError(ErrorReply.clientSetInfoOption(args.string(2)))
         }
         guard validName(args[3]) != nil else {
-            return c.replyError("ERR \(attribute) cannot contain spaces, newlines or special characters.")
+            return c.replyError(ErrorReply.clientAttributeCharacters(attribute))
         }
         if attribute == "lib-name" { c.libraryName = args.string(3) } else { c.libraryVersion = args.string(3) }
         c.replyOK()

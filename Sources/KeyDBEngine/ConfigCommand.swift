@@ -46,23 +46,23 @@ enum ConfigCommand {
         for index in stride(from: 2, to: args.count, by: 2) {
             let name = args.string(index)
             guard let option = Configuration.option(named: name) else {
-                return c.replyError("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
+                return c.replyError(ErrorReply.configSetUnknown(name))
             }
             if option.immutable {
-                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set immutable config")
+                return c.replyError(ErrorReply.configSetFailed(name, "can't set immutable config"))
             }
             if option.isProtected && !c.engine.configuration.enableProtectedConfigs.allows(c) {
-                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - can't set protected config")
+                return c.replyError(ErrorReply.configSetFailed(name, "can't set protected config"))
             }
             guard named.insert(option.name).inserted else {
-                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - duplicate parameter")
+                return c.replyError(ErrorReply.configSetFailed(name, "duplicate parameter"))
             }
             let value = args.string(index + 1)
             let words = option.multiWord ? splitWords(value) : [value]
             do {
                 try option.set(&updated, words)
             } catch {
-                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(option.name)') - \(error.message)")
+                return c.replyError(ErrorReply.configSetFailed(option.name, error.message))
             }
         }
         let current = c.engine.configuration
@@ -72,7 +72,7 @@ enum ConfigCommand {
                     ? ("port", "Unable to listen on this port. Check server logs.")
                     : ("bind", "Failed to bind to specified addresses.")
                 c.engine.logWarning?("CONFIG SET \(name): \(failure)")
-                return c.replyError("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(text)")
+                return c.replyError(ErrorReply.configSetFailed(name, text))
             }
             c.engine.serverFacts.tcpPort = updated.port
         }
@@ -80,7 +80,7 @@ enum ConfigCommand {
            let failure = persistence.setAppendOnly(updated.appendOnly) {
             // All or nothing: listeners moved above go back.
             if updated.port != current.port || updated.bind != current.bind { _ = c.engine.moveListeners?(current.bind, current.port) }
-            return c.replyError("ERR CONFIG SET failed (possibly related to argument 'appendonly') - \(failure)")
+            return c.replyError(ErrorReply.configSetFailed("appendonly", failure))
         }
         let lowered = updated.maxMemory != c.engine.configuration.maxMemory && updated.maxMemory > 0
         c.engine.configuration = updated
@@ -114,14 +114,14 @@ enum ConfigCommand {
         } else {
             let reason = String(cString: strerror(errno))
             engine.logWarning?("CONFIG REWRITE failed: \(reason)")
-            return c.replyError("ERR Rewriting config file: \(reason)")
+            return c.replyError(ErrorReply.configRewriteFailed(reason))
         }
         let users = engine.acl.sortedUsers.map { "user \($0.nameText) \($0.describe(table: engine.commands))" }
         let text = ConfigRewrite.rewrite(String(decoding: old, as: UTF8.self), configuration: engine.configuration,
                                          directory: SmallFile.absolute(engine.configuration.dir), users: users)
         if let failure = SmallFile.replace(path, with: Array(text.utf8)) {
             engine.logWarning?("CONFIG REWRITE failed: \(failure.error)")
-            return c.replyError("ERR Rewriting config file: \(failure.error)")
+            return c.replyError(ErrorReply.configRewriteFailed(failure.error))
         }
         engine.logNotice?("CONFIG REWRITE executed with success.")
         c.replyOK()

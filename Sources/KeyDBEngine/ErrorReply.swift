@@ -499,3 +499,30 @@ extension ErrorReply {
     public static let autoClaimMinIdle = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
     public static let autoClaimCount = "ERR COUNT must be > 0"
 }
+
+/// Texts of commands whose errors were written where they were raised before.
+extension ErrorReply {
+    public static func clientSetInfoOption(_ option: String) -> String { "ERR Unrecognized option '\(option)'" }
+    public static func clientAttributeCharacters(_ attribute: String) -> String {
+        "ERR \(attribute) cannot contain spaces, newlines or special characters."
+    }
+    public static func configSetUnknown(_ name: String) -> String { "ERR Unknown option or number of arguments for CONFIG SET - '\(name)'" }
+    public static func configSetFailed(_ name: String, _ reason: String) -> String {
+        "ERR CONFIG SET failed (possibly related to argument '\(name)') - \(reason)"
+    }
+    public static func configRewriteFailed(_ reason: String) -> String { "ERR Rewriting config file: \(reason)" }
+    public static let resp2NotSupported = "ERR RESP2 is not supported by this command"
+    public static let debugProtocolType = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+    public static let debugReloadOption = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    public static let functionNotFound = "ERR Function not found"
+    public static let functionBadKeyCount = "ERR Bad number of keys provided"
+    public static func functionLoadOption(_ option: String) -> String { "ERR Unknown option given: \(option)" }
+    public static let functionCodeMissing = "ERR Function code is missing"
+    public static let libraryNotFound = "ERR Library not found"
+    public static let functionFlushOption = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+    public static let functionListLibraryName = "ERR library name argument was not given"
+    public static func functionListArgument(_ argument: String) -> String { "ERR Unknown argument \(argument)" }
+    public static let functionRestorePolicy = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+    public static let scriptDebugMode = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
+    public static let decrementOverflow = "ERR decrement would overflow"
+}

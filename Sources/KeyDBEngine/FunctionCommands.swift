@@ -8,8 +8,8 @@ enum FunctionCommands {
     private static func call(_ c: ClientSession, _ args: Arguments, readOnly: Bool) {
         let libraries = c.engine.functions
         let name = args.string(1)
-        guard libraries.function(named: name) != nil else { return c.replyError("ERR Function not found") }
-        guard let count = Int64(redisDecimal: args[2]) else { return c.replyError("ERR Bad number of keys provided") }
+        guard libraries.function(named: name) != nil else { return c.replyError(ErrorReply.functionNotFound) }
+        guard let count = Int64(redisDecimal: args[2]) else { return c.replyError(ErrorReply.functionBadKeyCount) }
         if count > Int64(args.count - 3) { return c.replyError(ErrorReply.numKeysTooMany) }
         if count < 0 { return c.replyError(ErrorReply.numKeysNegative) }
         let keys = (0..<Int(count)).map { args.bytes(3 + $0) }
@@ -23,11 +23,11 @@ enum FunctionCommands {
         var replace = false
         var index = 2
         while index < args.count - 1 {
-            guard args.matches(index, "replace") else { return c.replyError("ERR Unknown option given: \(args.string(index))") }
+            guard args.matches(index, "replace") else { return c.replyError(ErrorReply.functionLoadOption(args.string(index))) }
             replace = true
             index += 1
         }
-        guard index == args.count - 1 else { return c.replyError("ERR Function code is missing") }
+        guard index == args.count - 1 else { return c.replyError(ErrorReply.functionCodeMissing) }
         // The log's replay is never cut short (Redis lets its own clients take their time).
         switch c.engine.functions.load(args.bytes(index), replace: replace, timeLimit: !c.isInternal) {
         case .failure(let error): c.replyError(error.message)
@@ -38,7 +38,7 @@ enum FunctionCommands {
     }
 
     static func delete(_ c: ClientSession, _ args: Arguments) {
-        guard c.engine.functions.delete(args.string(2)) else { return c.replyError("ERR Library not found") }
+        guard c.engine.functions.delete(args.string(2)) else { return c.replyError(ErrorReply.libraryNotFound) }
         c.engine.keyspace.dirty += 1
         c.replyOK()
     }
@@ -46,7 +46,7 @@ enum FunctionCommands {
     static func flush(_ c: ClientSession, _ args: Arguments) {
         if args.count > 3 { return c.replyError(bytes: ErrorReply.subcommandSyntax(args)) }
         guard args.count == 2 || (args.count == 3 && (args.matches(2, "async") || args.matches(2, "sync"))) else {
-            return c.replyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+            return c.replyError(ErrorReply.functionFlushOption)
         }
         c.engine.functions.flush(lazyFree: c.engine.flushFreer(args, option: 2))
         c.engine.keyspace.dirty += 1
@@ -67,11 +67,11 @@ enum FunctionCommands {
             if !withCode && args.matches(index, "withcode") {
                 withCode = true
             } else if pattern == nil && args.matches(index, "libraryname") {
-                guard index + 1 < args.count else { return c.replyError("ERR library name argument was not given") }
+                guard index + 1 < args.count else { return c.replyError(ErrorReply.functionListLibraryName) }
                 index += 1
                 pattern = args.bytes(index)
             } else {
-                return c.replyError("ERR Unknown argument \(args.string(index))")
+                return c.replyError(ErrorReply.functionListArgument(args.string(index)))
             }
             index += 1
         }
@@ -149,7 +149,7 @@ enum FunctionCommands {
             if args.matches(3, "flush") { policy = .flush }
             else if args.matches(3, "append") { policy = .append }
             else if args.matches(3, "replace") { policy = .replace }
-            else { return c.replyError("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.") }
+            else { return c.replyError(ErrorReply.functionRestorePolicy) }
         } else if args.count > 4 {
             return c.replyError(bytes: ErrorReply.subcommandSyntax(args))
         }

@@ -268,7 +268,7 @@ public final class FunctionLibraries {  // guarded by the keyspace lock
 
     func call(_ name: String, keys: [[UInt8]], arguments: [[UInt8]], readOnly: Bool, for caller: ClientSession,
               commandLine: [[UInt8]]) {
-        guard let function = function(named: name), let interpreter else { return caller.replyError("ERR Function not found") }
+        guard let function = function(named: name), let interpreter else { return caller.replyError(ErrorReply.functionNotFound) }
         engine.scripting.run(function.reference, in: interpreter, name: function.name, isEval: false, flags: function.flags,
                              readOnlyCommand: readOnly, for: caller, commandLine: commandLine,
                              declaredKeys: caller.tracking == nil ? [] : keys.map { Bytes($0) }) { state in

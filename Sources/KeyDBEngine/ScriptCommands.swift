@@ -89,7 +89,7 @@ enum ScriptCommands {
     static func debug(_ c: ClientSession, _ args: Arguments) {
         if args.matches(2, "no") { return c.replyOK() }
         if args.matches(2, "yes") || args.matches(2, "sync") { return c.replyError(ErrorReply.scriptDebugUnsupported) }
-        c.replyError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+        c.replyError(ErrorReply.scriptDebugMode)
     }
 
     static func help(_ c: ClientSession, _ args: Arguments) {

@@ -240,7 +240,7 @@ enum StringCommands {
 
     static func decrby(_ c: ClientSession, _ args: Arguments) {
         guard let amount = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
-        guard amount != .min else { return c.replyError("ERR decrement would overflow") }
+        guard amount != .min else { return c.replyError(ErrorReply.decrementOverflow) }
         incrBy(c, args[1], -amount)
     }
 
