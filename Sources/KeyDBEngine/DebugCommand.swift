@@ -7,7 +7,8 @@ import Glibc
 
 /// DEBUG: the subcommands Redis's own test suite leans on to check persistence —
 /// RELOAD (save, empty, load the snapshot), LOADAOF (empty, replay the log),
-/// DIGEST / DIGEST-VALUE (Redis's fingerprint of the data, `DatasetDigest`), POPULATE — and SLEEP.
+/// DIGEST / DIGEST-VALUE (Redis's fingerprint of the data, `DatasetDigest`), POPULATE, LOG,
+/// CHANGE-REPL-ID — and SLEEP.
 enum DebugCommand {
     static func debug(_ c: ClientSession, _ args: Arguments) {
         if args.matches(1, "help") { return help(c) }
@@ -32,6 +33,16 @@ enum DebugCommand {
             return
         }
         if args.matches(1, "populate") && (3...5).contains(args.count) { return DebugPopulate.populate(c, args) }
+        if args.matches(1, "log") && args.count == 3 {
+            // Up to a zero byte, as Redis prints it with %s.
+            c.engine.logWarning?("DEBUG LOG: \(String(decoding: args[2].prefix { $0 != 0 }, as: UTF8.self))")
+            return c.replyOK()
+        }
+        if args.matches(1, "change-repl-id") && args.count == 2 {
+            c.engine.logWarning?("Changing replication IDs after receiving DEBUG change-repl-id")
+            c.engine.replication.startNewHistory()
+            return c.replyOK()
+        }
         if args.matches(1, "set-disable-deny-scripts") && args.count == 3 {
             c.engine.scripting.denyListDisabled = args[2].first.map { $0 != UInt8(ascii: "0") } ?? false
             return c.replyOK()
@@ -121,7 +132,7 @@ enum DebugCommand {
             }
             c.reply.writeBulk("Some real reply following the attribute")
         case "push":
-            guard c.resp3 else { return c.replyError("ERR RESP2 is not supported by this command") }
+            guard c.resp3 else { return c.replyError(ErrorReply.resp2NotSupported) }
             c.push {
                 c.replyPushHeader(2)
                 c.reply.writeBulk("server-cpu-usage")
@@ -130,7 +141,7 @@ enum DebugCommand {
             c.reply.writeBulk("Some real reply following the push reply")
         case "true", "false": c.replyBool(name == "true")
         case "verbatim": c.replyVerbatim("This is a verbatim\nstring")
-        default: c.replyError("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+        default: c.replyError(ErrorReply.debugProtocolType)
         }
     }
 
@@ -141,7 +152,7 @@ enum DebugCommand {
             if args.matches(index, "merge") { merge = true }
             else if args.matches(index, "noflush") { flush = false }
             else if args.matches(index, "nosave") { save = false }
-            else { return c.replyError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.") }
+            else { return c.replyError(ErrorReply.debugReloadOption) }
         }
         guard let persistence = c.engine.persistence else { return c.replyError(ErrorReply.persistenceUnavailable) }
         c.reply(persistence.debugReload(flush: flush, save: save, merge: merge))
@@ -151,7 +162,9 @@ enum DebugCommand {
         writeHelp(c, command: "DEBUG", lines: [
             "DIGEST", "    Output a hex signature representing the current DB content.",
             "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
+            "CHANGE-REPL-ID", "    Change the replication IDs of the instance (replicas then need a full resync).",
             "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
+            "LOG <message>", "    Write <message> to the server log.",
             "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
             "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named <prefix>:<num> (prefix 'key'), not logged nor sent to replicas.",
             "PROTOCOL <type>", "    Reply with a test value of the specified type.",

@@ -77,6 +77,14 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     // MARK: - Replicas
 
+    /// A new history (Redis's changeReplicationId and clearReplicationId2): a new ID, and
+    /// none before it, so no replica can continue from the old one.
+    func startNewHistory() {
+        replid = Self.newID()
+        replid2 = String(repeating: "0", count: 40)
+        secondOffset = -1
+    }
+
     /// A PSYNC that can continue from `requested` under `id`: the link, online, with the backlog from there.
     func continueSync(of client: ClientSession, id: some Collection<UInt8>, from requested: Int64, psync2: Bool) -> Bool {
         let idText = String(decoding: id, as: UTF8.self).lowercased()
@@ -101,10 +109,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         replicas.append(link)
         client.replica = link
         if backlog == nil {
-            // A new history: a new ID, and none before it.
-            replid = Self.newID()
-            replid2 = String(repeating: "0", count: 40)
-            secondOffset = -1
+            startNewHistory()
             backlog = ReplicationBacklog(size: backlogSize(engine), end: offset)
             isStreaming = true
             engine.logNotice?("Replication backlog created, my new replication IDs are '\(replid)' and '\(replid2)'")

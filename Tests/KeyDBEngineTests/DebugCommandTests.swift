@@ -1,4 +1,5 @@
 import KeyDBEngine
+import NIOConcurrencyHelpers
 import Testing
 
 /// DEBUG: DIGEST's fingerprint (the same whatever order the data was built in, and Redis's
@@ -54,6 +55,18 @@ import Testing
             #expect(h.client.run(["DEBUG", "POPULATE"] + bad) == "-ERR value is out of range, must be positive\r\n")
         }
         #expect(h.run("DEBUG", "POPULATE", "1", "p", "999999999999") == "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n")
+    }
+
+    @Test func logWritesTheMessageAndChangeReplIDStartsANewHistory() {
+        let h = EngineHarness()
+        let logged = NIOLockedValueBox<[String]>([])
+        h.engine.logWarning = { text in logged.withLockedValue { $0.append(text) } }
+        #expect(h.run(bytes: Array("DEBUG".utf8), Array("LOG".utf8), Array("### test\u{0}hidden".utf8)) == Array("+OK\r\n".utf8))
+        let before = h.engine.replication.replid
+        #expect(h.run("DEBUG", "CHANGE-REPL-ID") == ok)
+        #expect(h.engine.replication.replid != before && h.engine.replication.replid.count == 40)
+        #expect(h.run("INFO", "replication").contains("master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\n"))
+        #expect(logged.withLockedValue { $0 } == ["DEBUG LOG: ### test", "Changing replication IDs after receiving DEBUG change-repl-id"])
     }
 
     @Test func quicklistPackedThresholdGivesElementsNodesOfTheirOwn() {

@@ -151,7 +151,7 @@ def test_help_texts_errors_and_options(clients):
         same(clients, *args)
 
 
-def test_debug_and_memory_usage_replies(clients):
+def test_debug_and_memory_usage_replies(clients, pair):
     """DEBUG's status replies and errors, and MEMORY USAGE's refusals, as Redis's."""
     for step in (("SET", "k", "v"), ("RPUSH", "l", "a", "b")):
         both(clients, *step)
@@ -161,6 +161,10 @@ def test_debug_and_memory_usage_replies(clients):
     same(clients, "DEBUG", "DIGEST")
     same(clients, "DEBUG", "DIGEST-VALUE", "k", "missing")
     same(clients, "DEBUG", "DIGEST-VALUE")
+    for args in (("DEBUG", "LOG", "### marker"), ("DEBUG", "LOG"), ("DEBUG", "LOG", "a", "b"), ("DEBUG", "CHANGE-REPL-ID"),
+                 ("DEBUG", "CHANGE-REPL-ID", "x")):
+        same(clients, *args)
+    assert "DEBUG LOG: ### marker" in pair[1].log_tail(200)
 
 
 def test_debug_populate_makes_redis_keys(clients):
