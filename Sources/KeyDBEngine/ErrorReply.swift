@@ -500,7 +500,7 @@ extension ErrorReply {
     public static let autoClaimCount = "ERR COUNT must be > 0"
 }
 
-/// Texts of commands whose errors were written where they were raised before.
+/// CONFIG SET / REWRITE, CLIENT SETNAME / SETINFO, FUNCTION, SCRIPT DEBUG, DECRBY and DEBUG texts.
 extension ErrorReply {
     public static func clientSetInfoOption(_ option: String) -> String { "ERR Unrecognized option '\(option)'" }
     public static func clientAttributeCharacters(_ attribute: String) -> String {
