@@ -9,7 +9,8 @@ import KeyDBStorage
 /// `mix` folds in SHA1(part) and then hashes the digest itself, so ordered parts
 /// (list elements, stream entries, a key and its value) depend on their order.
 struct DatasetDigest {
-    private(set) var bytes = [UInt8](repeating: 0, count: 20)
+    /// SHA-1's five state words, as `SHA1.words` gives them.
+    private var words: [UInt32] = [0, 0, 0, 0, 0]
 
     /// The digest of every database: each non-empty one mixes in its number, then
     /// xors in each key's own digest, expired keys included, as Redis walks them.
@@ -34,10 +35,10 @@ struct DatasetDigest {
         return digest
     }
 
-    var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-    }
+    var hex: String { SHABlocks.hex(words) }
+
+    /// The 20 bytes Redis hashes when one digest goes into another.
+    private var bytes: [UInt8] { words.flatMap { word in withUnsafeBytes(of: word.bigEndian, Array.init) } }
 
     private mutating func add(_ value: Value, expires: Bool) {
         // Redis's type numbers: string 0, list 1, set 2, sorted set 3, hash 4, stream 6.
@@ -81,15 +82,13 @@ struct DatasetDigest {
 
     private mutating func xor(_ part: some Collection<UInt8>) {
         let hash = SHA1.words(part)
-        for (index, word) in [hash.0, hash.1, hash.2, hash.3, hash.4].enumerated() {
-            for shift in 0..<4 { bytes[index * 4 + shift] ^= UInt8(truncatingIfNeeded: word >> (24 - 8 * shift)) }
-        }
+        for (index, word) in [hash.0, hash.1, hash.2, hash.3, hash.4].enumerated() { words[index] ^= word }
     }
 
     private mutating func mix(_ part: some Collection<UInt8>) {
         xor(part)
         let digest = bytes
-        bytes = [UInt8](repeating: 0, count: 20)
+        words = [0, 0, 0, 0, 0]
         xor(digest)
     }
 

@@ -6,10 +6,11 @@ import KeyDBRESP
 /// the log or replicas, and the keys are not counted as changes.
 enum DebugPopulate {
     static func populate(_ c: ClientSession, _ args: Arguments) {
-        guard let count = positive(c, args, 2) else { return }
+        // Redis's getPositiveLongFromObjectOrReply: one error for a word or a negative number.
+        guard let count = args.int64(2).map(Int.init), count >= 0 else { return c.replyError(ErrorReply.notPositive) }
         var size = 0
         if args.count == 5 {
-            guard let given = positive(c, args, 4) else { return }
+            guard let given = args.int64(4).map(Int.init), given >= 0 else { return c.replyError(ErrorReply.notPositive) }
             // Redis would abort on an allocation this large; refuse it instead.
             guard given <= c.engine.configuration.protoMaxBulkLength else { return c.replyError(ErrorReply.stringTooLong) }
             size = given
@@ -29,15 +30,5 @@ enum DebugPopulate {
             c.db.signalModified(at: slot)
         }
         c.replyOK()
-    }
-
-    /// Redis's getPositiveLongFromObjectOrReply: an integer of at least 0; one error
-    /// text for anything else, a word or a negative number alike.
-    private static func positive(_ c: ClientSession, _ args: Arguments, _ index: Int) -> Int? {
-        guard let value = args.int64(index), value >= 0 else {
-            c.replyError(ErrorReply.notPositive)
-            return nil
-        }
-        return Int(value)
     }
 }
