@@ -1,3 +1,4 @@
+import KeyDBRESP
 import OrderedCollections
 
 #if canImport(Glibc)
@@ -280,35 +281,77 @@ public struct PackedPairs: Sequence, Sendable {
     }
 }
 
-/// The members of a set: O(1) membership, insertion, removal and random pick.
+/// The members of a set, in the encoding Redis 7.0 would hold them in. An intset
+/// (every member a canonical integer, at most set-max-intset-entries of them) keeps
+/// its members in ascending numeric order, which is the order SMEMBERS, SSCAN and
+/// DUMP show. The first member that is no integer, or one member too many, turns
+/// it into a hash table for good: removals never turn it back, as in Redis.
+/// Either way: O(1) membership and random pick; an intset inserts and removes in
+/// O(n), as Redis's does, a hash table in O(1).
 public struct MemberSet: RandomAccessCollection, Sendable {
     private var storage: OrderedSet<Bytes>
+    /// Held as Redis's intset: what OBJECT ENCODING answers and DUMP writes.
+    public private(set) var isIntset = true
 
+    /// Redis never lets an intset grow past this, whatever set-max-intset-entries says.
+    static let intsetCeiling = 1 << 30
+
+    /// An empty set; its first member decides the encoding, as in Redis's setTypeCreate.
     public init() { storage = [] }
-    public init<S: Sequence>(_ members: S) where S.Element == Bytes { storage = OrderedSet(members) }
+
+    /// The members added one by one under `maxIntsetEntries`, as Redis builds a
+    /// stored result or loads a snapshot's set.
+    public init<S: Sequence>(_ members: S, maxIntsetEntries: Int) where S.Element == Bytes {
+        self.init()
+        for member in members { insert(member, maxIntsetEntries: maxIntsetEntries) }
+    }
 
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.isEmpty }
 
     public func contains(_ member: Bytes) -> Bool { storage.contains(member) }
 
-    /// Adds `member` unless present; true when added. A small set is searched
+    /// Adds `member` unless present; true when added. A small hash table is searched
     /// first without building the member (a long one would cost an allocation).
-    public mutating func insert(_ member: UnsafeRawBufferPointer) -> Bool {
+    public mutating func insert(_ member: UnsafeRawBufferPointer, maxIntsetEntries: Int) -> Bool {
+        if isIntset {
+            if let value = Int64(redisDecimal: member) { return insert(value, Bytes(member), maxIntsetEntries) }
+            isIntset = false
+        }
         if storage.count <= smallCollectionScan && storage.contains(where: { $0.equals(member) }) { return false }
         return storage.append(Bytes(member)).inserted
     }
 
     @discardableResult
-    public mutating func insert(_ member: Bytes) -> (inserted: Bool, memberAfterInsert: Bytes) {
-        let (inserted, index) = storage.append(member)
-        return (inserted, storage[index])
+    public mutating func insert(_ member: Bytes, maxIntsetEntries: Int) -> Bool {
+        if isIntset {
+            if let value = member.withUnsafeBytes({ Int64(redisDecimal: $0) }) { return insert(value, member, maxIntsetEntries) }
+            isIntset = false
+        }
+        return storage.append(member).inserted
+    }
+
+    /// An intset's insertion: a binary search by value for the member's place.
+    private mutating func insert(_ value: Int64, _ member: Bytes, _ maxIntsetEntries: Int) -> Bool {
+        var low = 0
+        var high = storage.count
+        while low < high {
+            let middle = (low + high) / 2
+            // Every member of an intset is a canonical integer.
+            let probe = storage[middle].withUnsafeBytes { Int64(redisDecimal: $0) }!
+            if probe == value { return false }
+            if probe < value { low = middle + 1 } else { high = middle }
+        }
+        storage.insert(member, at: low)
+        if storage.count > Swift.min(maxIntsetEntries, MemberSet.intsetCeiling) { isIntset = false }
+        return true
     }
 
     @discardableResult
     public mutating func remove(_ member: Bytes) -> Bytes? {
         guard let index = storage.firstIndex(of: member) else { return nil }
-        if storage.count > orderedCollectionLimit {
+        // A large hash table fills the gap with its last member (O(1)); an intset stays sorted.
+        if !isIntset && storage.count > orderedCollectionLimit {
             storage.swapAt(index, storage.count - 1)
             return storage.removeLast()
         }

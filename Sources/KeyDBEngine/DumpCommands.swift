@@ -25,7 +25,7 @@ enum DumpCommands {
         var cursor = RDBCursor(Array(payload))
         guard let type = try? cursor.readByte(), type <= newestRedis70Type,
               let object = try? RDBObjectDecoder.decode(type: type, from: &cursor) else { return nil }
-        return Value(rdb: object, zsetLimits: configuration.zsetListpackLimits)
+        return Value(rdb: object, zsetLimits: configuration.zsetListpackLimits, maxIntsetEntries: configuration.setMaxIntsetEntries)
     }
 
     /// Redis 7.0's last object type (RDB_TYPE_STREAM_LISTPACKS_2); later ones are 7.2's.

@@ -175,6 +175,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     /// busy-reply-threshold in ms (0: scripts never pause and cannot be killed).
     public private(set) var busyReplyThreshold: Int64 = 5000
     public private(set) var zsetListpackLimits = SortedSetValue.ListpackLimits(maxEntries: 128, maxValue: 64)
+    public private(set) var setMaxIntsetEntries = 512
     private(set) var slowlogThreshold = 10_000
     private(set) var slowlogMaxLength = 128
     private(set) var latencyThreshold: Int64 = 0
@@ -191,6 +192,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         protoMaxBulkLength = configuration.protoMaxBulkLength
         hllSparseMaxBytes = configuration.hllSparseMaxBytes
         zsetListpackLimits = configuration.zsetListpackLimits
+        setMaxIntsetEntries = configuration.setMaxIntsetEntries
         keyspace.notifyNewKeys = keyspaceEvents.contains(.newKey)
         keyspace.freeExpiredLazily = configuration.lazyfreeLazyExpire
         keyspace.freeReplacedLazily = configuration.lazyfreeLazyServerDel

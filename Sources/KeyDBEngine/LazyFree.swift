@@ -115,12 +115,7 @@ extension Value {
         case .hash(let hash):
             return hash.fields.isPacked ? 1 : hash.fields.count
         case .set(let set):
-            // Redis 7.0 keeps a set of at most 512 integers (set-max-intset-entries'
-            // default) as an intset: one allocation.
-            let members = set.members.count
-            guard members <= 512 else { return members }
-            let integers = set.members.allSatisfy { member in member.withUnsafeBytes { Int64(redisDecimal: $0) } != nil }
-            return integers ? 1 : members
+            return set.members.isIntset ? 1 : set.members.count
         case .sortedSet(let zset):
             return zset.isListpack ? 1 : zset.count
         case .stream(let stream):

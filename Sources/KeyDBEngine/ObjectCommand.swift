@@ -67,10 +67,7 @@ extension Database {
                 && hash.fields.allSatisfy { $0.key.count <= configuration.hashMaxListpackValue && $0.value.count <= configuration.hashMaxListpackValue }
             return hash.fields.isPacked && fits ? "listpack" : "hashtable"
         case .set(let set):
-            // The rule the snapshot writer uses for SET_INTSET.
-            let integers = set.members.count <= configuration.setMaxIntsetEntries
-                && set.members.allSatisfy { member in member.withUnsafeBytes { Int64(redisDecimal: $0) } != nil }
-            return integers ? "intset" : "hashtable"
+            return set.members.isIntset ? "intset" : "hashtable"
         case .sortedSet(let zset):
             return zset.isListpack ? "listpack" : "skiplist"
         case .stream:

@@ -11,27 +11,27 @@ extension SetCommands {
 
     static func sinterstore(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 2, to: args.count) else { return }
-        store(c, args[1], Set(intersection(sets)), event: "sinterstore")
+        store(c, args[1], MemberSet(intersection(sets), maxIntsetEntries: c.engine.setMaxIntsetEntries), event: "sinterstore")
     }
 
     static func sunion(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 1, to: args.count) else { return }
-        replySet(c, union(sets))
+        replySet(c, union(sets, c.engine.setMaxIntsetEntries))
     }
 
     static func sunionstore(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 2, to: args.count) else { return }
-        store(c, args[1], union(sets), event: "sunionstore")
+        store(c, args[1], union(sets, c.engine.setMaxIntsetEntries), event: "sunionstore")
     }
 
     static func sdiff(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 1, to: args.count) else { return }
-        replySet(c, difference(sets))
+        replySet(c, difference(sets, c.engine.setMaxIntsetEntries))
     }
 
     static func sdiffstore(_ c: ClientSession, _ args: Arguments) {
         guard let sets = sources(c, args, from: 2, to: args.count) else { return }
-        store(c, args[1], difference(sets), event: "sdiffstore")
+        store(c, args[1], difference(sets, c.engine.setMaxIntsetEntries), event: "sdiffstore")
     }
 
     /// SINTERCARD numkeys key [key ...] [LIMIT limit]: the intersection's size,
@@ -97,33 +97,38 @@ extension SetCommands {
         return count
     }
 
-    private static func union(_ sets: [SetValue?]) -> Set<Bytes> {
-        var result = Set<Bytes>()
+    /// Redis builds a union or difference as a new set (an intset while it can be)
+    /// and replies from it: so an all-integer result comes in ascending order.
+    private static func union(_ sets: [SetValue?], _ maxIntsetEntries: Int) -> MemberSet {
+        var result = MemberSet()
         for case let set? in sets {
-            result.formUnion(set.members)
+            for member in set.members { result.insert(member, maxIntsetEntries: maxIntsetEntries) }
         }
         return result
     }
 
     /// The first set less every later one.
-    private static func difference(_ sets: [SetValue?]) -> Set<Bytes> {
-        guard let first = sets[0] else { return [] }
+    private static func difference(_ sets: [SetValue?], _ maxIntsetEntries: Int) -> MemberSet {
+        guard let first = sets[0] else { return MemberSet() }
         let others = sets.dropFirst().compactMap { $0 }
-        if others.contains(where: { $0 === first }) { return [] }  // the same key subtracted from itself
+        if others.contains(where: { $0 === first }) { return MemberSet() }  // the same key subtracted from itself
         // Test each member of the first set, or remove the others' members
         // from a copy, whichever touches fewer members (Redis weighs the same way).
         let othersSize = others.reduce(0) { $0 + $1.members.count }
         if first.members.count * others.count / 2 <= othersSize {
-            return Set(first.members.filter { member in !others.contains { $0.members.contains(member) } })
+            let kept = first.members.lazy.filter { member in !others.contains { $0.members.contains(member) } }
+            return MemberSet(kept, maxIntsetEntries: maxIntsetEntries)
         }
-        var result = Set(first.members)
-        for other in others where !result.isEmpty { result.subtract(other.members) }
+        var result = MemberSet(first.members, maxIntsetEntries: maxIntsetEntries)
+        for other in others where !result.isEmpty {
+            for member in other.members { result.remove(member) }
+        }
         return result
     }
 
     /// The STORE forms: the result replaces `destination` (and its TTL); an
     /// empty result deletes it. Replies the result's size.
-    private static func store(_ c: ClientSession, _ destination: UnsafeRawBufferPointer, _ members: Set<Bytes>, event: StaticString) {
+    private static func store(_ c: ClientSession, _ destination: UnsafeRawBufferPointer, _ members: MemberSet, event: StaticString) {
         if members.isEmpty {
             if c.db.removeForReplacement(destination, now: c.now) {
                 c.dirty()

@@ -42,8 +42,19 @@ extension SetCommands {
             c.propagate("DEL" as StaticString, args[1])
             return
         }
-        let popped = RandomSample.distinct(Array(set.members), count: Int(count))
-        for member in popped { set.members.remove(member) }
+        let remaining = set.members.count - Int(count)
+        let popped: [Bytes]
+        if remaining * 5 > count {
+            popped = Array(RandomSample.distinct(Array(set.members), count: Int(count)))
+            for member in popped { set.members.remove(member) }
+        } else {
+            // Popping most of the set: as Redis, pick the members that stay, as a new
+            // set (an intset again if they allow), and the rest leave in the set's order.
+            let kept = MemberSet(RandomSample.distinct(Array(set.members), count: remaining),
+                                 maxIntsetEntries: c.engine.setMaxIntsetEntries)
+            popped = set.members.filter { !kept.contains($0) }
+            set.members = kept
+        }
         c.propagate("SREM", args[1], popped)
         c.dirty(popped.count)
         replySet(c, popped)

@@ -14,7 +14,8 @@ enum SetCommands {
             c.db.set(args[1], .set(set), now: c.now)
         }
         var added = 0
-        for index in 2..<args.count where set.members.insert(args[index]) {
+        let maxIntsetEntries = c.engine.setMaxIntsetEntries
+        for index in 2..<args.count where set.members.insert(args[index], maxIntsetEntries: maxIntsetEntries) {
             added += 1
         }
         if added > 0 { c.notify(.set, "sadd", args[1]) }
@@ -62,13 +63,13 @@ enum SetCommands {
         c.dirty()
         if let destination {
             // A destination that already had the member is unchanged: its watchers stay valid.
-            if destination.members.insert(member).inserted {
+            if destination.members.insert(member, maxIntsetEntries: c.engine.setMaxIntsetEntries) {
                 c.touch(args[2])
                 c.dirty()
                 c.notify(.set, "sadd", args[2])
             }
         } else {
-            c.db.set(args[2], .set(SetValue([member])), now: c.now)
+            c.db.set(args[2], .set(SetValue([member], maxIntsetEntries: c.engine.setMaxIntsetEntries)), now: c.now)
             c.dirty()
             c.notify(.set, "sadd", args[2])
         }

@@ -150,7 +150,7 @@ enum SortCommand {
         case .list(let list)?:
             items = list.items.map { Item(element: $0) }
         case .set(let set)?:
-            items = setOrder(set, c.engine.configuration).map { Item(element: $0) }
+            items = set.members.map { Item(element: $0) }  // an intset's in ascending order, as Redis walks it
         case .sortedSet(let zset)?:
             items = zset.scores.keys.map { Item(element: $0) }
         default:
@@ -224,19 +224,6 @@ enum SortCommand {
         case .sortedSet(let zset): zset.count
         default: 0
         }
-    }
-
-    /// The order Redis walks a set in: numeric for one it holds as an intset.
-    private static func setOrder(_ set: SetValue, _ configuration: Configuration) -> [Bytes] {
-        var numbers: [(Int64, Bytes)] = []
-        if set.members.count <= configuration.setMaxIntsetEntries {
-            for member in set.members {
-                guard let number = member.withUnsafeBytes({ Int64(redisDecimal: $0) }) else { return Array(set.members) }
-                numbers.append((number, member))
-            }
-            return numbers.sorted { $0.0 < $1.0 }.map(\.1)
-        }
-        return Array(set.members)
     }
 }
 

@@ -18,7 +18,7 @@ extension Value {
                 }
             }
         case .set(let set):
-            try sink.encodeSet(set.members)
+            try sink.encodeSet(set.members, intset: set.members.isIntset)
         case .hash(let hash):
             try sink.encodeHash(hash.fields.map { ($0.key, $0.value) })
         case .sortedSet(let zset):
@@ -33,8 +33,9 @@ extension Value {
     }
 
     /// The value an RDB object loads as, held in the encodings Redis would pick under
-    /// `zsetLimits` (zset-max-listpack-*); nil for an empty collection (Redis refuses to load one).
-    public init?(rdb object: RDBObject, zsetLimits limits: SortedSetValue.ListpackLimits) {
+    /// `zsetLimits` (zset-max-listpack-*) and `maxIntsetEntries` (set-max-intset-entries);
+    /// nil for an empty collection (Redis refuses to load one).
+    public init?(rdb object: RDBObject, zsetLimits limits: SortedSetValue.ListpackLimits, maxIntsetEntries: Int) {
         switch object {
         case .string(let bytes):
             self = .string(Bytes(array: bytes))
@@ -43,7 +44,7 @@ extension Value {
             self = .list(ListValue(Quicklist(arrays: items)))
         case .set(let members):
             guard !members.isEmpty else { return nil }
-            self = .set(SetValue(members.map { Bytes(array: $0) }))
+            self = .set(SetValue(members.lazy.map { Bytes(array: $0) }, maxIntsetEntries: maxIntsetEntries))
         case .hash(let pairs):
             guard !pairs.isEmpty else { return nil }
             var fields = HashFields()

@@ -51,7 +51,9 @@ public final class HashValue: @unchecked Sendable {  // guarded by the keyspace 
 public final class SetValue: @unchecked Sendable {  // guarded by the keyspace lock
     public var members: MemberSet
     public init(_ members: MemberSet = MemberSet()) { self.members = members }
-    public convenience init<S: Sequence>(_ members: S) where S.Element == Bytes { self.init(MemberSet(members)) }
+    public convenience init<S: Sequence>(_ members: S, maxIntsetEntries: Int) where S.Element == Bytes {
+        self.init(MemberSet(members, maxIntsetEntries: maxIntsetEntries))
+    }
 }
 
 /// A sorted set: member → score for O(1) lookups, and the same members in

@@ -47,7 +47,8 @@ extension Persistence {
     private func warmUpChildCode() {
         let sample = Engine(configuration: configuration)
         let db = sample.keyspace.databases[0]
-        let values: [Value] = [.string(Bytes("v")), .list(ListValue(Quicklist([Bytes("a")]))), .set(SetValue([Bytes("1"), Bytes("m")])),
+        let values: [Value] = [.string(Bytes("v")), .list(ListValue(Quicklist([Bytes("a")]))), .set(SetValue([Bytes("1")], maxIntsetEntries: sample.setMaxIntsetEntries)),
+                               .set(SetValue([Bytes("1"), Bytes("m")], maxIntsetEntries: sample.setMaxIntsetEntries)),
                                .hash(HashValue(HashFields([Bytes("f"): Bytes("v")]))),
                                .sortedSet(SortedSetValue([Bytes("m"): 1.5]))]
         for (index, value) in values.enumerated() { db.load(Bytes("k\(index)"), value, expireAt: 0) }

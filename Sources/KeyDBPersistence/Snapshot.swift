@@ -98,6 +98,7 @@ enum Snapshot {
         var reserved = 0
         /// Read once (copying the engine's whole configuration for every key cost 5% of a load).
         let zsetLimits: SortedSetValue.ListpackLimits
+        let maxIntsetEntries: Int
         var database = 0
         var pending: [(db: Int, key: Bytes, value: Value, expireAt: Int64)] = []
         var expired = 0
@@ -110,6 +111,7 @@ enum Snapshot {
             self.imageLength = imageLength
             self.withKeyspace = withKeyspace
             self.zsetLimits = engine.zsetListpackLimits
+            self.maxIntsetEntries = engine.setMaxIntsetEntries
         }
 
         mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {}
@@ -148,7 +150,7 @@ enum Snapshot {
                 expired += 1
                 return
             }
-            guard let converted = Value(rdb: value, zsetLimits: zsetLimits) else { return }  // Redis skips empty collections too
+            guard let converted = Value(rdb: value, zsetLimits: zsetLimits, maxIntsetEntries: maxIntsetEntries) else { return }  // Redis skips empty collections too
             pending.append((database, Bytes(array: key), converted, expireAtMilliseconds ?? 0))
             if pending.count >= 1024 { flush() }
         }

@@ -19,8 +19,8 @@ public struct RDBObjectEncoder {
         try output.listValue(key: nil, count: count, limits: limits, forEach)
     }
 
-    public mutating func encodeSet<C: Collection>(_ members: C) throws where C.Element: RDBBytes {
-        try output.setValue(key: nil, members, limits: limits)
+    public mutating func encodeSet<C: Collection>(_ members: C, intset: Bool?) throws where C.Element: RDBBytes {
+        try output.setValue(key: nil, members, intset: intset, limits: limits)
     }
 
     public mutating func encodeHash<C: Collection, F: RDBBytes, V: RDBBytes>(_ fields: C) throws

@@ -67,13 +67,15 @@ extension RDBOutput {
         try flushIfFull()
     }
 
-    /// SET_INTSET when every member is a canonical integer and there are few
-    /// enough; else SET.
-    mutating func setValue<C: Collection>(key: UnsafeRawBufferPointer?, _ members: C, limits: RDBEncodingLimits) throws
+    /// SET_INTSET for a set its holder keeps as an intset (`intset`); when it does
+    /// not say (nil), for one whose members are all canonical integers and few
+    /// enough. Else SET.
+    mutating func setValue<C: Collection>(key: UnsafeRawBufferPointer?, _ members: C, intset: Bool? = nil,
+                                          limits: RDBEncodingLimits) throws
     where C.Element: RDBBytes {
         let n = members.count
         try refuseEmpty(n, "set")
-        if n <= limits.setMaxIntsetEntries {
+        if intset ?? (n <= limits.setMaxIntsetEntries) {
             var integers: [Int64] = []
             integers.reserveCapacity(n)
             for m in members {

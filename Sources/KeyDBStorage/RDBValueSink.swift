@@ -6,7 +6,8 @@ public protocol RDBValueSink {
     mutating func encodeString(_ value: some RDBBytes) throws
     /// A list as its length and a walk over its elements (made twice).
     mutating func encodeList(count: Int, _ forEach: RDBListWalk) throws
-    mutating func encodeSet<C: Collection>(_ members: C) throws where C.Element: RDBBytes
+    /// `intset`: whether the set is held as an intset (nil: worked out from the members).
+    mutating func encodeSet<C: Collection>(_ members: C, intset: Bool?) throws where C.Element: RDBBytes
     mutating func encodeHash<C: Collection, F: RDBBytes, V: RDBBytes>(_ fields: C) throws where C.Element == (F, V)
     mutating func encodeSortedSet<C: Collection, M: RDBBytes>(_ members: C) throws where C.Element == (M, Double)
     mutating func encodeStream(_ stream: RDBStream) throws
@@ -45,8 +46,8 @@ public struct RDBEntrySink: RDBValueSink {
         try output.pointee.listValue(key: key, count: count, limits: limits, forEach)
     }
 
-    public mutating func encodeSet<C: Collection>(_ members: C) throws where C.Element: RDBBytes {
-        try output.pointee.setValue(key: key, members, limits: limits)
+    public mutating func encodeSet<C: Collection>(_ members: C, intset: Bool?) throws where C.Element: RDBBytes {
+        try output.pointee.setValue(key: key, members, intset: intset, limits: limits)
     }
 
     public mutating func encodeHash<C: Collection, F: RDBBytes, V: RDBBytes>(_ fields: C) throws

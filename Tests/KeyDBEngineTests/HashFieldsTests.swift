@@ -59,10 +59,10 @@ import Testing
     @Test func setsAddRawMembersOnce() {
         var members = MemberSet()
         for word in ["a", "b", "a", String(repeating: "long", count: 8), String(repeating: "long", count: 8)] {
-            _ = Array(word.utf8).withUnsafeBytes { members.insert($0) }
+            _ = Array(word.utf8).withUnsafeBytes { members.insert($0, maxIntsetEntries: 512) }
         }
         #expect(members.count == 3)
-        for index in 0..<40 { _ = Array("m\(index % 20)".utf8).withUnsafeBytes { members.insert($0) } }
+        for index in 0..<40 { _ = Array("m\(index % 20)".utf8).withUnsafeBytes { members.insert($0, maxIntsetEntries: 512) } }
         #expect(members.count == 23)
     }
 }

@@ -101,8 +101,10 @@ struct ObjectCommandTests {
         h.run("SET", "app", "123")
         #expect(h.run("OBJECT", "ENCODING", "app") == bulk("int"))
         #expect(h.run("OBJECT", "ENCODING", "missing") == nullBulk)
-        // Past set-max-intset-entries a set of integers is a hash table.
+        // A lower set-max-intset-entries leaves an intset as it is, until a member is added.
         #expect(h.run("CONFIG", "SET", "set-max-intset-entries", "1") == ok)
+        #expect(h.run("OBJECT", "ENCODING", "ints") == bulk("intset"))
+        h.run("SADD", "ints", "99")
         #expect(h.run("OBJECT", "ENCODING", "ints") == bulk("hashtable"))
     }
 

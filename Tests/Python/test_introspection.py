@@ -190,6 +190,22 @@ def test_debug_populate_makes_redis_keys(clients):
     assert changes() == before
 
 
+def test_set_encodings_after_debug_reload(clients):
+    """A set that became a hash table stays one while it lives, and a reload works its
+    encoding out again from the members, as Redis loads a snapshot's sets."""
+    for step in (("SADD", "ints", *map(str, range(100))), ("SADD", "large", *map(str, range(1280))),
+                 ("SADD", "was-mixed", "3", "1", "a"), ("SREM", "was-mixed", "a"), ("SADD", "words", "a", "b")):
+        both(clients, *step)
+    keys = ("ints", "large", "was-mixed", "words")
+    for key in keys:
+        same(clients, "OBJECT", "ENCODING", key)
+    both(clients, "DEBUG", "RELOAD")
+    for key in keys:
+        same(clients, "OBJECT", "ENCODING", key)
+    same(clients, "SMEMBERS", "was-mixed")
+    same(clients, "DEBUG", "DIGEST")
+
+
 def test_debug_digest_is_redis_digest_for_every_type_and_encoding(clients):
     """DEBUG DIGEST and DIGEST-VALUE give Redis's digits for the same data: every type,
     small and large encodings, awkward scores, binary keys, expiry, several databases."""
