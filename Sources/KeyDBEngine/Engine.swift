@@ -52,7 +52,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var moveListeners: ((_ addresses: [String], _ port: Int) -> String?)?
     /// Asked to stop the server (SHUTDOWN); set by the network layer.
     public var onShutdown: (@Sendable () -> Void)?
-    /// A shutdown that waited for replicas was aborted or failed: the server goes on.
+    /// A shutdown that waited for replicas, or a signal's not yet begun, was aborted
+    /// or failed: the server goes on.
     public var onShutdownCancelled: (@Sendable () -> Void)?
     /// Told about CONFIG SET (log level, limits the network layer enforces).
     public var onConfigurationChange: ((Configuration) -> Void)?
@@ -91,6 +92,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     var commandPause: ClientPause? = nil
     /// Writes held while SHUTDOWN waits for replicas (Shutdown.swift).
     var shutdownWait: ShutdownWait? = nil
+    /// A signal asked for a shutdown that has not begun (Redis's shutdown_asap): the
+    /// network layer begins it when the cron runs, unless SHUTDOWN ABORT withdraws it.
+    public var shutdownRequested = false
     /// Clients whose command waits for the pause to end, in the order they stopped.
     var postponedClients: [ClientSession] = []
     /// Where writes are recorded for the append-only log; nil when the log is off (or loading).

@@ -53,11 +53,17 @@ extension Engine {
         if commandPause == nil { replication.ackRequested = true }
     }
 
-    /// SHUTDOWN ABORT: ends the wait; its callers get an error and writes run again.
-    /// False when no shutdown is waiting.
+    /// SHUTDOWN ABORT: ends the wait (its callers get an error and writes run again),
+    /// or withdraws a signal's request not yet begun. False when there is neither.
     public func abortShutdown() -> Bool {
-        guard shutdownWait != nil else { return false }
-        cancelShutdown()
+        if shutdownWait != nil {
+            cancelShutdown()
+        } else if shutdownRequested {
+            shutdownRequested = false
+            onShutdownCancelled?()
+        } else {
+            return false
+        }
         logNotice?("Shutdown manually aborted.")
         return true
     }

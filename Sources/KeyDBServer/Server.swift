@@ -330,12 +330,25 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             stopRequested.wait()
             guard let signalNumber = signalsReceived.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }),
                   !lock.withLock({ shutdownPrepared }) else { break }
+            guard awaitCron() else { continue }  // withdrawn by SHUTDOWN ABORT
             if prepareShutdown(after: signalNumber) { break }
             // Waiting for replicas, a second SIGINT still exits at once, as in Redis.
             if !lock.withLock({ engine.shutdownPending }) { signalled.withLockedValue { $0 = false } }
         }
         signalSources.forEach { $0.cancel() }
         shutdown()
+    }
+
+    /// A signal's request begins when the cron runs, as Redis's serverCron takes up
+    /// shutdown_asap: DEBUG PAUSE-CRON holds it, and SHUTDOWN ABORT can withdraw it
+    /// meanwhile. False when it was withdrawn.
+    private func awaitCron() -> Bool {
+        lock.withLock { engine.shutdownRequested = true }
+        while lock.withLock({ engine.cronPaused && engine.shutdownRequested && !shutdownPrepared }) { usleep(10_000) }
+        return lock.withLock {
+            defer { engine.shutdownRequested = false }
+            return engine.shutdownRequested || shutdownPrepared
+        }
     }
 
     /// A signal's shutdown, as shutdown-on-sigint / -sigterm say: true once the log is

@@ -300,6 +300,39 @@ def test_shutdown_on_sigterm_chooses_the_final_save():
         assert os.path.getsize(os.path.join(folder, "dump.rdb")) > 0
 
 
+def test_shutdown_abort_withdraws_a_signal_the_paused_cron_holds():
+    """Redis's "SHUTDOWN ABORT can cancel SIGTERM": a signal's shutdown begins when the
+    cron runs, so under DEBUG PAUSE-CRON it waits, and SHUTDOWN ABORT can withdraw it;
+    one not withdrawn begins once the cron runs again."""
+    with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
+        proc, port = _start(folder, "--save", "", "--enable-debug-command", "yes")
+        try:
+            _wait_for_ping(port)
+            c = RespClient(HOST, port)
+            assert c.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            assert c.call("DEBUG", "PAUSE-CRON", "1") == b"+OK\r\n"
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert proc.poll() is None, "the paused cron holds the signal's shutdown"
+            assert c.call("SHUTDOWN", "ABORT") == b"+OK\r\n"
+            assert c.call("DEBUG", "PAUSE-CRON", "0") == b"+OK\r\n"
+            time.sleep(0.3)
+            assert c.call("PING") == b"+PONG\r\n" and proc.poll() is None
+            with open(os.path.join(folder, "server.log"), "rb") as f:
+                assert b"Shutdown manually aborted." in f.read()
+            assert c.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            # Not withdrawn: the shutdown begins when the cron resumes.
+            assert c.call("DEBUG", "PAUSE-CRON", "1") == b"+OK\r\n"
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert proc.poll() is None
+            c.send(b"DEBUG PAUSE-CRON 0\r\n")
+            assert proc.wait(timeout=10) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
 def test_a_failed_final_save_keeps_the_server_up_unless_forced():
     with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
         proc, port = _start(folder, "--save", "3600 1")
