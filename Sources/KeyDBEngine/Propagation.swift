@@ -249,7 +249,7 @@ extension ClientSession {
         if lazily { propagate("UNLINK" as StaticString, key) } else { propagate("DEL" as StaticString, key) }
     }
 
-    /// Logs one record whose arguments are only known at run time (SPOP's members).
+    /// Logs one record whose arguments are only known at run time (RESTORE's options, the keys MIGRATE moved).
     public func propagate(_ command: StaticString, _ key: UnsafeRawBufferPointer, _ elements: some Collection<Bytes>) {
         propagatedExplicitly = true
         guard let feed = engine.appendOnlyFeed else { return }

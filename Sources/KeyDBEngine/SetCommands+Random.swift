@@ -55,7 +55,8 @@ extension SetCommands {
             popped = set.members.filter { !kept.contains($0) }
             set.members = kept
         }
-        c.propagate("SREM", args[1], popped)
+        // One SREM a member, as Redis logs it (framed as a transaction when more than one).
+        for member in popped { c.propagate("SREM" as StaticString, args[1], member) }
         c.dirty(popped.count)
         replySet(c, popped)
     }

@@ -108,7 +108,7 @@ import Testing
         let one = harness.value("SPOP", "s").string!
         let two = harness.value("SPOP", "s", "2").array.compactMap(\.string)
         let rest = harness.value("SPOP", "s", "5").array.compactMap(\.string)
-        #expect(records() == [["SREM", "s", one], ["SREM", "s"] + two, ["DEL", "s"]])
+        #expect(records() == [["SREM", "s", one], ["MULTI"]] + two.map { ["SREM", "s", $0] } + [["EXEC"], ["DEL", "s"]])
         #expect(rest.count == 1)
     }
 
