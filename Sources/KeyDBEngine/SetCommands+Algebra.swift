@@ -99,7 +99,7 @@ extension SetCommands {
 
     /// Redis builds a union or difference as a new set (an intset while it can be)
     /// and replies from it: so an all-integer result comes in ascending order.
-    private static func union(_ sets: [SetValue?], _ maxIntsetEntries: Int) -> MemberSet {
+    static func union(_ sets: [SetValue?], _ maxIntsetEntries: Int) -> MemberSet {
         var result = MemberSet()
         for case let set? in sets {
             for member in set.members { result.insert(member, maxIntsetEntries: maxIntsetEntries) }
@@ -112,10 +112,11 @@ extension SetCommands {
         guard let first = sets[0] else { return MemberSet() }
         let others = sets.dropFirst().compactMap { $0 }
         if others.contains(where: { $0 === first }) { return MemberSet() }  // the same key subtracted from itself
-        // Test each member of the first set, or remove the others' members
-        // from a copy, whichever touches fewer members (Redis weighs the same way).
+        // Test each member of the first set, or remove the others' members from a
+        // copy, weighed as Redis weighs them: the choice decides the result's
+        // encoding (a large copy is a hash table for good) and so its order.
         let othersSize = others.reduce(0) { $0 + $1.members.count }
-        if first.members.count * others.count / 2 <= othersSize {
+        if first.members.count * (others.count + 1) / 2 <= first.members.count + othersSize {
             let kept = first.members.lazy.filter { member in !others.contains { $0.members.contains(member) } }
             return MemberSet(kept, maxIntsetEntries: maxIntsetEntries)
         }

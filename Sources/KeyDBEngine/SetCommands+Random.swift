@@ -33,10 +33,11 @@ extension SetCommands {
         c.notify(.set, "spop", args[1])
         // Popping at least every member hands over the whole set and deletes the key.
         if count >= set.members.count {
-            // Redis answers this case through SUNION of the key, whose read counts a hit.
+            // Redis answers this case through SUNION of the key: its read counts a hit,
+            // and it replies from the set it builds (an intset when the members allow).
             c.engine.stats.keyspaceHits += 1
             c.dirty(set.members.count)
-            replySet(c, set.members)
+            replySet(c, union([set], c.engine.setMaxIntsetEntries))
             c.db.removeForReplacement(args[1], now: c.now)
             c.notify(.generic, "del", args[1])
             c.propagate("DEL" as StaticString, args[1])

@@ -56,14 +56,8 @@ extension Engine {
     /// SHUTDOWN ABORT: ends the wait (its callers get an error and writes run again),
     /// or withdraws a signal's request not yet begun. False when there is neither.
     public func abortShutdown() -> Bool {
-        if shutdownWait != nil {
-            cancelShutdown()
-        } else if shutdownRequested {
-            shutdownRequested = false
-            onShutdownCancelled?()
-        } else {
-            return false
-        }
+        guard shutdownWait != nil || shutdownRequested else { return false }
+        cancelShutdown()
         logNotice?("Shutdown manually aborted.")
         return true
     }
@@ -104,14 +98,17 @@ extension Engine {
         return .finished
     }
 
-    /// Redis's cancelShutdown: the callers answered, writes released.
+    /// Redis's cancelShutdown: a signal's pending request dropped too, the callers
+    /// answered, writes released.
     private func cancelShutdown() {
-        guard let wait = shutdownWait else { return }
-        shutdownWait = nil
-        for client in wait.callers where client.blocked?.timeoutReply == .shutdownFailed {
-            _ = forceUnblock(client, withError: false)
+        shutdownRequested = false
+        if let wait = shutdownWait {
+            shutdownWait = nil
+            for client in wait.callers where client.blocked?.timeoutReply == .shutdownFailed {
+                _ = forceUnblock(client, withError: false)
+            }
+            updatePause(now: Clock.milliseconds())
         }
-        updatePause(now: Clock.milliseconds())
         onShutdownCancelled?()
     }
 }

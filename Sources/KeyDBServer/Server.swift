@@ -328,10 +328,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         Supervisor.ready(manager)
         while true {
             stopRequested.wait()
-            guard let signalNumber = signalsReceived.withLockedValue({ $0.isEmpty ? nil : $0.removeFirst() }),
-                  !lock.withLock({ shutdownPrepared }) else { break }
-            guard awaitCron() else { continue }  // withdrawn by SHUTDOWN ABORT
-            if prepareShutdown(after: signalNumber) { break }
+            if lock.withLock({ shutdownPrepared }) { break }
+            // (None left: an earlier request took this wake-up's signal in.)
+            guard let signalNumber = takeSignal() else { continue }
+            if beginSignalledShutdown(signalNumber) { break }
             // Waiting for replicas, a second SIGINT still exits at once, as in Redis.
             if !lock.withLock({ engine.shutdownPending }) { signalled.withLockedValue { $0 = false } }
         }
@@ -339,26 +339,36 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         shutdown()
     }
 
-    /// A signal's request begins when the cron runs, as Redis's serverCron takes up
-    /// shutdown_asap: DEBUG PAUSE-CRON holds it, and SHUTDOWN ABORT can withdraw it
-    /// meanwhile. False when it was withdrawn.
-    private func awaitCron() -> Bool {
-        lock.withLock { engine.shutdownRequested = true }
-        while lock.withLock({ engine.cronPaused && engine.shutdownRequested && !shutdownPrepared }) { usleep(10_000) }
-        return lock.withLock {
-            defer { engine.shutdownRequested = false }
-            return engine.shutdownRequested || shutdownPrepared
+    /// The latest signal not yet taken, the ones before it dropped: signals that come
+    /// while a request is pending join it, as Redis's single shutdown_asap flag.
+    private func takeSignal() -> CInt? {
+        signalsReceived.withLockedValue { queue in
+            defer { queue.removeAll() }
+            return queue.last
         }
     }
 
-    /// A signal's shutdown, as shutdown-on-sigint / -sigterm say: true once the log is
-    /// synced and the final save made; false while it waits for replicas (the background
-    /// cycle finishes it, or SHUTDOWN ABORT ends it) or when it failed and the server goes on.
-    private func prepareShutdown(after signalNumber: CInt) -> Bool {
-        notifyStopping()
-        waitForPausedScript()
+    /// A signal's shutdown, as shutdown-on-sigint / -sigterm say (the last signal's). It
+    /// begins when the cron runs, as Redis's serverCron takes up shutdown_asap: not while
+    /// DEBUG PAUSE-CRON holds the cron or a script is busy (a snapshot taken then would
+    /// hold half of it), and SHUTDOWN ABORT can withdraw it meanwhile. True once the log
+    /// is synced and the final save made; false when withdrawn, while it waits for
+    /// replicas (the background cycle finishes it, or SHUTDOWN ABORT ends it), or when
+    /// it failed and the server goes on.
+    private func beginSignalledShutdown(_ first: CInt) -> Bool {
+        var signalNumber = first
+        lock.withLock { engine.shutdownRequested = true }
+        // SHUTDOWN (NOSAVE, say, allowed during a busy script) ends the wait too.
+        while lock.withLock({ !shutdownPrepared && engine.shutdownRequested && (engine.cronPaused || engine.scriptBusy) }) {
+            usleep(10_000)
+            if let later = takeSignal() { signalNumber = later }
+        }
+        if let later = takeSignal() { signalNumber = later }
         return lock.withLock {
             guard !shutdownPrepared else { return true }
+            guard engine.shutdownRequested else { return false }  // withdrawn by SHUTDOWN ABORT
+            engine.shutdownRequested = false
+            notifyStopping()
             let options = signalNumber == SIGINT ? engine.configuration.shutdownOnSigint : engine.configuration.shutdownOnSigterm
             _ = engine.prepareForShutdown(options)  // (finished: onShutdown has set shutdownPrepared)
             return shutdownPrepared

@@ -83,6 +83,22 @@ struct SetEncodingTests {
         ])
     }
 
+    @Test("SDIFF chooses its method as Redis weighs it, and SPOP of the whole set replies from a rebuilt set")
+    func resultsBuiltAsRedisBuildsThem() {
+        let h = EngineHarness()
+        h.script([
+            ("CONFIG SET set-max-intset-entries 4", "+OK\r\n"),
+            ("SADD a 6 5 4 3 2 1", ":6\r\n"), ("SADD b 1 2", ":2\r\n"),
+            // Redis tests each member of the first set here: the result is built as an intset.
+            ("SDIFFSTORE d a b", ":4\r\n"),
+            ("OBJECT ENCODING d", "$6\r\nintset\r\n"),
+            ("SMEMBERS d", "*4\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n$1\r\n6\r\n"),
+            ("CONFIG SET set-max-intset-entries 512", "+OK\r\n"),
+            ("SADD s a 3 1 2", ":4\r\n"), ("SREM s a", ":1\r\n"),
+            ("SPOP s 3", "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"),
+        ])
+    }
+
     @Test("DUMP writes an intset as SET_INTSET, a hash table of integers as SET")
     func dumpTypes() {
         let h = EngineHarness()

@@ -284,6 +284,20 @@ def _sigterm_and_wait(proc, port, exits: bool) -> None:
         assert proc.poll() is None and _ping_ok(port), "the server should have stayed up"
 
 
+def _busy_script(port: int) -> RespClient:
+    """Starts a script that loops for ever; returns another connection, once the server answers it BUSY."""
+    _wait_for_ping(port)
+    looping = RespClient(HOST, port)
+    script = b"while true do end return 1"
+    looping.send(b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script))
+    other = RespClient(HOST, port)
+    deadline = time.monotonic() + 10
+    while not other.call("PING").startswith(b"-BUSY"):
+        assert time.monotonic() < deadline, "the script never became busy"
+        time.sleep(0.05)
+    return other
+
+
 def test_shutdown_on_sigterm_chooses_the_final_save():
     with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
         # Save points set, but nosave: no snapshot at exit.
@@ -333,6 +347,53 @@ def test_shutdown_abort_withdraws_a_signal_the_paused_cron_holds():
                 proc.kill()
 
 
+def test_signals_pending_together_are_one_request_that_shutdown_abort_withdraws():
+    """Redis's shutdown_asap is one flag: two SIGTERMs under DEBUG PAUSE-CRON are one
+    request, which one SHUTDOWN ABORT withdraws; so does a SHUTDOWN that fails."""
+    with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
+        proc, port = _start(folder, "--save", "", "--enable-debug-command", "yes")
+        try:
+            _wait_for_ping(port)
+            c = RespClient(HOST, port)
+            assert c.call("DEBUG", "PAUSE-CRON", "1") == b"+OK\r\n"
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.2)
+            assert c.call("SHUTDOWN", "ABORT") == b"+OK\r\n"
+            assert c.call("SHUTDOWN", "ABORT") == b"-ERR No shutdown in progress.\r\n"
+            # A SHUTDOWN whose save fails cancels a signal's pending request too.
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.2)
+            os.mkdir(os.path.join(folder, "dump.rdb"))
+            open(os.path.join(folder, "dump.rdb", "keep"), "w").close()
+            assert c.call("SHUTDOWN", "SAVE").startswith(b"-ERR Errors trying to SHUTDOWN")
+            assert c.call("DEBUG", "PAUSE-CRON", "0") == b"+OK\r\n"
+            time.sleep(0.5)
+            assert c.call("PING") == b"+PONG\r\n" and proc.poll() is None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def test_shutdown_abort_withdraws_a_signal_held_by_a_busy_script():
+    """A signal's shutdown waits for a busy script, and SHUTDOWN ABORT (allowed meanwhile)
+    withdraws it: once SCRIPT KILL ends the script, the server goes on."""
+    with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
+        proc, port = _start(folder, "--save", "", "--busy-reply-threshold", "100")
+        try:
+            other = _busy_script(port)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            assert other.call("SHUTDOWN", "ABORT") == b"+OK\r\n"
+            assert other.call("SCRIPT", "KILL") == b"+OK\r\n"
+            time.sleep(0.5)
+            assert other.call("PING") == b"+PONG\r\n" and proc.poll() is None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
 def test_a_failed_final_save_keeps_the_server_up_unless_forced():
     with tempfile.TemporaryDirectory(prefix="skdb-sig-") as folder:
         proc, port = _start(folder, "--save", "3600 1")
@@ -362,15 +423,8 @@ def test_shutdown_nosave_ends_a_signalled_server_stuck_behind_a_script():
         proc, port = _start(folder, "--save", "3600 1", "--busy-reply-threshold", "100")
         try:
             _wait_for_ping(port)
-            looping = RespClient(HOST, port)
-            looping.call("SET", "k", "v")
-            script = b"while true do end return 1"
-            looping.send(b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script))
-            other = RespClient(HOST, port)
-            deadline = time.monotonic() + 10
-            while not other.call("PING").startswith(b"-BUSY"):
-                assert time.monotonic() < deadline, "the script never became busy"
-                time.sleep(0.05)
+            RespClient(HOST, port).call("SET", "k", "v")
+            other = _busy_script(port)
             proc.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             assert proc.poll() is None, "the signal waits for the script"
