@@ -45,7 +45,7 @@ extension SetCommands {
         }
         let remaining = set.members.count - Int(count)
         let popped: [Bytes]
-        if remaining * 5 > count {
+        if remaining * spopMoveStrategyFactor > count {
             popped = Array(RandomSample.distinct(Array(set.members), count: Int(count)))
             for member in popped { set.members.remove(member) }
         } else {
@@ -61,6 +61,10 @@ extension SetCommands {
         c.dirty(popped.count)
         replySet(c, popped)
     }
+
+    /// Redis's SPOP_MOVE_STRATEGY_MUL: SPOP draws the members it pops while at least
+    /// this many times as many stay; else it draws the ones that stay.
+    private static let spopMoveStrategyFactor = 5
 
     /// SRANDMEMBER key [count]: a negative count may repeat members.
     static func srandmember(_ c: ClientSession, _ args: Arguments) {
