@@ -314,21 +314,24 @@ public struct MemberSet: RandomAccessCollection, Sendable {
     /// Adds `member` unless present; true when added. A small hash table is searched
     /// first without building the member (a long one would cost an allocation).
     public mutating func insert(_ member: UnsafeRawBufferPointer, maxIntsetEntries: Int) -> Bool {
-        if isIntset {
-            if let value = Int64(redisDecimal: member) { return insert(value, Bytes(member), maxIntsetEntries) }
-            isIntset = false
-        }
+        if let value = intsetValue(member) { return insert(value, Bytes(member), maxIntsetEntries) }
         if storage.count <= smallCollectionScan && storage.contains(where: { $0.equals(member) }) { return false }
         return storage.append(Bytes(member)).inserted
     }
 
     @discardableResult
     public mutating func insert(_ member: Bytes, maxIntsetEntries: Int) -> Bool {
-        if isIntset {
-            if let value = member.withUnsafeBytes({ Int64(redisDecimal: $0) }) { return insert(value, member, maxIntsetEntries) }
-            isIntset = false
-        }
+        if let value = member.withUnsafeBytes({ intsetValue($0) }) { return insert(value, member, maxIntsetEntries) }
         return storage.append(member).inserted
+    }
+
+    /// The member's value while this is an intset; nil for a hash table, which a
+    /// member that is no integer makes it from now on.
+    private mutating func intsetValue(_ member: UnsafeRawBufferPointer) -> Int64? {
+        guard isIntset else { return nil }
+        if let value = Int64(redisDecimal: member) { return value }
+        isIntset = false
+        return nil
     }
 
     /// An intset's insertion: a binary search by value for the member's place.
