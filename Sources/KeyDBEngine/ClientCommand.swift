@@ -193,7 +193,7 @@ extension ClientSession {
 
     /// CLIENT LIST flags=, in Redis's order; N when none applies.
     var flagLetters: String {
-        var letters = isMonitor ? "O" : replica != nil ? "S" : ""
+        var letters = isMonitor ? "O" : replica != nil ? "S" : isMaster ? "M" : ""
         if isSubscribed { letters += "P" }
         if transaction != nil { letters += "x" }
         if blocked != nil || postponed { letters += "b" }

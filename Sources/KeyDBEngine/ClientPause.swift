@@ -75,7 +75,8 @@ extension Engine {
         let before = pause?.kind
         if let current = commandPause, current.end < now { commandPause = nil }
         pause = shutdownWait == nil ? commandPause : ClientPause(kind: max(commandPause?.kind ?? .write, .write), end: .max)
-        keyspace.expiryHeld = pause != nil
+        // A replica holds expiry too: its master deletes such keys, and sends the DELs.
+        keyspace.expiryHeld = pause != nil || isReplica
         if let before, pause.map({ $0.kind < before }) ?? true { resumePostponedClients() }
     }
 

@@ -66,8 +66,9 @@ extension ClientSession {
     /// Records a change to the keyspace (INFO rdb_changes_since_last_save).
     /// Whether an expiry set to `time` deletes the key at once (EXPIRE, GETEX with a
     /// time already past). Not while loading, as Redis's checkAlreadyExpired: later
-    /// records may still act on the key, and the log holds its DEL if it went.
-    func expiryHasPassed(_ time: Int64) -> Bool { time <= now && !engine.loading }
+    /// records may still act on the key, and the log holds its DEL if it went; nor on a
+    /// replica, whose master sends the DEL.
+    func expiryHasPassed(_ time: Int64) -> Bool { time <= now && !engine.loading && !engine.isReplica }
 
     public func dirty(_ changes: Int = 1) {
         engine.keyspace.dirty += changes

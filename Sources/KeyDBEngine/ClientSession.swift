@@ -175,6 +175,10 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
         authenticated = true
     }
 
+    /// The client this replica's master's stream runs as (Redis's CLIENT_MASTER): no
+    /// replies, and none of the checks a user's command meets on a replica.
+    public internal(set) var isMaster = false
+
     /// The server's own client (replaying the log): no password, no ACL checks, as Redis's user-less clients.
     public private(set) var isInternal = false
 

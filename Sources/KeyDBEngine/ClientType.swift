@@ -21,6 +21,6 @@ enum ClientType {
 }
 
 extension ClientSession {
-    /// This client's class, as Redis's getClientType: a replica, a subscriber, or normal.
-    var type: ClientType { replica != nil ? .replica : isSubscribed ? .pubsub : .normal }
+    /// This client's class, as Redis's getClientType: the master, a replica, a subscriber, or normal.
+    var type: ClientType { isMaster ? .master : replica != nil ? .replica : isSubscribed ? .pubsub : .normal }
 }

@@ -99,7 +99,8 @@ enum ConfigRewrite {
         case "bind":
             return changed ? [("bind " + value, true)] : []
         case "replicaof":
-            return []  // always a master: a `replicaof no one` line goes, as Redis drops it
+            // A master drops the line (a `replicaof no one` too), as Redis does.
+            return configuration.replicaOf.map { [("replicaof \($0.host) \($0.port)", true)] } ?? []
         case "requirepass":
             return configuration.requirePass.map { [("requirepass " + quoted($0), true)] } ?? []
         case "latency-tracking-info-percentiles":

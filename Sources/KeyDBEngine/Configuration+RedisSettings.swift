@@ -205,12 +205,15 @@ extension Configuration {
         return alias.map { aliased($0, option) } ?? [option]
     }
 
-    /// `replicaof <host> <port>`: only `no one` (stay a master) is accepted.
-    static let replicaOf = ConfigOption(name: "replicaof", immutable: true, get: { _ in "" }, set: { _, words throws(ConfigError) in
+    /// `replicaof <host> <port>` (or `no one`): the master to follow from the start.
+    static let replicaOf = ConfigOption(name: "replicaof", immutable: true, get: { config in
+        config.replicaOf.map { "\($0.host) \($0.port)" } ?? ""
+    }, set: { config, words throws(ConfigError) in
         guard words.count == 2 else { throw ConfigError("wrong number of arguments") }
-        guard words[0].lowercased() == "no" && words[1].lowercased() == "one" else {
-            throw ConfigError("SwiftKeyDB has no replication: replicaof only takes 'no one'")
-        }
+        config.replicaOf = nil
+        if words[0].lowercased() == "no" && words[1].lowercased() == "one" { return }
+        guard let port = Int(words[1]), (0...65535).contains(port) else { throw ConfigError("Invalid master port") }
+        config.replicaOf = MasterAddress(host: words[0], port: port)
     }, multiWord: true)
 
     /// Three scores from -2000 to 2000 (master, replica, background child).

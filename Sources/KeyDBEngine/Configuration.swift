@@ -83,6 +83,8 @@ public struct Configuration: Sendable {
     public var unixSocketPerm = 0
     /// How a service manager learns the server is ready (systemd's notify socket, upstart's SIGSTOP).
     public var supervised = Supervision.no
+    /// The master to follow (`replicaof host port`; REPLICAOF changes it at run time), nil for a master.
+    public var replicaOf: MasterAddress?
     /// With both above 0, writes are refused (-NOREPLICAS): a master without replicas never has enough.
     public var minReplicasToWrite = 0
     public var minReplicasMaxLag = 10
@@ -524,4 +526,10 @@ public struct ShutdownOptions: Sendable, Equatable {
         let words = [save == true ? "save" : nil, save == false ? "nosave" : nil, now ? "now" : nil, force ? "force" : nil].compactMap { $0 }
         return words.isEmpty ? "default" : words.joined(separator: " ")
     }
+}
+
+/// `replicaof`'s host and port.
+public struct MasterAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
 }

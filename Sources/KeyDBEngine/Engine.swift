@@ -50,6 +50,10 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var logNotice: (@Sendable (String) -> Void)?
     /// CONFIG SET port / bind: the network layer listens anew; nil, or why it could not.
     public var moveListeners: ((_ addresses: [String], _ port: Int) -> String?)?
+    /// Opens the link to a master REPLICAOF named (the network layer's; it retries from the background cycle).
+    public var connectToMaster: ((MasterLink) -> Void)?
+    /// Told when the server starts or stops following a master (the log's role letter).
+    public var onRoleChange: ((_ isReplica: Bool) -> Void)?
     /// Asked to stop the server (SHUTDOWN); set by the network layer.
     public var onShutdown: (@Sendable () -> Void)?
     /// A shutdown that waited for replicas, or a signal's not yet begun, was aborted
@@ -185,7 +189,14 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     private(set) var latencyThreshold: Int64 = 0
     private(set) var latencyTracking = true
 
+    /// This server follows a master, and what that means for users' commands
+    /// (`updateReplicaState`): read as one flag on the request path.
+    public internal(set) var isReplica = false
+    var replicaReadOnly = true
+    var replicaServesStaleData = true
+
     private func cacheHotSettings() {
+        updateReplicaState()
         keyspaceEvents = configuration.keyspaceEvents
         slowlogThreshold = configuration.slowlogLogSlowerThan
         slowlogMaxLength = configuration.slowlogMaxLen
@@ -376,10 +387,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             return reject(command, ErrorReply.loading, for: client)
         }
         // As Redis, PING is refused too: monitoring notices the disk problem.
-        if let refusal = writeRefusal, command.fullName == "ping" || writes(command, for: client) {
+        if let refusal = writeRefusal, !client.isMaster, command.fullName == "ping" || writes(command, for: client) {
             return reject(command, refusal, for: client)
         }
         if let refusal = lackOfReplicasRefusal, writes(command, for: client) {
+            return reject(command, refusal, for: client)
+        }
+        if isReplica, let refusal = refusalOnReplica(command, args, for: client) {
             return reject(command, refusal, for: client)
         }
         if client.transaction != nil && command.flags.contains(.noMulti) {
@@ -419,7 +433,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     }
 
     /// A write, or EXEC of queued writes (Redis's is_write_command).
-    private func writes(_ command: CommandSpec, for client: ClientSession) -> Bool {
+    func writes(_ command: CommandSpec, for client: ClientSession) -> Bool {
         command.flags.contains(.write) || (command.fullName == "exec" && client.transaction?.writes == true)
     }
 
@@ -563,7 +577,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
 
     /// -NOREPLICAS while min-replicas-to-write asks for more good replicas than there are.
     var lackOfReplicasRefusal: String? {
-        guard let refusal = replicaRefusal,
+        guard let refusal = replicaRefusal, !isReplica,
               replication.goodReplicas(maxLag: configuration.minReplicasMaxLag) < configuration.minReplicasToWrite else { return nil }
         return refusal
     }
@@ -600,7 +614,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         // A CLIENT PAUSE ends on time even with active expiry off (Redis checks from its cron);
         // while one lasts the dataset stays as it is.
         let paused = checkPauseTimeout(now: now)
-        guard activeExpireEnabled, !loading, !scriptBusy, !paused else { return }
+        // A replica leaves expiry to its master, whose DELs come in the stream.
+        guard activeExpireEnabled, !loading, !scriptBusy, !paused, !isReplica else { return }
         let slices = max(1, configuration.hz)
         latency.measure("expire-cycle") {
             for db in keyspace.databases where db.volatileCount > 0 {

@@ -301,10 +301,17 @@ public enum ErrorReply {
     // Replication's master side; a server without cluster or modules (ReplicationCommands, ClusterCommands, ModuleCommands).
     public static let clusterDisabled = "ERR This instance has cluster support disabled"
     public static let invalidMasterPort = "ERR Invalid master port"
-    /// SwiftKeyDB's own: Redis would start replicating from the given master.
-    public static let replicationUnsupported = "ERR SwiftKeyDB has no replication: REPLICAOF only takes NO ONE"
+    public static let noMasterLink = "NOMASTERLINK Can't SYNC while not connected with my master"
+    public static let replicaofFromReplica = "ERR Command is not valid when client is a replica."
+    public static let readOnlyReplica = "READONLY You can't write against a read only replica."
+    public static let masterDown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+    public static let scriptWriteOnReadOnlyReplica = "READONLY Can not run script with write flag on readonly replica"
+    public static let scriptStaleWithoutFlag = "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script."
+    public static let unblockedByRoleChange = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+    public static let waitOnReplica = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."
     public static let syncWithPendingOutput = "ERR SYNC and PSYNC are invalid with pending output"
     public static let psyncFailoverToMaster = "ERR PSYNC FAILOVER can't be sent to a master."
+    public static let psyncFailoverReplid = "ERR PSYNC FAILOVER replid must match my replid."
     public static let rdbOnlyRange = "ERR value is out of range, value must between 0 and 1"
     public static func replconfUnknown(_ option: UnsafeRawBufferPointer) -> [UInt8] {
         oneLine(Array("ERR Unrecognized REPLCONF option: ".utf8) + cString(option, limit: Int.max))

@@ -14,6 +14,8 @@ extension Engine {
     public func performEvictions() -> EvictionOutcome {
         let limit = Int(configuration.maxMemory)
         guard limit > 0, !loading else { return .enough }
+        // A replica's dataset is its master's to shape (replica-ignore-maxmemory, on by default).
+        if isReplica && configuration.keptSettings["replica-ignore-maxmemory"] != "no" { return .enough }
         var used = usedMemory()
         guard used > limit else {
             evictionInProgress = false

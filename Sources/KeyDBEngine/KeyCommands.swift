@@ -87,7 +87,8 @@ enum KeyCommands {
             }
             iterations -= 1
         } while cursor != 0 && iterations > 0 && found.count < options.count
-        for key in expired { key.withUnsafeBytes { _ = c.db.remove($0, now: c.now) } }
+        // (Not while expiry is held: under CLIENT PAUSE, or on a replica, which waits for its master's DELs.)
+        for key in expired { key.withUnsafeBytes { _ = c.db.peek($0, now: c.now) } }
 
         c.reply.writeArrayHeader(2)
         c.reply.writeBulk(String(cursor))

@@ -18,6 +18,8 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     /// Made when the first replica comes, as in Redis; kept once made.
     var backlog: ReplicationBacklog?
     public internal(set) var replicas: [ReplicaLink] = []
+    /// The master this server follows (REPLICAOF host port), nil for a master.
+    public internal(set) var master: MasterLink?
     /// Clients in WAIT, each with the replicas it needs and the offset they must reach.
     var waiters: [(client: ClientSession, state: BlockedState, count: Int, offset: Int64)] = []
     /// A WAIT is waiting: ask the replicas for an acknowledgement after this batch.
@@ -42,9 +44,21 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     // MARK: - The stream
 
-    /// Appends stream bytes: to the backlog, to online replicas, and to those
-    /// whose snapshot is being made (sent after it).
+    /// Appends this server's own stream bytes: to the backlog, to online replicas, and
+    /// to those whose snapshot is being made (sent after it). A replica's own writes
+    /// are not streamed: its replicas get its master's stream (`proxy`).
     public func feed(_ bytes: UnsafeRawBufferPointer, engine: Engine) {
+        guard master == nil else { return }
+        append(bytes, engine: engine)
+    }
+
+    /// The master's stream, as this replica applied it, goes on to its own replicas
+    /// and backlog unchanged, so offsets mean the same on every server of the chain.
+    public func proxy(_ bytes: UnsafeRawBufferPointer, engine: Engine) {
+        append(bytes, engine: engine)
+    }
+
+    private func append(_ bytes: UnsafeRawBufferPointer, engine: Engine) {
         guard backlog != nil, !bytes.isEmpty else { return }
         offset += Int64(bytes.count)
         backlog!.append(bytes)
@@ -70,7 +84,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     /// After a batch's records went out: a GETACK if a WAIT asked for one.
     public func afterBatch(engine: Engine) {
-        guard ackRequested else { return }
+        guard ackRequested, master == nil else { return }
         ackRequested = false
         feed("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n", engine: engine)
     }
@@ -84,6 +98,69 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         replid2 = String(repeating: "0", count: 40)
         secondOffset = -1
     }
+
+    /// REPLICAOF NO ONE: the history so far stays valid under the second ID up to this
+    /// offset, so replicas that followed the same master can continue (Redis's shiftReplicationId).
+    func shiftHistory() {
+        replid2 = replid
+        secondOffset = offset + 1
+        replid = Self.newID()
+    }
+
+    /// The replicas' history changed under them: they reconnect and ask again (Redis's disconnectSlaves).
+    func dropReplicas(engine: Engine) {
+        for link in replicas {
+            link.session.killRequested = true
+            link.session.scheduleWakeup()
+        }
+    }
+
+    // MARK: - Following a master
+
+    /// A full resynchronization loaded the master's snapshot: its history is this server's
+    /// now, from `offset` on, with a new backlog (the old one held another history).
+    public func adoptMasterHistory(id: String, offset: Int64, streamDatabase: Int, engine: Engine) {
+        dropReplicas(engine: engine)
+        replid = id
+        replid2 = String(repeating: "0", count: 40)
+        secondOffset = -1
+        self.offset = offset
+        backlog = ReplicationBacklog(size: backlogSize(engine), end: offset)
+        isStreaming = true
+        if engine.appendOnlyFeed == nil { engine.appendOnlyFeed = AppendOnlyFeed() }
+        // Where the master's stream goes on (a replica's snapshot says; a master's stream starts with a SELECT).
+        master?.streamDatabase = streamDatabase
+    }
+
+    /// A partial resynchronization: the stream continues from this server's offset. A master
+    /// that now has another ID (it was promoted) makes the old one the second, as Redis does.
+    public func continueMasterHistory(id: String?, engine: Engine) {
+        if backlog == nil {
+            backlog = ReplicationBacklog(size: backlogSize(engine), end: offset)
+            isStreaming = true
+            if engine.appendOnlyFeed == nil { engine.appendOnlyFeed = AppendOnlyFeed() }
+        }
+        guard let id, id != replid else { return }
+        replid2 = replid
+        secondOffset = offset + 1
+        replid = id
+        dropReplicas(engine: engine)
+    }
+
+    /// The stream's database for a snapshot's `repl-stream-db` (Redis's rdbPopulateSaveInfo): a
+    /// replica's master's selected one; a master's with a backlog, whose stream restarts with a
+    /// SELECT (0 then); nil when there is no stream to follow the snapshot.
+    public func snapshotStreamDatabase(engine: Engine) -> Int? {
+        if let master {
+            guard master.hasHistory else { return nil }
+            return master.session?.db.index ?? master.streamDatabase
+        }
+        guard backlog != nil else { return nil }
+        return max(0, engine.appendOnlyFeed?.selectedDatabase ?? 0)
+    }
+
+    /// The ID and offset a PSYNC to the master names: the first byte not yet had.
+    public var psyncRequest: (id: String, offset: Int64) { (replid, offset + 1) }
 
     /// A PSYNC that can continue from `requested` under `id`: the link, online, with the backlog from there.
     func continueSync(of client: ClientSession, id: some Collection<UInt8>, from requested: Int64, psync2: Bool) -> Bool {
@@ -260,7 +337,9 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     // MARK: - INFO and ROLE
 
     func infoFields(engine: Engine) -> [(String, String)] {
-        var fields = [("role", "master"), ("connected_slaves", "\(replicas.count)")]
+        var fields = [("role", master == nil ? "master" : "slave")]
+        if let master { fields += master.infoFields(offset: offset, engine: engine) }
+        fields.append(("connected_slaves", "\(replicas.count)"))
         if engine.replicaRefusal != nil {
             fields.append(("min_slaves_good_slaves", "\(goodReplicas(maxLag: engine.configuration.minReplicasMaxLag))"))
         }

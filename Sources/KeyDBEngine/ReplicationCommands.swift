@@ -1,12 +1,13 @@
 import KeyDBRESP
 
-/// The replication commands (Redis's replication.c). SwiftKeyDB is always a
-/// master: replicas connect with SYNC or PSYNC and get the stream
-/// (`Replication`); it cannot follow another master yet.
+/// The replication commands (Redis's replication.c): replicas connect with SYNC
+/// or PSYNC and get the stream (`Replication`); REPLICAOF makes this server
+/// follow a master (`MasterLink`).
 enum ReplicationCommands {
     /// ROLE: ["master", offset, [[ip, port, acknowledged offset] for each online replica]].
     static func role(_ c: ClientSession, _ args: Arguments) {
         let replication = c.engine.replication
+        if let master = replication.master { return master.writeRole(offset: replication.offset, to: c) }
         c.reply.writeArrayHeader(3)
         c.reply.writeBulk("master")
         c.reply.writeIntegerReply(replication.offset)
@@ -23,6 +24,7 @@ enum ReplicationCommands {
     /// SYNC: the old protocol (redis-cli --rdb and --replica use it): a snapshot, then the stream.
     static func sync(_ c: ClientSession, _ args: Arguments) {
         guard c.replica == nil && !c.isMonitor else { return }  // already streaming: ignored, as Redis does
+        guard c.engine.master.map({ $0.state == .connected }) ?? true else { return c.replyError(ErrorReply.noMasterLink) }
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
         guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
         startFullSync(c, prePSYNC: true)
@@ -32,7 +34,17 @@ enum ReplicationCommands {
     /// else a full resynchronization (+FULLRESYNC id offset, the snapshot, the stream).
     static func psync(_ c: ClientSession, _ args: Arguments) {
         guard c.replica == nil && !c.isMonitor else { return }
-        if args.count > 3 && args.matches(3, "failover") { return c.replyError(ErrorReply.psyncFailoverToMaster) }
+        // A master handing over to this replica (FAILOVER): it becomes the master, then serves the PSYNC.
+        if args.count > 3 && args.matches(3, "failover") {
+            c.engine.logWarning?("Failover request received for replid \(String(decoding: args[1], as: UTF8.self)).")
+            guard c.engine.master != nil else { return c.replyError(ErrorReply.psyncFailoverToMaster) }
+            guard String(decoding: args[1], as: UTF8.self).lowercased() == c.engine.replication.replid else {
+                return c.replyError(ErrorReply.psyncFailoverReplid)
+            }
+            c.engine.stopFollowing()
+            c.engine.logNotice?("MASTER MODE enabled (failover request from '\(c.infoLine(now: Clock.milliseconds(), current: c))')")
+        }
+        guard c.engine.master.map({ $0.state == .connected }) ?? true else { return c.replyError(ErrorReply.noMasterLink) }
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
         guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
         guard let requested = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
@@ -80,7 +92,9 @@ enum ReplicationCommands {
                 guard let link = c.replica, let offset = args.int64(index + 1) else { return }
                 return c.engine.replication.acknowledge(link, offset: offset, engine: c.engine)
             } else if args.matches(index, "getack") {
-                return  // for a replica from its master; a master ignores it
+                // From this replica's master: the network layer answers with the offset applied.
+                if c.isMaster { c.engine.master?.ackRequested = true }
+                return
             } else if args.matches(index, "rdb-only") {
                 guard let value = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
                 guard value == 0 || value == 1 else { return c.replyError(ErrorReply.rdbOnlyRange) }
@@ -103,18 +117,35 @@ enum ReplicationCommands {
         c.replyOK()
     }
 
-    /// REPLICAOF / SLAVEOF NO ONE: already a master, so OK. Given a master to follow,
-    /// the port is checked as Redis checks it, then refused: there is no replication.
+    /// REPLICAOF / SLAVEOF host port: follow that master (connecting in the background,
+    /// OK at once); NO ONE: be a master again, keeping the data.
     static func replicaof(_ c: ClientSession, _ args: Arguments) {
-        if args.matches(1, "no") && args.matches(2, "one") { return c.replyOK() }
+        let engine = c.engine
+        if args.matches(1, "no") && args.matches(2, "one") {
+            if engine.master != nil {
+                engine.stopFollowing()
+                engine.logNotice?("MASTER MODE enabled (user request from '\(c.infoLine(now: Clock.milliseconds(), current: c))')")
+            }
+            return c.replyOK()
+        }
+        // It would have to drop every replica, itself among them.
+        guard c.replica == nil else { return c.replyError(ErrorReply.replicaofFromReplica) }
         guard let port = args.int64(2), (0...65535).contains(port) else { return c.replyError(ErrorReply.invalidMasterPort) }
-        c.replyError(ErrorReply.replicationUnsupported)
+        let host = String(decoding: args[1], as: UTF8.self)
+        if let master = engine.master, master.host.lowercased() == host.lowercased() && master.port == Int(port) {
+            engine.logNotice?("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
+            return c.reply.writeSimpleString("OK Already connected to specified master")
+        }
+        engine.follow(host: host, port: Int(port))
+        engine.logNotice?("REPLICAOF \(host):\(port) enabled (user request from '\(c.infoLine(now: Clock.milliseconds(), current: c))')")
+        c.replyOK()
     }
 
     /// WAIT numreplicas timeout: how many replicas acknowledged this connection's
     /// writes. Answers at once when enough have (or inside MULTI, or asked for none);
     /// else asks them for an acknowledgement and waits up to the timeout (ms, 0: for ever).
     static func wait(_ c: ClientSession, _ args: Arguments) {
+        guard c.engine.master == nil else { return c.replyError(ErrorReply.waitOnReplica) }
         guard let wanted = args.int64(1) else { return c.replyError(ErrorReply.notInteger) }
         guard let timeout = args.int64(2) else { return c.replyError(ErrorReply.timeoutNotInteger) }
         guard timeout >= 0 else { return c.replyError(ErrorReply.timeoutNegative) }

@@ -100,7 +100,7 @@ public final class Scripting {  // guarded by the keyspace lock
     func run(_ reference: Int32, in interpreter: ScriptInterpreter, name: String, isEval: Bool, flags: ScriptFlags,
              readOnlyCommand: Bool, for caller: ClientSession, commandLine: [[UInt8]] = [], declaredKeys: [Bytes] = [],
              prepare: (OpaquePointer) -> Int32) {
-        if let refusal = refusal(flags: flags, readOnlyCommand: readOnlyCommand) {
+        if let refusal = refusal(flags: flags, readOnlyCommand: readOnlyCommand, caller: caller) {
             return caller.replyError(refusal)
         }
         let readOnly = readOnlyCommand || (!flags.contains(.evalCompat) && flags.contains(.noWrites))
@@ -129,9 +129,13 @@ public final class Scripting {  // guarded by the keyspace lock
     }
 
     /// Redis's scriptPrepareForRun checks for scripts that declared flags.
-    private func refusal(flags: ScriptFlags, readOnlyCommand: Bool) -> String? {
-        guard !flags.contains(.evalCompat) else { return nil }
+    private func refusal(flags: ScriptFlags, readOnlyCommand: Bool, caller: ClientSession) -> String? {
+        let onReplica = engine.isReplica && !caller.isMaster
+        let stale = onReplica && !engine.replicaServesStaleData && engine.master?.state != .connected
+        guard !flags.contains(.evalCompat) else { return stale ? ErrorReply.masterDown : nil }
+        if stale && !flags.contains(.allowStale) { return ErrorReply.scriptStaleWithoutFlag }
         if !flags.contains(.noWrites) {
+            if onReplica && engine.replicaReadOnly { return ErrorReply.scriptWriteOnReadOnlyReplica }
             if let refusal = engine.writeRefusal { return refusal }
             if readOnlyCommand { return ErrorReply.scriptWriteFlagOnReadOnlyCommand }
             if let refusal = engine.lackOfReplicasRefusal { return refusal }
@@ -540,7 +544,10 @@ public final class Scripting {  // guarded by the keyspace lock
         }
         let writes = command.flags.contains(.write)
         if run.readOnly && !command.flags.isDisjoint(with: [.write, .mayReplicate]) { return ErrorReply.scriptWriteInReadOnly }
-        if writes && !run.wroteData, let refusal = engine.writeRefusal ?? engine.lackOfReplicasRefusal { return refusal }
+        if writes && !run.wroteData {
+            if engine.isReplica && engine.replicaReadOnly && !caller.isMaster { return ErrorReply.readOnlyReplica }
+            if let refusal = engine.writeRefusal ?? engine.lackOfReplicasRefusal { return refusal }
+        }
         if !run.allowOOM && !run.wroteData && run.outOfMemoryAtStart && engine.maxMemoryLimit > 0 && command.flags.contains(.denyOOM) {
             return ErrorReply.outOfMemory
         }

@@ -184,7 +184,7 @@ extension Persistence {
     }
 
     /// Every database and, as Redis's emptyData, the function libraries too.
-    private func emptyAll() {
+    func emptyAll() {
         for db in engine.keyspace.databases { db.removeAll() }
         engine.functions.flush()
     }

@@ -14,7 +14,8 @@ enum Snapshot {
         var writer = RDBWriter(compression: configuration.rdbCompression, checksum: configuration.rdbChecksum,
                                limits: configuration.rdbEncodingLimits) { bytes in try file.write(bytes) }
         do {
-            try writeOpening(of: &writer, functions: functions, aofBase: aofBase)
+            // (An AOF base has no stream to follow it: no replication fields, as in Redis.)
+            try writeOpening(of: &writer, functions: functions, aofBase: aofBase, engine: aofBase ? nil : engine)
             // rdb-key-save-delay: µs per key, Redis's hook for tests that need a slow snapshot.
             let delay = configuration.keptSettings["rdb-key-save-delay"].flatMap { UInt32($0) } ?? 0
             for db in engine.keyspace.databases where db.count > 0 {
@@ -34,13 +35,18 @@ enum Snapshot {
     }
 
     /// The header, the aux fields and the function libraries: what precedes the keys.
-    private static func writeOpening(of writer: inout RDBWriter, functions: [[UInt8]], aofBase: Bool) throws {
+    private static func writeOpening(of writer: inout RDBWriter, functions: [[UInt8]], aofBase: Bool, engine: Engine? = nil) throws {
         try writer.writeHeader()
-        for (key, value) in [("redis-ver", ServerIdentity.redisVersion), ("redis-bits", "64"),
-                             ("ctime", String(Clock.milliseconds() / 1000)),
-                             ("used-mem", String(MemoryStatistics.allocatedBytes())), ("aof-base", aofBase ? "1" : "0")] {
-            try writer.writeAux(Array(key.utf8), Array(value.utf8))
+        var fields = [("redis-ver", ServerIdentity.redisVersion), ("redis-bits", "64"),
+                      ("ctime", String(Clock.milliseconds() / 1000)), ("used-mem", String(MemoryStatistics.allocatedBytes()))]
+        // Where the replication stream stands (Redis's rdbSaveInfo): a replica loading this
+        // image applies what follows it in the database the stream had selected.
+        if let engine, let database = engine.replication.snapshotStreamDatabase(engine: engine) {
+            fields += [("repl-stream-db", String(database)), ("repl-id", engine.replication.replid),
+                       ("repl-offset", String(engine.replication.offset))]
         }
+        fields.append(("aof-base", aofBase ? "1" : "0"))
+        for (key, value) in fields { try writer.writeAux(Array(key.utf8), Array(value.utf8)) }
         // Before the keys, as Redis: a loader has the functions before any data.
         for code in functions { try writer.writeFunction(code) }
     }
@@ -67,7 +73,7 @@ enum Snapshot {
     @discardableResult
     static func load(_ image: UnsafeRawBufferPointer, name: String, into engine: Engine, skipExpired: Bool,
                      replaceLibraries: Bool = false,
-                     withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int) {
+                     withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int, streamDatabase: Int?) {
         var sink = Loader(engine: engine, skipExpired: skipExpired, replaceLibraries: replaceLibraries,
                           imageLength: image.count, withKeyspace: withKeyspace)
         let length: Int
@@ -82,7 +88,7 @@ enum Snapshot {
         } catch {
             throw PersistenceError("Can't load \(name): \(error)")
         }
-        return (sink.expired, length)
+        return (sink.expired, length, sink.streamDatabase)
     }
 
     /// Receives keys from the reader and adds them in batches, one lock hold each.
@@ -114,7 +120,12 @@ enum Snapshot {
             self.maxIntsetEntries = engine.setMaxIntsetEntries
         }
 
-        mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {}
+        /// `repl-stream-db`: the database a master's stream had selected when the snapshot was made.
+        var streamDatabase: Int?
+
+        mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {
+            if key.elementsEqual("repl-stream-db".utf8) { streamDatabase = Int(String(decoding: value, as: UTF8.self)) }
+        }
 
         mutating func selectDatabase(_ index: Int) throws {
             let count = engine.keyspace.databases.count

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -9,8 +10,11 @@ import Darwin
 #endif
 
 /// Log lines in redis-server's format, so log tooling keeps working:
-/// `pid:M 25 Nov 2026 11:06:00.123 * message`.
+/// `pid:M 25 Nov 2026 11:06:00.123 * message` (`S` instead of `M` on a replica).
 struct RedisLogHandler: LogHandler {
+    /// Whether the server follows a master, for the role letter.
+    static let isReplica = Atomic<Bool>(false)
+
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     /// `logfile`: appended to, opened for each line so that a rotated file is
@@ -51,7 +55,8 @@ struct RedisLogHandler: LogHandler {
         let millis = Int(spec.tv_nsec / 1_000_000)
         let paddedMillis = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
         let time = String(decoding: stamp.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let text = "\(getpid()):M \(time).\(paddedMillis) \(marker) \(event.message)\n"
+        let role = Self.isReplica.load(ordering: .relaxed) ? "S" : "M"
+        let text = "\(getpid()):\(role) \(time).\(paddedMillis) \(marker) \(event.message)\n"
         // One write(2) per line: lines from different threads never interleave.
         let fd = file.isEmpty ? STDOUT_FILENO : open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }

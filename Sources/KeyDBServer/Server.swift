@@ -175,6 +175,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.logNotice = { [logger] text in logger.notice("\(text)") }
             engine.moveListeners = { [weak self] addresses, port in self?.moveListeners(to: addresses, port: port) }
             engine.migrationLinks.open = { host, port, timeout in MigrationSocket.open(host: host, port: port, timeout: timeout) }
+            engine.connectToMaster = { [weak self] link in self?.connect(to: link) }
+            engine.onRoleChange = { isReplica in RedisLogHandler.isReplica.store(isReplica, ordering: .relaxed) }
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.keepaliveChanged(to: configuration.tcpKeepalive)
                 self?.logger.logLevel = RedisLogHandler.level(named: configuration.logLevel)
@@ -197,6 +199,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             try persistence.load()
         } catch {
             throw StartupError("\(error)")
+        }
+        // `replicaof` in the configuration: follow that master once the local data is loaded.
+        lock.withLock {
+            if let master = engine.configuration.replicaOf { engine.follow(host: master.host, port: master.port, atStart: true) }
         }
         scheduleBackgroundCycle(on: group.next())
         if !channels.isEmpty { logger.notice("Ready to accept connections") }
@@ -442,6 +448,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()
                 self.engine.replication.cron(engine: self.engine)
+                self.reconnectToMaster()
                 self.engine.shutdownCron()
                 self.engine.recordMemoryPeak()
                 return self.persistence.log
@@ -450,6 +457,18 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             log?.writeQueued()
             self.scheduleBackgroundCycle(on: loop)
         }
+    }
+
+    /// Connects to the master REPLICAOF named; under the keyspace lock.
+    private func connect(to link: MasterLink) {
+        MasterConnection.connect(link, engine: engine, lock: lock, persistence: persistence, group: group)
+    }
+
+    /// A replica whose link is down tries again once a second (Redis's replicationCron); under the keyspace lock.
+    private func reconnectToMaster() {
+        guard let link = engine.master, link.state == .connect, Clock.milliseconds() - link.lastAttempt >= 1000 else { return }
+        engine.logNotice?("Connecting to MASTER \(link.name)")
+        connect(to: link)
     }
 
     private func prepareDataDirectory(_ path: String) throws {

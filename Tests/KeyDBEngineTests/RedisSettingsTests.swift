@@ -34,14 +34,10 @@ import Testing
     @Test func valuesThatNeedAbsentMachineryAreRefused() throws {
         #expect(throws: ConfigError("SwiftKeyDB has no TLS support")) { try set("tls-port", "6380") }
         #expect(throws: ConfigError("SwiftKeyDB has no cluster mode")) { try set("cluster-enabled", "yes") }
-        #expect(throws: ConfigError("SwiftKeyDB has no replication: replicaof only takes 'no one'")) {
-            try set("replicaof", "10.0.0.1", "6379")
-        }
         #expect(throws: ConfigError("wrong number of arguments")) { try set("slaveof", "no") }
         // Their off values load, as a stock redis.conf sets them.
         _ = try set("tls-port", "0")
         _ = try set("cluster-enabled", "no")
-        _ = try set("replicaof", "NO", "ONE")
         #expect(throws: ConfigError("argument must be between 1 and 99 inclusive")) { try set("active-defrag-cycle-max", "0") }
         #expect(throws: ConfigError("argument must be between 0 and 777 inclusive")) { try set("unixsocketperm", "1000") }
         #expect(throws: ConfigError("argument couldn't be parsed as an octal number")) { try set("unixsocketperm", "9") }
@@ -80,6 +76,18 @@ import Testing
         for invalid in ["", "{title}", "{title}{server-mode}{unixsocket}", "{nope}", "{title", "}", "a}b", "{}"] {
             #expect(!Configuration.expandsToText(invalid), "\(invalid)")
         }
+    }
+
+    @Test func replicaofNamesTheMasterToFollow() throws {
+        let replica = try set("replicaof", "10.0.0.1", "6379")
+        #expect(replica.replicaOf == MasterAddress(host: "10.0.0.1", port: 6379))
+        #expect(get(replica, "replicaof") == "10.0.0.1 6379" && get(replica, "slaveof") == "10.0.0.1 6379")
+        #expect(try set("slaveof", "NO", "ONE").replicaOf == nil)
+        for port in ["70000", "-1", "6379x", ""] {
+            #expect(throws: ConfigError("Invalid master port")) { try set("replicaof", "10.0.0.1", port) }
+        }
+        let text = ConfigRewrite.rewrite("replicaof no one\nport 6379\n", configuration: replica, directory: "/data", users: [])
+        #expect(text.contains("replicaof 10.0.0.1 6379\n") && !text.contains("no one"))
     }
 
     @Test func rewriteWritesTheNewNameAndDropsReplicaofNoOne() throws {

@@ -23,53 +23,17 @@ import pytest
 from conftest import HOST
 from durability_support import (  # noqa: F401 (servers is a fixture)
     assert_same_state, build_dataset, dump_state, info_fields, raw, run_write_stream, servers, wait_for)
+from replication_support import (
+    assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync)
 from resp_client import ReplyTimeout, RespClient
 
 
-def far_future_ms() -> int:
-    return (int(time.time()) + 2 * 86400) * 1000
-
-
-# DEBUG DIGEST compares the two datasets in one command (assert_same_data).
-DEBUG_ALLOWED = ("--enable-debug-command", "yes")
-
-
 def master(servers, name="master", *args, ping_period=1):
-    return servers("sut", name, ["--save", "", "--repl-ping-replica-period", str(ping_period), *DEBUG_ALLOWED,
-                                 *args]).start()
+    return start_master(servers, "sut", name, *args, ping_period=ping_period)
 
 
 def replica_of(servers, primary, name="replica", *args):
-    return servers("redis", name, ["--save", "", "--replicaof", HOST, str(primary.port), *DEBUG_ALLOWED,
-                                   *args]).start()
-
-
-def replication(server) -> dict:
-    return server.info("replication")
-
-
-def wait_in_sync(primary, replica, timeout=30.0) -> None:
-    """Until the replica's link is up and it has processed everything the master streamed."""
-    def caught_up():
-        m, r = replication(primary), replication(replica)
-        return (r.get("master_link_status") == "up"
-                and r.get("slave_repl_offset") == m.get("master_repl_offset"))
-    wait_for(caught_up, timeout=timeout, what="the replica to catch up")
-
-
-def assert_same_data(primary, replica) -> None:
-    """Key by key (a difference is named), then by DEBUG DIGEST: Redis's digits for
-    the replica's data must be SwiftKeyDB's for the master's."""
-    wait_in_sync(primary, replica)
-    assert_same_state(dump_state(primary.client()), dump_state(replica.client()), names=("master", "replica"))
-    for _ in range(10):
-        offset = replication(primary)["master_repl_offset"]
-        digests = [raw(server.client(), "DEBUG", "DIGEST") for server in (primary, replica)]
-        # A key the master expired meanwhile moves its offset: then compare again.
-        if digests[0] == digests[1] or replication(primary)["master_repl_offset"] == offset:
-            break
-        wait_in_sync(primary, replica)
-    assert digests[0] == digests[1] and len(digests[0]) == 40, digests
+    return start_replica(servers, "redis", primary, name, *args)
 
 
 def test_replica_gets_dataset_then_stream(servers):

@@ -1,0 +1,454 @@
+import KeyDBEngine
+import KeyDBPersistence
+import KeyDBRESP
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The connection to the master this server follows (Redis's syncWithMaster,
+/// readSyncBulkPayload and master client, in one handler):
+/// 1. the handshake: PING, then AUTH (masterauth), REPLCONF listening-port,
+///    ip-address and capa eof psync2, then PSYNC with this server's history;
+/// 2. on +FULLRESYNC the snapshot, `$<size>` or `$EOF:<mark>` (a diskless
+///    master's), written to a file in the data directory and loaded in place
+///    of the dataset; on +CONTINUE nothing: the stream resumes;
+/// 3. the stream, run as the master's client with no replies, passed on
+///    unchanged to this server's own replicas, acknowledged each second
+///    (REPLCONF ACK <offset>) and whenever the master asks (GETACK).
+final class MasterConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What the next bytes from the master are.
+    private enum Step {
+        case pingReply, authReply, portReply, addressReply, capabilitiesReply, psyncReply
+        /// Newlines (the master's keepalives while it makes the snapshot), then `$<size>` or `$EOF:<mark>`.
+        case snapshotHeader
+        case snapshot
+        case stream
+    }
+
+    private let engine: Engine
+    private let lock: NIOLock
+    private let persistence: Persistence
+    private let link: MasterLink
+    private var step = Step.pingReply
+    /// Replies still due for the commands sent together after PING.
+    private var handshakeReplies: [Step] = []
+    private var pending: ByteBuffer?
+    private var context: ChannelHandlerContext?
+    private var timer: RepeatedTask?
+    /// The full resynchronization announced: the history the snapshot stands for.
+    private var fullSync: (id: String, offset: Int64)?
+    private var transfer: SnapshotTransfer?
+    private var parser: RequestParser
+    private var closed = false
+
+    init(engine: Engine, lock: NIOLock, persistence: Persistence, link: MasterLink) {
+        self.engine = engine
+        self.lock = lock
+        self.persistence = persistence
+        self.link = link
+        // As Redis, no proto-max-bulk-len for the master: what it stored, it may send.
+        parser = RequestParser(limits: ProtocolLimits(maxBulkLength: Int.max >> 1))
+    }
+
+    // MARK: - Connecting
+
+    /// Connects to `link`'s master; called under the keyspace lock (REPLICAOF, the
+    /// background cycle's retry), so nothing here waits for the lock.
+    static func connect(_ link: MasterLink, engine: Engine, lock: NIOLock, persistence: Persistence, group: EventLoopGroup) {
+        link.lastAttempt = Clock.milliseconds()
+        link.state = .connecting
+        engine.logNotice?("MASTER <-> REPLICA sync started")
+        let timeout = engine.configuration.keptSettings["repl-timeout"].flatMap(Int64.init) ?? 60
+        ClientBootstrap(group: group)
+            .connectTimeout(.seconds(timeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MasterConnection(engine: engine, lock: lock, persistence: persistence, link: link))
+                }
+            }
+            .connect(host: link.host, port: link.port)
+            .whenFailure { error in
+                lock.withLock {
+                    guard engine.master === link, link.state == .connecting else { return }
+                    engine.logWarning?("Error condition on socket for SYNC: \(Self.describe(error))")
+                    link.state = .connect
+                }
+            }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            return "Name or service not known"
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if error is ChannelError { return "Connection timed out" }
+        return "\(error)"
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        let channel = context.channel
+        let current = lock.withLock { () -> Bool in
+            guard engine.master === link, link.state == .connecting else { return false }
+            link.state = .handshake
+            link.lastInteraction = Clock.milliseconds() / 1000
+            // Called under the keyspace lock (REPLICAOF), which closing takes again: later, on the loop.
+            link.disconnect = { channel.eventLoop.execute { channel.close(promise: nil) } }
+            engine.logNotice?("Non blocking connect for SYNC fired the event.")
+            return true
+        }
+        guard current else { return context.close(promise: nil) }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in bound.value.cron() }
+        send(["PING"])
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        timer?.cancel()
+        transfer?.abandon()
+        transfer = nil
+        lock.withLock {
+            guard engine.master === link else { return }
+            if link.state == .connected { engine.logNotice?("Connection with master lost.") }
+            engine.masterLinkLost(link, now: Clock.milliseconds())
+        }
+        self.context = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    /// Gives up on this connection: the background cycle connects again within a second.
+    private func fail(_ warning: String) {
+        lock.withLock { engine.logWarning?(warning) }
+        context?.close(promise: nil)
+    }
+
+    // MARK: - Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed else { return }
+        var incoming = unwrapInboundIn(data)
+        if pending == nil || pending!.readableBytes == 0 {
+            pending = incoming
+        } else {
+            pending!.writeBuffer(&incoming)
+        }
+        // (The stream's batches note it themselves, under the lock they take anyway.)
+        if step != .stream { lock.withLock { link.lastInteraction = Clock.milliseconds() / 1000 } }
+        while !closed && advance() {}
+    }
+
+    /// Takes the next piece of input for the current step; false when more must arrive first.
+    private func advance() -> Bool {
+        switch step {
+        case .snapshot: return receiveSnapshot()
+        case .stream: return applyStream()
+        case .snapshotHeader:
+            // The master's keepalives while it makes the snapshot.
+            while pending?.readableBytesView.first == UInt8(ascii: "\n") { pending!.moveReaderIndex(forwardBy: 1) }
+            guard let line = readLine() else { return false }
+            return startSnapshot(line)
+        default:
+            guard let line = readLine() else { return false }
+            return handshake(line)
+        }
+    }
+
+    /// A line up to `\n`, without it or a `\r` before it (Redis's connSyncReadLine).
+    private func readLine() -> String? {
+        guard let buffer = pending, let end = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        var line = pending!.readSlice(length: end - buffer.readerIndex + 1)!
+        line.moveWriterIndex(to: line.writerIndex - 1)
+        if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }
+        return String(buffer: line)
+    }
+
+    // MARK: - Handshake
+
+    private func handshake(_ line: String) -> Bool {
+        switch step {
+        case .pingReply:
+            // An error that only means AUTH is needed first is fine: AUTH comes next.
+            if line.hasPrefix("-") && !line.hasPrefix("-NOAUTH") && !line.hasPrefix("-NOPERM") && !line.hasPrefix("-ERR operation not permitted") {
+                fail("Error reply to PING from master: '\(line.dropFirst())'")
+                return false
+            }
+            lock.withLock { engine.logNotice?("Master replied to PING, replication can continue...") }
+            sendHandshake()
+            return true
+        case .authReply:
+            if line.hasPrefix("-") {
+                fail("Unable to AUTH to MASTER: \(line)")
+                return false
+            }
+        case .portReply, .addressReply, .capabilitiesReply:
+            if line.hasPrefix("-") {
+                let what = step == .portReply ? "listening-port" : step == .addressReply ? "ip-address" : "capa"
+                lock.withLock { engine.logNotice?("(Non critical) Master does not understand REPLCONF \(what): \(line)") }
+            }
+        case .psyncReply:
+            if line.isEmpty { return true }  // a keepalive before the reply
+            return psyncReplied(line)
+        default:
+            return false
+        }
+        if handshakeReplies.isEmpty { sendPSYNC() } else { step = handshakeReplies.removeFirst() }
+        return true
+    }
+
+    /// AUTH, REPLCONF listening-port, ip-address and capa, sent together as Redis does;
+    /// their replies are read in order, then PSYNC goes.
+    private func sendHandshake() {
+        let settings = lock.withLock { () -> (auth: [String]?, port: Int, address: String?) in
+            let kept = engine.configuration.keptSettings
+            let password = kept["masterauth"].flatMap { $0.isEmpty ? nil : $0 }
+            let user = kept["masteruser"].flatMap { $0.isEmpty ? nil : $0 }
+            let announcedPort = kept["replica-announce-port"].flatMap(Int.init) ?? 0
+            let address = kept["replica-announce-ip"].flatMap { $0.isEmpty ? nil : $0 }
+            return (password.map { password in user.map { [$0, password] } ?? [password] },
+                    announcedPort != 0 ? announcedPort : engine.serverFacts.tcpPort, address)
+        }
+        handshakeReplies = []
+        if let auth = settings.auth {
+            send(["AUTH"] + auth)
+            handshakeReplies.append(.authReply)
+        }
+        send(["REPLCONF", "listening-port", String(settings.port)])
+        handshakeReplies.append(.portReply)
+        if let address = settings.address {
+            send(["REPLCONF", "ip-address", address])
+            handshakeReplies.append(.addressReply)
+        }
+        send(["REPLCONF", "capa", "eof", "capa", "psync2"])
+        handshakeReplies.append(.capabilitiesReply)
+        step = handshakeReplies.removeFirst()
+    }
+
+    /// PSYNC with this server's history (a former master's own, or the last master's),
+    /// or `? -1` when it has none.
+    private func sendPSYNC() {
+        let request = lock.withLock { () -> (String, Int64)? in
+            guard link.hasHistory else {
+                engine.logNotice?("Partial resynchronization not possible (no cached master)")
+                return nil
+            }
+            let request = engine.replication.psyncRequest
+            engine.logNotice?("Trying a partial resynchronization (request \(request.id):\(request.offset)).")
+            return request
+        }
+        send(["PSYNC", request?.0 ?? "?", String(request?.1 ?? -1)])
+        step = .psyncReply
+    }
+
+    private func psyncReplied(_ line: String) -> Bool {
+        let words = line.split(separator: " ")
+        if line.hasPrefix("+FULLRESYNC"), words.count == 3, words[1].count == 40, let offset = Int64(words[2]) {
+            fullSync = (String(words[1]), offset)
+            lock.withLock {
+                engine.logNotice?("Full resync from master: \(words[1]):\(offset)")
+                link.state = .sync
+            }
+            step = .snapshotHeader
+            return true
+        }
+        if line.hasPrefix("+CONTINUE") {
+            let newID = words.count > 1 && words[1].count == 40 ? String(words[1]) : nil
+            lock.withLock {
+                engine.logNotice?("Successful partial resynchronization with master.")
+                if let newID, newID != engine.replication.replid { engine.logNotice?("Master replication ID changed to \(newID)") }
+                engine.replication.continueMasterHistory(id: newID, engine: engine)
+                beginStream()
+                engine.logNotice?("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.")
+            }
+            step = .stream
+            return true
+        }
+        if line.hasPrefix("-NOMASTERLINK") || line.hasPrefix("-LOADING") {
+            fail("Master is currently unable to PSYNC but should be in the future: \(line)")
+        } else {
+            fail("Unexpected reply to PSYNC from master: \(line)")
+        }
+        return false
+    }
+
+    // MARK: - Full resynchronization
+
+    private func startSnapshot(_ line: String) -> Bool {
+        if line.hasPrefix("-") {
+            fail("MASTER aborted replication with an error: \(line.dropFirst())")
+            return false
+        }
+        guard line.hasPrefix("$") else {
+            fail("Bad protocol from MASTER, the first byte is not '$' (we received '\(line)'), are you sure the host and port are right?")
+            return false
+        }
+        let body = line.dropFirst()
+        let size: Int64?
+        let mark: [UInt8]?
+        if body.hasPrefix("EOF:") && body.utf8.count == 4 + SnapshotTransfer.markLength {
+            (size, mark) = (nil, Array(body.utf8.dropFirst(4)))
+        } else if let length = Int64(body), length >= 0 {
+            (size, mark) = (length, nil)
+        } else {
+            fail("Bad protocol from MASTER, the bulk length is not a number: '\(line)'")
+            return false
+        }
+        let path = lock.withLock { () -> String in
+            link.transferSize = size ?? -1
+            link.transferRead = 0
+            link.transferLastIO = Clock.milliseconds() / 1000
+            engine.logNotice?(size.map { "MASTER <-> REPLICA sync: receiving \($0) bytes from master to disk" }
+                              ?? "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk")
+            return persistence.temporaryTransferPath()
+        }
+        guard let opened = SnapshotTransfer(path: path, size: size, mark: mark) else {
+            fail("Opening the temp file needed for MASTER <-> REPLICA synchronization: \(String(cString: strerror(errno)))")
+            return false
+        }
+        transfer = opened
+        step = .snapshot
+        return true
+    }
+
+    private func receiveSnapshot() -> Bool {
+        guard let transfer, var buffer = pending, buffer.readableBytes > 0 || transfer.isComplete else { return false }
+        let taken: Int
+        do {
+            taken = try buffer.withUnsafeReadableBytes { try transfer.write($0) }
+        } catch {
+            fail("Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: \(error)")
+            return false
+        }
+        buffer.moveReaderIndex(forwardBy: taken)
+        pending = buffer
+        lock.withLock {
+            link.transferRead = transfer.received
+            link.transferLastIO = Clock.milliseconds() / 1000
+        }
+        guard transfer.isComplete else { return false }
+        return finishSnapshot(transfer)
+    }
+
+    /// The whole snapshot is in: it replaces the dataset, and the stream follows.
+    private func finishSnapshot(_ transfer: SnapshotTransfer) -> Bool {
+        self.transfer = nil
+        do {
+            try transfer.finish()
+        } catch {
+            transfer.abandon()
+            fail("Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization: \(error)")
+            return false
+        }
+        guard let fullSync else { return false }
+        let loaded = lock.withLock { () -> Bool in
+            guard engine.master === link else { return false }
+            engine.logNotice?("MASTER <-> REPLICA sync: Discarding previously cached master state.")
+            guard let streamDatabase = persistence.loadFromMaster(transfer.path) else { return false }
+            engine.replication.adoptMasterHistory(id: fullSync.id, offset: fullSync.offset, streamDatabase: streamDatabase, engine: engine)
+            beginStream()
+            engine.logNotice?("MASTER <-> REPLICA sync: Finished with success")
+            return true
+        }
+        guard loaded else {
+            fail("Failed trying to load the MASTER synchronization DB from disk, check server logs.")
+            return false
+        }
+        step = .stream
+        // A diskless master starts the stream once it hears from us (Redis's repl_start_cmd_stream_on_ack).
+        sendAcknowledgement()
+        return true
+    }
+
+    // MARK: - The stream
+
+    /// Under the keyspace lock: the link is up and the master's client exists.
+    private func beginStream() {
+        let channel = context!.channel
+        let session = engine.beginMasterSession(link, peer: channel.remoteAddress.map(ConnectionEnd.socket) ?? .text(link.name),
+                                                local: channel.localAddress.map(ConnectionEnd.socket) ?? .text(""),
+                                                fileDescriptor: { ConnectionSocket.descriptor(of: channel).map(Int.init) ?? -1 })
+        let bound = NIOLoopBound(self, eventLoop: context!.eventLoop)
+        // Woken when a CLIENT PAUSE that held its command ends.
+        session.wakeup = { [eventLoop = context!.eventLoop] in eventLoop.execute { bound.value.resume() } }
+    }
+
+    private func resume() {
+        guard !closed, step == .stream else { return }
+        while !closed && advance() {}
+    }
+
+    /// Runs the complete commands pending (`Engine.applyMasterStream`); true when it should be called again at once.
+    private func applyStream() -> Bool {
+        guard var buffer = pending, buffer.readableBytes > 0 else { return false }
+        let (batch, logWait) = lock.withLock { () -> (MasterStreamBatch, LogWait?) in
+            let batch = buffer.withUnsafeReadableBytes { engine.applyMasterStream($0, link: link, parser: &parser) }
+            return (batch, batch.consumed > 0 ? persistence.takeRecords() : nil)
+        }
+        buffer.moveReaderIndex(forwardBy: batch.consumed)
+        pending = buffer
+        // The replica's log has what it applied before it says so (under `always`, on disk).
+        if let logWait {
+            logWait.log.writeQueued()
+            if logWait.sync { _ = logWait.log.syncNow(through: logWait.offset) }
+        }
+        if let offset = batch.acknowledge { send(["REPLCONF", "ACK", String(offset)]) }
+        if let failure = batch.failure {
+            fail("Protocol error from MASTER: \(failure)")
+        } else if batch.close {
+            context?.close(promise: nil)
+        } else if batch.retryLater, let context {
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(10)) { bound.value.resume() }
+        }
+        return false
+    }
+
+    // MARK: - Writing
+
+    private func send(_ words: [String]) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        buffer.writeString("*\(words.count)\r\n")
+        for word in words { buffer.writeString("$\(word.utf8.count)\r\n\(word)\r\n") }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func sendAcknowledgement() {
+        let offset = lock.withLock { engine.replication.offset }
+        send(["REPLCONF", "ACK", String(offset)])
+    }
+
+    /// Once a second (Redis's replicationCron, replica side): an acknowledgement while
+    /// the stream runs, and the link dropped once the master has been silent for repl-timeout.
+    private func cron() {
+        guard !closed else { return }
+        let (silent, timeout) = lock.withLock { () -> (Int64, Int64) in
+            let now = Clock.milliseconds() / 1000
+            let last = link.state == .sync ? link.transferLastIO : link.lastInteraction
+            return (now - last, engine.configuration.keptSettings["repl-timeout"].flatMap(Int64.init) ?? 60)
+        }
+        if silent > timeout {
+            switch step {
+            case .snapshotHeader, .snapshot: fail("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.")
+            case .stream: fail("MASTER timeout: no data nor PING received...")
+            default: fail("Timeout connecting to the MASTER...")
+            }
+            return
+        }
+        if step == .stream { sendAcknowledgement() }
+    }
+}

@@ -1,0 +1,56 @@
+"""What the replication tests share: servers started as master and replica,
+and the wait and comparisons that decide a replica holds its master's data."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import HOST
+from durability_support import assert_same_state, dump_state, raw, wait_for
+
+# DEBUG DIGEST compares the two datasets in one command (assert_same_data).
+DEBUG_ALLOWED = ("--enable-debug-command", "yes")
+
+
+def far_future_ms() -> int:
+    return (int(time.time()) + 2 * 86400) * 1000
+
+
+def start_master(servers, kind, name="master", *args, ping_period=1):
+    """A master of `kind` ("sut" or "redis"); a Redis one sends its snapshot without the 5 s wait."""
+    extra = ("--repl-diskless-sync-delay", "0") if kind == "redis" else ()
+    return servers(kind, name, ["--save", "", "--repl-ping-replica-period", str(ping_period), *DEBUG_ALLOWED,
+                                *extra, *args]).start()
+
+
+def start_replica(servers, kind, primary, name="replica", *args):
+    return servers(kind, name, ["--save", "", "--replicaof", HOST, str(primary.port), *DEBUG_ALLOWED,
+                                *args]).start()
+
+
+def replication(server) -> dict:
+    return server.info("replication")
+
+
+def wait_in_sync(primary, replica, timeout=30.0) -> None:
+    """Until the replica's link is up and it has processed everything the master streamed."""
+    def caught_up():
+        m, r = replication(primary), replication(replica)
+        return (r.get("master_link_status") == "up"
+                and r.get("slave_repl_offset") == m.get("master_repl_offset"))
+    wait_for(caught_up, timeout=timeout, what="the replica to catch up")
+
+
+def assert_same_data(primary, replica) -> None:
+    """Key by key (a difference is named), then by DEBUG DIGEST: the replica's digits
+    must be the master's."""
+    wait_in_sync(primary, replica)
+    assert_same_state(dump_state(primary.client()), dump_state(replica.client()), names=("master", "replica"))
+    for _ in range(10):
+        offset = replication(primary)["master_repl_offset"]
+        digests = [raw(server.client(), "DEBUG", "DIGEST") for server in (primary, replica)]
+        # A key the master expired meanwhile moves its offset: then compare again.
+        if digests[0] == digests[1] or replication(primary)["master_repl_offset"] == offset:
+            break
+        wait_in_sync(primary, replica)
+    assert digests[0] == digests[1] and len(digests[0]) == 40, digests

@@ -1,0 +1,264 @@
+"""Replication, replica side: SwiftKeyDB following a master (REPLICAOF host port).
+
+The masters are real: redis-server 7.0 (diskless by default, so its snapshot
+arrives as `$EOF:<mark>`; from disk with `repl-diskless-sync no`) and
+SwiftKeyDB itself. Each test compares the replica's whole dataset with the
+master's once it has applied the master's whole stream. What a user sees on a
+replica (refused writes, expired keys, INFO, ROLE) is compared with a Redis
+replica of the same master, reply for reply.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from conftest import HOST, free_port
+from durability_support import (  # noqa: F401 (servers is a fixture)
+    assert_same_state, build_dataset, dump_state, raw, run_write_stream, servers, wait_for)
+from replication_support import (
+    DEBUG_ALLOWED, assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync)
+from resp_client import RespClient
+
+
+def raw_replies(server, commands):
+    """Each command's reply as the bytes the server sent."""
+    with RespClient(HOST, server.port) as c:
+        replies = []
+        for command in commands:
+            c.send_command(*command)
+            replies.append(c.read_reply())
+        return replies
+
+
+def sync_counts(server):
+    """The master's full and accepted partial resynchronizations so far."""
+    stats = server.info("stats")
+    return stats["sync_full"], stats["sync_partial_ok"]
+
+
+def assert_same_replies(redis_replica, replica, commands):
+    expected, got = raw_replies(redis_replica, commands), raw_replies(replica, commands)
+    for command, want, have in zip(commands, expected, got):
+        assert have == want, f"{command}: Redis {want!r}, SwiftKeyDB {have!r}"
+
+
+@pytest.mark.parametrize("diskless", ["yes", "no"])
+def test_follows_a_redis_master(servers, diskless):
+    primary = start_master(servers, "redis", "master", "--repl-diskless-sync", diskless)
+    build_dataset(primary.client(), far_future_ms())
+    replica = start_replica(servers, "sut", primary)
+    assert_same_data(primary, replica)
+    # Every kind of write after the sync: types, expiry, MULTI/EXEC, blocking pops, several databases.
+    run_write_stream(primary.client(), seed=21, count=3000)
+    assert_same_data(primary, replica)
+    how = "streamed RDB from master with EOF" if diskless == "yes" else "bytes from master to disk"
+    assert how in replica.full_log()
+    assert "MASTER <-> REPLICA sync: Finished with success" in replica.full_log()
+    fields = replication(replica)
+    assert (fields["role"], fields["master_link_status"], fields["master_sync_in_progress"]) == ("slave", "up", "0")
+    assert fields["master_replid"] == replication(primary)["master_replid"]
+    assert primary.info("stats")["sync_full"] == "1"
+
+
+def test_follows_a_swiftkeydb_master_and_logs_what_it_applies(servers):
+    primary = start_master(servers, "sut")
+    build_dataset(primary.client(), far_future_ms())
+    replica = start_replica(servers, "sut", primary, "replica", "--appendonly", "yes")
+    assert_same_data(primary, replica)
+    run_write_stream(primary.client(), seed=22, count=2000)
+    assert_same_data(primary, replica)
+    # The replica's own log holds the synced data and the stream after it: it restarts with both.
+    state = dump_state(replica.client())
+    replica.shutdown()
+    restarted = servers("sut", "replica", ["--save", "", "--appendonly", "yes"]).start()
+    assert_same_state(state, dump_state(restarted.client()), names=("replica", "restarted"))
+
+
+def test_a_user_meets_what_a_redis_replica_answers(servers):
+    primary = start_master(servers, "redis")
+    raw(primary.client(), "SET", "k", "v")
+    redis_replica = start_replica(servers, "redis", primary, "redis-replica")
+    replica = start_replica(servers, "sut", primary)
+    wait_in_sync(primary, redis_replica)
+    wait_in_sync(primary, replica)
+    assert_same_replies(redis_replica, replica, [
+        ["SET", "k", "other"], ["GET", "k"], ["INCR", "n"], ["DEL", "k"], ["FLUSHALL"],
+        ["EVAL", "return redis.call('set', 'k', 'x')", "0"],
+        ["EVAL", "return redis.call('get', 'k')", "0"],
+        ["EVAL", "#!lua\nreturn redis.call('get', 'k')", "0"],
+        ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0"],
+        ["MULTI"], ["SET", "k", "x"], ["EXEC"],
+        ["MULTI"], ["GET", "k"], ["EXEC"],
+        ["WAIT", "0", "0"],
+        ["REPLICAOF", HOST, str(primary.port)], ["REPLICAOF", HOST, "70000"], ["SLAVEOF", HOST, str(primary.port)],
+        ["CONFIG", "GET", "replicaof"], ["PING"],
+    ])
+    # replica-read-only no: a user's writes are the replica's own (and not passed on).
+    for server in (redis_replica, replica):
+        raw(server.client(), "CONFIG", "SET", "replica-read-only", "no")
+    assert_same_replies(redis_replica, replica, [["SET", "mine", "1"], ["GET", "mine"], ["GET", "k"]])
+    assert replication(replica)["slave_read_only"] == "0"
+
+
+def test_role_info_and_client_list_of_a_replica(servers):
+    primary = start_master(servers, "redis")
+    replica = start_replica(servers, "sut", primary)
+    wait_in_sync(primary, replica)
+    raw(primary.client(), "SET", "k", "v")
+    wait_in_sync(primary, replica)
+    role = raw(replica.client(), "ROLE")
+    offset = int(replication(primary)["master_repl_offset"])
+    assert role == [b"slave", HOST.encode(), primary.port, b"connected", offset]
+    redis_replica = start_replica(servers, "redis", primary, "redis-replica")
+    wait_in_sync(primary, redis_replica)
+    # The same INFO fields, in the same order (values differ: ports, IDs, times).
+    names = [list(replication(server)) for server in (redis_replica, replica)]
+    assert names[1] == names[0]
+    listed = raw(replica.client(), "CLIENT", "LIST", "TYPE", "master").decode()
+    assert f"addr={HOST}:{primary.port} " in listed and " flags=M " in listed
+    assert raw(replica.client(), "CONFIG", "GET", "replicaof") == [b"replicaof", f"{HOST} {primary.port}".encode()]
+
+
+def test_a_link_that_never_came_up(servers):
+    dead = free_port()
+    redis_replica = servers("redis", "redis-replica", ["--save", "", "--replicaof", HOST, str(dead)]).start()
+    replica = servers("sut", "replica", ["--save", "", "--replicaof", HOST, str(dead)]).start()
+    for server in (redis_replica, replica):
+        raw(server.client(), "CONFIG", "SET", "replica-serve-stale-data", "no")
+    # -MASTERDOWN for data commands (PING too); INFO, ROLE, CONFIG answer.
+    assert_same_replies(redis_replica, replica, [
+        ["GET", "k"], ["SET", "k", "v"], ["PING"], ["DBSIZE"],
+        ["EVAL", "return 1", "0"], ["EVAL", "#!lua\nreturn 1", "0"], ["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+        ["EVAL", "#!lua flags=allow-stale,no-writes\nreturn 1", "0"], ["FUNCTION", "LIST"],
+    ])
+    role = raw(replica.client(), "ROLE")
+    assert role[:3] == [b"slave", HOST.encode(), dead] and role[3] in (b"connect", b"connecting") and role[4] == -1
+    fields = replication(replica)
+    assert (fields["master_link_status"], fields["master_link_down_since_seconds"], fields["slave_repl_offset"]) == ("down", "-1", "1")
+    assert [name for name in replication(redis_replica)] == list(fields)
+    wait_for(lambda: "Error condition on socket for SYNC: Connection refused" in replica.full_log(), timeout=10,
+             what="the refused connection in the log")
+
+
+def test_partial_resync_after_the_master_link_is_killed(servers):
+    primary = start_master(servers, "redis")
+    replica = start_replica(servers, "sut", primary)
+    run_write_stream(primary.client(), seed=23, count=500)
+    wait_in_sync(primary, replica)
+    assert raw(replica.client(), "CLIENT", "KILL", "TYPE", "master") == 1
+    for i in range(300):
+        raw(primary.client(), "SET", f"gap{i}", i)
+    assert_same_data(primary, replica)
+    assert sync_counts(primary) == ("1", "1")
+    assert "Successful partial resynchronization with master" in replica.full_log()
+
+
+def test_a_transaction_cut_by_the_link_is_applied_once(servers):
+    primary = start_master(servers, "sut")
+    replica = start_replica(servers, "sut", primary)
+    wait_in_sync(primary, replica)
+    # A MULTI the replica has read part of when the link drops: the master sends it again
+    # from its start (the replica's offset stopped before it), and it runs once.
+    raw(primary.client(), "SET", "counter", 0)
+    wait_in_sync(primary, replica)
+    with RespClient(HOST, primary.port) as c:
+        for command in (["MULTI"], ["INCR", "counter"], ["INCR", "counter"], ["EXEC"]):
+            c.send_command(*command)
+        assert c.read_reply() == b"+OK\r\n"
+    assert raw(replica.client(), "CLIENT", "KILL", "TYPE", "master") == 1
+    assert_same_data(primary, replica)
+    assert raw(replica.client(), "GET", "counter") == b"2"
+
+
+def test_expired_keys_wait_for_the_masters_del(servers):
+    primary = start_master(servers, "redis")
+    raw(primary.client(), "DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    redis_replica = start_replica(servers, "redis", primary, "redis-replica")
+    replica = start_replica(servers, "sut", primary)
+    raw(primary.client(), "SET", "gone", "v", "PX", 200)
+    raw(primary.client(), "SET", "kept", "v")
+    wait_in_sync(primary, redis_replica)
+    wait_in_sync(primary, replica)
+    time.sleep(0.4)
+    # Past its time the key reads as absent, but stays until the master's DEL comes.
+    commands = [["GET", "gone"], ["EXISTS", "gone"], ["TTL", "gone"], ["SCAN", "0"], ["KEYS", "*"], ["RANDOMKEY"], ["DBSIZE"]]
+    assert_same_replies(redis_replica, replica, commands)
+    assert raw(replica.client(), "DBSIZE") == 2
+    raw(primary.client(), "GET", "gone")  # the master expires it now, and streams the DEL
+    wait_in_sync(primary, replica)
+    assert raw(replica.client(), "DBSIZE") == 1
+    assert_same_replies(redis_replica, replica, commands)
+
+
+def test_a_chain_passes_the_stream_on_unchanged(servers):
+    primary = start_master(servers, "redis")
+    build_dataset(primary.client(), far_future_ms())
+    middle = start_replica(servers, "sut", primary, "middle")
+    wait_in_sync(primary, middle)
+    leaf = start_replica(servers, "redis", middle, "leaf")
+    run_write_stream(primary.client(), seed=24, count=2000)
+    assert_same_data(primary, middle)
+    # The offsets mean the same on every server of the chain.
+    assert_same_data(primary, leaf)
+    assert replication(leaf)["master_replid"] == replication(primary)["master_replid"]
+
+
+def test_replicaof_no_one_keeps_the_data_and_the_history(servers):
+    primary = start_master(servers, "redis")
+    build_dataset(primary.client(), far_future_ms())
+    middle = start_replica(servers, "sut", primary, "middle")
+    wait_in_sync(primary, middle)
+    leaf = start_replica(servers, "redis", middle, "leaf")
+    assert_same_data(primary, leaf)
+    old_id = replication(primary)["master_replid"]
+    assert raw(middle.client(), "REPLICAOF", "NO", "ONE") == b"OK"
+    fields = replication(middle)
+    assert (fields["role"], fields["master_replid2"]) == ("master", old_id)
+    assert int(fields["second_repl_offset"]) == int(replication(primary)["master_repl_offset"]) + 1
+    # Its replica continues with it (the old history stays valid under the second ID).
+    run_write_stream(middle.client(), seed=25, count=500)
+    assert_same_data(middle, leaf)
+    assert sync_counts(middle) == ("1", "1")
+    assert "MASTER MODE enabled" in middle.full_log()
+
+
+def test_replicaof_at_run_time_unblocks_clients_and_resyncs(servers):
+    primary = start_master(servers, "redis")
+    raw(primary.client(), "SET", "from-master", "1")
+    redis_server = servers("redis", "redis-standalone", ["--save", ""]).start()
+    server = servers("sut", "standalone", ["--save", "", *DEBUG_ALLOWED]).start()
+    outcome = {}
+
+    def blocked_pop(target, name):
+        with RespClient(HOST, target.port) as c:
+            c.send_command("BLPOP", "list", "0")
+            outcome[name] = c.read_reply()
+
+    threads = [threading.Thread(target=blocked_pop, args=(target, name)) for target, name in ((redis_server, "redis"), (server, "sut"))]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: all(t.info("clients")["blocked_clients"] == "1" for t in (redis_server, server)),
+             timeout=10, what="both clients to block")
+    for target in (redis_server, server):
+        raw(target.client(), "SET", "mine", "x")
+        assert raw(target.client(), "REPLICAOF", HOST, primary.port) == b"OK"
+    for thread in threads:
+        thread.join(10)
+    assert outcome["sut"] == outcome["redis"]
+    assert_same_data(primary, server)
+    assert raw(server.client(), "GET", "mine") is None
+
+
+def test_masterauth(servers):
+    primary = start_master(servers, "redis")
+    raw(primary.client(), "SET", "k", "v")
+    raw(primary.client(), "CONFIG", "SET", "requirepass", "s3cret")
+    replica = start_replica(servers, "sut", primary, "replica", "--masterauth", "s3cret")
+    wait_for(lambda: replication(replica)["master_link_status"] == "up", timeout=20, what="the link")
+    assert raw(replica.client(), "GET", "k") == b"v"
+    refused = start_replica(servers, "sut", primary, "refused", "--masterauth", "wrong")
+    wait_for(lambda: "Unable to AUTH to MASTER" in refused.full_log(), timeout=10, what="the refused AUTH")
+    assert replication(refused)["master_link_status"] == "down"
