@@ -191,7 +191,8 @@ extension Engine {
         guard !client.isMaster else { return nil }
         let flags = queuedFlags(command, args)
         if replicaReadOnly && (flags.contains(.write) || writes(command, for: client)) { return ErrorReply.readOnlyReplica }
-        if !replicaServesStaleData && replication.master?.state != .connected && !flags.contains(.stale) {
+        let deniesStale = !flags.contains(.stale) || (command.fullName == "exec" && client.transaction?.deniesStale == true)
+        if !replicaServesStaleData && replication.master?.state != .connected && deniesStale {
             return ErrorReply.masterDown
         }
         return nil

@@ -14,6 +14,8 @@ public struct Transaction: Sendable {
     public private(set) var denyOOM = false
     /// A queued command runs a script: EXEC runs on the script stack, where the script may pause.
     public private(set) var runsScripts = false
+    /// A queued command may not serve stale data: a replica whose link is down refuses EXEC (-MASTERDOWN).
+    public private(set) var deniesStale = false
 
     public init() {}
 
@@ -24,6 +26,7 @@ public struct Transaction: Sendable {
         if flags.contains(.write) { writes = true }
         if flags.contains(.denyOOM) { denyOOM = true }
         if flags.contains(.runsScript) { runsScripts = true }
+        if !flags.contains(.stale) { deniesStale = true }
         var bytes: [UInt8] = []
         var spans: [ArgumentSpan] = []
         for index in 0..<args.count {
