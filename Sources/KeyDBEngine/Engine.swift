@@ -260,7 +260,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public func closeIdleClients(now: Int64 = Clock.milliseconds()) {
         let limit = Int64(configuration.timeout)
         guard limit > 0 else { return }
-        for client in clients.values where client.blocked == nil && client.replica == nil && !client.runsScript && !client.postponed && !client.isSubscribed && !client.isMonitor && !client.killRequested
+        for client in clients.values where client.blocked == nil && client.replica == nil && !client.isMaster && !client.runsScript && !client.postponed && !client.isSubscribed && !client.isMonitor && !client.killRequested
                 && now / 1000 - client.lastInteraction / 1000 > limit {
             client.killRequested = true
             client.scheduleWakeup()
@@ -758,6 +758,8 @@ public struct ServerStats: Sendable {
     public var expiredKeys = 0
     public var evictedKeys = 0
     public var netInputBytes = 0
+    /// Bytes of a master's stream read by this replica (INFO total_net_repl_input_bytes).
+    public var netReplicationInputBytes = 0
     public var netOutputBytes = 0
     public var readsProcessed = 0
     public var writesProcessed = 0

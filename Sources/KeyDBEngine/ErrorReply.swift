@@ -402,6 +402,7 @@ public enum ErrorReply {
     public static let scriptUnknownCommand = "ERR Unknown Redis command called from script"
     public static let scriptWrongArity = "ERR Wrong number of args calling Redis command from script"
     public static let scriptCommandNotAllowed = "ERR This Redis command is not allowed from script"
+    public static let scriptCommandOnStaleReplica = "ERR Can not execute the command on a stale replica"
     public static let scriptWriteInReadOnly = "ERR Write commands are not allowed from read-only scripts."
     /// Not a Redis text: SCRIPT DEBUG's debugger (LDB) is not built in.
     public static let scriptDebugUnsupported = "ERR SCRIPT DEBUG is not supported by this server"

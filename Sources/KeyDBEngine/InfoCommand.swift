@@ -160,7 +160,7 @@ enum InfoCommand {
             ("total_connections_received", "\(s.connectionsReceived)"), ("total_commands_processed", "\(s.commandsProcessed)"),
             ("instantaneous_ops_per_sec", "\(engine.instantaneousOpsPerSecond)"),
             ("total_net_input_bytes", "\(s.netInputBytes)"), ("total_net_output_bytes", "\(s.netOutputBytes)"),
-            ("total_net_repl_input_bytes", "0"), ("total_net_repl_output_bytes", "0"),
+            ("total_net_repl_input_bytes", "\(s.netReplicationInputBytes)"), ("total_net_repl_output_bytes", "0"),
             ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
             ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
             ("rejected_connections", "\(s.rejectedConnections)"), ("sync_full", "\(engine.replication.fullSyncs)"),

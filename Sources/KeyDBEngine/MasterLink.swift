@@ -49,6 +49,10 @@ public final class MasterLink: @unchecked Sendable {  // guarded by the keyspace
     /// synchronized): without one, INFO shows Redis's placeholder offsets of 1.
     public internal(set) var hasHistory: Bool
 
+    /// The master sent what this server cannot apply: continuing from the same offset would
+    /// meet it again, so the next sync is a full one (Redis drops the master's state too).
+    public func forgetHistory() { hasHistory = false }
+
     init(host: String, port: Int, hasHistory: Bool) {
         self.host = host
         self.port = port
@@ -126,6 +130,10 @@ extension Engine {
         // The next write the replicas get starts with a SELECT.
         appendOnlyFeed?.selectedDatabase = -1
         updateReplicaState()
+        // A failed full resync left the log off: it starts again now (Redis's restartAOFAfterSYNC).
+        if configuration.appendOnly, let refusal = persistence?.setAppendOnly(true) {
+            logWarning?("Failed enabling the AOF after becoming a master: \(refusal)")
+        }
     }
 
     private func dropLink(_ link: MasterLink) {
@@ -161,6 +169,13 @@ extension Engine {
         link.streamDatabase = session.db.index
         link.session = nil
         unregister(session)
+    }
+
+    /// A full resync is about to replace the dataset: as after FLUSHALL, transactions
+    /// watching any key fail and clients' cached keys are invalidated (Redis's signalFlushedDb).
+    public func signalDatasetReplaced() {
+        for db in keyspace.databases { keyspace.touchWatchedKeys(in: db, now: Clock.milliseconds()) }
+        invalidateAllTracked()
     }
 
     /// The link is down: its state goes back to connect, and the time is noted for INFO.

@@ -41,7 +41,7 @@ extension Engine {
         keyspace.expiryPaused = expiryWasPaused
         endBatch()
         session.reply.clear()
-        stats.netInputBytes += batch.consumed
+        stats.netReplicationInputBytes += batch.consumed
         if settled > 0 {
             link.unsettled.withUnsafeBytes { replication.proxy($0, engine: self) }
             link.unsettled.removeAll(keepingCapacity: true)

@@ -265,6 +265,11 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     // MARK: - Acknowledgements and WAIT
 
+    /// A replica's newline, sent while it loads its snapshot: it is alive (Redis's repl_ack_time).
+    public func keptAlive(_ client: ClientSession) {
+        client.replica?.ackTime = Clock.milliseconds() / 1000
+    }
+
     func acknowledge(_ link: ReplicaLink, offset: Int64, engine: Engine) {
         if offset > link.ackOffset { link.ackOffset = offset }
         link.ackTime = Clock.milliseconds() / 1000

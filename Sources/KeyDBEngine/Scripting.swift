@@ -535,6 +535,9 @@ public final class Scripting {  // guarded by the keyspace lock
     /// Runs `command` unless a check refuses it (the refusal is returned).
     private func check(_ command: CommandSpec, _ args: Arguments, for run: ScriptRun) -> String? {
         if command.flags.contains(.noScript) && !denyListDisabled { return ErrorReply.scriptCommandNotAllowed }
+        if engine.isReplica && !engine.replicaServesStaleData && engine.master?.state != .connected && !command.flags.contains(.stale) {
+            return ErrorReply.scriptCommandOnStaleReplica
+        }
         let caller = run.caller
         if client.user !== caller.user || client.aclUnrestricted != caller.aclUnrestricted {
             client.adopt(user: caller.user, unrestricted: caller.aclUnrestricted)

@@ -17,13 +17,13 @@ extension Persistence {
     /// load and starts again with a rewrite of the new data, as Redis's does. Returns the
     /// database the master's stream goes on in (the snapshot's `repl-stream-db`, else 0); nil
     /// when the file could not be loaded: the dataset is then empty, and the caller syncs again.
-    public func loadFromMaster(_ temporary: String) -> Int? {
+    /// `keepalive` is called between batches of keys (the master must hear from a replica that loads).
+    public func loadFromMaster(_ temporary: String, keepalive: @escaping () -> Void) -> Int? {
         // A child writing the old data would only waste the work (and its copy-on-write memory).
         stopChild()
-        let logWasOn = log != nil
-        if logWasOn { _ = setAppendOnly(false) }
-        defer { if logWasOn, let refusal = setAppendOnly(true) { logWarning("Failed enabling the AOF after successful master synchronization! \(refusal)") } }
+        if log != nil { _ = setAppendOnly(false) }
         logNotice("MASTER <-> REPLICA sync: Flushing old data")
+        engine.signalDatasetReplaced()
         emptyAll()
         do {
             try FileIO.rename(temporary, snapshotPath)
@@ -34,21 +34,33 @@ extension Persistence {
         }
         logNotice("MASTER <-> REPLICA sync: Loading DB in memory")
         engine.loading = true
-        defer { engine.loading = false }
         let streamDatabase: Int?
         do {
-            guard let file = try MappedFile(snapshotPath) else { return nil }
+            guard let file = try MappedFile(snapshotPath) else {
+                engine.loading = false
+                return nil
+            }
             // Keys past their time stay: the master deletes them, and says so in the stream.
             streamDatabase = try Snapshot.load(file.bytes, name: snapshotPath, into: engine, skipExpired: false,
-                                               withKeyspace: { $0() }).streamDatabase
+                                               withKeyspace: { batch in
+                                                   batch()
+                                                   keepalive()
+                                               }).streamDatabase
         } catch {
+            engine.loading = false
             logWarning("Failed trying to load the MASTER synchronization DB from disk: \(error)")
             emptyAll()
             return nil
         }
+        engine.loading = false
         // The file holds the data as it is now: nothing to save until it changes.
         dirtyAtLastSave = engine.keyspace.dirty
         lastSaveTime = Clock.milliseconds() / 1000
+        // The log starts again, with the new data as its base. Not after a failed load, as
+        // Redis: a rewrite of the empty dataset would replace the files that still hold the old one.
+        if configuration.appendOnly, let refusal = setAppendOnly(true) {
+            logWarning("Failed enabling the AOF after successful master synchronization! \(refusal)")
+        }
         return streamDatabase.map { (0..<engine.keyspace.databases.count).contains($0) ? $0 : 0 } ?? 0
     }
 }

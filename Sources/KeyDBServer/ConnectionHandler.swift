@@ -519,6 +519,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 position = end
             case .empty(let end):
                 position = end
+                if session.replica != nil { engine.replication.keptAlive(session) }
             case .incomplete(let atLeast):
                 neededBytes = atLeast - position
                 return position

@@ -48,6 +48,8 @@ final class MasterConnection: ChannelInboundHandler {
     private var fullSync: (id: String, offset: Int64)?
     private var transfer: SnapshotTransfer?
     private var parser: RequestParser
+    /// A retry is due (the stream waits for a busy script): one timer at a time.
+    private var retryScheduled = false
     private var closed = false
 
     init(engine: Engine, lock: NIOLock, persistence: Persistence, link: MasterLink) {
@@ -145,6 +147,8 @@ final class MasterConnection: ChannelInboundHandler {
         if pending == nil || pending!.readableBytes == 0 {
             pending = incoming
         } else {
+            // A stream whose reads never end on a command's end would otherwise grow for ever.
+            if pending!.readerIndex > 1 << 16 { pending!.discardReadBytes() }
             pending!.writeBuffer(&incoming)
         }
         // (The stream's batches note it themselves, under the lock they take anyway.)
@@ -159,7 +163,12 @@ final class MasterConnection: ChannelInboundHandler {
         case .stream: return applyStream()
         case .snapshotHeader:
             // The master's keepalives while it makes the snapshot.
-            while pending?.readableBytesView.first == UInt8(ascii: "\n") { pending!.moveReaderIndex(forwardBy: 1) }
+            var keepalives = 0
+            while pending?.readableBytesView.first == UInt8(ascii: "\n") {
+                pending!.moveReaderIndex(forwardBy: 1)
+                keepalives += 1
+            }
+            if keepalives > 0 { lock.withLock { link.transferLastIO = Clock.milliseconds() / 1000 } }
             guard let line = readLine() else { return false }
             return startSnapshot(line)
         default:
@@ -261,6 +270,8 @@ final class MasterConnection: ChannelInboundHandler {
             lock.withLock {
                 engine.logNotice?("Full resync from master: \(words[1]):\(offset)")
                 link.state = .sync
+                // repl-timeout counts from here: the master may take a while to start sending.
+                (link.transferSize, link.transferRead, link.transferLastIO) = (-1, 0, Clock.milliseconds() / 1000)
             }
             step = .snapshotHeader
             return true
@@ -354,14 +365,31 @@ final class MasterConnection: ChannelInboundHandler {
             return false
         }
         guard let fullSync else { return false }
-        let loaded = lock.withLock { () -> Bool in
-            guard engine.master === link else { return false }
+        // While the load holds the keyspace, a newline now and then tells the master we are
+        // alive (Redis's replicationSendNewlineToMaster), or its repl-timeout would drop us.
+        var lastKeepalive = Clock.milliseconds()
+        let keepalive = { [context] in
+            let now = Clock.milliseconds()
+            guard now - lastKeepalive >= 1000, let context else { return }
+            lastKeepalive = now
+            var newline = context.channel.allocator.buffer(capacity: 1)
+            newline.writeStaticString("\n")
+            context.writeAndFlush(NIOAny(newline), promise: nil)
+        }
+        let loaded = lock.withLock { () -> Bool? in
+            // REPLICAOF named another master meanwhile: this snapshot is not for us any more.
+            guard engine.master === link else { return nil }
             engine.logNotice?("MASTER <-> REPLICA sync: Discarding previously cached master state.")
-            guard let streamDatabase = persistence.loadFromMaster(transfer.path) else { return false }
+            guard let streamDatabase = persistence.loadFromMaster(transfer.path, keepalive: keepalive) else { return false }
             engine.replication.adoptMasterHistory(id: fullSync.id, offset: fullSync.offset, streamDatabase: streamDatabase, engine: engine)
             beginStream()
             engine.logNotice?("MASTER <-> REPLICA sync: Finished with success")
             return true
+        }
+        guard let loaded else {
+            transfer.abandon()
+            context?.close(promise: nil)
+            return false
         }
         guard loaded else {
             fail("Failed trying to load the MASTER synchronization DB from disk, check server logs.")
@@ -386,8 +414,15 @@ final class MasterConnection: ChannelInboundHandler {
         session.wakeup = { [eventLoop = context!.eventLoop] in eventLoop.execute { bound.value.resume() } }
     }
 
+    /// Woken by the engine (a pause ended, CLIENT KILL TYPE master) or a retry's timer.
     private func resume() {
         guard !closed, step == .stream else { return }
+        let killed = lock.withLock { () -> Bool in
+            guard let session = link.session else { return true }
+            session.wakeupScheduled = false
+            return session.killRequested
+        }
+        if killed { return context?.close(promise: nil) ?? () }
         while !closed && advance() {}
     }
 
@@ -407,12 +442,18 @@ final class MasterConnection: ChannelInboundHandler {
         }
         if let offset = batch.acknowledge { send(["REPLCONF", "ACK", String(offset)]) }
         if let failure = batch.failure {
+            // Continuing from here would meet the same bytes again: the next sync is a full one.
+            lock.withLock { link.forgetHistory() }
             fail("Protocol error from MASTER: \(failure)")
         } else if batch.close {
             context?.close(promise: nil)
-        } else if batch.retryLater, let context {
+        } else if batch.retryLater, !retryScheduled, let context {
+            retryScheduled = true
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: .milliseconds(10)) { bound.value.resume() }
+            context.eventLoop.scheduleTask(in: .milliseconds(10)) {
+                bound.value.retryScheduled = false
+                bound.value.resume()
+            }
         }
         return false
     }

@@ -126,7 +126,10 @@ struct ReplicaTests {
         let link = try following(h)
         #expect(h.run("CONFIG", "SET", "replica-serve-stale-data", "no") == "+OK\r\n")
         #expect(h.run("GET", "k") == "$-1\r\n")
+        // Queued while the link was up, refused at EXEC once it is down (Redis's cmd_inv_flags).
+        #expect(h.run("MULTI") == "+OK\r\n" && h.run("GET", "k") == "+QUEUED\r\n")
         h.engine.masterLinkLost(link, now: h.now)
+        #expect(h.run("EXEC") == "-EXECABORT Transaction discarded because of: MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n")
         let down = "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
         #expect(h.run("GET", "k") == down && h.run("PING") == down)
         // A script that may write meets the read-only check first, as in Redis's order.

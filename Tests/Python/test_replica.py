@@ -17,7 +17,7 @@ import pytest
 
 from conftest import HOST, free_port
 from durability_support import (  # noqa: F401 (servers is a fixture)
-    assert_same_state, build_dataset, dump_state, raw, run_write_stream, servers, wait_for)
+    assert_same_state, build_dataset, dump_state, info_fields, raw, run_write_stream, servers, wait_for)
 from replication_support import (
     DEBUG_ALLOWED, assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync)
 from resp_client import RespClient
@@ -133,6 +133,8 @@ def test_a_link_that_never_came_up(servers):
         ["GET", "k"], ["SET", "k", "v"], ["PING"], ["DBSIZE"],
         ["EVAL", "return 1", "0"], ["EVAL", "#!lua\nreturn 1", "0"], ["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
         ["EVAL", "#!lua flags=allow-stale,no-writes\nreturn 1", "0"], ["FUNCTION", "LIST"],
+        ["EVAL", "#!lua flags=allow-stale,no-writes\nreturn redis.call('get', 'k')", "0"],
+        ["EVAL", "#!lua flags=allow-stale,no-writes\nreturn redis.call('ping')", "0"],
     ])
     role = raw(replica.client(), "ROLE")
     assert role[:3] == [b"slave", HOST.encode(), dead] and role[3] in (b"connect", b"connecting") and role[4] == -1
@@ -262,3 +264,132 @@ def test_masterauth(servers):
     refused = start_replica(servers, "sut", primary, "refused", "--masterauth", "wrong")
     wait_for(lambda: "Unable to AUTH to MASTER" in refused.full_log(), timeout=10, what="the refused AUTH")
     assert replication(refused)["master_link_status"] == "down"
+
+
+def test_a_slow_snapshot_is_waited_for(servers):
+    # 3,000 keys at 1 ms each: the master's snapshot takes 3 s, with keepalive newlines meanwhile.
+    primary = start_master(servers, "sut", "master", "--rdb-key-save-delay", "1000")
+    raw(primary.client(), "DEBUG", "POPULATE", 3000)
+    replica = start_replica(servers, "sut", primary)
+    assert_same_data(primary, replica)
+    assert sync_counts(primary) == ("1", "0")
+    assert "Timeout" not in replica.full_log()
+
+
+def test_pauses_and_idle_timeouts_leave_the_link_alone(servers):
+    # No PINGs from the master: nothing but the engine's own wake-up resumes a paused stream.
+    primary = start_master(servers, "sut", "master", ping_period=3600)
+    replica = start_replica(servers, "sut", primary, "replica", "--timeout", "1")
+    wait_in_sync(primary, replica)
+    for round in range(2):
+        assert raw(replica.client(), "CLIENT", "PAUSE", 300, "WRITE") == b"OK"
+        raw(primary.client(), "SET", f"during-pause-{round}", round)
+        time.sleep(0.1)
+        assert raw(replica.client(), "GET", f"during-pause-{round}") is None
+        wait_for(lambda: raw(replica.client(), "GET", f"during-pause-{round}") == str(round).encode(), timeout=2,
+                 what="the held command to run once the pause ends")
+    # The master's client is never idle-closed (`timeout`), as in Redis (ours is: a fresh one each time).
+    time.sleep(2.5)
+    assert info_fields(raw(replica.client(), "INFO", "replication"))["master_link_status"] == "up"
+    assert sync_counts(primary) == ("1", "0")
+    assert int(info_fields(raw(replica.client(), "INFO", "stats"))["total_net_repl_input_bytes"]) > 0
+
+
+def test_a_full_resync_fails_watchers(servers):
+    primary = start_master(servers, "redis")
+    raw(primary.client(), "SET", "k", "1")
+    replica = start_replica(servers, "sut", primary)
+    wait_in_sync(primary, replica)
+    with RespClient(HOST, replica.port) as c:
+        for command in (["WATCH", "k"], ["MULTI"], ["GET", "k"]):
+            c.send_command(*command)
+            c.read_reply()
+        # A new history on the master: the replica cannot continue, and loads a new snapshot.
+        raw(primary.client(), "DEBUG", "CHANGE-REPL-ID")
+        assert raw(replica.client(), "CLIENT", "KILL", "TYPE", "master") == 1
+        wait_for(lambda: sync_counts(primary)[0] == "2", timeout=10, what="the second full resync")
+        wait_in_sync(primary, replica)
+        c.send_command("EXEC")
+        assert c.read_reply() == b"*-1\r\n"
+
+
+class FakeMaster:
+    """A master that answers the handshake, sends an empty snapshot and then `stream`,
+    recording every command each connection sent (to compare what replicas send)."""
+
+    EMPTY_RDB = b"REDIS0010\xff" + b"\x00" * 8  # a zero checksum is not checked
+
+    def __init__(self, stream: bytes):
+        import socket
+        self.stream = stream
+        self.sessions = []
+        self.listener = socket.socket()
+        self.listener.bind((HOST, 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _read_command(f):
+        header = f.readline()
+        if not header.startswith(b"*"):
+            return None
+        words = []
+        for _ in range(int(header[1:])):
+            length = int(f.readline()[1:])
+            words.append(f.read(length + 2)[:-2].decode())
+        return words
+
+    def _session(self, conn):
+        commands = []
+        self.sessions.append(commands)
+        with conn, conn.makefile("rb") as f:
+            while (command := self._read_command(f)) is not None:
+                commands.append(command)
+                name = command[0].upper()
+                if name == "PING":
+                    conn.sendall(b"+PONG\r\n")
+                elif name == "PSYNC":
+                    conn.sendall(b"+FULLRESYNC " + b"f" * 40 + b" 0\r\n$%d\r\n" % len(self.EMPTY_RDB) + self.EMPTY_RDB + self.stream)
+                elif name != "REPLCONF" or command[1].upper() != "ACK":
+                    conn.sendall(b"+OK\r\n")
+
+    def close(self):
+        self.listener.close()
+
+
+def handshake(commands, port):
+    """The commands before the stream, the listening port made a placeholder."""
+    return [["REPLCONF", "listening-port", "<port>"] if c[:3] == ["REPLCONF", "listening-port", str(port)] else c
+            for c in commands if c[:2] != ["REPLCONF", "ACK"]]
+
+
+def test_the_handshake_and_a_master_that_breaks_the_protocol(servers):
+    # A valid command, then a bulk length that is no number: the replica drops the link and,
+    # unable to continue past those bytes, asks for a full resync (`PSYNC ? -1`), as Redis does.
+    fakes = {kind: FakeMaster(b"*1\r\n$4\r\nPING\r\n*1\r\n$x\r\n") for kind in ("redis", "sut")}
+    try:
+        replicas = {kind: servers(kind, f"{kind}-replica", ["--save", "", "--replicaof", HOST, str(fake.port),
+                                                            "--masterauth", "pw"]).start()
+                    for kind, fake in fakes.items()}
+        for fake in fakes.values():
+            wait_for(lambda: len(fake.sessions) >= 2 and any(c[0] == "PSYNC" for c in fake.sessions[1]), timeout=15,
+                     what="the replica to connect again")
+        seen = {kind: [handshake(session, replicas[kind].port) for session in fake.sessions[:2]]
+                for kind, fake in fakes.items()}
+        assert seen["sut"] == seen["redis"]
+        assert seen["sut"][0] == [["PING"], ["AUTH", "pw"], ["REPLCONF", "listening-port", "<port>"],
+                                  ["REPLCONF", "capa", "eof", "capa", "psync2"], ["PSYNC", "?", "-1"]]
+        assert seen["sut"][1][-1] == ["PSYNC", "?", "-1"]
+    finally:
+        for fake in fakes.values():
+            fake.close()
