@@ -97,6 +97,19 @@ public final class MasterLink: @unchecked Sendable {  // guarded by the keyspace
     public var name: String { "\(host):\(port)" }
 }
 
+/// Where a replication stream stood when a snapshot was made (its `repl-*` aux fields).
+public struct ReplicationPosition: Sendable, Equatable {
+    public var id: String?
+    public var offset: Int64?
+    public var database: Int
+
+    public init(id: String?, offset: Int64?, database: Int) {
+        self.id = id
+        self.offset = offset
+        self.database = database
+    }
+}
+
 extension Engine {
     /// Whether this server follows a master (Redis's server.masterhost != NULL).
     public var master: MasterLink? { replication.master }
@@ -104,13 +117,20 @@ extension Engine {
     /// REPLICAOF host port: follow that master from now on. Clients blocked on keys are
     /// let go (the master's stream decides the data now); replicas of this server stay
     /// connected and are dropped only when the history changes (a full resync). At
-    /// start (`replicaof` in the configuration) there is no history to continue yet.
-    public func follow(host: String, port: Int, atStart: Bool = false) {
+    /// start (`replicaof` in the configuration) the history to continue is the one the
+    /// snapshot loaded says (`restoring`), else there is none yet.
+    public func follow(host: String, port: Int, atStart: Bool = false, restoring position: ReplicationPosition? = nil) {
         let wasMaster = replication.master == nil
-        let hasHistory = !atStart && (wasMaster || replication.master?.hasHistory == true)
+        var hasHistory = !atStart && (wasMaster || replication.master?.hasHistory == true)
+        if atStart, let position, let id = position.id, let offset = position.offset {
+            replication.replid = id
+            replication.offset = offset
+            hasHistory = true
+        }
         if let old = replication.master { dropLink(old) }
         disconnectBlockedClients()
         let link = MasterLink(host: host, port: port, hasHistory: hasHistory)
+        if hasHistory, let position { link.streamDatabase = position.database }
         replication.master = link
         configuration.replicaOf = MasterAddress(host: host, port: port)
         if wasMaster { updateReplicaState() }

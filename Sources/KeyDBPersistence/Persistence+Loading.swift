@@ -77,9 +77,13 @@ extension Persistence {
     }
 
     /// `dump.rdb`: keys already past their time are skipped (and counted), as Redis does.
+    /// A replica keeps them (its master deletes them) and notes where its master's stream stood.
     func loadSnapshot(_ path: String) throws {
         guard let file = try MappedFile(path) else { return }
-        keysExpiredOnLoad = try Snapshot.load(file.bytes, name: path, into: engine, skipExpired: true, withKeyspace: withKeyspace).expired
+        let replica = configuration.replicaOf != nil
+        let loaded = try Snapshot.load(file.bytes, name: path, into: engine, skipExpired: !replica, withKeyspace: withKeyspace)
+        keysExpiredOnLoad = loaded.expired
+        if replica { loadedReplicationPosition = loaded.replication }
     }
 
     /// Replays the manifest's files in order. Only the last may end in a torn record.

@@ -45,7 +45,7 @@ extension Persistence {
                                                withKeyspace: { batch in
                                                    batch()
                                                    keepalive()
-                                               }).streamDatabase
+                                               }).replication?.database
         } catch {
             engine.loading = false
             logWarning("Failed trying to load the MASTER synchronization DB from disk: \(error)")

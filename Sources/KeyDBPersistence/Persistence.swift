@@ -52,6 +52,8 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     var baseSize = 0
     var keysLoaded = 0
     var keysExpiredOnLoad = 0
+    /// Where the replication stream stood when the snapshot loaded at start was made (a replica's own).
+    public internal(set) var loadedReplicationPosition: ReplicationPosition?
     private var lastBackgroundSync: Int64 = 0
 
     public init(engine: Engine, withKeyspace: @escaping (() -> Void) -> Void,

@@ -73,7 +73,7 @@ enum Snapshot {
     @discardableResult
     static func load(_ image: UnsafeRawBufferPointer, name: String, into engine: Engine, skipExpired: Bool,
                      replaceLibraries: Bool = false,
-                     withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int, streamDatabase: Int?) {
+                     withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int, replication: ReplicationPosition?) {
         var sink = Loader(engine: engine, skipExpired: skipExpired, replaceLibraries: replaceLibraries,
                           imageLength: image.count, withKeyspace: withKeyspace)
         let length: Int
@@ -88,7 +88,7 @@ enum Snapshot {
         } catch {
             throw PersistenceError("Can't load \(name): \(error)")
         }
-        return (sink.expired, length, sink.streamDatabase)
+        return (sink.expired, length, sink.replication)
     }
 
     /// Receives keys from the reader and adds them in batches, one lock hold each.
@@ -120,11 +120,21 @@ enum Snapshot {
             self.maxIntsetEntries = engine.setMaxIntsetEntries
         }
 
-        /// `repl-stream-db`: the database a master's stream had selected when the snapshot was made.
+        /// `repl-stream-db`, `repl-id`, `repl-offset`: where the replication stream stood when the snapshot was made.
         var streamDatabase: Int?
+        var replicationID: String?
+        var replicationOffset: Int64?
+
+        var replication: ReplicationPosition? {
+            guard let streamDatabase else { return nil }
+            return ReplicationPosition(id: replicationID, offset: replicationOffset, database: streamDatabase)
+        }
 
         mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {
-            if key.elementsEqual("repl-stream-db".utf8) { streamDatabase = Int(String(decoding: value, as: UTF8.self)) }
+            let text = String(decoding: value, as: UTF8.self)
+            if key.elementsEqual("repl-stream-db".utf8) { streamDatabase = Int(text) }
+            if key.elementsEqual("repl-id".utf8) && value.count == 40 { replicationID = text }
+            if key.elementsEqual("repl-offset".utf8) { replicationOffset = Int64(text) }
         }
 
         mutating func selectDatabase(_ index: Int) throws {

@@ -202,7 +202,9 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         }
         // `replicaof` in the configuration: follow that master once the local data is loaded.
         lock.withLock {
-            if let master = engine.configuration.replicaOf { engine.follow(host: master.host, port: master.port, atStart: true) }
+            if let master = engine.configuration.replicaOf {
+                engine.follow(host: master.host, port: master.port, atStart: true, restoring: persistence.loadedReplicationPosition)
+            }
         }
         scheduleBackgroundCycle(on: group.next())
         if !channels.isEmpty { logger.notice("Ready to accept connections") }

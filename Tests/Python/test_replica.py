@@ -393,3 +393,18 @@ def test_the_handshake_and_a_master_that_breaks_the_protocol(servers):
     finally:
         for fake in fakes.values():
             fake.close()
+
+
+def test_a_restarted_replica_continues_from_its_snapshot(servers):
+    primary = start_master(servers, "redis")
+    run_write_stream(primary.client(), seed=26, count=500)
+    replica = start_replica(servers, "sut", primary, "replica", "--appendonly", "no")
+    wait_in_sync(primary, replica)
+    # Saved at shutdown with where the stream stood (repl-id, repl-offset, repl-stream-db)...
+    assert replica.shutdown("SAVE") == 0
+    run_write_stream(primary.client(), seed=27, count=300)
+    # ...so the restarted replica asks to continue from there, and gets the writes it missed.
+    restarted = start_replica(servers, "sut", primary, "replica", "--appendonly", "no")
+    assert_same_data(primary, restarted)
+    assert sync_counts(primary) == ("1", "1")
+    assert "Trying a partial resynchronization" in restarted.full_log()
