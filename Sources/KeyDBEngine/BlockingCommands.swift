@@ -37,20 +37,21 @@ enum BlockingCommands {
     static func blmove(_ c: ClientSession, _ args: Arguments) {
         guard let from = ListEnd(args, 3), let to = ListEnd(args, 4) else { return c.replyError(ErrorReply.syntax) }
         guard let deadline = parseTimeout(c, args, 5) else { return }
-        blockingMove(c, args, from: from, to: to, deadline: deadline)
+        blockingMove(c, args, from: from, to: to, record: .lmove, deadline: deadline)
     }
 
     /// BRPOPLPUSH source destination timeout
     static func brpoplpush(_ c: ClientSession, _ args: Arguments) {
         guard let deadline = parseTimeout(c, args, 3) else { return }
-        blockingMove(c, args, from: .right, to: .left, deadline: deadline)
+        blockingMove(c, args, from: .right, to: .left, record: .rpoplpush, deadline: deadline)
     }
 
-    private static func blockingMove(_ c: ClientSession, _ args: Arguments, from: ListEnd, to: ListEnd, deadline: Int64) {
+    private static func blockingMove(_ c: ClientSession, _ args: Arguments, from: ListEnd, to: ListEnd,
+                                     record: ListCommands.MoveRecord, deadline: Int64) {
         switch c.list(args[1], forWrite: true) {
         case .wrongType: return c.replyError(ErrorReply.wrongType)
         case .found:
-            ListCommands.move(c, source: args[1], destination: args[2], from: from, to: to)
+            ListCommands.move(c, source: args[1], destination: args[2], from: from, to: to, loggedAs: record)
             return
         case .missing: break
         }
@@ -60,7 +61,7 @@ enum BlockingCommands {
             guard case .found = source.withUnsafeBytes({ client.list($0, forWrite: true) }) else { return false }
             return source.withUnsafeBytes { s in
                 destination.withUnsafeBytes { d in
-                    guard ListCommands.move(client, source: s, destination: d, from: from, to: to) else { return false }
+                    guard ListCommands.move(client, source: s, destination: d, from: from, to: to, loggedAs: record) else { return false }
                     // Served outside a command of its own: the push is signalled here (WATCH,
                     // client-side caching), as Redis's lmoveHandlePush does; the source's push was already.
                     client.touch(d)

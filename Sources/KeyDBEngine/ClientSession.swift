@@ -196,11 +196,13 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public func replyError(_ text: String) {
         engine.countError(text.utf8)
         reply.writeError(text)
+        if isMaster { engine.masterCommandFailed(self, error: Array(text.utf8)) }
     }
 
     public func replyError(bytes text: [UInt8]) {
         engine.countError(text)
         reply.writeError(bytes: text)
+        if isMaster { engine.masterCommandFailed(self, error: text) }
     }
 
     public func replyOK() { reply.writeSimpleString("OK") }

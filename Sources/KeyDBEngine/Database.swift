@@ -25,6 +25,9 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
     /// Expiry waits while clients are paused: keys past their time read as
     /// absent but stay, so the dataset does not change until the pause ends.
     var expiryHeld = false
+    /// A writable replica: keys given a TTL by users (not by the master, whose
+    /// commands run with expiry paused) are remembered, to expire them here.
+    var remembersExpires = false
     /// How lookups stamp a key's access record (AccessClock.swift).
     var access = AccessClock.Settings()
     /// `lazyfree-lazy-expire` / `lazyfree-lazy-server-del`: big values deleted by expiry,
@@ -188,8 +191,16 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
             signalKeyAdded(key)
             if notifyNewKeys { owner?.onNewKey?(index, Bytes(key)) }
         }
+        if remembersExpires { rememberExpire(slot) }
         touched(key)
         return slot
+    }
+
+    /// On a writable replica: a user's key with a TTL, to expire here (`ReplicaKeyExpiry`).
+    /// The master's commands run with expiry paused, and their keys are the master's to expire.
+    private func rememberExpire(_ slot: Int32) {
+        guard !expiryPaused, table.entries[Int(slot)].expireAt != 0 else { return }
+        owner?.replicaKeyExpiry.remember(table.entries[Int(slot)].key, in: index)
     }
 
     /// Replaces the value of a live entry, keeping its expiry; `raw` marks a string changed in place.
@@ -204,12 +215,14 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
 
     public func setExpire(at slot: Int32, _ expireAt: Int64) {
         table.setExpire(slot: slot, expireAt)
+        if remembersExpires { rememberExpire(slot) }
         touched(slot: slot)
     }
 
     /// Inserts `key` (absent or already removed) with its value and expiry.
     public func insert(_ key: Bytes, _ value: Value, expireAt: Int64) {
-        table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key), access: AccessClock.initial(access))
+        let slot = table.insertNew(key, value, expireAt: expireAt, hash: KeyHash.hash(key), access: AccessClock.initial(access))
+        if remembersExpires { rememberExpire(slot) }
         key.withUnsafeBytes { signalKeyAdded($0) }
         if watched { owner?.touch(index, key) }
         if notifyNewKeys { owner?.onNewKey?(index, key) }

@@ -38,6 +38,13 @@ enum DebugCommand {
             c.engine.logWarning?("DEBUG LOG: \(String(decoding: args[2].prefix { $0 != 0 }, as: UTF8.self))")
             return c.replyOK()
         }
+        if args.matches(1, "replicate") && args.count >= 3 {
+            // A test hook: the words go to the replicas alone, in the database the stream has selected.
+            if let feed = c.engine.appendOnlyFeed, c.engine.replication.isStreaming {
+                feed.recordForReplicas(db: max(0, feed.selectedDatabase), args.dropping(2))
+            }
+            return c.replyOK()
+        }
         if args.matches(1, "change-repl-id") && args.count == 2 {
             c.engine.logWarning?("Changing replication IDs after receiving DEBUG change-repl-id")
             c.engine.replication.startNewHistory()
@@ -164,6 +171,7 @@ enum DebugCommand {
             "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
             "CHANGE-REPL-ID", "    Change the replication IDs of the instance (replicas then need a full resync).",
             "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
+            "REPLICATE <string>", "    Replicates the provided string to replicas, allowing data divergence.",
             "LOG <message>", "    Write <message> to the server log.",
             "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
             "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named <prefix>:<num> (prefix 'key'), not logged nor sent to replicas.",

@@ -614,8 +614,13 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         // A CLIENT PAUSE ends on time even with active expiry off (Redis checks from its cron);
         // while one lasts the dataset stays as it is.
         let paused = checkPauseTimeout(now: now)
-        // A replica leaves expiry to its master, whose DELs come in the stream.
-        guard activeExpireEnabled, !loading, !scriptBusy, !paused, !isReplica else { return }
+        // A replica leaves expiry to its master, whose DELs come in the stream, but for the
+        // keys its users gave a TTL (a writable replica's own).
+        guard activeExpireEnabled, !loading, !scriptBusy, !paused else { return }
+        if isReplica {
+            if !keyspace.replicaKeyExpiry.isEmpty { keyspace.replicaKeyExpiry.expire(in: keyspace.databases, now: now) }
+            return
+        }
         let slices = max(1, configuration.hz)
         latency.measure("expire-cycle") {
             for db in keyspace.databases where db.volatileCount > 0 {
@@ -688,6 +693,11 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     var freeReplacedLazily = false {
         didSet { publishSwitches() }
     }
+    /// On a writable replica, keys users give a TTL are remembered, to be expired here.
+    var remembersReplicaExpires = false {
+        didSet { publishSwitches() }
+    }
+    var replicaKeyExpiry = ReplicaKeyExpiry()
 
     /// Every database keeps its own copy of these (read on each write).
     private func publishSwitches() {
@@ -698,6 +708,7 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
             db.freeReplacedLazily = freeReplacedLazily
             db.expiryPaused = expiryPaused
             db.expiryHeld = expiryHeld
+            db.remembersExpires = remembersReplicaExpires
             db.access = access
         }
     }
@@ -758,6 +769,8 @@ public struct ServerStats: Sendable {
     public var expiredKeys = 0
     public var evictedKeys = 0
     public var netInputBytes = 0
+    /// Errors this replica's master's commands met here (INFO unexpected_error_replies).
+    public var unexpectedErrorReplies = 0
     /// Bytes of a master's stream read by this replica (INFO total_net_repl_input_bytes).
     public var netReplicationInputBytes = 0
     public var netOutputBytes = 0

@@ -174,7 +174,7 @@ enum InfoCommand {
             ("slave_expires_tracked_keys", "0"), ("active_defrag_hits", "0"), ("active_defrag_misses", "0"),
             ("active_defrag_key_hits", "0"), ("active_defrag_key_misses", "0"), ("total_active_defrag_time", "0"),
             ("current_active_defrag_time", "0"), ("tracking_total_keys", "\(engine.tracking.readers.count)"),
-            ("tracking_total_items", "\(engine.tracking.items)"), ("tracking_total_prefixes", "\(engine.tracking.prefixes.count)"), ("unexpected_error_replies", "0"), ("total_error_replies", "\(s.errorReplies)"),
+            ("tracking_total_items", "\(engine.tracking.items)"), ("tracking_total_prefixes", "\(engine.tracking.prefixes.count)"), ("unexpected_error_replies", "\(s.unexpectedErrorReplies)"), ("total_error_replies", "\(s.errorReplies)"),
             ("dump_payload_sanitizations", "0"), ("total_reads_processed", "\(s.readsProcessed)"),
             ("total_writes_processed", "\(s.writesProcessed)"), ("io_threaded_reads_processed", "0"),
             ("io_threaded_writes_processed", "0"),

@@ -220,6 +220,8 @@ enum KeyCommands {
         c.dirty(c.db.count)
         c.db.removeAll(lazyFree: c.engine.flushFreer(args, option: 1))
         c.engine.invalidateAllTracked()
+        // Logged and streamed even when the database was already empty, as Redis 7.0 does.
+        c.propagate(args)
         c.replyOK()
     }
 

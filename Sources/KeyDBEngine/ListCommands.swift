@@ -235,14 +235,17 @@ enum ListCommands {
     }
 
     static func rpoplpush(_ c: ClientSession, _ args: Arguments) {
-        move(c, source: args[1], destination: args[2], from: .right, to: .left)
+        move(c, source: args[1], destination: args[2], from: .right, to: .left, loggedAs: .rpoplpush)
     }
+
+    /// How a move is logged: as LMOVE, or (RPOPLPUSH and BRPOPLPUSH) as RPOPLPUSH, as Redis does.
+    enum MoveRecord { case lmove, rpoplpush }
 
     /// Pops from `source` and pushes onto `destination`, replying the element (or nil
     /// when the source is empty). Returns false when the source is empty.
     @discardableResult
     static func move(_ c: ClientSession, source: UnsafeRawBufferPointer, destination: UnsafeRawBufferPointer,
-                     from: ListEnd, to: ListEnd) -> Bool {
+                     from: ListEnd, to: ListEnd, loggedAs record: MoveRecord = .lmove) -> Bool {
         guard let list = existingList(c, source, forWrite: true, missingReply: { $0.replyNull() }) else { return true }
         var target: ListValue? = nil
         switch c.list(destination, forWrite: true) {
@@ -263,7 +266,10 @@ enum ListCommands {
         c.removeIfEmpty(source, isEmpty: list.items.isEmpty)
         c.dirty()
         // BLMOVE and BRPOPLPUSH, served now or later, log the move they made.
-        c.propagate("LMOVE" as StaticString, source, destination, from.word, to.word)
+        switch record {
+        case .lmove: c.propagate("LMOVE" as StaticString, source, destination, from.word, to.word)
+        case .rpoplpush: c.propagate("RPOPLPUSH" as StaticString, source, destination)
+        }
         return true
     }
 

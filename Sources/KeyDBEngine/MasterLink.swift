@@ -214,6 +214,8 @@ extension Engine {
             onRoleChange?(isReplica)
         }
         replicaReadOnly = keptFlag("replica-read-only", default: true)
+        keyspace.remembersReplicaExpires = isReplica && !replicaReadOnly
+        if !isReplica { keyspace.replicaKeyExpiry.forgetAll() }
         replicaServesStaleData = keptFlag("replica-serve-stale-data", default: true)
         updatePause(now: Clock.milliseconds())
     }

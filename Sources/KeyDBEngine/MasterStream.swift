@@ -1,5 +1,11 @@
 import KeyDBRESP
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// What one batch of the master's stream came to (`Engine.applyMasterStream`).
 public struct MasterStreamBatch {
     /// Bytes used; the rest waits for more input (an incomplete command, or one held by CLIENT PAUSE).
@@ -55,6 +61,27 @@ extension Engine {
         }
         batch.close = session.killRequested
         return batch
+    }
+
+    /// A command of the master's failed here (Redis's afterErrorReply for its master client):
+    /// the datasets may now differ, which the log says loudly, with the stream's latest bytes.
+    /// With `propagation-error-behavior panic` (or `panic-on-replicas`) a read-only replica stops.
+    func masterCommandFailed(_ session: ClientSession, error: [UInt8]) {
+        stats.unexpectedErrorReplies += 1
+        var text = error.prefix(4096)
+        if text.starts(with: "ERR ".utf8) { text = text.dropFirst(4) }
+        let command = session.lookedUpCommand?.fullName ?? "<unknown>"
+        logWarning?("== CRITICAL == This replica is sending an error to its master: '\(String(decoding: text, as: UTF8.self))' after processing the command '\(command)'")
+        if let latest = replication.latestStreamBytes(256), !latest.isEmpty {
+            var quoted: [UInt8] = []
+            latest.withUnsafeBytes { Repr.appendQuoted($0, to: &quoted) }
+            logWarning?("Latest backlog is: '\(String(decoding: quoted, as: UTF8.self))'")
+        }
+        let behavior = configuration.keptSettings["propagation-error-behavior"] ?? "ignore"
+        if replicaReadOnly && behavior != "ignore" {
+            logWarning?("Guru Meditation: This replica panicked sending an error to its master after processing the command '\(command)'")
+            exit(1)
+        }
     }
 
     /// Runs every complete command in `bytes`; `settled` is where the last one outside a

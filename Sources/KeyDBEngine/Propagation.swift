@@ -269,6 +269,16 @@ extension ClientSession {
         for index in 0..<args.count where !rewrite(index, &feed.buffer) { feed.buffer.writeBulk(args[index]) }
     }
 
+    /// Logs `args` under the name `command`, without the arguments `skipping` picks (SET's GET).
+    func propagate(_ args: Arguments, skipping: (Int) -> Bool, renaming command: StaticString) {
+        propagatedExplicitly = true
+        guard let feed = engine.appendOnlyFeed else { return }
+        let kept = (1..<args.count).filter { !skipping($0) }
+        feed.beginRecord(db: db.index, count: 1 + kept.count)
+        command.write(to: &feed.buffer)
+        for index in kept { feed.buffer.writeBulk(args[index]) }
+    }
+
     /// Streams this command to the replicas but not to the log (PUBLISH, as Redis's PROPAGATE_REPL).
     func propagateToReplicas(_ args: Arguments) {
         guard engine.replication.isStreaming, let feed = engine.appendOnlyFeed else { return }

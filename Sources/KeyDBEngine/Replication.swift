@@ -25,8 +25,10 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     /// A WAIT is waiting: ask the replicas for an acknowledgement after this batch.
     var ackRequested = false
     /// The once-a-second part of the background cycle: when it last ran, and how many times.
-    var lastCron: Int64 = 0
-    var cronLoops = 0
+    /// Its first run is the server's start, as Redis's first serverCron is: no replica is
+    /// there yet, so the first PING (every `repl-ping-replica-period` loops) is a period away.
+    var lastCron = Clock.milliseconds()
+    var cronLoops = 1
     // INFO stats
     var fullSyncs = 0
     var partialSyncsAccepted = 0
@@ -147,6 +149,37 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         dropReplicas(engine: engine)
     }
 
+    /// A master restarted from a snapshot that says where its stream stood: that history stays
+    /// valid under the second ID and the stream goes on from its offset, so the replicas
+    /// continue instead of resyncing in full (Redis 7's restart with RDB aux fields). The keys
+    /// the load skipped as expired go to the stream as DELs, as Redis feeds them.
+    public func resumeAfterRestart(_ position: ReplicationPosition, expiredKeys: [(database: Int, key: Bytes)], engine: Engine) {
+        guard master == nil, let id = position.id, let restoredOffset = position.offset else { return }
+        replid2 = id
+        secondOffset = restoredOffset + 1
+        offset = restoredOffset
+        backlog = ReplicationBacklog(size: backlogSize(engine), end: offset)
+        isStreaming = true
+        if engine.appendOnlyFeed == nil { engine.appendOnlyFeed = AppendOnlyFeed() }
+        var selected = -1
+        for (database, key) in expiredKeys {
+            if database != selected {
+                feed(Array("*2\r\n$6\r\nSELECT\r\n$\(String(database).utf8.count)\r\n\(database)\r\n".utf8), engine: engine)
+                selected = database
+            }
+            var record = Array("*2\r\n$3\r\nDEL\r\n$\(key.count)\r\n".utf8)
+            key.withUnsafeBytes { record.append(contentsOf: $0) }
+            record.append(contentsOf: [13, 10])
+            feed(record, engine: engine)
+        }
+        // The next record names its database again (the log, if any, saw none of these).
+        engine.appendOnlyFeed?.selectedDatabase = -1
+    }
+
+    private func feed(_ record: [UInt8], engine: Engine) {
+        record.withUnsafeBytes { feed($0, engine: engine) }
+    }
+
     /// The stream's database for a snapshot's `repl-stream-db` (Redis's rdbPopulateSaveInfo): a
     /// replica's master's selected one; a master's with a backlog, whose stream restarts with a
     /// SELECT (0 then); nil when there is no stream to follow the snapshot.
@@ -157,6 +190,14 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         }
         guard backlog != nil else { return nil }
         return max(0, engine.appendOnlyFeed?.selectedDatabase ?? 0)
+    }
+
+    /// The last `count` bytes of the stream the backlog holds (a failed command's log line shows them).
+    func latestStreamBytes(_ count: Int) -> [UInt8]? {
+        guard let backlog, backlog.length > 0 else { return nil }
+        var buffer = ByteBuffer()
+        backlog.bytes(from: backlog.end - Int64(min(count, backlog.length)) + 1, into: &buffer)
+        return Array(buffer.readableBytesView)
     }
 
     /// The ID and offset a PSYNC to the master names: the first byte not yet had.

@@ -134,8 +134,13 @@ enum StringCommands {
         }
         db.set(args[key], .string(Bytes(args[value])), expireAt: expireAt, now: c.now)
         c.dirty()
-        // Logged with an absolute time, so replay gives the key the same deadline.
-        if let resolved { c.propagate("SET" as StaticString, args[key], args[value], "PXAT" as StaticString, resolved) }
+        // Logged with an absolute time, so replay gives the key the same deadline; GETSET and
+        // SET's GET as a plain SET, as Redis 7.0 propagates them (what was read is no write).
+        if let resolved {
+            c.propagate("SET" as StaticString, args[key], args[value], "PXAT" as StaticString, resolved)
+        } else if options.get {
+            c.propagate(args, skipping: { $0 > value && args.matches($0, "get") }, renaming: "SET")
+        }
         c.notify(.string, "set", args[key])
         if resolved != nil { c.notify(.generic, "expire", args[key]) }
         if options.get { return }

@@ -77,13 +77,15 @@ extension Persistence {
     }
 
     /// `dump.rdb`: keys already past their time are skipped (and counted), as Redis does.
-    /// A replica keeps them (its master deletes them) and notes where its master's stream stood.
+    /// A replica keeps them (its master deletes them). Where the replication stream stood is
+    /// noted, with the keys skipped, for a restarted master's replicas to continue.
     func loadSnapshot(_ path: String) throws {
         guard let file = try MappedFile(path) else { return }
         let replica = configuration.replicaOf != nil
         let loaded = try Snapshot.load(file.bytes, name: path, into: engine, skipExpired: !replica, withKeyspace: withKeyspace)
         keysExpiredOnLoad = loaded.expired
-        if replica { loadedReplicationPosition = loaded.replication }
+        loadedReplicationPosition = loaded.replication
+        keysExpiredAtLoad = loaded.expiredKeys
     }
 
     /// Replays the manifest's files in order. Only the last may end in a torn record.

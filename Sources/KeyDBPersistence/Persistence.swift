@@ -52,8 +52,10 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     var baseSize = 0
     var keysLoaded = 0
     var keysExpiredOnLoad = 0
-    /// Where the replication stream stood when the snapshot loaded at start was made (a replica's own).
+    /// Where the replication stream stood when the snapshot loaded at start was made, and
+    /// the keys it skipped as expired (a restarted master streams their DELs).
     public internal(set) var loadedReplicationPosition: ReplicationPosition?
+    public var keysExpiredAtLoad: [(database: Int, key: Bytes)] = []
     private var lastBackgroundSync: Int64 = 0
 
     public init(engine: Engine, withKeyspace: @escaping (() -> Void) -> Void,

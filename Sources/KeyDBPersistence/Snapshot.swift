@@ -73,7 +73,7 @@ enum Snapshot {
     @discardableResult
     static func load(_ image: UnsafeRawBufferPointer, name: String, into engine: Engine, skipExpired: Bool,
                      replaceLibraries: Bool = false,
-                     withKeyspace: @escaping (() -> Void) -> Void) throws -> (expired: Int, length: Int, replication: ReplicationPosition?) {
+                     withKeyspace: @escaping (() -> Void) -> Void) throws -> SnapshotLoad {
         var sink = Loader(engine: engine, skipExpired: skipExpired, replaceLibraries: replaceLibraries,
                           imageLength: image.count, withKeyspace: withKeyspace)
         let length: Int
@@ -88,7 +88,7 @@ enum Snapshot {
         } catch {
             throw PersistenceError("Can't load \(name): \(error)")
         }
-        return (sink.expired, length, sink.replication)
+        return SnapshotLoad(expired: sink.expired, length: length, replication: sink.replication, expiredKeys: sink.expiredKeys)
     }
 
     /// Receives keys from the reader and adds them in batches, one lock hold each.
@@ -108,6 +108,8 @@ enum Snapshot {
         var database = 0
         var pending: [(db: Int, key: Bytes, value: Value, expireAt: Int64)] = []
         var expired = 0
+        /// The keys skipped, by database: a restarted master streams their DELs.
+        var expiredKeys: [(database: Int, key: Bytes)] = []
 
         init(engine: Engine, skipExpired: Bool, replaceLibraries: Bool, imageLength: Int,
              withKeyspace: @escaping (() -> Void) -> Void) {
@@ -169,6 +171,7 @@ enum Snapshot {
         mutating func entry(key: [UInt8], value: RDBObject, expireAtMilliseconds: Int64?) throws {
             if skipExpired, let expireAt = expireAtMilliseconds, expireAt < now {
                 expired += 1
+                expiredKeys.append((database, Bytes(array: key)))
                 return
             }
             guard let converted = Value(rdb: value, zsetLimits: zsetLimits, maxIntsetEntries: maxIntsetEntries) else { return }  // Redis skips empty collections too
@@ -193,4 +196,15 @@ enum Snapshot {
             }
         }
     }
+}
+
+/// What loading a snapshot found besides its keys.
+struct SnapshotLoad {
+    /// Keys skipped because their time had passed (with `skipExpired`), and which.
+    var expired: Int
+    /// Where the image ended (an old-style AOF file goes on with commands after it).
+    var length: Int
+    /// Where the replication stream stood when it was made (its `repl-*` aux fields).
+    var replication: ReplicationPosition?
+    var expiredKeys: [(database: Int, key: Bytes)]
 }

@@ -70,22 +70,27 @@ final class MasterConnection: ChannelInboundHandler {
         link.state = .connecting
         engine.logNotice?("MASTER <-> REPLICA sync started")
         let timeout = engine.configuration.keptSettings["repl-timeout"].flatMap(Int64.init) ?? 60
-        ClientBootstrap(group: group)
-            .connectTimeout(.seconds(timeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MasterConnection(engine: engine, lock: lock, persistence: persistence, link: link))
+        // Not here, under the lock: on the calling loop SwiftNIO may connect (and call
+        // channelActive, which takes the lock) or fail before `connect` returns.
+        let loop = group.next()
+        loop.execute {
+            ClientBootstrap(group: loop)
+                .connectTimeout(.seconds(timeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(MasterConnection(engine: engine, lock: lock, persistence: persistence, link: link))
+                    }
                 }
-            }
-            .connect(host: link.host, port: link.port)
-            .whenFailure { error in
-                lock.withLock {
-                    guard engine.master === link, link.state == .connecting else { return }
-                    engine.logWarning?("Error condition on socket for SYNC: \(Self.describe(error))")
-                    link.state = .connect
+                .connect(host: link.host, port: link.port)
+                .whenFailure { error in
+                    lock.withLock {
+                        guard engine.master === link, link.state == .connecting else { return }
+                        engine.logWarning?("Error condition on socket for SYNC: \(Self.describe(error))")
+                        link.state = .connect
+                    }
                 }
-            }
+        }
     }
 
     private static func describe(_ error: Error) -> String {
@@ -367,14 +372,15 @@ final class MasterConnection: ChannelInboundHandler {
         guard let fullSync else { return false }
         // While the load holds the keyspace, a newline now and then tells the master we are
         // alive (Redis's replicationSendNewlineToMaster), or its repl-timeout would drop us.
+        // Written to the socket itself: through the channel a failed write would close it, and
+        // channelInactive would take the lock the load holds. (Nothing else is being written now.)
         var lastKeepalive = Clock.milliseconds()
-        let keepalive = { [context] in
+        let socket = context.flatMap { ConnectionSocket.descriptor(of: $0.channel) }
+        let keepalive = {
             let now = Clock.milliseconds()
-            guard now - lastKeepalive >= 1000, let context else { return }
+            guard now - lastKeepalive >= 1000, let socket else { return }
             lastKeepalive = now
-            var newline = context.channel.allocator.buffer(capacity: 1)
-            newline.writeStaticString("\n")
-            context.writeAndFlush(NIOAny(newline), promise: nil)
+            _ = [UInt8(ascii: "\n")].withUnsafeBytes { ConnectionSocket.sendNow(socket, $0) }
         }
         let loaded = lock.withLock { () -> Bool? in
             // REPLICAOF named another master meanwhile: this snapshot is not for us any more.

@@ -184,6 +184,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self?.snapshotTemporary.withLockedValue { $0 = Self.temporarySnapshot(configuration) }
             }
         }
+        if configuration.keptSettings["always-show-logo"] == "yes" {
+            // Where Redis draws its logo: the same facts, in the words tools look for (`Port:`, `PID:`).
+            logger.notice("SwiftKeyDB \(ServerIdentity.version) (Redis \(ServerIdentity.redisVersion) compatible) \(Int.bitWidth) bit, Running in standalone mode, Port: \(boundPort), PID: \(getpid())")
+        }
         logger.notice("Running mode=standalone, port=\(boundPort), data directory \(StartupOptions.absolutePath(configuration.dir)).")
         manager = Supervisor.begin(configuration.supervised, logger: logger)
         // As Redis, `auto` shows the manager it found.
@@ -204,7 +208,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         lock.withLock {
             if let master = engine.configuration.replicaOf {
                 engine.follow(host: master.host, port: master.port, atStart: true, restoring: persistence.loadedReplicationPosition)
+            } else if let position = persistence.loadedReplicationPosition {
+                engine.replication.resumeAfterRestart(position, expiredKeys: persistence.keysExpiredAtLoad, engine: engine)
             }
+            persistence.keysExpiredAtLoad = []
         }
         scheduleBackgroundCycle(on: group.next())
         if !channels.isEmpty { logger.notice("Ready to accept connections") }

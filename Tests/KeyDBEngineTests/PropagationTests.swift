@@ -128,7 +128,26 @@ import Testing
         waiter.run("BRPOPLPUSH", "src", "dst", "0")
         #expect(records().isEmpty)
         harness.run("LPUSH", "src", "x")
-        #expect(records() == [["LPUSH", "src", "x"], ["LMOVE", "src", "dst", "RIGHT", "LEFT"]])
+        #expect(records() == [["LPUSH", "src", "x"], ["RPOPLPUSH", "src", "dst"]])
+    }
+
+    @Test("moves, GETSET, SET GET and FLUSHDB are logged as Redis 7.0 propagates them")
+    func rewrittenAsRedisDoes() {
+        harness.run("RPUSH", "l", "a", "b", "c")
+        _ = records()
+        harness.run("RPOPLPUSH", "l", "m")
+        harness.run("BRPOPLPUSH", "l", "m", "0")
+        harness.run("LMOVE", "l", "m", "LEFT", "LEFT")
+        harness.run("GETSET", "k", "v1")
+        harness.run("SET", "k", "v2", "GET")
+        harness.run("SET", "k", "v3", "GET", "EX", "100")
+        #expect(records() == [["RPOPLPUSH", "l", "m"], ["RPOPLPUSH", "l", "m"], ["LMOVE", "l", "m", "LEFT", "LEFT"],
+                              ["SET", "k", "v1"], ["SET", "k", "v2"], ["SET", "k", "v3", "PXAT", String(harness.now + 100_000)]])
+        // An empty database's FLUSHDB is logged too (each one), with its option.
+        harness.run("SELECT", "5")
+        harness.run("FLUSHDB")
+        harness.run("FLUSHDB", "ASYNC")
+        #expect(records() == [["FLUSHDB"], ["FLUSHDB", "ASYNC"]])
     }
 
     @Test func transactionsAreFramedWhenTheyWroteMoreThanOnce() {

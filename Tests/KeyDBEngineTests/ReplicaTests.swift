@@ -103,6 +103,24 @@ struct ReplicaTests {
         #expect(h.run("DBSIZE") == ":1\r\n")
     }
 
+    @Test("a master's command that fails here is logged loudly, with the stream's latest bytes, and counted")
+    func failedMasterCommand() throws {
+        let h = EngineHarness()
+        let link = try following(h)
+        let warnings = LogLines()
+        h.engine.logWarning = { warnings.lines.append($0) }
+        #expect(h.run("CONFIG", "SET", "replica-read-only", "no") == "+OK\r\n")
+        #expect(h.run("SET", "number", "foo") == "+OK\r\n")
+        stream(h, link, command("SET", "a", "1"))
+        stream(h, link, command("INCRBY", "number", "1"))
+        #expect(warnings.lines.first == "== CRITICAL == This replica is sending an error to its master: 'value is not an integer or out of range' after processing the command 'incrby'")
+        #expect(warnings.lines.count == 2 && warnings.lines[1].hasPrefix("Latest backlog is: '\"") && warnings.lines[1].contains("$1\\r\\na\\r\\n"))
+        #expect(h.run("INFO", "stats").contains("unexpected_error_replies:1\r\n"))
+        #expect(h.run("GET", "number") == "$3\r\nfoo\r\n")
+    }
+
+    private final class LogLines: @unchecked Sendable { var lines: [String] = [] }
+
     @Test("REPLICAOF's replies, ROLE and INFO on a replica")
     func replies() throws {
         let h = EngineHarness()
