@@ -121,6 +121,22 @@ struct ReplicaTests {
 
     private final class LogLines: @unchecked Sendable { var lines: [String] = [] }
 
+    @Test("a writable replica expires the keys its users gave a TTL, and only those")
+    func writableReplicaExpiry() throws {
+        let h = EngineHarness()
+        let link = try following(h)
+        #expect(h.run("CONFIG", "SET", "replica-read-only", "no") == "+OK\r\n")
+        stream(h, link, command("SET", "masters", "v", "PXAT", String(h.now + 100)))
+        #expect(h.run("SET", "mine", "v", "PX", "100") == "+OK\r\n")
+        #expect(h.run("SET", "later", "v") == "+OK\r\n" && h.run("PEXPIRE", "later", "100") == ":1\r\n")
+        h.advance(milliseconds: 200)
+        h.engine.activeExpireCycle()
+        #expect(h.db.count == 1)
+        #expect(h.run("EXISTS", "mine", "later") == ":0\r\n")
+        // The master's key waits for its DEL.
+        #expect(h.run("DBSIZE") == ":1\r\n" && h.run("GET", "masters") == "$-1\r\n")
+    }
+
     @Test("REPLICAOF's replies, ROLE and INFO on a replica")
     func replies() throws {
         let h = EngineHarness()
