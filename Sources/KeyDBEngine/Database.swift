@@ -266,6 +266,7 @@ public final class Database: @unchecked Sendable {  // guarded by the keyspace l
 
     /// Deletes every key; with `lazyFree`, they are freed in the background.
     public func removeAll(lazyFree: LazyFree? = nil) {
+        owner?.replicaKeyExpiry.forget(database: index)
         var old = KeyTable()
         swap(&old, &table)
         if let lazyFree { lazyFree.release(consume old) }

@@ -753,6 +753,8 @@ public final class Keyspace: @unchecked Sendable {  // guarded by the server's k
     public func swap(_ a: Int, _ b: Int) {
         guard a != b else { return }
         databases[a].swapContents(with: databases[b])
+        // The keys a writable replica remembered are in other databases now (Redis forgets them too).
+        replicaKeyExpiry.forgetAll()
     }
 
     public var keyCount: Int { databases.reduce(0) { $0 + $1.count } }

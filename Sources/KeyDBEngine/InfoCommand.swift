@@ -159,7 +159,7 @@ enum InfoCommand {
         return [
             ("total_connections_received", "\(s.connectionsReceived)"), ("total_commands_processed", "\(s.commandsProcessed)"),
             ("instantaneous_ops_per_sec", "\(engine.instantaneousOpsPerSecond)"),
-            ("total_net_input_bytes", "\(s.netInputBytes)"), ("total_net_output_bytes", "\(s.netOutputBytes)"),
+            ("total_net_input_bytes", "\(s.netInputBytes + s.netReplicationInputBytes)"), ("total_net_output_bytes", "\(s.netOutputBytes)"),
             ("total_net_repl_input_bytes", "\(s.netReplicationInputBytes)"), ("total_net_repl_output_bytes", "0"),
             ("instantaneous_input_kbps", "0.00"), ("instantaneous_output_kbps", "0.00"),
             ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
@@ -171,7 +171,7 @@ enum InfoCommand {
             ("keyspace_misses", "\(s.keyspaceMisses)"), ("pubsub_channels", "\(engine.channelSubscribers.count)"),
             ("pubsub_patterns", "\(engine.patternSubscribers.count)"), ("pubsubshard_channels", "\(engine.shardChannelSubscribers.count)"),
             ("latest_fork_usec", "\(s.latestForkMicroseconds)"), ("total_forks", "\(s.forks)"), ("migrate_cached_sockets", "\(engine.migrationLinks.count)"),
-            ("slave_expires_tracked_keys", "0"), ("active_defrag_hits", "0"), ("active_defrag_misses", "0"),
+            ("slave_expires_tracked_keys", "\(engine.keyspace.replicaKeyExpiry.count)"), ("active_defrag_hits", "0"), ("active_defrag_misses", "0"),
             ("active_defrag_key_hits", "0"), ("active_defrag_key_misses", "0"), ("total_active_defrag_time", "0"),
             ("current_active_defrag_time", "0"), ("tracking_total_keys", "\(engine.tracking.readers.count)"),
             ("tracking_total_items", "\(engine.tracking.items)"), ("tracking_total_prefixes", "\(engine.tracking.prefixes.count)"), ("unexpected_error_replies", "\(s.unexpectedErrorReplies)"), ("total_error_replies", "\(s.errorReplies)"),

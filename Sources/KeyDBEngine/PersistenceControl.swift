@@ -1,6 +1,8 @@
 /// What the engine asks of the persistence layer (snapshots and the append-only
 /// log live outside the engine, which touches no files). Called under the keyspace lock.
 public protocol PersistenceControl: AnyObject {
+    /// Hands the records of the batch so far to the log and the replicas now (mid-batch).
+    func takeBatchRecords()
     /// SAVE: writes a snapshot now, blocking every client.
     func save() -> PersistenceReply
     /// BGSAVE [SCHEDULE].

@@ -4,27 +4,35 @@
 /// expiry is the master's.
 struct ReplicaKeyExpiry {
     /// By database: the keys to look at.
-    private(set) var keys: [Int: Set<Bytes>] = [:]
+    private var keys: [Int: Set<Bytes>] = [:]
 
     var isEmpty: Bool { keys.isEmpty }
+    /// INFO's slave_expires_tracked_keys.
+    var count: Int { keys.values.reduce(0) { $0 + $1.count } }
 
     mutating func remember(_ key: Bytes, in database: Int) {
         keys[database, default: []].insert(key)
     }
 
+    /// A flushed database's keys (or every key: a full resync, SWAPDB) are not this replica's any more.
+    mutating func forget(database: Int) { keys[database] = nil }
     mutating func forgetAll() { keys = [:] }
 
-    /// Deletes the remembered keys whose time has passed; forgets those gone or without a TTL.
-    mutating func expire(in databases: [Database], now: Int64) {
-        for (index, set) in keys {
-            var kept = set
-            for key in set {
+    /// Looks at up to `budget` remembered keys, picked at random as Redis samples them:
+    /// deletes those whose time has passed, forgets those gone or without a TTL.
+    mutating func expire(in databases: [Database], now: Int64, budget: Int = 200) {
+        var left = budget
+        for index in Array(keys.keys) where left > 0 {
+            guard var set = keys[index] else { continue }
+            for _ in 0..<min(left, set.count) {
+                guard let key = set.randomElement() else { break }
+                left -= 1
                 switch key.withUnsafeBytes({ databases[index].expireOwnKey($0, now: now) }) {
-                case .deleted, .gone: kept.remove(key)
+                case .deleted, .gone: set.remove(key)
                 case .waiting: break
                 }
             }
-            keys[index] = kept.isEmpty ? nil : kept
+            keys[index] = set.isEmpty ? nil : set
         }
     }
 }

@@ -21,6 +21,9 @@ extension Engine {
         if shutdownWait != nil { return .waiting }
         logWarning?("User requested shutdown...")
         let timeout = Int64(configuration.keptSettings["shutdown-timeout"] ?? "") ?? 10
+        // Writes pipelined before SHUTDOWN in this batch join the stream now, so the replicas
+        // are waited for until they have them too (as Redis's offset counts them at once).
+        persistence?.takeBatchRecords()
         if options.now || timeout == 0 || replication.allAcknowledged { return finishShutdown(options) }
         let now = Clock.milliseconds()
         shutdownWait = ShutdownWait(options: options, deadline: now &+ timeout &* 1000, askedAt: now)

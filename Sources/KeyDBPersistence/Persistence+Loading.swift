@@ -8,10 +8,16 @@ import Glibc
 /// snapshot when it is off. Clients may connect meanwhile; they are answered
 /// -LOADING, as the keyspace lock is taken per batch of keys or commands.
 extension Persistence {
-    /// Loads the dataset, then opens the log for appending when it is on.
-    public func load() throws {
+    /// Loads the dataset, then opens the log for appending when it is on. `whenLoaded` runs
+    /// under the keyspace lock as loading ends, before any client's command can run.
+    public func load(whenLoaded: @escaping () -> Void = {}) throws {
         withKeyspace { engine.loading = true }
-        defer { withKeyspace { engine.loading = false } }
+        defer {
+            withKeyspace {
+                whenLoaded()
+                engine.loading = false
+            }
+        }
         let started = Clock.monotonicMicroseconds()
         if configuration.appendOnly {
             if let text = try FileIO.read(manifestPath) { manifest = try AOFManifest(parsing: text) }

@@ -61,6 +61,6 @@ extension Persistence {
         if configuration.appendOnly, let refusal = setAppendOnly(true) {
             logWarning("Failed enabling the AOF after successful master synchronization! \(refusal)")
         }
-        return streamDatabase.map { (0..<engine.keyspace.databases.count).contains($0) ? $0 : 0 } ?? 0
+        return streamDatabase ?? 0
     }
 }

@@ -236,9 +236,14 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
 
     // MARK: - PersistenceControl
 
+    public func takeBatchRecords() { _ = takeRecords() }
+
     public func save() -> PersistenceReply {
         if child?.kind == .snapshot { return .error(ErrorReply.saveInProgress) }
         lastSnapshotAttempt = Clock.milliseconds() / 1000
+        // The writes run before it in this batch go to the stream first: the snapshot's
+        // `repl-offset` must count every write it holds.
+        _ = takeRecords()
         do {
             try writeSnapshot(to: snapshotPath, functions: engine.functions.libraryCodes)
             snapshotFinished(succeeded: true, dirtyAtStart: engine.keyspace.dirty, seconds: 0)
@@ -330,6 +335,8 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         if engine.loading || engine.isInsideTransaction {
             return "Unable to turn AOF on or off while loading or inside a transaction"
         }
+        // Already on (or starting): nothing to do, and a running rewrite goes on.
+        if enabled && (log != nil || initialRewrite) { return nil }
         // A rewrite running now started from older data (or for the old log): its base must not be installed.
         stopChild(.rewrite)
         if !enabled {

@@ -127,9 +127,11 @@ enum Snapshot {
         var replicationID: String?
         var replicationOffset: Int64?
 
+        /// Only a position whose fields all make sense (older Redis versions wrote -1s).
         var replication: ReplicationPosition? {
-            guard let streamDatabase else { return nil }
-            return ReplicationPosition(id: replicationID, offset: replicationOffset, database: streamDatabase)
+            guard let streamDatabase, (0..<engine.keyspace.databases.count).contains(streamDatabase) else { return nil }
+            return ReplicationPosition(id: replicationID, offset: replicationOffset.flatMap { $0 >= 0 ? $0 : nil },
+                                       database: streamDatabase)
         }
 
         mutating func auxField(_ key: [UInt8], _ value: [UInt8]) throws {

@@ -354,6 +354,7 @@ final class MasterConnection: ChannelInboundHandler {
         lock.withLock {
             link.transferRead = transfer.received
             link.transferLastIO = Clock.milliseconds() / 1000
+            engine.stats.netReplicationInputBytes += taken
         }
         guard transfer.isComplete else { return false }
         return finishSnapshot(transfer)

@@ -200,18 +200,17 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         for warning in StartupChecks.warnings(dataDirectory: configuration.dir, tcpBacklog: configuration.tcpBacklog) { logger.warning("\(warning)") }
         lock.withLock { engine.recordStartupMemory() }
         do {
-            try persistence.load()
+            // The replication state the snapshot recorded is set up before any client runs a command.
+            try persistence.load(whenLoaded: { [engine, persistence] in
+                if let master = engine.configuration.replicaOf {
+                    engine.follow(host: master.host, port: master.port, atStart: true, restoring: persistence.loadedReplicationPosition)
+                } else if let position = persistence.loadedReplicationPosition {
+                    engine.replication.resumeAfterRestart(position, expiredKeys: persistence.keysExpiredAtLoad, engine: engine)
+                }
+                persistence.keysExpiredAtLoad = []
+            })
         } catch {
             throw StartupError("\(error)")
-        }
-        // `replicaof` in the configuration: follow that master once the local data is loaded.
-        lock.withLock {
-            if let master = engine.configuration.replicaOf {
-                engine.follow(host: master.host, port: master.port, atStart: true, restoring: persistence.loadedReplicationPosition)
-            } else if let position = persistence.loadedReplicationPosition {
-                engine.replication.resumeAfterRestart(position, expiredKeys: persistence.keysExpiredAtLoad, engine: engine)
-            }
-            persistence.keysExpiredAtLoad = []
         }
         scheduleBackgroundCycle(on: group.next())
         if !channels.isEmpty { logger.notice("Ready to accept connections") }

@@ -135,6 +135,13 @@ struct ReplicaTests {
         #expect(h.run("EXISTS", "mine", "later") == ":0\r\n")
         // The master's key waits for its DEL.
         #expect(h.run("DBSIZE") == ":1\r\n" && h.run("GET", "masters") == "$-1\r\n")
+        // What a flush or SWAPDB moved away is forgotten: the same names may be the master's now.
+        #expect(h.run("SET", "mine", "v", "PX", "100000") == "+OK\r\n")
+        #expect(h.run("INFO", "stats").contains("slave_expires_tracked_keys:1\r\n"))
+        #expect(h.run("SWAPDB", "0", "1") == "+OK\r\n")
+        #expect(h.run("INFO", "stats").contains("slave_expires_tracked_keys:0\r\n"))
+        #expect(h.run("SET", "again", "v", "PX", "100000") == "+OK\r\n" && h.run("FLUSHALL") == "+OK\r\n")
+        #expect(h.run("INFO", "stats").contains("slave_expires_tracked_keys:0\r\n"))
     }
 
     @Test("REPLICAOF's replies, ROLE and INFO on a replica")

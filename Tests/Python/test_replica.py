@@ -434,3 +434,51 @@ def test_a_restarted_master_lets_its_replicas_continue(servers):
     assert sync_counts(primary) == ("0", "1")
     assert raw(replica.client(), "DBSIZE") == raw(primary.client(), "DBSIZE")
     assert raw(replica.client(db=3), "EXISTS", "short-3") == 0
+
+
+def test_masters_that_fail_at_once_leave_the_server_serving(servers):
+    # Connections that fail before REPLICAOF returns (a name that does not resolve, a
+    # refused port) are handled off the keyspace lock: the server keeps answering.
+    replica = servers("sut", "replica", ["--save", ""]).start()
+    r = replica.client()
+    for host, port in (("nonexistent.invalid", 6379), (HOST, free_port()), ("nonexistent.invalid", 1), (HOST, free_port())):
+        assert raw(r, "REPLICAOF", host, port) == b"OK"
+        assert raw(r, "PING") == b"PONG"
+    wait_for(lambda: replica.full_log().count("Error condition on socket for SYNC") >= 2, timeout=10,
+             what="the failures in the log")
+    assert raw(r, "REPLICAOF", "NO", "ONE") == b"OK" and raw(r, "SET", "k", "v") == b"OK"
+
+
+def test_promotion_during_the_first_rewrite_keeps_the_log(servers):
+    # After a full resync with the log on, a slow rewrite writes the new base; promoting the
+    # replica meanwhile must not kill it (the log would be left on the old files).
+    primary = start_master(servers, "sut")
+    raw(primary.client(), "DEBUG", "POPULATE", 2000)
+    replica = start_replica(servers, "sut", primary, "replica", "--appendonly", "yes", "--rdb-key-save-delay", "1000")
+    wait_in_sync(primary, replica)
+    assert replica.info("persistence")["aof_rewrite_in_progress"] == "1"
+    assert raw(replica.client(), "REPLICAOF", "NO", "ONE") == b"OK"
+    raw(replica.client(), "SET", "after-promotion", "1")
+    wait_for(lambda: replica.info("persistence")["aof_rewrite_in_progress"] == "0", timeout=20, what="the rewrite")
+    assert "Killing it" not in replica.full_log()
+    assert replica.info("persistence")["aof_last_bgrewrite_status"] == "ok"
+    state = dump_state(replica.client())
+    replica.kill()
+    restarted = servers("sut", "replica", ["--save", "", "--appendonly", "yes"]).start()
+    assert_same_state(state, dump_state(restarted.client()), names=("promoted", "restarted"))
+
+
+def test_writes_pipelined_before_shutdown_reach_the_replicas(servers):
+    primary = start_master(servers, "sut", "master", "--appendonly", "no")
+    replica = start_replica(servers, "redis", primary)
+    wait_in_sync(primary, replica)
+    with RespClient(HOST, primary.port) as c:
+        # One write, so both run in one batch: the SET's record is not out before SHUTDOWN looks.
+        c.send(b"*3\r\n$3\r\nSET\r\n$4\r\nlast\r\n$5\r\nwrite\r\n*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n")
+        assert c.read_reply() == b"+OK\r\n"
+    primary.proc.wait(timeout=20)
+    primary.kill()  # (already gone: this drops the helper's connections to it)
+    primary.start()
+    assert raw(replica.client(), "REPLICAOF", HOST, primary.port) == b"OK"
+    assert_same_data(primary, replica)
+    assert raw(replica.client(), "GET", "last") == b"write"
