@@ -114,6 +114,9 @@ extension Engine {
     /// Whether this server follows a master (Redis's server.masterhost != NULL).
     public var master: MasterLink? { replication.master }
 
+    /// `repl-timeout`, in seconds.
+    public var replicationTimeout: Int64 { configuration.keptSettings["repl-timeout"].flatMap(Int64.init) ?? 60 }
+
     /// REPLICAOF host port: follow that master from now on. Clients blocked on keys are
     /// let go (the master's stream decides the data now); replicas of this server stay
     /// connected and are dropped only when the history changes (a full resync). At

@@ -69,7 +69,7 @@ final class MasterConnection: ChannelInboundHandler {
         link.lastAttempt = Clock.milliseconds()
         link.state = .connecting
         engine.logNotice?("MASTER <-> REPLICA sync started")
-        let timeout = engine.configuration.keptSettings["repl-timeout"].flatMap(Int64.init) ?? 60
+        let timeout = engine.replicationTimeout
         // Not here, under the lock: on the calling loop SwiftNIO may connect (and call
         // channelActive, which takes the lock) or fail before `connect` returns.
         let loop = group.next()
@@ -487,7 +487,7 @@ final class MasterConnection: ChannelInboundHandler {
         let (silent, timeout) = lock.withLock { () -> (Int64, Int64) in
             let now = Clock.milliseconds() / 1000
             let last = link.state == .sync ? link.transferLastIO : link.lastInteraction
-            return (now - last, engine.configuration.keptSettings["repl-timeout"].flatMap(Int64.init) ?? 60)
+            return (now - last, engine.replicationTimeout)
         }
         if silent > timeout {
             switch step {
