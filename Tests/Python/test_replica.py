@@ -195,12 +195,17 @@ def test_expired_keys_wait_for_the_masters_del(servers):
     assert_same_replies(redis_replica, replica, commands)
 
 
-def test_a_chain_passes_the_stream_on_unchanged(servers):
+def redis_sut_redis_chain(servers):
+    """Redis master (with a dataset of every type) → SwiftKeyDB replica → Redis replica of it."""
     primary = start_master(servers, "redis")
     build_dataset(primary.client(), far_future_ms())
     middle = start_replica(servers, "sut", primary, "middle")
     wait_in_sync(primary, middle)
-    leaf = start_replica(servers, "redis", middle, "leaf")
+    return primary, middle, start_replica(servers, "redis", middle, "leaf")
+
+
+def test_a_chain_passes_the_stream_on_unchanged(servers):
+    primary, middle, leaf = redis_sut_redis_chain(servers)
     run_write_stream(primary.client(), seed=24, count=2000)
     assert_same_data(primary, middle)
     # The offsets mean the same on every server of the chain.
@@ -209,11 +214,7 @@ def test_a_chain_passes_the_stream_on_unchanged(servers):
 
 
 def test_replicaof_no_one_keeps_the_data_and_the_history(servers):
-    primary = start_master(servers, "redis")
-    build_dataset(primary.client(), far_future_ms())
-    middle = start_replica(servers, "sut", primary, "middle")
-    wait_in_sync(primary, middle)
-    leaf = start_replica(servers, "redis", middle, "leaf")
+    primary, middle, leaf = redis_sut_redis_chain(servers)
     assert_same_data(primary, leaf)
     old_id = replication(primary)["master_replid"]
     assert raw(middle.client(), "REPLICAOF", "NO", "ONE") == b"OK"
