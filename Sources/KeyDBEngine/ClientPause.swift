@@ -56,7 +56,7 @@ extension Engine {
     }
 
     /// CLIENT UNPAUSE: the held clients run their commands again, in the order they
-    /// stopped (unless SHUTDOWN holds writes, which only its end or ABORT lifts).
+    /// stopped (unless SHUTDOWN or FAILOVER holds writes, which only their end or ABORT lifts).
     public func unpauseClients(now: Int64) {
         commandPause = nil
         updatePause(now: now)
@@ -74,7 +74,9 @@ extension Engine {
     func updatePause(now: Int64) {
         let before = pause?.kind
         if let current = commandPause, current.end < now { commandPause = nil }
-        pause = shutdownWait == nil ? commandPause : ClientPause(kind: max(commandPause?.kind ?? .write, .write), end: .max)
+        // SHUTDOWN's wait for the replicas and FAILOVER hold writes until they end; CLIENT UNPAUSE does not lift them.
+        let holdsWrites = shutdownWait != nil || replication.failover != nil
+        pause = holdsWrites ? ClientPause(kind: max(commandPause?.kind ?? .write, .write), end: .max) : commandPause
         // A replica holds expiry too: its master deletes such keys, and sends the DELs.
         keyspace.expiryHeld = pause != nil || isReplica
         if let before, pause.map({ $0.kind < before }) ?? true { resumePostponedClients() }

@@ -326,6 +326,13 @@ public enum ErrorReply {
     public static let noFailoverInProgress = "ERR No failover in progress."
     public static let failoverTimeout = "ERR FAILOVER timeout must be greater than 0"
     public static let failoverWithoutReplicas = "ERR FAILOVER requires connected replicas."
+    public static let failoverInProgress = "ERR FAILOVER already in progress."
+    public static let failoverOnReplica = "ERR FAILOVER is not valid when server is a replica."
+    public static let failoverForceNeedsTarget = "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+    public static let failoverNotReplica = "ERR FAILOVER target HOST and PORT is not a replica."
+    public static let failoverTargetOffline = "ERR FAILOVER target replica is not online."
+    public static let syncWhileFailingOver = "NOMASTERLINK Can't SYNC while failing over"
+    public static let replicaofWhileFailingOver = "ERR REPLICAOF not allowed while failing over."
     public static let migrateKeysNeedEmptyKey = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
     public static let migrateConnect = "IOERR error or timeout connecting to the client"
 

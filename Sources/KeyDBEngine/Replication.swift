@@ -20,6 +20,8 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     public internal(set) var replicas: [ReplicaLink] = []
     /// The master this server follows (REPLICAOF host port), nil for a master.
     public internal(set) var master: MasterLink?
+    /// A FAILOVER under way, nil when none.
+    public internal(set) var failover: Failover?
     /// Clients in WAIT, each with the replicas it needs and the offset they must reach.
     var waiters: [(client: ClientSession, state: BlockedState, count: Int, offset: Int64)] = []
     /// A WAIT is waiting: ask the replicas for an acknowledgement after this batch.
@@ -84,9 +86,13 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         record.withUTF8Buffer { feed(UnsafeRawBufferPointer($0), engine: engine) }
     }
 
-    /// After a batch's records went out: a GETACK if a WAIT asked for one.
+    /// After a batch's records went out: a FAILOVER waiting for the ACK this batch may have
+    /// brought goes on at once (Redis checks before each sleep); then a GETACK if a WAIT
+    /// asked for one. None while CLIENT PAUSE or a FAILOVER holds writes, as in Redis: it
+    /// would move the end the replicas are to reach. The request waits for the hold to end.
     public func afterBatch(engine: Engine) {
-        guard ackRequested, master == nil else { return }
+        if failover != nil { engine.updateFailover(now: engine.clock?() ?? Clock.milliseconds()) }
+        guard ackRequested, master == nil, failover == nil, engine.commandPause == nil else { return }
         ackRequested = false
         feed("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n", engine: engine)
     }
@@ -350,7 +356,8 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     /// replicas waiting for their snapshot, and the replicas silent past repl-timeout dropped.
     public func cron(engine: Engine) {
         let now = Clock.milliseconds()
-        guard now - lastCron >= 1000 else { return }
+        // Ten times a second while a failover lasts, as Redis's: its hand-over goes faster.
+        guard now - lastCron >= (failover == nil ? 1000 : 100) else { return }
         lastCron = now
         defer { cronLoops &+= 1 }
         guard backlog != nil else { return }
@@ -358,9 +365,11 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         guard !replicas.isEmpty else { return }
         // Counted in loops, as Redis: a period set to an hour sends no PING for an hour. None
         // while SHUTDOWN waits for the replicas to acknowledge the stream: it would move the end
-        // they are to reach (the wait's GETACKs keep the link alive meanwhile).
+        // they are to reach (the wait's GETACKs keep the link alive meanwhile), or while a
+        // FAILOVER with a TIMEOUT holds writes (Redis's exception; without one, PINGs go on).
         let period = max(1, setting("repl-ping-replica-period", default: 10, engine))
-        if Int64(cronLoops) % period == 0 && !engine.shutdownPending { feed("*1\r\n$4\r\nPING\r\n", engine: engine) }
+        let failoverHolds = failover.map { $0.deadline != 0 && $0.state == .waitingForSync } ?? false
+        if Int64(cronLoops) % period == 0 && !engine.shutdownPending && !failoverHolds { feed("*1\r\n$4\r\nPING\r\n", engine: engine) }
         // They read it as a keepalive, so their repl-timeout does not run out while the snapshot is made.
         for link in replicas where link.state == .waitSnapshotStart || link.state == .waitSnapshotEnd {
             link.session.reply.writeStaticString("\n")
@@ -393,7 +402,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
             let lag = Clock.milliseconds() / 1000 - link.ackTime
             fields.append(("slave\(index)", "ip=\(link.session.replicaAddress),port=\(link.session.replicaSettings.listeningPort),state=\(link.stateName),offset=\(link.ackOffset),lag=\(lag)"))
         }
-        fields += [("master_failover_state", "no-failover"), ("master_replid", replid), ("master_replid2", replid2),
+        fields += [("master_failover_state", failover?.stateName ?? "no-failover"), ("master_replid", replid), ("master_replid2", replid2),
                    ("master_repl_offset", "\(offset)"), ("second_repl_offset", "\(secondOffset)"),
                    ("repl_backlog_active", backlog == nil ? "0" : "1"),
                    ("repl_backlog_size", "\(backlog?.size ?? backlogSize(engine))"),

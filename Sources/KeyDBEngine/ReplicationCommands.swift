@@ -24,6 +24,7 @@ enum ReplicationCommands {
     /// SYNC: the old protocol (redis-cli --rdb and --replica use it): a snapshot, then the stream.
     static func sync(_ c: ClientSession, _ args: Arguments) {
         guard c.replica == nil && !c.isMonitor else { return }  // already streaming: ignored, as Redis does
+        guard c.engine.replication.failover == nil else { return c.replyError(ErrorReply.syncWhileFailingOver) }
         guard c.engine.master.map({ $0.state == .connected }) ?? true else { return c.replyError(ErrorReply.noMasterLink) }
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
         guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
@@ -44,6 +45,7 @@ enum ReplicationCommands {
             c.engine.stopFollowing()
             c.engine.logNotice?("MASTER MODE enabled (failover request from '\(c.infoLine(now: Clock.milliseconds(), current: c))')")
         }
+        guard c.engine.replication.failover == nil else { return c.replyError(ErrorReply.syncWhileFailingOver) }
         guard c.engine.master.map({ $0.state == .connected }) ?? true else { return c.replyError(ErrorReply.noMasterLink) }
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
         guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
@@ -121,6 +123,7 @@ enum ReplicationCommands {
     /// OK at once); NO ONE: be a master again, keeping the data.
     static func replicaof(_ c: ClientSession, _ args: Arguments) {
         let engine = c.engine
+        guard engine.replication.failover == nil else { return c.replyError(ErrorReply.replicaofWhileFailingOver) }
         if args.matches(1, "no") && args.matches(2, "one") {
             if engine.master != nil {
                 engine.stopFollowing()
@@ -159,29 +162,37 @@ enum ReplicationCommands {
         replication.ackRequested = true
     }
 
-    /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: the arguments are checked
-    /// as Redis checks them, and then there is no replica to hand over to.
+    /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: hands the master role to a
+    /// replica (`Failover`); ABORT calls off one under way.
     static func failover(_ c: ClientSession, _ args: Arguments) {
-        if args.count == 2 && args.matches(1, "abort") { return c.replyError(ErrorReply.noFailoverInProgress) }
-        var (timeoutSeen, targetSeen, forceSeen) = (false, false, false)
+        if args.count == 2 && args.matches(1, "abort") {
+            guard c.engine.replication.failover != nil else { return c.replyError(ErrorReply.noFailoverInProgress) }
+            c.engine.abortFailover("Failover manually aborted")
+            return c.replyOK()
+        }
+        var timeout: Int64 = 0
+        var target: (host: String, port: Int)?
+        var force = false
         var index = 1
         while index < args.count {
-            if args.matches(index, "timeout") && index + 1 < args.count && !timeoutSeen {
-                guard let timeout = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
-                guard timeout > 0 else { return c.replyError(ErrorReply.failoverTimeout) }
-                timeoutSeen = true
+            if args.matches(index, "timeout") && index + 1 < args.count && timeout == 0 {
+                guard let value = args.int64(index + 1) else { return c.replyError(ErrorReply.notInteger) }
+                guard value > 0 else { return c.replyError(ErrorReply.failoverTimeout) }
+                timeout = value
                 index += 2
-            } else if args.matches(index, "to") && index + 2 < args.count && !targetSeen {
-                guard args.int64(index + 2) != nil else { return c.replyError(ErrorReply.notInteger) }
-                targetSeen = true
+            } else if args.matches(index, "to") && index + 2 < args.count && target == nil {
+                guard let port = args.int64(index + 2) else { return c.replyError(ErrorReply.notInteger) }
+                // Any number: one no replica listens on is "not a replica", as in Redis.
+                target = (String(decoding: args[index + 1], as: UTF8.self), Int(truncatingIfNeeded: port))
                 index += 3
-            } else if args.matches(index, "force") && !forceSeen {
-                forceSeen = true
+            } else if args.matches(index, "force") && !force {
+                force = true
                 index += 1
             } else {
                 return c.replyError(ErrorReply.syntax)
             }
         }
-        c.replyError(ErrorReply.failoverWithoutReplicas)
+        if let refusal = c.engine.startFailover(to: target, timeout: timeout, force: force, now: c.now) { return c.replyError(refusal) }
+        c.replyOK()
     }
 }

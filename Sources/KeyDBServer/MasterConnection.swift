@@ -126,8 +126,14 @@ final class MasterConnection: ChannelInboundHandler {
         timer?.cancel()
         transfer?.abandon()
         transfer = nil
+        let awaitedPSYNC = step == .psyncReply
         lock.withLock {
             guard engine.master === link else { return }
+            // A failover's target gone before it answered: this server is the master again, as in Redis.
+            if awaitedPSYNC && engine.failoverInProgress {
+                engine.logWarning?("Master did not reply to PSYNC, will try later")
+                return engine.abortFailover("Failover target rejected psync request")
+            }
             if link.state == .connected { engine.logNotice?("Connection with master lost.") }
             engine.masterLinkLost(link, now: Clock.milliseconds())
         }
@@ -253,18 +259,19 @@ final class MasterConnection: ChannelInboundHandler {
     }
 
     /// PSYNC with this server's history (a former master's own, or the last master's),
-    /// or `? -1` when it has none.
+    /// or `? -1` when it has none; with FAILOVER when this server hands over to the master (`Failover`).
     private func sendPSYNC() {
-        let request = lock.withLock { () -> (String, Int64)? in
+        let (request, failover) = lock.withLock { () -> ((String, Int64)?, Bool) in
+            let failover = engine.master === link && engine.failoverInProgress
             guard link.hasHistory else {
                 engine.logNotice?("Partial resynchronization not possible (no cached master)")
-                return nil
+                return (nil, failover)
             }
             let request = engine.replication.psyncRequest
             engine.logNotice?("Trying a partial resynchronization (request \(request.id):\(request.offset)).")
-            return request
+            return (request, failover)
         }
-        send(["PSYNC", request?.0 ?? "?", String(request?.1 ?? -1)])
+        send(["PSYNC", request?.0 ?? "?", String(request?.1 ?? -1)] + (failover ? ["FAILOVER"] : []))
         step = .psyncReply
     }
 
@@ -273,6 +280,7 @@ final class MasterConnection: ChannelInboundHandler {
         if line.hasPrefix("+FULLRESYNC"), words.count == 3, words[1].count == 40, let offset = Int64(words[2]) {
             fullSync = (String(words[1]), offset)
             lock.withLock {
+                if engine.master === link && engine.failoverInProgress { engine.finishFailover() }
                 engine.logNotice?("Full resync from master: \(words[1]):\(offset)")
                 link.state = .sync
                 // repl-timeout counts from here: the master may take a while to start sending.
@@ -284,6 +292,7 @@ final class MasterConnection: ChannelInboundHandler {
         if line.hasPrefix("+CONTINUE") {
             let newID = words.count > 1 && words[1].count == 40 ? String(words[1]) : nil
             lock.withLock {
+                if engine.master === link && engine.failoverInProgress { engine.finishFailover() }
                 engine.logNotice?("Successful partial resynchronization with master.")
                 if let newID, newID != engine.replication.replid { engine.logNotice?("Master replication ID changed to \(newID)") }
                 engine.replication.continueMasterHistory(id: newID, engine: engine)
@@ -293,11 +302,15 @@ final class MasterConnection: ChannelInboundHandler {
             step = .stream
             return true
         }
-        if line.hasPrefix("-NOMASTERLINK") || line.hasPrefix("-LOADING") {
-            fail("Master is currently unable to PSYNC but should be in the future: \(line)")
-        } else {
-            fail("Unexpected reply to PSYNC from master: \(line)")
+        let warning = line.hasPrefix("-NOMASTERLINK") || line.hasPrefix("-LOADING")
+            ? "Master is currently unable to PSYNC but should be in the future: \(line)"
+            : "Unexpected reply to PSYNC from master: \(line)"
+        lock.withLock {
+            engine.logWarning?(warning)
+            // A failover's target that refuses to take over: this server is the master again.
+            if engine.master === link && engine.failoverInProgress { engine.abortFailover("Failover target rejected psync request") }
         }
+        context?.close(promise: nil)
         return false
     }
 

@@ -455,6 +455,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self.engine.closeIdleClients()
                 self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()
+                self.engine.updateFailover(now: Clock.milliseconds())
                 self.engine.replication.cron(engine: self.engine)
                 self.reconnectToMaster()
                 self.engine.shutdownCron()
@@ -472,9 +473,11 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         MasterConnection.connect(link, engine: engine, lock: lock, persistence: persistence, group: group)
     }
 
-    /// A replica whose link is down tries again once a second (Redis's replicationCron); under the keyspace lock.
+    /// A replica whose link is down tries again once a second, ten times a second during a
+    /// failover (Redis's replicationCron); under the keyspace lock.
     private func reconnectToMaster() {
-        guard let link = engine.master, link.state == .connect, Clock.milliseconds() - link.lastAttempt >= 1000 else { return }
+        let period: Int64 = engine.replication.failover == nil ? 1000 : 100
+        guard let link = engine.master, link.state == .connect, Clock.milliseconds() - link.lastAttempt >= period else { return }
         engine.logNotice?("Connecting to MASTER \(link.name)")
         connect(to: link)
     }

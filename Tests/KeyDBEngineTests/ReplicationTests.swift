@@ -26,27 +26,6 @@ struct ReplicationTests {
         return replica
     }
 
-    /// A replica past its snapshot: online, taking the stream live.
-    private func online(_ h: EngineHarness, listeningPort: String = "0") throws -> TestClient {
-        let replica = h.connect()
-        _ = replica.run("REPLCONF", "listening-port", listeningPort)
-        _ = replica.run("PSYNC", "?", "-1")
-        h.engine.replication.snapshotStarted(engine: h.engine)
-        _ = replica.takeDelivered()
-        h.engine.replication.snapshotFinished(succeeded: true, engine: h.engine) { Self.file() }
-        let link = try #require(replica.session.replica)
-        _ = link.takeSnapshot()
-        link.snapshotSent()
-        return replica
-    }
-
-    /// The feed's records go to the stream, as the persistence layer hands them over after a batch.
-    private func drain(_ h: EngineHarness) {
-        guard let feed = h.engine.appendOnlyFeed else { return }
-        feed.buffer.withUnsafeReadableBytes { h.engine.replication.feed($0, engine: h.engine) }
-        feed.buffer.clear()
-    }
-
     @Test("the backlog keeps the newest bytes across its wrap, and knows which offsets it can serve")
     func backlogRing() {
         var backlog = ReplicationBacklog(size: 8, end: 0)
@@ -79,12 +58,12 @@ struct ReplicationTests {
         let link = try #require(replica.session.replica)
         #expect(link.state == .waitSnapshotStart)
         _ = h.run("SET", "before", "1")
-        drain(h)
+        h.drainToReplicas()
         h.engine.replication.snapshotStarted(engine: h.engine)
         let offset = h.engine.replication.offset
         #expect(replica.takeDelivered() == "+FULLRESYNC \(h.engine.replication.replid) \(offset)\r\n")
         _ = h.run("SET", "during", "2")
-        drain(h)
+        h.drainToReplicas()
         #expect(replica.takeDelivered() == "")
         h.engine.replication.snapshotFinished(succeeded: true, engine: h.engine) { Self.file() }
         let (file, after) = try #require(link.takeSnapshot())
@@ -94,7 +73,7 @@ struct ReplicationTests {
         link.snapshotSent()
         #expect(link.state == .online)
         _ = h.run("DEL", "during")
-        drain(h)
+        h.drainToReplicas()
         #expect(replica.takeDelivered() == "*2\r\n$3\r\nDEL\r\n$6\r\nduring\r\n")
         #expect(h.run("INFO", "replication").contains("slave0:ip=,port=6380,state=online,offset=0,lag=0\r\n"))
         #expect(h.run("CLIENT", "LIST", "TYPE", "replica").contains(" flags=S "))
@@ -105,7 +84,7 @@ struct ReplicationTests {
         let h = EngineHarness()
         let first = syncing(h)
         _ = h.run("SET", "k", "v")
-        drain(h)
+        h.drainToReplicas()
         let replid = h.engine.replication.replid
         let end = h.engine.replication.offset
         let second = h.connect()
@@ -129,13 +108,13 @@ struct ReplicationTests {
     @Test("REPLCONF ACK answers nothing and moves the replica's offset; WAIT counts replicas at or past the client's writes")
     func acknowledgementsAndWait() throws {
         let h = EngineHarness()
-        let replica = try online(h, listeningPort: "7000")
+        let replica = try h.onlineReplica(listeningPort: 7000)
         #expect(h.run("WAIT", "1", "0") == ":1\r\n")  // nothing written yet: offset 0 is acknowledged
         _ = h.run("SET", "k", "v")
-        drain(h)
+        h.drainToReplicas()
         let writer = h.connect()
         _ = writer.run("SET", "k", "w")
-        drain(h)
+        h.drainToReplicas()
         // Blocks: the replica has not acknowledged the write.
         #expect(writer.run("WAIT", "1", "0") == "")
         h.engine.replication.afterBatch(engine: h.engine)
@@ -151,9 +130,9 @@ struct ReplicationTests {
     @Test("SHUTDOWN waits for a replica behind the stream, holding writes; ABORT ends the wait; the replica's ACK finishes it")
     func shutdownWaitsForReplicas() throws {
         let h = EngineHarness()
-        let replica = try online(h)
+        let replica = try h.onlineReplica()
         _ = h.run("SET", "k", "v")
-        drain(h)
+        h.drainToReplicas()
         let caller = h.connect(), writer = h.connect()
         #expect(caller.run("SHUTDOWN") == "")
         #expect(!h.engine.halted && h.engine.shutdownPending)
@@ -179,9 +158,9 @@ struct ReplicationTests {
         #expect(!h.engine.shutdownCron(), "finished once: no second log sync or final save")
         // SHUTDOWN NOW never waits.
         let other = EngineHarness()
-        _ = try online(other)
+        _ = try other.onlineReplica()
         _ = other.run("SET", "k", "v")
-        drain(other)
+        other.drainToReplicas()
         #expect(other.run("SHUTDOWN", "NOW") == "" && other.engine.halted && !other.engine.shutdownPending)
     }
 
@@ -246,7 +225,7 @@ struct ReplicationTests {
         _ = rdb.run("SYNC")
         h.engine.replication.snapshotStarted(engine: h.engine)
         _ = h.run("SET", "k", "v")
-        drain(h)
+        h.drainToReplicas()
         #expect(rdb.session.replica?.pending.readableBytes == 0)
         let replica = h.connect()
         #expect(replica.run("PSYNC", "?", "-1") == "")
@@ -256,10 +235,10 @@ struct ReplicationTests {
     @Test("a WAIT that timed out or was unblocked leaves nothing behind to end a later WAIT early")
     func endedWaitsAreForgotten() throws {
         let h = EngineHarness()
-        let replica = try online(h)
+        let replica = try h.onlineReplica()
         let writer = h.connect()
         _ = writer.run("SET", "k", "1")
-        drain(h)
+        h.drainToReplicas()
         #expect(writer.run("WAIT", "1", "100") == "")
         h.advance(milliseconds: 200)
         h.engine.blockTimedOut(writer.session, deadline: try #require(writer.session.blocked?.deadline))
@@ -291,7 +270,7 @@ struct ReplicationTests {
         _ = h.run("CONFIG", "SET", "client-output-buffer-limit", "replica 64kb 0 0")
         let replica = syncing(h)
         _ = h.run("SET", "big", String(repeating: "x", count: 100_000))
-        drain(h)
+        h.drainToReplicas()
         #expect(replica.session.killRequested)
     }
 }
