@@ -85,7 +85,8 @@ extension Engine {
     /// Whether `command` must wait for the current pause to end: under WRITE, the
     /// commands that may change the dataset or replicate, and EXEC of a transaction holding one.
     @inline(__always) func pauseCovers(_ command: CommandSpec, _ args: Arguments, for client: ClientSession) -> Bool {
-        guard let pause else { return false }
+        // Replicas are never held, as in Redis: their ACKs are what SHUTDOWN's wait and FAILOVER wait for.
+        guard let pause, client.replica == nil else { return false }
         if pause.kind == .all { return true }
         // A script that declared its flags is a write only without `no-writes`.
         if let writes = declaredScriptWrites(command, args) { return writes }

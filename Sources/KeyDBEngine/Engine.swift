@@ -52,6 +52,9 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
     public var moveListeners: ((_ addresses: [String], _ port: Int) -> String?)?
     /// Opens the link to a master REPLICAOF named (the network layer's; it retries from the background cycle).
     public var connectToMaster: ((MasterLink) -> Void)?
+    /// A replica's ACK caught up with a waiting FAILOVER: the network layer runs `updateFailover`
+    /// once the current batch is over (its replies out), as Redis checks before it sleeps.
+    public var scheduleFailoverCheck: (() -> Void)?
     /// Told when the server starts or stops following a master (the log's role letter).
     public var onRoleChange: ((_ isReplica: Bool) -> Void)?
     /// Asked to stop the server (SHUTDOWN); set by the network layer.

@@ -86,12 +86,10 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         record.withUTF8Buffer { feed(UnsafeRawBufferPointer($0), engine: engine) }
     }
 
-    /// After a batch's records went out: a FAILOVER waiting for the ACK this batch may have
-    /// brought goes on at once (Redis checks before each sleep); then a GETACK if a WAIT
-    /// asked for one. None while CLIENT PAUSE or a FAILOVER holds writes, as in Redis: it
-    /// would move the end the replicas are to reach. The request waits for the hold to end.
+    /// After a batch's records went out: a GETACK if a WAIT asked for one. None while CLIENT
+    /// PAUSE or a FAILOVER holds writes, as in Redis: it would move the end the replicas are
+    /// to reach. The request waits for the hold to end.
     public func afterBatch(engine: Engine) {
-        if failover != nil { engine.updateFailover(now: engine.clock?() ?? Clock.milliseconds()) }
         guard ackRequested, master == nil, failover == nil, engine.commandPause == nil else { return }
         ackRequested = false
         feed("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n", engine: engine)
@@ -321,6 +319,9 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         if offset > link.ackOffset { link.ackOffset = offset }
         link.ackTime = Clock.milliseconds() / 1000
         serveWaiters(engine: engine)
+        // Not here, inside this batch: the hand-over lets blocked clients go, and one blocked in
+        // this very batch would lose its error (Redis too checks before it sleeps, not here).
+        if failover?.state == .waitingForSync && link.ackOffset == self.offset { engine.scheduleFailoverCheck?() }
     }
 
     /// Online replicas heard from within `maxLag` seconds (min-replicas-to-write's good ones).

@@ -279,26 +279,32 @@ final class MasterConnection: ChannelInboundHandler {
         let words = line.split(separator: " ")
         if line.hasPrefix("+FULLRESYNC"), words.count == 3, words[1].count == 40, let offset = Int64(words[2]) {
             fullSync = (String(words[1]), offset)
-            lock.withLock {
-                if engine.master === link && engine.failoverInProgress { engine.finishFailover() }
+            let current = lock.withLock { () -> Bool in
+                guard engine.master === link else { return false }
+                if engine.failoverInProgress { engine.finishFailover() }
                 engine.logNotice?("Full resync from master: \(words[1]):\(offset)")
                 link.state = .sync
                 // repl-timeout counts from here: the master may take a while to start sending.
                 (link.transferSize, link.transferRead, link.transferLastIO) = (-1, 0, Clock.milliseconds() / 1000)
+                return true
             }
+            guard current else { return abandon() }
             step = .snapshotHeader
             return true
         }
         if line.hasPrefix("+CONTINUE") {
             let newID = words.count > 1 && words[1].count == 40 ? String(words[1]) : nil
-            lock.withLock {
-                if engine.master === link && engine.failoverInProgress { engine.finishFailover() }
+            let current = lock.withLock { () -> Bool in
+                guard engine.master === link else { return false }
+                if engine.failoverInProgress { engine.finishFailover() }
                 engine.logNotice?("Successful partial resynchronization with master.")
                 if let newID, newID != engine.replication.replid { engine.logNotice?("Master replication ID changed to \(newID)") }
                 engine.replication.continueMasterHistory(id: newID, engine: engine)
                 beginStream()
                 engine.logNotice?("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.")
+                return true
             }
+            guard current else { return abandon() }
             step = .stream
             return true
         }
@@ -310,6 +316,13 @@ final class MasterConnection: ChannelInboundHandler {
             // A failover's target that refuses to take over: this server is the master again.
             if engine.master === link && engine.failoverInProgress { engine.abortFailover("Failover target rejected psync request") }
         }
+        context?.close(promise: nil)
+        return false
+    }
+
+    /// This link was dropped meanwhile (REPLICAOF NO ONE, FAILOVER ABORT), its close still on its
+    /// way: what the master answers no longer concerns the server.
+    private func abandon() -> Bool {
         context?.close(promise: nil)
         return false
     }

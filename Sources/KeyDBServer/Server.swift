@@ -176,6 +176,11 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.moveListeners = { [weak self] addresses, port in self?.moveListeners(to: addresses, port: port) }
             engine.migrationLinks.open = { host, port, timeout in MigrationSocket.open(host: host, port: port, timeout: timeout) }
             engine.connectToMaster = { [weak self] link in self?.connect(to: link) }
+            engine.scheduleFailoverCheck = { [engine, lock, group = self.group] in
+                group.next().execute {
+                    lock.withLock { if !engine.scriptBusy { engine.updateFailover(now: Clock.milliseconds()) } }
+                }
+            }
             engine.onRoleChange = { isReplica in RedisLogHandler.isReplica.store(isReplica, ordering: .relaxed) }
             engine.onConfigurationChange = { [weak self] configuration in
                 self?.keepaliveChanged(to: configuration.tcpKeepalive)
@@ -455,7 +460,8 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self.engine.closeIdleClients()
                 self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()
-                self.engine.updateFailover(now: Clock.milliseconds())
+                // Not while a script is paused busy: it would finish on a replica (Redis's cron waits too).
+                if !self.engine.scriptBusy { self.engine.updateFailover(now: Clock.milliseconds()) }
                 self.engine.replication.cron(engine: self.engine)
                 self.reconnectToMaster()
                 self.engine.shutdownCron()

@@ -222,4 +222,27 @@ struct FailoverTests {
         h.engine.replication.cron(engine: h.engine)
         #expect(h.engine.replication.offset == offset + Int64(getack.utf8.count) + 14)
     }
+
+    @Test("the ACK that catches up asks for a check after its batch, not inside it; CLIENT PAUSE ALL does not hold replicas")
+    func ackSchedulesTheCheck() throws {
+        let h = EngineHarness()
+        let replica = try online(h)
+        let asked = Flag()
+        h.engine.scheduleFailoverCheck = { asked.value = true }
+        h.engine.connectToMaster = { _ in }
+        _ = h.run("SET", "k", "v")
+        h.drainToReplicas()
+        #expect(h.run("FAILOVER", "TO", "10.0.0.5", "6380") == ok)
+        #expect(h.run("CLIENT", "PAUSE", "60000", "ALL") == ok)
+        _ = replica.takeDelivered()
+        #expect(replica.run("REPLCONF", "ACK", "\(h.engine.replication.offset - 1)") == "")
+        #expect(!asked.value)
+        #expect(replica.run("REPLCONF", "ACK", "\(h.engine.replication.offset)") == "")
+        #expect(replica.session.replica?.ackOffset == h.engine.replication.offset)
+        #expect(asked.value && h.engine.master == nil)
+        h.engine.updateFailover(now: h.now)
+        #expect(h.engine.master.map { ($0.host, $0.port) } ?? ("", 0) == ("10.0.0.5", 6380))
+    }
+
+    private final class Flag: @unchecked Sendable { var value = false }
 }
