@@ -287,3 +287,21 @@ def test_a_target_gone_before_it_answers_ends_the_failover(servers, kind):
         assert primary.full_log().count("Failover target rejected psync request") == 1
     finally:
         target.close()
+
+
+@pytest.mark.parametrize("kind", ["sut", "redis"])
+def test_a_client_blocked_beside_the_failover_gets_its_error(servers, kind):
+    """FAILOVER and a WAIT sent together: the hand-over lets the WAIT go with Redis's
+    -UNBLOCKED error before the connection closes (it once closed with no reply)."""
+    primary = start_master(servers, kind)
+    replica = start_replica(servers, kind, primary)
+    wait_in_sync(primary, replica)
+    with socket.create_connection((HOST, primary.port), timeout=10) as s:
+        s.sendall(b"FAILOVER\r\nWAIT 2 0\r\n")
+        received = b""
+        while chunk := s.recv(4096):
+            received += chunk
+    assert received == (b"+OK\r\n-UNBLOCKED force unblock from blocking operation, "
+                        b"instance state changed (master -> replica?)\r\n")
+    wait_failover_over(primary)
+    assert raw(replica.client(), "ROLE")[0] == b"master"
