@@ -26,7 +26,7 @@ public struct Failover: Sendable {
 
 extension Engine {
     /// FAILOVER, once its arguments are read: Redis's checks in Redis's order, then writes are
-    /// held and the wait starts (the background cycle carries it on). Nil, or the error to answer.
+    /// held and the wait starts (`updateFailover` carries it on). Nil, or the error to answer.
     func startFailover(to target: (host: String, port: Int)?, timeout: Int64, force: Bool, now: Int64) -> String? {
         guard replication.failover == nil else { return ErrorReply.failoverInProgress }
         guard replication.master == nil else { return ErrorReply.failoverOnReplica }
@@ -44,7 +44,8 @@ extension Engine {
         return nil
     }
 
-    /// From the background cycle (Redis's updateFailoverStatus): gives up or forces the
+    /// From the background cycle, and after the batch of the ACK that caught up (Redis's
+    /// updateFailoverStatus, from its cron and before it sleeps): gives up or forces the
     /// failover once the deadline has passed, else fails over as soon as the target (or,
     /// with none named, any replica) has acknowledged the whole stream.
     public func updateFailover(now: Int64) {
