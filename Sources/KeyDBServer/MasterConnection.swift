@@ -51,6 +51,8 @@ final class MasterConnection: ChannelInboundHandler {
     /// A retry is due (the stream waits for a busy script): one timer at a time.
     private var retryScheduled = false
     private var closed = false
+    /// Closed by this side's repl-timeout, not by the master.
+    private var timedOut = false
 
     init(engine: Engine, lock: NIOLock, persistence: Persistence, link: MasterLink) {
         self.engine = engine
@@ -126,10 +128,11 @@ final class MasterConnection: ChannelInboundHandler {
         timer?.cancel()
         transfer?.abandon()
         transfer = nil
-        let awaitedPSYNC = step == .psyncReply
+        let awaitedPSYNC = step == .psyncReply && !timedOut
         lock.withLock {
             guard engine.master === link else { return }
-            // A failover's target gone before it answered: this server is the master again, as in Redis.
+            // A failover's target gone before it answered: this server is the master again, as in
+            // Redis (which retries one that is only slow: repl-timeout ran out).
             if awaitedPSYNC && engine.failoverInProgress {
                 engine.logWarning?("Master did not reply to PSYNC, will try later")
                 return engine.abortFailover("Failover target rejected psync request")
@@ -516,6 +519,7 @@ final class MasterConnection: ChannelInboundHandler {
             return (now - last, engine.replicationTimeout)
         }
         if silent > timeout {
+            timedOut = true
             switch step {
             case .snapshotHeader, .snapshot: fail("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.")
             case .stream: fail("MASTER timeout: no data nor PING received...")

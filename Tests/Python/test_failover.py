@@ -208,10 +208,11 @@ def test_replies_match_redis_with_replicas_connected(servers):
 
 class FakeTarget:
     """A replica that takes the snapshot and the stream and acknowledges all of it, then,
-    asked to take over (`PSYNC ... FAILOVER`), closes the connection without an answer:
-    a target that died at the worst moment."""
+    asked to take over (`PSYNC ... FAILOVER`), never answers: it closes the connection (a
+    target that died at the worst moment) or, `silent`, keeps it open (a target too slow)."""
 
-    def __init__(self, master_port: int):
+    def __init__(self, master_port: int, silent: bool = False):
+        self.silent = silent
         self.listener = socket.socket()
         self.listener.bind((HOST, 0))
         self.listener.listen(4)
@@ -245,10 +246,14 @@ class FakeTarget:
             return
 
     def _serve(self):
-        try:
-            conn, _ = self.listener.accept()
-        except OSError:
-            return
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
         with conn, conn.makefile("rb") as f:
             while (header := f.readline()).startswith(b"*"):
                 words = []
@@ -257,7 +262,9 @@ class FakeTarget:
                     words.append(f.read(length + 2)[:-2].decode())
                 self.asked.append(words)
                 if words[0].upper() == "PSYNC":
-                    return  # closed, unanswered
+                    if not self.silent:
+                        return  # closed, unanswered
+                    continue
                 conn.sendall(b"+PONG\r\n" if words[0].upper() == "PING" else b"+OK\r\n")
 
     def close(self):
@@ -305,3 +312,24 @@ def test_a_client_blocked_beside_the_failover_gets_its_error(servers, kind):
                         b"instance state changed (master -> replica?)\r\n")
     wait_failover_over(primary)
     assert raw(replica.client(), "ROLE")[0] == b"master"
+
+
+@pytest.mark.parametrize("kind", ["sut", "redis"])
+def test_a_target_too_slow_to_answer_is_tried_again(servers, kind):
+    """A target that says nothing to PSYNC FAILOVER until repl-timeout runs out is a slow one,
+    not a refusal: Redis connects again and asks again, the failover still under way."""
+    primary = start_master(servers, kind, "master", "--repl-timeout", "1")
+    target = FakeTarget(primary.port, silent=True)
+    try:
+        wait_for(lambda: replication(primary).get("slave0", "").find("state=online") >= 0, timeout=15,
+                 what="the fake target to be online")
+        assert raw(primary.client(), "FAILOVER", "TO", HOST, str(target.port)) == b"OK"
+        wait_for(lambda: sum(1 for words in target.asked if words[0] == "PSYNC") >= 2, timeout=15,
+                 what="a second PSYNC FAILOVER")
+        assert failover_state(primary) == "failover-in-progress"
+        assert "Timeout connecting to the MASTER..." in primary.full_log()
+        assert "Failover target rejected psync request" not in primary.full_log()
+        assert raw(primary.client(), "FAILOVER", "ABORT") == b"OK"
+        assert raw(primary.client(), "ROLE")[0] == b"master"
+    finally:
+        target.close()
