@@ -3,6 +3,7 @@ and the wait and comparisons that decide a replica holds its master's data."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from conftest import HOST
@@ -54,3 +55,27 @@ def assert_same_data(primary, replica) -> None:
             break
         wait_in_sync(primary, replica)
     assert digests[0] == digests[1] and len(digests[0]) == 40, digests
+
+
+def serve_forever(listener, session) -> None:
+    """For scripted servers: accepts on `listener` until it closes, each connection
+    handled by `session(conn)` on a thread of its own."""
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        threading.Thread(target=session, args=(conn,), daemon=True).start()
+
+
+def read_command(f):
+    """The next command a scripted server reads from `f` (a multi-bulk request) as
+    words; None at the end or on anything else."""
+    header = f.readline()
+    if not header.startswith(b"*"):
+        return None
+    words = []
+    for _ in range(int(header[1:])):
+        length = int(f.readline()[1:])
+        words.append(f.read(length + 2)[:-2].decode())
+    return words

@@ -20,7 +20,8 @@ import pytest
 
 from conftest import HOST
 from durability_support import build_dataset, raw, run_write_stream, servers, wait_for  # noqa: F401 (fixture)
-from replication_support import assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync
+from replication_support import (
+    assert_same_data, far_future_ms, read_command, replication, serve_forever, start_master, start_replica, wait_in_sync)
 from resp_client import RespClient
 
 READONLY = b"-READONLY You can't write against a read only replica.\r\n"
@@ -221,8 +222,8 @@ class FakeTarget:
         self.link = socket.create_connection((HOST, master_port))
         self.link.sendall(encode(["REPLCONF", "listening-port", str(self.port)]) + encode(["REPLCONF", "capa", "psync2"]))
         self.offset = None
-        for target in (self._follow, self._serve):
-            threading.Thread(target=target, daemon=True).start()
+        threading.Thread(target=self._follow, daemon=True).start()
+        threading.Thread(target=serve_forever, args=(self.listener, self._session), daemon=True).start()
 
     def _follow(self):
         f = self.link.makefile("rb")
@@ -245,21 +246,9 @@ class FakeTarget:
         except (OSError, ValueError):
             return
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-
     def _session(self, conn):
         with conn, conn.makefile("rb") as f:
-            while (header := f.readline()).startswith(b"*"):
-                words = []
-                for _ in range(int(header[1:])):
-                    length = int(f.readline()[1:])
-                    words.append(f.read(length + 2)[:-2].decode())
+            while (words := read_command(f)) is not None:
                 self.asked.append(words)
                 if words[0].upper() == "PSYNC":
                     if not self.silent:

@@ -19,7 +19,8 @@ from conftest import HOST, free_port
 from durability_support import (  # noqa: F401 (servers is a fixture)
     assert_same_state, build_dataset, dump_state, info_fields, raw, run_write_stream, servers, wait_for)
 from replication_support import (
-    DEBUG_ALLOWED, assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync)
+    DEBUG_ALLOWED, assert_same_data, far_future_ms, read_command, replication, serve_forever, start_master,
+    start_replica, wait_in_sync)
 from resp_client import RespClient
 
 
@@ -328,33 +329,14 @@ class FakeMaster:
         self.listener.bind((HOST, 0))
         self.listener.listen(8)
         self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread = threading.Thread(target=serve_forever, args=(self.listener, self._session), daemon=True)
         self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-
-    @staticmethod
-    def _read_command(f):
-        header = f.readline()
-        if not header.startswith(b"*"):
-            return None
-        words = []
-        for _ in range(int(header[1:])):
-            length = int(f.readline()[1:])
-            words.append(f.read(length + 2)[:-2].decode())
-        return words
 
     def _session(self, conn):
         commands = []
         self.sessions.append(commands)
         with conn, conn.makefile("rb") as f:
-            while (command := self._read_command(f)) is not None:
+            while (command := read_command(f)) is not None:
                 commands.append(command)
                 name = command[0].upper()
                 if name == "PING":
