@@ -48,8 +48,9 @@ extension Engine {
     /// updateFailoverStatus, from its cron and before it sleeps): gives up or forces the
     /// failover once the deadline has passed, else fails over as soon as the target (or,
     /// with none named, any replica) has acknowledged the whole stream.
+    /// Not while a script is paused busy: it would finish on a replica (Redis's cron waits too).
     public func updateFailover(now: Int64) {
-        guard var failover = replication.failover, failover.state == .waitingForSync else { return }
+        guard var failover = replication.failover, failover.state == .waitingForSync, !scriptBusy else { return }
         if failover.deadline != 0 && failover.deadline <= now {
             guard failover.force, let target = failover.target else {
                 return abortFailover("Replica never caught up before timeout")

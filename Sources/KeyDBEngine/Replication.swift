@@ -352,13 +352,16 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     // MARK: - Background cycle
 
-    /// Once a second (the background cycle calls it more often; Redis's replicationCron):
+    /// Milliseconds between runs of the replication cron (and a replica's reconnections): ten
+    /// times shorter while a failover lasts, as Redis's, so that its hand-over goes faster.
+    public var cronPeriod: Int64 { failover == nil ? 1000 : 100 }
+
+    /// Once each `cronPeriod` (the background cycle calls it more often; Redis's replicationCron):
     /// a PING into the stream every repl-ping-replica-period seconds, a newline to the
     /// replicas waiting for their snapshot, and the replicas silent past repl-timeout dropped.
     public func cron(engine: Engine) {
         let now = Clock.milliseconds()
-        // Ten times a second while a failover lasts, as Redis's: its hand-over goes faster.
-        guard now - lastCron >= (failover == nil ? 1000 : 100) else { return }
+        guard now - lastCron >= cronPeriod else { return }
         lastCron = now
         defer { cronLoops &+= 1 }
         guard backlog != nil else { return }

@@ -178,7 +178,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
             engine.connectToMaster = { [weak self] link in self?.connect(to: link) }
             engine.scheduleFailoverCheck = { [engine, lock, group = self.group] in
                 group.next().execute {
-                    lock.withLock { if !engine.scriptBusy { engine.updateFailover(now: Clock.milliseconds()) } }
+                    lock.withLock { engine.updateFailover(now: Clock.milliseconds()) }
                 }
             }
             engine.onRoleChange = { isReplica in RedisLogHandler.isReplica.store(isReplica, ordering: .relaxed) }
@@ -460,8 +460,7 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
                 self.engine.closeIdleClients()
                 self.engine.migrationLinks.closeIdle(now: Clock.milliseconds())
                 self.engine.sampleOperations()
-                // Not while a script is paused busy: it would finish on a replica (Redis's cron waits too).
-                if !self.engine.scriptBusy { self.engine.updateFailover(now: Clock.milliseconds()) }
+                self.engine.updateFailover(now: Clock.milliseconds())
                 self.engine.replication.cron(engine: self.engine)
                 self.reconnectToMaster()
                 self.engine.shutdownCron()
@@ -479,11 +478,10 @@ public final class Server: @unchecked Sendable {  // mutable state is touched un
         MasterConnection.connect(link, engine: engine, lock: lock, persistence: persistence, group: group)
     }
 
-    /// A replica whose link is down tries again once a second, ten times a second during a
-    /// failover (Redis's replicationCron); under the keyspace lock.
+    /// A replica whose link is down tries again each period of Redis's replicationCron; under the keyspace lock.
     private func reconnectToMaster() {
-        let period: Int64 = engine.replication.failover == nil ? 1000 : 100
-        guard let link = engine.master, link.state == .connect, Clock.milliseconds() - link.lastAttempt >= period else { return }
+        guard let link = engine.master, link.state == .connect,
+              Clock.milliseconds() - link.lastAttempt >= engine.replication.cronPeriod else { return }
         engine.logNotice?("Connecting to MASTER \(link.name)")
         connect(to: link)
     }
