@@ -332,6 +332,7 @@ public enum ErrorReply {
     public static let failoverNotReplica = "ERR FAILOVER target HOST and PORT is not a replica."
     public static let failoverTargetOffline = "ERR FAILOVER target replica is not online."
     public static let syncWhileFailingOver = "NOMASTERLINK Can't SYNC while failing over"
+    public static let replicationSnapshotFailed = "ERR BGSAVE failed, replication can't continue"
     public static let replicaofWhileFailingOver = "ERR REPLICAOF not allowed while failing over."
     public static let migrateKeysNeedEmptyKey = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
     public static let migrateConnect = "IOERR error or timeout connecting to the client"

@@ -26,8 +26,11 @@ public protocol PersistenceControl: AnyObject {
     func debugReload(flush: Bool, save: Bool, merge: Bool) -> PersistenceReply
     /// DEBUG LOADAOF: sync the log, empty the data, replay the log.
     func debugLoadLog() -> PersistenceReply
-    /// A replica waits for a snapshot: one starts now, or once the running child is done.
+    /// A replica waits for a snapshot: one starts now, or once the running child is done,
+    /// or (streamed) once `repl-diskless-sync-delay` has passed.
     func startReplicaSnapshot()
+    /// Takes note of a child that has exited (the background cycle does it too).
+    func collectFinishedChild()
     /// A snapshot without keys, with the function libraries or without (REPLCONF rdb-filter-only).
     func keylessSnapshot(withFunctions: Bool) -> [UInt8]
 }

@@ -7,12 +7,16 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
     public enum State: Equatable {
         /// Waits for a snapshot to start (another child is running).
         case waitSnapshotStart
-        /// Its snapshot is being written; the stream since the fork waits in `pending`.
+        /// Its snapshot is being written (to disk, or streamed to it: `stream`); the stream
+        /// since the fork waits in `pending`.
         case waitSnapshotEnd
         /// The snapshot is ready, opened when it was finished: the network layer sends it, then `pending`.
         case snapshotReady(ReadySnapshot)
         /// The snapshot is on its way; the stream goes out behind it.
         case sendingSnapshot
+        /// Online. After a streamed snapshot the stream waits in `pending` until the replica's
+        /// first ACK (`streamsOnAck`): nothing may follow the snapshot's end mark before the
+        /// replica has found it, as Redis's repl_start_cmd_stream_on_ack.
         case online
     }
 
@@ -29,6 +33,18 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
     var ackOffset: Int64 = 0
     /// Unix seconds of the last acknowledgement (or of the link's start).
     var ackTime: Int64
+    /// Unix seconds when it asked for the stream (a diskless sync waits `repl-diskless-sync-delay` from there).
+    let since: Int64
+    /// The diskless transfer it takes its snapshot from, nil for one from disk.
+    var stream: SnapshotStream?
+    /// The chunk of `stream` waiting for the network layer to take it.
+    var streamChunk: ByteBuffer?
+    /// Unix seconds since a chunk of `stream` waits to be written (0: none does): repl-timeout applies.
+    var partialWriteSince: Int64 = 0
+    /// Online after a streamed snapshot, its stream held until its first ACK.
+    var streamsOnAck = false
+    /// That ACK came: the stream held goes out (`takeTransfer`), and what follows goes behind it.
+    var streamReady = false
 
     init(session: ClientSession, state: State, prePSYNC: Bool, snapshotOnly: Bool, now: Int64) {
         self.session = session
@@ -36,6 +52,7 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
         self.prePSYNC = prePSYNC
         self.snapshotOnly = snapshotOnly
         self.ackTime = now
+        since = now
         pending = ByteBuffer()
     }
 
@@ -48,24 +65,58 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
         }
     }
 
-    /// The network layer takes the ready snapshot to send, and the stream to send after it.
-    public func takeSnapshot() -> (file: ReadySnapshot, after: ByteBuffer)? {
-        guard case .snapshotReady(let file) = state else { return nil }
-        state = .sendingSnapshot
-        let after = pending
-        pending = ByteBuffer()
-        return (file, after)
+    /// What the network layer sends a replica besides its replies.
+    public enum Transfer {
+        /// The snapshot file, then the stream written while it was made.
+        case file(ReadySnapshot, after: ByteBuffer)
+        /// A chunk of a streamed snapshot; `chunkWritten` once the socket has it (or the connection failed).
+        case chunk(ByteBuffer)
+        /// The stream held after a streamed snapshot, until the replica's first ACK.
+        case stream(ByteBuffer)
+    }
+
+    /// Takes what is ready to send, if anything (under the keyspace lock).
+    public func takeTransfer() -> Transfer? {
+        if case .snapshotReady(let file) = state {
+            state = .sendingSnapshot
+            defer { pending = ByteBuffer() }
+            return .file(file, after: pending)
+        }
+        if let chunk = takeStreamChunk() { return .chunk(chunk) }
+        guard streamReady else { return nil }
+        streamReady = false
+        defer { pending = ByteBuffer() }
+        return .stream(pending)
+    }
+
+    func takeStreamChunk() -> ByteBuffer? {
+        defer { streamChunk = nil }
+        return streamChunk
+    }
+
+    public func chunkWritten() {
+        partialWriteSince = 0
+        stream?.settled()
     }
 
     /// The snapshot left: the replica is online (a snapshot-only one is done, and closes).
     public func snapshotSent() {
         guard state == .sendingSnapshot else { return }
-        state = .online
-        ackTime = Clock.milliseconds() / 1000
+        putOnline(engine: session.engine)
+    }
+
+    /// Redis's replicaPutOnline: a snapshot-only link closes instead.
+    func putOnline(engine: Engine) {
         if snapshotOnly {
+            engine.logNotice?("RDB transfer completed, rdb only replica (\(session.replicaName)) should be disconnected asap")
+            state = .sendingSnapshot
             session.killRequested = true
             session.scheduleWakeup()
+            return
         }
+        state = .online
+        ackTime = Clock.milliseconds() / 1000
+        engine.logNotice?("Synchronization with replica \(session.replicaName) succeeded")
     }
 }
 

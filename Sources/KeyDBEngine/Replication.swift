@@ -70,6 +70,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
             switch link.state {
             case .waitSnapshotStart: continue
             case .waitSnapshotEnd, .snapshotReady: link.pending.writeBytes(bytes)
+            case .online where link.streamsOnAck || link.streamReady: link.pending.writeBytes(bytes)
             case .sendingSnapshot, .online:
                 link.session.reply.writeBytes(bytes)
                 link.session.scheduleWakeup()
@@ -241,21 +242,50 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     }
 
     /// A snapshot is being written of the data as it is now (the feed's records all
-    /// taken): the replicas waiting for one get it, and the stream from here.
-    public func snapshotStarted(engine: Engine) {
+    /// taken): the replicas waiting for one get it, and the stream from here. With
+    /// `stream`, it is streamed to them, and only to them (no later one joins it).
+    public func snapshotStarted(engine: Engine, stream: SnapshotStream? = nil) {
         var any = false
-        for link in replicas where link.state == .waitSnapshotStart {
+        for link in replicas where link.state == .waitSnapshotStart && streams(link, engine: engine) == (stream != nil) {
             attach(link, offset: offset)
+            link.stream = stream
             any = true
         }
         // Their stream starts with a SELECT, whatever the log's reader has selected.
         if any { engine.appendOnlyFeed?.selectedDatabase = -1 }
     }
 
+    /// Whether the replicas waiting for a snapshot should get one now, when no child runs,
+    /// and how (Redis's shouldStartChildReplication): streamed when `repl-diskless-sync`
+    /// is on and all of them read a snapshot of unknown length, and then only once
+    /// `repl-diskless-sync-delay` seconds passed since the first asked, or
+    /// `repl-diskless-sync-max-replicas` of them are waiting, so that more can share it.
+    /// Nil: not yet. Each replica's way is its own: while one that needs the disk waits,
+    /// a snapshot to disk comes first, and the others wait for theirs.
+    public func snapshotDue(engine: Engine, now: Int64) -> SnapshotTarget? {
+        let waiting = replicas.filter { $0.state == .waitSnapshotStart }
+        guard !waiting.isEmpty else { return nil }
+        guard waiting.allSatisfy({ streams($0, engine: engine) }) else { return .disk }
+        let most = setting("repl-diskless-sync-max-replicas", default: 0, engine)
+        let delay = setting("repl-diskless-sync-delay", default: 5, engine)
+        let longest = waiting.map { now / 1000 - $0.since }.max()!
+        return most > 0 && waiting.count >= most || longest >= delay ? .replicas : nil
+    }
+
+    /// Where a snapshot for replicas is written: `dump.rdb`, or a pipe to their connections.
+    public enum SnapshotTarget { case disk, replicas }
+
+    /// Whether a replica's snapshot is streamed to it rather than written to disk first.
+    private func streams(_ link: ReplicaLink, engine: Engine) -> Bool {
+        link.session.replicaSettings.eof && (engine.configuration.keptSettings["repl-diskless-sync"] ?? "yes") == "yes"
+    }
+
     /// A replica joins a snapshot already being written for another, from the same point.
     func joinRunningSnapshot(_ link: ReplicaLink) -> Bool {
-        // Not one taking the snapshot alone (redis-cli --rdb): it keeps no stream to copy.
-        guard let donor = replicas.first(where: { $0 !== link && $0.state == .waitSnapshotEnd && !$0.snapshotOnly }) else { return false }
+        // Not one taking the snapshot alone (redis-cli --rdb): it keeps no stream to copy;
+        // nor one streamed, which has begun.
+        guard let donor = replicas.first(where: { $0 !== link && $0.state == .waitSnapshotEnd && !$0.snapshotOnly && $0.stream == nil })
+        else { return false }
         attach(link, offset: donor.snapshotOffset)
         if !link.snapshotOnly { link.pending = donor.pending }
         return true
@@ -282,19 +312,50 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         if link.snapshotOnly { link.session.closeAfterReply = true }
     }
 
-    /// Whether a replica waits for a snapshot to start.
-    public var wantsSnapshot: Bool { replicas.contains { $0.state == .waitSnapshotStart } }
-
     /// The snapshot is written (or failed): the replicas waiting for it get it, each its own
-    /// descriptor from `open` (nil: it could not be opened, and the replica is dropped).
+    /// descriptor from `open` (nil: it could not be opened, and the replica is dropped). The
+    /// replicas a streamed one went to are online, their stream starting at their first ACK.
     public func snapshotFinished(succeeded: Bool, engine: Engine, open: () -> ReadySnapshot? = { nil }) {
         for link in replicas where link.state == .waitSnapshotEnd {
-            if succeeded, let file = open() {
-                link.state = .snapshotReady(file)
-            } else {
+            if !succeeded {
                 engine.logWarning?("SYNC failed. BGSAVE child returned an error")
                 link.session.killRequested = true
+            } else if link.stream != nil {
+                streamTransferred(to: link, engine: engine)
+            } else if let file = open() {
+                link.state = .snapshotReady(file)
+            } else {
+                engine.logWarning?("SYNC failed. Can't open/stat DB after BGSAVE")
+                link.session.killRequested = true
             }
+            link.session.scheduleWakeup()
+        }
+    }
+
+    /// A streamed snapshot reached `link`: online, its stream held until its first ACK.
+    private func streamTransferred(to link: ReplicaLink, engine: Engine) {
+        engine.logNotice?("Streamed RDB transfer with replica \(link.session.replicaName) succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming")
+        link.stream = nil
+        link.streamsOnAck = true
+        link.putOnline(engine: engine)
+    }
+
+    /// No snapshot could be started for the replicas waiting for one: they are told, and
+    /// closed (Redis's startBgsaveForReplication failing).
+    public func snapshotFailedToStart(engine: Engine) {
+        for link in replicas where link.state == .waitSnapshotStart {
+            replicas.removeAll { $0 === link }
+            link.session.replica = nil
+            link.session.reply.writeError(ErrorReply.replicationSnapshotFailed)
+            link.session.closeAfterReply = true
+            link.session.scheduleWakeup()
+        }
+    }
+
+    /// A streamed snapshot failed: every replica it went to is dropped (they reconnect).
+    public func dropStreamReplicas(of stream: SnapshotStream) {
+        for link in replicas where link.stream === stream {
+            link.session.killRequested = true
             link.session.scheduleWakeup()
         }
     }
@@ -303,6 +364,8 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     func remove(_ client: ClientSession) {
         waiters.removeAll { $0.client === client }
         guard let link = client.replica else { return }
+        // A chunk of a streamed snapshot it never took: the transfer stops waiting for it.
+        if link.takeStreamChunk() != nil { link.chunkWritten() }
         client.replica = nil
         replicas.removeAll { $0 === link }
         serveWaiters(engine: client.engine)
@@ -318,6 +381,18 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     func acknowledge(_ link: ReplicaLink, offset: Int64, engine: Engine) {
         if offset > link.ackOffset { link.ackOffset = offset }
         link.ackTime = Clock.milliseconds() / 1000
+        // The replica loaded a streamed snapshot. Its ACK may come before the child's end was
+        // seen (that is the background cycle's): look now, as Redis's checkChildrenDone. Before
+        // the child has even exited, an ACK once the whole pipe was read says the replica found
+        // the snapshot's end mark: it is online.
+        if link.stream != nil { engine.persistence?.collectFinishedChild() }
+        if let stream = link.stream, stream.delivered, link.state == .waitSnapshotEnd { streamTransferred(to: link, engine: engine) }
+        if link.streamsOnAck && link.state == .online {
+            // Not into the reply buffer: the network layer sends it (`takeTransfer`) after this ACK's batch.
+            link.streamsOnAck = false
+            link.streamReady = true
+            link.session.scheduleWakeup()
+        }
         serveWaiters(engine: engine)
         // Not here, inside this batch: the hand-over lets blocked clients go, and one blocked in
         // this very batch would lose its error (Redis too checks before it sleeps, not here).
@@ -374,14 +449,24 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         let period = max(1, setting("repl-ping-replica-period", default: 10, engine))
         let failoverHolds = failover.map { $0.deadline != 0 && $0.state == .waitingForSync } ?? false
         if Int64(cronLoops) % period == 0 && !engine.shutdownPending && !failoverHolds { feed("*1\r\n$4\r\nPING\r\n", engine: engine) }
-        // They read it as a keepalive, so their repl-timeout does not run out while the snapshot is made.
-        for link in replicas where link.state == .waitSnapshotStart || link.state == .waitSnapshotEnd {
+        // They read it as a keepalive, so their repl-timeout does not run out while the snapshot
+        // is made (not inside a streamed one: its bytes keep them alive).
+        for link in replicas where link.state == .waitSnapshotStart || link.state == .waitSnapshotEnd && link.stream == nil {
             link.session.reply.writeStaticString("\n")
             link.session.scheduleWakeup()
         }
         let timeout = setting("repl-timeout", default: 60, engine)
-        for link in replicas where link.state == .online && !link.prePSYNC && now / 1000 - link.ackTime > timeout {
-            engine.logWarning?("Disconnecting timedout replica (streaming sync): \(link.session.replicaName)")
+        for link in replicas {
+            let kind: String
+            if link.state == .online && !link.prePSYNC && now / 1000 - link.ackTime > timeout {
+                kind = "streaming sync"
+            } else if link.stream != nil && link.partialWriteSince != 0 && now / 1000 - link.partialWriteSince > timeout {
+                // A replica that stopped reading holds up the child, and every other replica with it.
+                kind = "full sync"
+            } else {
+                continue
+            }
+            engine.logWarning?("Disconnecting timedout replica (\(kind)): \(link.session.replicaName)")
             link.session.killRequested = true
             link.session.scheduleWakeup()
         }

@@ -68,9 +68,13 @@ enum ReplicationCommands {
         if let keepsFunctions = c.replicaSettings.filterKeepsFunctions, let persistence = engine.persistence {
             return engine.replication.sendKeyless(persistence.keylessSnapshot(withFunctions: keepsFunctions), to: link, engine: engine)
         }
-        // A snapshot being written for another replica serves this one too; else one starts
-        // now, or as soon as the running child (a rewrite, a user's BGSAVE) is done.
-        if engine.replication.joinRunningSnapshot(link) { return }
+        // A snapshot being written to disk for another replica serves this one too; else one
+        // starts now, or as soon as the running child (a rewrite, a user's BGSAVE) is done, or
+        // (streamed) after repl-diskless-sync-delay.
+        if engine.replication.joinRunningSnapshot(link) {
+            engine.logNotice?("Waiting for end of BGSAVE for SYNC")
+            return
+        }
         engine.persistence?.startReplicaSnapshot()
     }
 

@@ -2,29 +2,40 @@
 import Glibc
 #endif
 
-/// A file written front to back through a buffer (snapshots, rewritten logs).
+/// A file written front to back through a buffer (snapshots, rewritten logs), or
+/// a pipe (a snapshot streamed to replicas).
 final class BufferedFile {
+    /// What error messages call it.
     let path: String
     private let fd: Int32
     private var buffer: [UInt8] = []
-    private static let flushThreshold = 1 << 20
+    private let flushThreshold: Int
 
     init(creating path: String) throws {
         self.path = path
         fd = try FileIO.create(path)
-        buffer.reserveCapacity(Self.flushThreshold + 64 * 1024)
+        flushThreshold = 1 << 20
+        buffer.reserveCapacity(flushThreshold + 64 * 1024)
+    }
+
+    /// Takes over `descriptor` (closed with this object).
+    init(writingTo descriptor: Int32, name: String, flushingAt threshold: Int) {
+        path = name
+        fd = descriptor
+        flushThreshold = threshold
+        buffer.reserveCapacity(threshold + 64 * 1024)
     }
 
     deinit { close(fd) }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= Self.flushThreshold { try flush() }
+        if buffer.count >= flushThreshold { try flush() }
     }
 
     func write(_ bytes: some Sequence<UInt8>) throws {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= Self.flushThreshold { try flush() }
+        if buffer.count >= flushThreshold { try flush() }
     }
 
     func flush() throws {

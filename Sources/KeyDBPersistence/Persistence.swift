@@ -181,18 +181,14 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
             lastBackgroundSync = now
             log.syncInBackground()
         }
-        if let child, let succeeded = child.finished() {
-            self.child = nil
-            switch child.kind {
-            case .snapshot: finishSnapshot(child, succeeded: succeeded)
-            case .rewrite: finishRewrite(child, succeeded: succeeded)
-            }
-        }
+        collectFinishedChild()
         guard child == nil else { return }
         if rewriteScheduled {
             _ = startRewrite()
-        } else if snapshotScheduled || engine.replication.wantsSnapshot {
+        } else if snapshotScheduled {
             _ = startSnapshot()
+        } else if let target = engine.replication.snapshotDue(engine: engine, now: now) {
+            startSnapshot(for: target)
         } else if snapshotDue(now: now / 1000) {
             _ = startSnapshot()
         } else if rewriteDue() {
@@ -280,8 +276,9 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     func stopChild(_ kind: BackgroundChild.Kind? = nil) {
         guard let child, kind == nil || child.kind == kind else { return }
         logWarning("There is a child \(child.kind == .snapshot ? "saving an .rdb" : "rewriting the AOF"). Killing it!")
+        child.stream?.cancelled = true
         child.kill()
-        FileIO.remove(child.temporaryPath)
+        if child.stream == nil { FileIO.remove(child.temporaryPath) }
         self.child = nil
         // Replicas waiting for that snapshot are dropped, as Redis does; they reconnect for a new one.
         if child.kind == .snapshot { engine.replication.snapshotFinished(succeeded: false, engine: engine) }
@@ -292,7 +289,36 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     }
 
     public func startReplicaSnapshot() {
-        if child == nil { _ = startSnapshot() }
+        if let child {
+            logNotice(child.kind == .rewrite ? "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed"
+                      : child.stream != nil ? "Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC"
+                      : "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC")
+            return
+        }
+        if let target = engine.replication.snapshotDue(engine: engine, now: Clock.milliseconds()) {
+            startSnapshot(for: target)
+        } else {
+            logNotice("Delay next BGSAVE for diskless SYNC")
+        }
+    }
+
+    /// A snapshot for the replicas waiting for one (Redis's startBgsaveForReplication).
+    private func startSnapshot(for target: Replication.SnapshotTarget) {
+        logNotice("Starting BGSAVE for SYNC with target: \(target == .disk ? "disk" : "replicas sockets")")
+        let started = target == .disk ? startSnapshot() : startStreamedSnapshot()
+        guard !started else { return }
+        logWarning("BGSAVE for replication failed")
+        engine.replication.snapshotFailedToStart(engine: engine)
+    }
+
+    public func collectFinishedChild() {
+        guard let child, let exit = child.finished() else { return }
+        self.child = nil
+        switch child.kind {
+        case .snapshot where child.stream != nil: finishStreamedSnapshot(child, exit: exit)
+        case .snapshot: finishSnapshot(child, succeeded: exit == .succeeded)
+        case .rewrite: finishRewrite(child, succeeded: exit == .succeeded)
+        }
     }
 
     public func prepareShutdown(save: Bool?) -> Bool {

@@ -18,12 +18,15 @@ enum Snapshot {
             try writeOpening(of: &writer, functions: functions, aofBase: aofBase, engine: aofBase ? nil : engine)
             // rdb-key-save-delay: µs per key, Redis's hook for tests that need a slow snapshot.
             let delay = configuration.keptSettings["rdb-key-save-delay"].flatMap { UInt32($0) } ?? 0
+            var written = 0
             for db in engine.keyspace.databases where db.count > 0 {
                 try writer.selectDatabase(db.index)
                 try writer.resizeDatabase(keys: db.count, expires: db.volatileCount)
                 try db.forEachEntry { key, value, expireAt in
                     try write(key, value, expireAt == 0 ? nil : expireAt, to: &writer)
                     if delay > 0 { usleep(delay) }
+                    written &+= 1
+                    if written & 1023 == 0 { BackgroundChild.exitIfOrphaned() }
                 }
             }
             try writer.finish()

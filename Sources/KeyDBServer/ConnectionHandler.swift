@@ -271,7 +271,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let session else { return false }
         var failure: ProtocolError? = nil
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 0)
-        var snapshot: (file: ReadySnapshot, after: ByteBuffer)? = nil
+        var transfer: (ReplicaLink.Transfer, link: ReplicaLink)? = nil
         let (consumed, replies, deadline, kill, tracked, logWait, scriptPaused): (Int, ByteBuffer, Int64?, Bool, Bool, LogWait?, Bool) = lock.withLock {
             var consumed = 0
             session.wakeupScheduled = false
@@ -320,10 +320,10 @@ final class ConnectionHandler: ChannelInboundHandler {
             let kill = session.killRequested || (tracked && engine.outputLimitExceeded(session))
             // The batch's writes go to the log in the order they ran.
             let logWait = persistence.takeRecords()
-            // A replica's snapshot is ready: it goes out behind every reply before it. Behind
-            // replies held for the disk it is taken once they are out (`release`); until then
-            // the stream keeps collecting behind it.
-            if let link = session.replica, held.isEmpty && logWait == nil { snapshot = link.takeSnapshot() }
+            // A replica's snapshot (or a piece of one, or the stream held after one) is ready: it
+            // goes out behind every reply before it. Behind replies held for the disk it is taken
+            // once they are out (`release`); until then the stream keeps collecting behind it.
+            if let link = session.replica, held.isEmpty && logWait == nil { transfer = link.takeTransfer().map { ($0, link) } }
             return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait, session.runsScript)
         }
         if scriptPaused { scheduleScriptSlice(context) }
@@ -348,7 +348,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         } else {
             send(replies, tracked: tracked, context: context)
         }
-        if let snapshot { send(snapshot, context: context) }
+        if let transfer { send(transfer.0, to: transfer.link, context: context) }
         if let deadline, deadline > 0, deadline != timerDeadline {
             scheduleTimeout(deadline, context: context, session: session)
         }
@@ -437,26 +437,43 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Sends a replica its snapshot file (as Redis's disk-based sync: `$<size>\r\n`
-    /// and the file's bytes, by sendfile), then the stream written meanwhile.
-    private func send(_ snapshot: (file: ReadySnapshot, after: ByteBuffer), context: ChannelHandlerContext) {
-        guard let link = session?.replica, let descriptor = snapshot.file.take() else { return }
+    /// Sends a replica what its link has ready besides replies, behind every reply before it:
+    /// - a snapshot file (disk-based sync: `$<size>\r\n` and the file's bytes, by
+    ///   sendfile), then the stream written meanwhile;
+    /// - a chunk of a snapshot streamed to it (diskless sync): the transfer reads the next
+    ///   chunk once every replica has written this one;
+    /// - the stream held after a streamed snapshot until the replica's first ACK.
+    private func send(_ transfer: ReplicaLink.Transfer, to link: ReplicaLink, context: ChannelHandlerContext) {
         flushReplies(context)
-        let file = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
-        var header = context.channel.allocator.buffer(capacity: 24)
-        header.writeString("$\(snapshot.file.size)\r\n")
-        writeToPipeline(header, context: context)
-        pipelineWrites += 1
-        pipelineUnflushed = true
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop), lock = self.lock
-        let region = FileRegion(fileHandle: file, readerIndex: 0, endIndex: snapshot.file.size)
-        context.write(NIOAny(IOData.fileRegion(region))).whenComplete { result in
-            try? file.close()
-            bound.value.pipelineWrites -= 1
-            guard case .success = result else { return bound.value.context?.close(promise: nil) ?? () }
-            lock.withLock { link.snapshotSent() }
+        switch transfer {
+        case .file(let snapshot, let after):
+            guard let descriptor = snapshot.take() else { return }
+            let file = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+            var header = context.channel.allocator.buffer(capacity: 24)
+            header.writeString("$\(snapshot.size)\r\n")
+            writeToPipeline(header, context: context)
+            pipelineWrites += 1
+            pipelineUnflushed = true
+            let region = FileRegion(fileHandle: file, readerIndex: 0, endIndex: snapshot.size)
+            context.write(NIOAny(IOData.fileRegion(region))).whenComplete { result in
+                try? file.close()
+                bound.value.pipelineWrites -= 1
+                guard case .success = result else { return bound.value.context?.close(promise: nil) ?? () }
+                lock.withLock { link.snapshotSent() }
+            }
+            if after.readableBytes > 0 { writeToPipeline(after, context: context) }
+        case .chunk(let chunk):
+            pipelineWrites += 1
+            pipelineUnflushed = true
+            context.write(wrapOutboundOut(chunk)).whenComplete { result in
+                bound.value.pipelineWrites -= 1
+                lock.withLock { link.chunkWritten() }
+                if case .failure = result { bound.value.context?.close(promise: nil) }
+            }
+        case .stream(let stream):
+            if stream.readableBytes > 0 { writeToPipeline(stream, context: context) }
         }
-        if snapshot.after.readableBytes > 0 { writeToPipeline(snapshot.after, context: context) }
         flushReplies(context)
     }
 
@@ -468,8 +485,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             send(first.replies, tracked: first.tracked, context: context)
         }
         // A replica's snapshot waited behind them.
-        if held.isEmpty, let link = session?.replica, let snapshot = lock.withLock({ link.takeSnapshot() }) {
-            send(snapshot, context: context)
+        if held.isEmpty, let link = session?.replica, let transfer = lock.withLock({ link.takeTransfer() }) {
+            send(transfer, to: link, context: context)
         }
         guard held.isEmpty && closeWhenReleased else { return flushReplies(context) }
         close(after: context.channel.allocator.buffer(capacity: 0), context: context)

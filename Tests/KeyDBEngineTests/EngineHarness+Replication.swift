@@ -14,7 +14,7 @@ extension EngineHarness {
         _ = replica.takeDelivered()
         engine.replication.snapshotFinished(succeeded: true, engine: engine) { ReadySnapshot(descriptor: -1, size: 5) { _ in } }
         let link = try #require(replica.session.replica)
-        _ = link.takeSnapshot()
+        _ = link.takeTransfer()
         link.snapshotSent()
         return replica
     }

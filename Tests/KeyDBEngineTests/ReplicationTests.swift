@@ -47,9 +47,10 @@ struct ReplicationTests {
         #expect((backlog.firstOffset, backlog.end, backlogText(backlog, from: 22)) == (22, 24, "ABC"))
     }
 
-    @Test("a full resync: +FULLRESYNC when the snapshot starts, the stream held behind it, then sent live")
+    @Test("a full resync from disk: +FULLRESYNC when the snapshot starts, the stream held behind it, then sent live")
     func fullResync() throws {
         let h = EngineHarness()
+        #expect(h.run("CONFIG", "SET", "repl-diskless-sync", "no") == "+OK\r\n")
         let replica = h.connect()
         #expect(replica.run("REPLCONF", "listening-port", "6380") == "+OK\r\n")
         #expect(replica.run("REPLCONF", "capa", "eof", "capa", "psync2") == "+OK\r\n")
@@ -66,7 +67,7 @@ struct ReplicationTests {
         h.drainToReplicas()
         #expect(replica.takeDelivered() == "")
         h.engine.replication.snapshotFinished(succeeded: true, engine: h.engine) { Self.file() }
-        let (file, after) = try #require(link.takeSnapshot())
+        guard case .file(let file, let after) = try #require(link.takeTransfer()) else { Issue.record("no file"); return }
         #expect(file.size == 5)
         // The stream after the fork starts with a SELECT, whatever came before.
         #expect(text(after) == "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$6\r\nduring\r\n$1\r\n2\r\n")

@@ -18,10 +18,10 @@ def far_future_ms() -> int:
 
 
 def start_master(servers, kind, name="master", *args, ping_period=1):
-    """A master of `kind` ("sut" or "redis"); a Redis one sends its snapshot without the 5 s wait."""
-    extra = ("--repl-diskless-sync-delay", "0") if kind == "redis" else ()
+    """A master of `kind` ("sut" or "redis") that streams its snapshot without the default
+    5 s wait for more replicas (as Redis's own tests configure theirs)."""
     return servers(kind, name, ["--save", "", "--repl-ping-replica-period", str(ping_period), *DEBUG_ALLOWED,
-                                *extra, *args]).start()
+                                "--repl-diskless-sync-delay", "0", *args]).start()
 
 
 def start_replica(servers, kind, primary, name="replica", *args):
