@@ -1,15 +1,17 @@
-/// Redis 7.0 settings for machinery SwiftKeyDB does not have: replication,
-/// cluster, TLS, syslog, and Redis's own memory and CPU tuning
-/// (lazy freeing, rehashing, jemalloc, defragmentation, CPU pinning).
+/// Redis 7.0 settings kept as text: replication's (read where replication uses
+/// them), and those of machinery SwiftKeyDB does not have: cluster, TLS, syslog,
+/// and Redis's own memory and CPU tuning (lazy freeing, rehashing, jemalloc,
+/// defragmentation, CPU pinning).
 ///
 /// A Redis config file or command line that sets them still loads: each value
 /// is checked as Redis checks it, kept, shown by CONFIG GET and written by
 /// CONFIG REWRITE. Tuning values change nothing here. A value that would turn
-/// an absent feature on (a TLS port, replicaof, cluster mode...)
-/// is refused, so no one believes they have it.
+/// an absent feature on (a TLS port, cluster mode...) is refused, so no one
+/// believes they have it.
 extension Configuration {
     static let keptOptions: [ConfigOption] = [
-        // Replication: SwiftKeyDB is always a master without replicas.
+        // Replication: stored here and read where used (`Replication`, `MasterLink`: the backlog,
+        // timeouts, diskless sync, what a replica serves); the rest change nothing.
         aliased("slaveof", replicaOf),
         kept("masterauth", .text("")), kept("masteruser", .text("")),  // redacted as ConfigCommand.sensitive says
         kept("repl-backlog-size", .memory(1...Int64.max, 1024 * 1024)),

@@ -6,8 +6,8 @@ import NIOCore
 ///
 /// The stream is the write-ahead log's records (`AppendOnlyFeed`), which are
 /// already Redis's propagation form, plus the master's own PINGs and GETACKs.
-/// A replica gets a snapshot first (`dump.rdb`, as a disk-based Redis master
-/// sends it), then the stream from the moment that snapshot was forked.
+/// A replica gets a snapshot first (streamed from a child, `SnapshotStream`, or
+/// `dump.rdb` from disk), then the stream from the moment that snapshot was forked.
 public final class Replication: @unchecked Sendable {  // guarded by the keyspace lock
     public internal(set) var replid = Replication.newID()
     var replid2 = String(repeating: "0", count: 40)
@@ -243,10 +243,12 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
 
     /// A snapshot is being written of the data as it is now (the feed's records all
     /// taken): the replicas waiting for one get it, and the stream from here. With
-    /// `stream`, it is streamed to them, and only to them (no later one joins it).
-    public func snapshotStarted(engine: Engine, stream: SnapshotStream? = nil) {
+    /// `stream`, it is streamed to them, and only to them (no later one joins it). One
+    /// written to disk for some other reason (a BGSAVE) serves only those that cannot
+    /// take a streamed one; one written for replicas serves every replica waiting.
+    public func snapshotStarted(engine: Engine, stream: SnapshotStream? = nil, forReplicas: Bool = false) {
         var any = false
-        for link in replicas where link.state == .waitSnapshotStart && streams(link, engine: engine) == (stream != nil) {
+        for link in replicas where link.state == .waitSnapshotStart && (stream != nil || forReplicas || !streams(link, engine: engine)) {
             attach(link, offset: offset)
             link.stream = stream
             any = true
@@ -260,8 +262,8 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     /// is on and all of them read a snapshot of unknown length, and then only once
     /// `repl-diskless-sync-delay` seconds passed since the first asked, or
     /// `repl-diskless-sync-max-replicas` of them are waiting, so that more can share it.
-    /// Nil: not yet. Each replica's way is its own: while one that needs the disk waits,
-    /// a snapshot to disk comes first, and the others wait for theirs.
+    /// Nil: not yet. While one that needs the disk waits, they all get one from disk, at
+    /// once (Redis ANDs their capabilities).
     public func snapshotDue(engine: Engine, now: Int64) -> SnapshotTarget? {
         let waiting = replicas.filter { $0.state == .waitSnapshotStart }
         guard !waiting.isEmpty else { return nil }

@@ -23,7 +23,8 @@ extension Persistence {
         }
     }
 
-    func startSnapshot() -> Bool {
+    /// `forReplicas`: started for the replicas waiting, which all take it.
+    func startSnapshot(forReplicas: Bool = false) -> Bool {
         guard child == nil else { return false }
         snapshotScheduled = false
         lastSnapshotAttempt = Clock.milliseconds() / 1000
@@ -39,7 +40,7 @@ extension Persistence {
         logNotice("Background saving started by pid \(pid)")
         // Unless a transaction's first records are still in the feed (a BGSAVE inside EXEC):
         // they are in the snapshot too, so waiting replicas wait for the next one.
-        if engine.appendOnlyFeed?.buffer.readableBytes ?? 0 == 0 { engine.replication.snapshotStarted(engine: engine) }
+        if engine.appendOnlyFeed?.buffer.readableBytes ?? 0 == 0 { engine.replication.snapshotStarted(engine: engine, forReplicas: forReplicas) }
         child = BackgroundChild(pid: pid, kind: .snapshot, startedAt: lastSnapshotAttempt,
                                 temporaryPath: directory + "/temp-\(pid).rdb", dirtyAtStart: engine.keyspace.dirty)
         child?.target = path

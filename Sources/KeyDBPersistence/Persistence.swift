@@ -305,7 +305,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     /// A snapshot for the replicas waiting for one (Redis's startBgsaveForReplication).
     private func startSnapshot(for target: Replication.SnapshotTarget) {
         logNotice("Starting BGSAVE for SYNC with target: \(target == .disk ? "disk" : "replicas sockets")")
-        let started = target == .disk ? startSnapshot() : startStreamedSnapshot()
+        let started = target == .disk ? startSnapshot(forReplicas: true) : startStreamedSnapshot()
         guard !started else { return }
         logWarning("BGSAVE for replication failed")
         engine.replication.snapshotFailedToStart(engine: engine)

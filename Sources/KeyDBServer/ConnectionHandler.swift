@@ -160,7 +160,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// A blocked client got its reply from another command (or timed out): send it and
     /// go on with whatever the client pipelined after the blocking command.
     private func resume() {
-        guard let context, !closing else { return }
+        guard let context else { return }
+        guard !closing else {
+            // Half-closed, its last replies still going out: a kill (a replica that stopped
+            // reading, timed out) does not wait for them.
+            if let session, lock.withLock({ session.killRequested }) { context.close(promise: nil) }
+            return
+        }
         process(context: context)
         flushReplies(context)
     }
@@ -323,7 +329,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             // A replica's snapshot (or a piece of one, or the stream held after one) is ready: it
             // goes out behind every reply before it. Behind replies held for the disk it is taken
             // once they are out (`release`); until then the stream keeps collecting behind it.
-            if let link = session.replica, held.isEmpty && logWait == nil { transfer = link.takeTransfer().map { ($0, link) } }
+            // Not by a connection about to close: its closing gives back a chunk it never took.
+            if !kill, let link = session.replica, held.isEmpty && logWait == nil { transfer = link.takeTransfer().map { ($0, link) } }
             return (consumed, replies, session.blocked?.deadline, kill, tracked, logWait, session.runsScript)
         }
         if scriptPaused { scheduleScriptSlice(context) }

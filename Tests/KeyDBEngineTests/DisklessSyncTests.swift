@@ -36,22 +36,27 @@ import Testing
         _ = waiting(h)
         #expect(replication.snapshotDue(engine: h.engine, now: now) == nil)
         #expect(replication.snapshotDue(engine: h.engine, now: now + 5000) == .replicas)
+        #expect(h.run("CONFIG", "SET", "repl-diskless-sync", "no") == "+OK\r\n")
+        #expect(replication.snapshotDue(engine: h.engine, now: now) == .disk)
+        #expect(h.run("CONFIG", "SET", "repl-diskless-sync", "yes") == "+OK\r\n")
         #expect(h.run("CONFIG", "SET", "repl-diskless-sync-max-replicas", "2") == "+OK\r\n")
         _ = waiting(h, port: 6381)
         #expect(replication.snapshotDue(engine: h.engine, now: now) == .replicas)
         #expect(h.run("CONFIG", "SET", "repl-diskless-sync-max-replicas", "0") == "+OK\r\n")
         #expect(h.run("CONFIG", "SET", "repl-diskless-sync-delay", "0") == "+OK\r\n")
         #expect(replication.snapshotDue(engine: h.engine, now: now) == .replicas)
-        // One that reads only `$<size>` needs the disk, and goes first.
+        // A user's BGSAVE serves none of them: they wait for a streamed snapshot.
+        replication.snapshotStarted(engine: h.engine)
+        #expect(replication.replicas.allSatisfy { $0.state == .waitSnapshotStart })
+        // One that reads only `$<size>` needs the disk: they all get one from disk, at once.
         let old = h.connect()
         _ = old.run("PSYNC", "?", "-1")
         #expect(replication.snapshotDue(engine: h.engine, now: now) == .disk)
-        replication.snapshotStarted(engine: h.engine)
-        #expect(old.session.replica?.state == .waitSnapshotEnd)
-        #expect(replication.replicas.filter { $0.state == .waitSnapshotStart }.count == 2)
-        #expect(replication.snapshotDue(engine: h.engine, now: now) == .replicas)
-        #expect(h.run("CONFIG", "SET", "repl-diskless-sync", "no") == "+OK\r\n")
-        #expect(replication.snapshotDue(engine: h.engine, now: now) == .disk)
+        replication.snapshotStarted(engine: h.engine, forReplicas: true)
+        #expect(replication.replicas.allSatisfy { $0.state == .waitSnapshotEnd && $0.stream == nil })
+        #expect(replication.snapshotDue(engine: h.engine, now: now) == nil)
+        // A later one joins that snapshot, being written.
+        #expect(waiting(h, port: 6383).session.replica?.state == .waitSnapshotEnd)
     }
 
     @Test("chunks go to each replica of the transfer; online at the child's end, the stream held until the first ACK, which gets no reply")

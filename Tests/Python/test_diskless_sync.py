@@ -87,6 +87,21 @@ class RawReplica:
         self.data += chunk
         return False
 
+    def received_within(self, seconds: float) -> bytes:
+        """What arrives within `seconds` (kept for the reads that follow)."""
+        before = len(self.data)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(4096)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            self.data += chunk
+        return self.data[before:]
+
     def close(self) -> None:
         self.sock.close()
 
@@ -137,6 +152,27 @@ def test_a_replica_without_capa_eof_gets_the_snapshot_from_disk(servers, kind):
         assert "Starting BGSAVE for SYNC with target: disk" in primary.full_log()
     finally:
         replica.close()
+
+
+@pytest.mark.parametrize("kind", ["redis", "sut"])
+def test_a_replica_without_capa_eof_brings_everyone_waiting_a_snapshot_from_disk_at_once(servers, kind):
+    """Redis ANDs the capabilities of the replicas waiting: one that reads only `$<size>`
+    starts a snapshot to disk now, and the one waiting out the delay takes it too."""
+    primary = start_master(servers, kind, "master", "--repl-diskless-sync-delay", "60")
+    raw(primary.client(), "SET", "k", "v")
+    streaming = RawReplica(primary.port)
+    old = None
+    try:
+        # Only keepalive newlines while it waits out the delay.
+        assert streaming.received_within(1.5).strip(b"\n") == b""
+        old = RawReplica(primary.port, eof=False)
+        for replica in (old, streaming):
+            _, first = replica.header()
+            assert re.fullmatch(rb"\$\d+", first), first
+    finally:
+        streaming.close()
+        if old:
+            old.close()
 
 
 # -- real replicas -------------------------------------------------------------------
@@ -227,6 +263,28 @@ def test_a_replica_that_stops_reading_is_dropped_and_the_others_finish(servers):
         assert "Disconnecting timedout replica (full sync): 127.0.0.1:1" in log
         assert "Diskless rdb transfer, done reading from pipe, 1 replicas still up." in log
         assert primary.info("persistence")["rdb_bgsave_in_progress"] == "0"
+    finally:
+        stalled.close()
+
+
+def test_a_half_closed_replica_that_stops_reading_is_dropped(servers):
+    """It shut its side and reads no more: its repl-timeout closes it all the same,
+    and the transfer, left without replicas, stops its child."""
+    primary = start_master(servers, "sut", "master", "--repl-timeout", "2", "--rdbcompression", "no")
+    populate(primary, 3000, 10000)
+    stalled = RawReplica(primary.port)
+    try:
+        stalled.header()
+        # Once the socket's buffers are full (the transfer waits on it), it shuts its side.
+        wait_for(lambda: "state=wait_bgsave" in replication(primary).get("slave0", ""), what="the transfer")
+        time.sleep(1)
+        stalled.sock.shutdown(socket.SHUT_WR)
+        wait_for(lambda: primary.info("persistence")["rdb_bgsave_in_progress"] == "0", timeout=20,
+                 what="the transfer's end")
+        log = primary.full_log()
+        assert "Disconnecting timedout replica (full sync)" in log
+        assert "Diskless rdb transfer, last replica dropped, killing fork child." in log
+        assert replication(primary)["connected_slaves"] == "0"
     finally:
         stalled.close()
 
