@@ -306,7 +306,7 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
             if client.replica != nil {
                 let mark = client.reply.writerIndex
                 dispatch(args, for: client)
-                if client.reply.writerIndex != mark { closeRogueReplica(client) }
+                if client.reply.writerIndex != mark { closeRogueReplica(client, replyFrom: mark) }
                 return
             }
             dispatch(args, for: client)
@@ -409,7 +409,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if client.isSubscribed && !client.resp3 && !command.flags.contains(.allowedWhileSubscribed) {
             return reject(command, ErrorReply.subscribedContext(command.fullName), for: client)
         }
-        if client.isMonitor && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
+        // Replicas are never paused: they must not reach the keyspace (Redis's CLIENT_SLAVE covers monitors too).
+        if (client.isMonitor || client.replica != nil) && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
             return reject(command, ErrorReply.replicaKeyspace, for: client)
         }
         if pauseCovers(command, args, for: client) {
@@ -570,10 +571,18 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if replication.isStreaming { client.writeOffset = replication.offset &+ Int64(appendOnlyFeed?.bytesForReplicas ?? 0) }
     }
 
-    private func closeRogueReplica(_ client: ClientSession) {
+    /// A replica's link made a reply (from `mark` on): it is dropped unsent and the link closed,
+    /// as Redis's _addReplyToBufferOrList does; an error also gets afterErrorReply's CRITICAL line.
+    private func closeRogueReplica(_ client: ClientSession, replyFrom mark: Int) {
+        let name = (client.lookedUpCommand ?? client.lastCommandSpec)?.fullName ?? "<unknown>"
+        logWarning?("Replica generated a reply to command '\(name)', disconnecting it: \(client.infoLine(now: Clock.milliseconds(), current: client))")
+        if let reply = client.reply.getBytes(at: mark, length: min(client.reply.writerIndex - mark, 4096 + 3)), reply.first == UInt8(ascii: "-") {
+            stats.unexpectedErrorReplies += 1
+            var text = reply.dropFirst().prefix { $0 != 13 }
+            if text.starts(with: "ERR ".utf8) { text = text.dropFirst(4) }
+            logWarning?("== CRITICAL == This master is sending an error to its replica: '\(String(decoding: text, as: UTF8.self))' after processing the command '\(name)'")
+        }
         client.reply.moveWriterIndex(to: client.reply.readerIndex)
-        let name = client.lastCommandSpec?.fullName ?? "<unknown>"
-        logWarning?("Closing invalid replica \(client.replicaName) (Replica generated a reply to command '\(name)')")
         client.killRequested = true
         client.scheduleWakeup()
     }

@@ -31,6 +31,8 @@ public protocol PersistenceControl: AnyObject {
     func startReplicaSnapshot()
     /// Takes note of a child that has exited (the background cycle does it too).
     func collectFinishedChild()
+    /// No replica waits for the snapshot to disk being written for replicas any more.
+    func replicaSnapshotUnwanted()
     /// A snapshot without keys, with the function libraries or without (REPLCONF rdb-filter-only).
     func keylessSnapshot(withFunctions: Bool) -> [UInt8]
 }

@@ -94,9 +94,13 @@ public final class ReplicaLink: @unchecked Sendable {  // guarded by the keyspac
         return streamChunk
     }
 
-    public func chunkWritten() {
+    /// `failure`: why the write failed (the connection then closes).
+    public func chunkWritten(failure: String? = nil) {
         partialWriteSince = 0
         stream?.settled()
+        if let failure, !session.killRequested {
+            session.engine.logWarning?("Diskless rdb transfer, write error sending DB to replica: \(failure)")
+        }
     }
 
     /// The snapshot left: the replica is online (a snapshot-only one is done, and closes).
@@ -171,6 +175,11 @@ extension ClientSession {
         return host
     }
 
-    /// As Redis's logs name a replica: `ip:port`.
-    var replicaName: String { "\(replicaAddress):\(replicaSettings.listeningPort)" }
+    /// As Redis's logs name a replica (replicationGetSlaveName): `ip:port`, `[ip]:port` for IPv6,
+    /// `ip:<unknown-replica-port>` before it told its port.
+    var replicaName: String {
+        let port = replicaSettings.listeningPort
+        guard port != 0 else { return "\(replicaAddress):<unknown-replica-port>" }
+        return replicaAddress.contains(":") ? "[\(replicaAddress)]:\(port)" : "\(replicaAddress):\(port)"
+    }
 }

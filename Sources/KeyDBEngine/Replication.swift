@@ -1,6 +1,10 @@
 import KeyDBRESP
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The master side of Redis replication (replication.c): the replication ID and
 /// offset, the backlog, and the replicas that asked for the stream.
 ///
@@ -208,19 +212,38 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     /// The ID and offset a PSYNC to the master names: the first byte not yet had.
     public var psyncRequest: (id: String, offset: Int64) { (replid, offset + 1) }
 
-    /// A PSYNC that can continue from `requested` under `id`: the link, online, with the backlog from there.
-    func continueSync(of client: ClientSession, id: some Collection<UInt8>, from requested: Int64, psync2: Bool) -> Bool {
-        let idText = String(decoding: id, as: UTF8.self).lowercased()
-        guard idText == replid || (idText == replid2 && requested <= secondOffset),
-              let backlog, backlog.holds(from: requested) else { return false }
+    /// A PSYNC that can continue from `requested` under `id`: the link, online, with the backlog
+    /// from there. Else false, the reason logged (Redis's masterTryPartialResynchronization).
+    func continueSync(of client: ClientSession, id: some Collection<UInt8>, from requested: Int64, psync2: Bool, engine: Engine) -> Bool {
+        let asked = String(decoding: id, as: UTF8.self)
+        let idText = asked.lowercased()
+        guard idText == replid || (idText == replid2 && requested <= secondOffset) else {
+            if asked.hasPrefix("?") {
+                engine.logNotice?("Full resync requested by replica \(client.replicaName)")
+            } else if idText != replid2 {
+                engine.logNotice?("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '\(asked)', my replication IDs are '\(replid)' and '\(replid2)')")
+            } else {
+                engine.logNotice?("Partial resynchronization not accepted: Requested offset for second ID was \(requested), but I can reply up to \(secondOffset)")
+            }
+            return false
+        }
+        guard let backlog, backlog.holds(from: requested) else {
+            engine.logNotice?("Unable to partial resync with replica \(client.replicaName) for lack of backlog (Replica request was: \(requested)).")
+            if requested > offset {
+                engine.logWarning?("Warning: replica \(client.replicaName) tried to PSYNC with an offset that is greater than the master replication offset.")
+            }
+            return false
+        }
         let link = ReplicaLink(session: client, state: .online, prePSYNC: false, snapshotOnly: false, now: Clock.milliseconds() / 1000)
         replicas.append(link)
         client.replica = link
         client.reply.writeStaticString(psync2 ? "+CONTINUE " : "+CONTINUE")
         if psync2 { client.reply.writeString(replid) }
         client.reply.writeStaticString("\r\n")
+        let start = client.reply.writerIndex
         backlog.bytes(from: requested, into: &client.reply)
         partialSyncsAccepted += 1
+        engine.logNotice?("Partial resynchronization request from \(client.replicaName) accepted. Sending \(client.reply.writerIndex - start) bytes of backlog starting from offset \(requested).")
         return true
     }
 
@@ -286,7 +309,9 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
     func joinRunningSnapshot(_ link: ReplicaLink) -> Bool {
         // Not one taking the snapshot alone (redis-cli --rdb): it keeps no stream to copy;
         // nor one streamed, which has begun.
-        guard let donor = replicas.first(where: { $0 !== link && $0.state == .waitSnapshotEnd && !$0.snapshotOnly && $0.stream == nil })
+        // A killed one may be left from a snapshot that failed: no child writes for it any more.
+        guard let donor = replicas.first(where: { $0 !== link && $0.state == .waitSnapshotEnd && !$0.snapshotOnly && $0.stream == nil
+                                                  && !$0.session.killRequested })
         else { return false }
         attach(link, offset: donor.snapshotOffset)
         if !link.snapshotOnly { link.pending = donor.pending }
@@ -327,7 +352,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
             } else if let file = open() {
                 link.state = .snapshotReady(file)
             } else {
-                engine.logWarning?("SYNC failed. Can't open/stat DB after BGSAVE")
+                engine.logWarning?("SYNC failed. Can't open/stat DB after BGSAVE: \(String(cString: strerror(errno)))")
                 link.session.killRequested = true
             }
             link.session.scheduleWakeup()
@@ -370,6 +395,9 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
         if link.takeStreamChunk() != nil { link.chunkWritten() }
         client.replica = nil
         replicas.removeAll { $0 === link }
+        if link.state == .waitSnapshotEnd && link.stream == nil && !replicas.contains(where: { $0.state == .waitSnapshotEnd }) {
+            client.engine.persistence?.replicaSnapshotUnwanted()
+        }
         serveWaiters(engine: client.engine)
     }
 
@@ -458,7 +486,7 @@ public final class Replication: @unchecked Sendable {  // guarded by the keyspac
             link.session.scheduleWakeup()
         }
         let timeout = setting("repl-timeout", default: 60, engine)
-        for link in replicas {
+        for link in replicas where !link.session.killRequested {
             let kind: String
             if link.state == .online && !link.prePSYNC && now / 1000 - link.ackTime > timeout {
                 kind = "streaming sync"

@@ -28,6 +28,7 @@ enum ReplicationCommands {
         guard c.engine.master.map({ $0.state == .connected }) ?? true else { return c.replyError(ErrorReply.noMasterLink) }
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
         guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
+        c.engine.logNotice?("Replica \(c.replicaName) asks for synchronization")
         startFullSync(c, prePSYNC: true)
     }
 
@@ -49,12 +50,13 @@ enum ReplicationCommands {
         guard c.engine.master.map({ $0.state == .connected }) ?? true else { return c.replyError(ErrorReply.noMasterLink) }
         guard c.reply.readableBytes == 0 else { return c.replyError(ErrorReply.syncWithPendingOutput) }
         guard c.replicaSettings.filterKeepsFunctions == nil || c.replicaSettings.eof else { return c.replyError(ErrorReply.filteredNeedsEOF) }
-        guard let requested = args.int64(2) else { return c.replyError(ErrorReply.notInteger) }
-        let replication = c.engine.replication
-        if replication.continueSync(of: c, id: args[1], from: requested, psync2: c.replicaSettings.psync2) {
-            c.engine.logNotice?("Partial resynchronization request from \(c.replicaName) accepted.")
-            return
+        c.engine.logNotice?("Replica \(c.replicaName) asks for synchronization")
+        guard let requested = args.int64(2) else {
+            c.engine.logWarning?("Replica \(c.replicaName) asks for synchronization but with a wrong offset")
+            return c.replyError(ErrorReply.notInteger)
         }
+        let replication = c.engine.replication
+        if replication.continueSync(of: c, id: args[1], from: requested, psync2: c.replicaSettings.psync2, engine: c.engine) { return }
         // "?" asks for a full resync on purpose: not a refused partial one.
         if args[1].first != UInt8(ascii: "?") { replication.partialSyncsRefused += 1 }
         startFullSync(c, prePSYNC: false)
@@ -62,7 +64,6 @@ enum ReplicationCommands {
 
     private static func startFullSync(_ c: ClientSession, prePSYNC: Bool) {
         let engine = c.engine
-        engine.logNotice?("Replica \(c.replicaName) asks for synchronization")
         let link = engine.replication.addForFullSync(c, prePSYNC: prePSYNC, snapshotOnly: c.replicaSettings.snapshotOnly, engine: engine)
         // A snapshot without keys is made here and now: no child, nothing to wait for.
         if let keepsFunctions = c.replicaSettings.filterKeepsFunctions, let persistence = engine.persistence {

@@ -12,8 +12,8 @@ public final class SnapshotStream: @unchecked Sendable {  // links' fields under
     /// changed under `condition`, whose value is that count.
     private var unwritten = 0
     private let condition = ConditionLock(value: 0)
-    /// The child was stopped or collected: the reader leaves without a word.
-    public var cancelled = false
+    /// The child was stopped or collected: the reader leaves without a word (`cancel`).
+    public private(set) var cancelled = false
     /// The whole pipe was read and written to the replicas: one that acknowledges has
     /// loaded it, before the child's exit is seen.
     public var delivered = false
@@ -50,9 +50,17 @@ public final class SnapshotStream: @unchecked Sendable {  // links' fields under
         return unwritten
     }
 
+    /// The transfer is over (its child stopped or collected): the reader waits for no chunk any more.
+    public func cancel() {
+        condition.lock()
+        cancelled = true
+        unwritten = 0
+        condition.unlock(withValue: 0)
+    }
+
     private func count(_ change: Int) {
         condition.lock()
-        unwritten += change
+        if !cancelled { unwritten += change }
         condition.unlock(withValue: unwritten)
     }
 

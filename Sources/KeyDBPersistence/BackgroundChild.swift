@@ -21,6 +21,8 @@ struct BackgroundChild {
     let dirtyAtStart: Int
     /// A snapshot streamed to replicas (diskless sync) rather than written to a file.
     var stream: SnapshotStream?
+    /// A snapshot to disk started for replicas (not a user's BGSAVE or a save point's).
+    var forReplicas = false
 
     /// How a child ended.
     enum Exit: Equatable {

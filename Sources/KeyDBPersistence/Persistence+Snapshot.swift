@@ -44,20 +44,35 @@ extension Persistence {
         child = BackgroundChild(pid: pid, kind: .snapshot, startedAt: lastSnapshotAttempt,
                                 temporaryPath: directory + "/temp-\(pid).rdb", dirtyAtStart: engine.keyspace.dirty)
         child?.target = path
+        child?.forReplicas = forReplicas
         return true
     }
 
-    func finishSnapshot(_ child: BackgroundChild, succeeded: Bool) {
+    func finishSnapshot(_ child: BackgroundChild, exit: BackgroundChild.Exit) {
         let seconds = Int(Clock.milliseconds() / 1000 - child.startedAt)
-        if succeeded {
+        switch exit {
+        case .succeeded:
             logNotice("Background saving terminated with success")
-        } else {
+            snapshotFinished(succeeded: true, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
+        case .failed:
             logWarning("Background saving error")
-            FileIO.remove(child.temporaryPath)
+            snapshotFinished(succeeded: false, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
+        case .signalled(let signal):
+            logWarning("Background saving terminated by signal \(signal)")
+            // SIGUSR1 is how the server stops a child it no longer needs: not a failed save.
+            if signal != SIGUSR1 { snapshotFinished(succeeded: false, dirtyAtStart: child.dirtyAtStart, seconds: seconds) }
         }
-        snapshotFinished(succeeded: succeeded, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
+        if exit != .succeeded { FileIO.remove(child.temporaryPath) }
         // Each waiting replica gets the file as it is now: a later SAVE may replace it.
-        engine.replication.snapshotFinished(succeeded: succeeded, engine: engine) { Self.openForReplica(child.target) }
+        engine.replication.snapshotFinished(succeeded: exit == .succeeded, engine: engine) { Self.openForReplica(child.target) }
+    }
+
+    /// The last replica waiting for a snapshot to disk started for replicas left: without save
+    /// points nothing else wants it, and the child stops (collected by the background cycle),
+    /// so the next full resync need not wait for it, as Redis's freeClient does.
+    public func replicaSnapshotUnwanted() {
+        guard configuration.savePoints.isEmpty, let child, child.kind == .snapshot, child.forReplicas else { return }
+        Glibc.kill(child.pid, SIGUSR1)
     }
 
     static func openForReplica(_ path: String) -> ReadySnapshot? {

@@ -123,7 +123,7 @@ extension Persistence {
         case .signalled(let signal): logWarning("Background transfer terminated by signal \(signal)")
         }
         // The reader, if it still reads, leaves without a word.
-        child.stream?.cancelled = true
+        child.stream?.cancel()
         lastSnapshotSeconds = Int(Clock.milliseconds() / 1000 - child.startedAt)
         engine.replication.snapshotFinished(succeeded: exit == .succeeded, engine: engine)
     }

@@ -183,12 +183,13 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         }
         collectFinishedChild()
         guard child == nil else { return }
-        if rewriteScheduled {
+        // Replicas first, as Redis starts their fork as soon as a child is done.
+        if let target = engine.replication.snapshotDue(engine: engine, now: now) {
+            startSnapshot(for: target)
+        } else if rewriteScheduled {
             _ = startRewrite()
         } else if snapshotScheduled {
             _ = startSnapshot()
-        } else if let target = engine.replication.snapshotDue(engine: engine, now: now) {
-            startSnapshot(for: target)
         } else if snapshotDue(now: now / 1000) {
             _ = startSnapshot()
         } else if rewriteDue() {
@@ -276,7 +277,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
     func stopChild(_ kind: BackgroundChild.Kind? = nil) {
         guard let child, kind == nil || child.kind == kind else { return }
         logWarning("There is a child \(child.kind == .snapshot ? "saving an .rdb" : "rewriting the AOF"). Killing it!")
-        child.stream?.cancelled = true
+        child.stream?.cancel()
         child.kill()
         if child.stream == nil { FileIO.remove(child.temporaryPath) }
         self.child = nil
@@ -316,7 +317,7 @@ public final class Persistence: PersistenceControl, @unchecked Sendable {  // gu
         self.child = nil
         switch child.kind {
         case .snapshot where child.stream != nil: finishStreamedSnapshot(child, exit: exit)
-        case .snapshot: finishSnapshot(child, succeeded: exit == .succeeded)
+        case .snapshot: finishSnapshot(child, exit: exit)
         case .rewrite: finishRewrite(child, succeeded: exit == .succeeded)
         }
     }

@@ -163,8 +163,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         guard !closing else {
             // Half-closed, its last replies still going out: a kill (a replica that stopped
-            // reading, timed out) does not wait for them.
-            if let session, lock.withLock({ session.killRequested }) { context.close(promise: nil) }
+            // reading, timed out; an output limit; CLIENT KILL) does not wait for them. The
+            // wakeup is taken, so that the next one (the kill's) comes too.
+            if let session, lock.withLock({ () -> Bool in
+                session.wakeupScheduled = false
+                return session.killRequested
+            }) { context.close(promise: nil) }
             return
         }
         process(context: context)
@@ -475,8 +479,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             pipelineUnflushed = true
             context.write(wrapOutboundOut(chunk)).whenComplete { result in
                 bound.value.pipelineWrites -= 1
-                lock.withLock { link.chunkWritten() }
-                if case .failure = result { bound.value.context?.close(promise: nil) }
+                guard case .failure(let error) = result else { return lock.withLock { link.chunkWritten() } }
+                lock.withLock { link.chunkWritten(failure: ConnectionSocket.errorText(error)) }
+                bound.value.context?.close(promise: nil)
             }
         case .stream(let stream):
             if stream.readableBytes > 0 { writeToPipeline(stream, context: context) }

@@ -46,6 +46,12 @@ enum ConnectionSocket {
 
     /// Writes as much of `bytes` as the socket takes now: the count written, 0 if
     /// none, -1 on an error other than a full socket buffer.
+    /// An I/O error as Redis's logs give it (strerror's text), else its description.
+    static func errorText(_ error: Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        return String(cString: strerror(error.errnoCode))
+    }
+
     static func sendNow(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) -> Int {
         #if os(Linux)
         let flags = CInt(MSG_NOSIGNAL)  // a peer gone is an error to report, not a signal

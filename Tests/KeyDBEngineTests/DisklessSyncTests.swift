@@ -156,6 +156,34 @@ import Testing
         #expect(other.session.killRequested && queued.session.killRequested)
     }
 
+    @Test("a stopped transfer waits for no chunk: cancel releases the reader, and a late write does not count below zero")
+    func cancelReleasesTheReader() throws {
+        let h = EngineHarness()
+        let (replica, stream) = streaming(h)
+        let link = try #require(replica.session.replica)
+        #expect(stream.offer(ByteBuffer(string: "x"), replication: h.engine.replication, now: 0) == 1)
+        guard case .chunk = try #require(link.takeTransfer()) else { Issue.record("no chunk"); return }
+        stream.cancel()
+        #expect(stream.unwrittenChunks == 0 && stream.cancelled)
+        stream.waitUntilWritten()
+        link.chunkWritten()
+        #expect(stream.unwrittenChunks == 0)
+    }
+
+    @Test("a replica does not join a snapshot from disk that failed: it waits for the next one")
+    func noJoiningAFailedSnapshot() throws {
+        let h = EngineHarness()
+        #expect(h.run("CONFIG", "SET", "repl-diskless-sync", "no") == "+OK\r\n")
+        let first = h.connect()
+        _ = first.run("PSYNC", "?", "-1")
+        h.engine.replication.snapshotStarted(engine: h.engine, forReplicas: true)
+        h.engine.replication.snapshotFinished(succeeded: false, engine: h.engine)
+        #expect(first.session.killRequested && first.session.replica?.state == .waitSnapshotEnd)
+        let late = h.connect()
+        #expect(late.run("PSYNC", "?", "-1") == "")
+        #expect(late.session.replica?.state == .waitSnapshotStart)
+    }
+
     @Test("when no snapshot can start, the replicas waiting get Redis's error and are closed")
     func snapshotFailsToStart() throws {
         let h = EngineHarness()

@@ -1,8 +1,10 @@
 """What the replication tests share: servers started as master and replica,
-and the wait and comparisons that decide a replica holds its master's data."""
+the wait and comparisons that decide a replica holds its master's data, and a
+replica played by hand (RawReplica)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -79,3 +81,75 @@ def read_command(f):
         length = int(f.readline()[1:])
         words.append(f.read(length + 2)[:-2].decode())
     return words
+
+
+class RawReplica:
+    """A replica played by hand: it asks for a full resync with `capa eof` (or
+    without) and reads the transfer itself."""
+
+    def __init__(self, port: int, eof: bool = True, rdb_only: bool = False):
+        self.sock = socket.create_connection((HOST, port), timeout=10)
+        self.data = b""
+        self.send(b"REPLCONF", b"listening-port", b"1")
+        self.expect(b"+OK\r\n")
+        if eof:
+            self.send(b"REPLCONF", b"capa", b"eof", b"capa", b"psync2")
+            self.expect(b"+OK\r\n")
+        if rdb_only:
+            self.send(b"REPLCONF", b"rdb-only", b"1")
+            self.expect(b"+OK\r\n")
+        self.send(b"PSYNC", b"?", b"-1")
+
+    def send(self, *args: bytes) -> None:
+        self.sock.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+
+    def read_until(self, predicate, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.data):
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.data += chunk
+            assert time.monotonic() < deadline, f"timed out with {self.data[:200]!r}"
+
+    def expect(self, reply: bytes) -> None:
+        self.read_until(lambda d: len(d) >= len(reply))
+        assert self.data[:len(reply)] == reply, self.data
+        self.data = self.data[len(reply):]
+
+    def header(self) -> tuple[bytes, bytes]:
+        """Keepalive newlines, +FULLRESYNC and the transfer's first line: (FULLRESYNC line, first line)."""
+        self.read_until(lambda d: d.lstrip(b"\n").count(b"\r\n") >= 2)
+        self.data = self.data.lstrip(b"\n")
+        fullresync, self.data = self.data.split(b"\r\n", 1)
+        self.data = self.data.lstrip(b"\n")
+        first, self.data = self.data.split(b"\r\n", 1)
+        return fullresync, first
+
+    def silent_for(self, seconds: float) -> bool:
+        self.sock.settimeout(seconds)
+        try:
+            chunk = self.sock.recv(4096)
+        except socket.timeout:
+            return True
+        self.data += chunk
+        return False
+
+    def received_within(self, seconds: float) -> bytes:
+        """What arrives within `seconds` (kept for the reads that follow)."""
+        before = len(self.data)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(4096)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            self.data += chunk
+        return self.data[before:]
+
+    def close(self) -> None:
+        self.sock.close()

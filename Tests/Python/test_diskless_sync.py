@@ -21,7 +21,7 @@ import pytest
 
 from conftest import HOST
 from durability_support import raw, servers, wait_for  # noqa: F401 (servers is a fixture)
-from replication_support import assert_same_data, replication, start_master, start_replica, wait_in_sync
+from replication_support import RawReplica, assert_same_data, replication, start_master, start_replica, wait_in_sync
 
 MARK = re.compile(rb"\$EOF:([0-9a-f]{40})\r\n")
 
@@ -32,78 +32,6 @@ def populate(server, keys: int, size: int) -> None:
 
 def log_count(server, text: str) -> int:
     return server.full_log().count(text)
-
-
-class RawReplica:
-    """A replica played by hand: it asks for a full resync with `capa eof` (or
-    without) and reads the transfer itself."""
-
-    def __init__(self, port: int, eof: bool = True, rdb_only: bool = False):
-        self.sock = socket.create_connection((HOST, port), timeout=10)
-        self.data = b""
-        self.send(b"REPLCONF", b"listening-port", b"1")
-        self.expect(b"+OK\r\n")
-        if eof:
-            self.send(b"REPLCONF", b"capa", b"eof", b"capa", b"psync2")
-            self.expect(b"+OK\r\n")
-        if rdb_only:
-            self.send(b"REPLCONF", b"rdb-only", b"1")
-            self.expect(b"+OK\r\n")
-        self.send(b"PSYNC", b"?", b"-1")
-
-    def send(self, *args: bytes) -> None:
-        self.sock.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
-
-    def read_until(self, predicate, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate(self.data):
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = self.sock.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.data += chunk
-            assert time.monotonic() < deadline, f"timed out with {self.data[:200]!r}"
-
-    def expect(self, reply: bytes) -> None:
-        self.read_until(lambda d: len(d) >= len(reply))
-        assert self.data[:len(reply)] == reply, self.data
-        self.data = self.data[len(reply):]
-
-    def header(self) -> tuple[bytes, bytes]:
-        """Keepalive newlines, +FULLRESYNC and the transfer's first line: (FULLRESYNC line, first line)."""
-        self.read_until(lambda d: d.lstrip(b"\n").count(b"\r\n") >= 2)
-        self.data = self.data.lstrip(b"\n")
-        fullresync, self.data = self.data.split(b"\r\n", 1)
-        self.data = self.data.lstrip(b"\n")
-        first, self.data = self.data.split(b"\r\n", 1)
-        return fullresync, first
-
-    def silent_for(self, seconds: float) -> bool:
-        self.sock.settimeout(seconds)
-        try:
-            chunk = self.sock.recv(4096)
-        except socket.timeout:
-            return True
-        self.data += chunk
-        return False
-
-    def received_within(self, seconds: float) -> bytes:
-        """What arrives within `seconds` (kept for the reads that follow)."""
-        before = len(self.data)
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(4096)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            self.data += chunk
-        return self.data[before:]
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 # -- the transfer, compared with Redis --------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -24,7 +25,7 @@ from conftest import HOST
 from durability_support import (  # noqa: F401 (servers is a fixture)
     assert_same_state, build_dataset, dump_state, info_fields, raw, run_write_stream, servers, wait_for)
 from replication_support import (
-    assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync)
+    RawReplica, assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync)
 from resp_client import ReplyTimeout, RespClient
 
 
@@ -296,14 +297,114 @@ def test_a_replica_does_not_join_a_redis_cli_rdb_snapshot(servers, tmp_path):
         fetch.wait(timeout=60)
 
 
-def test_a_replica_that_answers_is_dropped(servers):
-    primary = master(servers)
+@pytest.mark.parametrize("kind", ["redis", "sut"])
+@pytest.mark.parametrize("sync, command, name", [
+    ("SYNC", ("PING",), "ping"), ("SYNC", ("XINFO", "HELP"), "xinfo|help"),
+    ("PSYNC", ("GET", "foo"), "get"), ("PSYNC", ("SLOWLOG", "GET"), "slowlog|get")])
+def test_a_replica_that_answers_is_dropped(servers, kind, sync, command, name):
+    """A reply would land in its stream: Redis closes such a link, and a replica may not
+    touch the keyspace (its error is logged as CRITICAL). Redis's own log lines, from both servers."""
+    primary = start_master(servers, kind, "master", "--repl-diskless-sync", "no")
     with RespClient(HOST, primary.port) as c:
-        c.send_command("PSYNC", "?", "-1")
-        assert c.read_reply(timeout=10).startswith(b"+FULLRESYNC ")
-        c.send_command("PING")  # a reply would land in its stream: Redis closes such a link
+        c.send_command(*((sync,) if sync == "SYNC" else (sync, "replicationid", "-1")))
+        if sync == "PSYNC":
+            assert re.fullmatch(rb"\+FULLRESYNC [0-9a-f]{40} 0\r\n", c.read_reply(timeout=10))
+        c.send_command(*command)
         assert c.wait_closed(timeout=10)
-    assert "Replica generated a reply to command 'ping'" in primary.full_log()
+    log = primary.full_log()
+    assert re.search(rf"Replica generated a reply to command '{re.escape(name)}', disconnecting it: id=\d+ addr=", log), log
+    if name == "get":
+        assert "== CRITICAL == This master is sending an error to its replica: 'Replica can't interact with the keyspace' after processing the command 'get'" in log
+    assert raw(primary.client(), "PING") in (b"PONG", True)
+
+
+@pytest.mark.parametrize("kind", ["redis", "sut"])
+def test_psync_with_an_offset_that_is_not_a_number(servers, kind):
+    primary = start_master(servers, kind)
+    with RespClient(HOST, primary.port) as c:
+        assert c.call("PSYNC", "replicationid", "offset_str") == b"-ERR value is not an integer or out of range\r\n"
+        # Still an ordinary client.
+        assert c.call("PING") == b"+PONG\r\n"
+    assert "Replica 127.0.0.1:<unknown-replica-port> asks for synchronization but with a wrong offset" in primary.full_log()
+
+
+@pytest.mark.parametrize("save", ["", "900 1"])
+def test_a_snapshot_no_replica_waits_for_is_stopped_unless_save_points_want_it(servers, save):
+    """Redis's "Kill rdb child process if its dumping RDB is not useful"."""
+    primary = master(servers, "master", "--repl-diskless-sync", "no", "--rdb-key-save-delay", "1000000", "--save", save)
+    raw(primary.client(), "MSET", *[x for i in range(10) for x in (f"k{i}", i)])
+    first, second = RawReplica(primary.port), RawReplica(primary.port)
+    try:
+        wait_for(lambda: primary.info("persistence")["rdb_bgsave_in_progress"] == "1"
+                 and replication(primary).get("slave1", "").count("wait_bgsave") == 1, what="the snapshot")
+        first.close()
+        time.sleep(0.3)
+        assert primary.info("persistence")["rdb_bgsave_in_progress"] == "1"
+        second.close()
+        if save:
+            time.sleep(0.5)
+            assert primary.info("persistence")["rdb_bgsave_in_progress"] == "1"
+            return
+        wait_for(lambda: primary.info("persistence")["rdb_bgsave_in_progress"] == "0", timeout=3, what="the child's end")
+        assert "Background saving terminated by signal 10" in primary.full_log()
+        # Not a failed save: writes are not refused, and the status stays ok.
+        assert primary.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_half_closed_replica_that_stopped_reading_is_dropped_at_its_timeout(servers):
+    """Its socket is full and it shut its side: the stream's wakeups must not use up the
+    one its repl-timeout kill needs."""
+    primary = master(servers, "master", "--repl-timeout", "2", "--repl-diskless-sync", "no")
+    replica = RawReplica(primary.port)
+    try:
+        _, first = replica.header()
+        size = int(first[1:])
+        replica.read_until(lambda d: len(d) >= size)
+        replica.send(b"REPLCONF", b"ACK", b"0")
+        r = primary.client()
+        value = "v" * 100_000
+        for i in range(300):  # 30 MB of stream, more than the socket buffers hold
+            raw(r, "SET", f"k{i % 10}", value)
+        replica.sock.shutdown(socket.SHUT_WR)
+        for i in range(20):
+            raw(r, "SET", "more", str(i))
+            time.sleep(0.05)
+        wait_for(lambda: replication(primary)["connected_slaves"] == "0", timeout=10, what="the replica's drop")
+        time.sleep(1.5)
+        assert primary.full_log().count("Disconnecting timedout replica (streaming sync)") == 1
+    finally:
+        replica.close()
+
+
+def replica_name(replica) -> str:
+    return f"127.0.0.1:{replica.port}"
+
+
+@pytest.mark.parametrize("kind", ["redis", "sut"])
+def test_psync_logs_say_why_a_partial_resync_is_or_is_not_possible(servers, kind):
+    primary = start_master(servers, kind)
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    replid, offset = (replication(primary)[f] for f in ("master_replid", "master_repl_offset"))
+    with RespClient(HOST, primary.port) as c:
+        c.call("REPLCONF", "capa", "psync2")
+        assert c.call("PSYNC", replid, str(int(offset) + 1)) == f"+CONTINUE {replid}\r\n".encode()
+    with RespClient(HOST, primary.port) as c:
+        c.send_command("PSYNC", "a" * 40, "1")
+        assert c.read_reply(timeout=10).startswith(b"+FULLRESYNC")
+    with RespClient(HOST, primary.port) as c:
+        c.send_command("PSYNC", replid, str(int(offset) + 1000))
+        assert c.read_reply(timeout=10).startswith(b"+FULLRESYNC")
+    log = primary.full_log()
+    unknown = "127.0.0.1:<unknown-replica-port>"
+    assert f"Partial resynchronization request from {unknown} accepted. Sending 0 bytes of backlog starting from offset {int(offset) + 1}." in log
+    assert f"Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{'a' * 40}', my replication IDs are '{replid}' and '{'0' * 40}')" in log
+    assert f"Unable to partial resync with replica {unknown} for lack of backlog (Replica request was: {int(offset) + 1000})." in log
+    assert f"Warning: replica {unknown} tried to PSYNC with an offset that is greater than the master replication offset." in log
+    assert f"Full resync requested by replica {replica_name(replica)}" in log
 
 
 def test_filtered_snapshots_for_redis_cli(servers, tmp_path):
