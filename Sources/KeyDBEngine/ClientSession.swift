@@ -61,7 +61,10 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     public internal(set) var subscribedPatterns: OrderedSet<Bytes> = []
     public internal(set) var subscribedShardChannels: OrderedSet<Bytes> = []
     /// Set by SYNC / PSYNC: this connection gets the replication stream.
-    public internal(set) var replica: ReplicaLink?
+    public internal(set) var replica: ReplicaLink? { didSet { receivesFeed = replica != nil || isMonitor } }
+    /// A replica or a monitor (Redis's CLIENT_SLAVE): it may not reach the keyspace. Stored,
+    /// as every command reads it.
+    private(set) var receivesFeed = false
     /// What REPLCONF said before SYNC / PSYNC.
     var replicaSettings = ReplicaSettings()
     /// master_repl_offset once this client's last command is in the stream (what WAIT waits for).
@@ -99,7 +102,7 @@ public final class ClientSession: @unchecked Sendable {  // used under the keysp
     /// The running command logged its own records (Propagation.swift).
     public internal(set) var propagatedExplicitly = false
     /// In MONITOR mode: sees every command the server runs (MonitorFeed.swift).
-    public internal(set) var isMonitor = false
+    public internal(set) var isMonitor = false { didSet { receivesFeed = replica != nil || isMonitor } }
     /// Arguments of the running command that the slow log and monitors must not
     /// show (passwords); reset after each command.
     var redactedArguments: [Int] = [] {

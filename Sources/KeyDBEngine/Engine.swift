@@ -409,8 +409,8 @@ public final class Engine: @unchecked Sendable {  // guarded by the server's key
         if client.isSubscribed && !client.resp3 && !command.flags.contains(.allowedWhileSubscribed) {
             return reject(command, ErrorReply.subscribedContext(command.fullName), for: client)
         }
-        // Replicas are never paused: they must not reach the keyspace (Redis's CLIENT_SLAVE covers monitors too).
-        if (client.isMonitor || client.replica != nil) && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
+        // Replicas are never paused: they must not reach the keyspace (nor may monitors).
+        if client.receivesFeed && !command.flags.isDisjoint(with: [.readonly, .write, .mayReplicate]) {
             return reject(command, ErrorReply.replicaKeyspace, for: client)
         }
         if pauseCovers(command, args, for: client) {
