@@ -30,10 +30,6 @@ def populate(server, keys: int, size: int) -> None:
     raw(server.client(), "DEBUG", "POPULATE", str(keys), "key", str(size))
 
 
-def log_count(server, text: str) -> int:
-    return server.full_log().count(text)
-
-
 # -- the transfer, compared with Redis --------------------------------------------
 
 

@@ -16,14 +16,13 @@ import re
 import signal
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import HOST
 from durability_support import (  # noqa: F401 (servers is a fixture)
-    assert_same_state, build_dataset, dump_state, info_fields, raw, run_write_stream, servers, wait_for)
+    assert_same_state, build_dataset, dump_state, raw, run_write_stream, servers, wait_for)
 from replication_support import (
     RawReplica, assert_same_data, far_future_ms, replication, start_master, start_replica, wait_in_sync)
 from resp_client import ReplyTimeout, RespClient
