@@ -39,7 +39,8 @@ enum InfoCommand {
         switch name {
         case "server": fields = server(engine)
         case "clients":
-            fields = [("connected_clients", "\(engine.clients.count)"), ("cluster_connections", "0"),
+            // Replicas are not counted (Redis: server.clients less server.slaves).
+            fields = [("connected_clients", "\(engine.clients.count - engine.replication.replicas.count)"), ("cluster_connections", "0"),
                       ("maxclients", "\(engine.configuration.maxClients)"), ("client_recent_max_input_buffer", "0"),
                       ("client_recent_max_output_buffer", "0"), ("blocked_clients", "\(engine.blockedClientCount)"),
                       ("tracking_clients", "\(engine.tracking.clients)"), ("clients_in_timeout_table", "0")]
@@ -146,7 +147,9 @@ enum InfoCommand {
             ("rss_overhead_ratio", ratio(m.rssOverhead)), ("rss_overhead_bytes", "\(m.rssOverheadBytes)"),
             ("mem_fragmentation_ratio", ratio(m.fragmentation)), ("mem_fragmentation_bytes", "\(m.fragmentationBytes)"),
             ("mem_not_counted_for_evict", "0"), ("mem_replication_backlog", "\(m.replicationBacklog)"),
-            ("mem_total_replication_buffers", "0"), ("mem_clients_slaves", "\(m.clientsReplicas)"),
+            // Redis 7 keeps one buffer for the backlog and every replica's unsent stream; here they
+            // are the backlog's ring and each replica's buffers, so the total is their sum.
+            ("mem_total_replication_buffers", "\(m.replicationBacklog + m.clientsReplicas)"), ("mem_clients_slaves", "\(m.clientsReplicas)"),
             ("mem_clients_normal", "\(m.clientsNormal)"), ("mem_cluster_links", "\(m.clusterLinks)"),
             ("mem_aof_buffer", "\(m.aofBuffer)"), ("mem_allocator", MemoryStatistics.allocatorName),
             ("active_defrag_running", "0"), ("lazyfree_pending_objects", "\(lazyFreePending)"),

@@ -184,6 +184,23 @@ import Testing
         #expect(late.session.replica?.state == .waitSnapshotStart)
     }
 
+    @Test("INFO: mem_total_replication_buffers counts the backlog and the stream held for a replica, connected_clients no replica")
+    func replicationBuffersMemory() throws {
+        let h = EngineHarness()
+        _ = streaming(h)
+        func field(_ name: String, in section: String = "memory") -> Int {
+            let line = h.run("INFO", section).split(separator: "\r\n").first { $0.hasPrefix(name + ":") }
+            return line.flatMap { Int($0.dropFirst(name.count + 1)) } ?? -1
+        }
+        // Replicas are not among the connected clients, as in Redis: only the harness's own client is.
+        #expect(field("connected_clients", in: "clients") == 1)
+        let before = field("mem_total_replication_buffers")
+        #expect(before == field("mem_replication_backlog") + field("mem_clients_slaves") && before >= 1 << 20)
+        _ = h.run("SET", "k", String(repeating: "v", count: 100_000))
+        h.drainToReplicas()
+        #expect(field("mem_total_replication_buffers") >= before + 100_000)
+    }
+
     @Test("when no snapshot can start, the replicas waiting get Redis's error and are closed")
     func snapshotFailsToStart() throws {
         let h = EngineHarness()

@@ -378,6 +378,16 @@ def test_a_half_closed_replica_that_stopped_reading_is_dropped_at_its_timeout(se
         replica.close()
 
 
+@pytest.mark.parametrize("kind", ["redis", "sut"])
+def test_connected_clients_leaves_out_replicas(servers, kind):
+    primary = start_master(servers, kind)
+    replica = replica_of(servers, primary)
+    wait_in_sync(primary, replica)
+    # The one client is the test's own INFO connection.
+    assert primary.info("clients")["connected_clients"] == "1"
+    assert replication(primary)["connected_slaves"] == "1"
+
+
 def replica_name(replica) -> str:
     return f"127.0.0.1:{replica.port}"
 
