@@ -49,18 +49,15 @@ extension Persistence {
     }
 
     func finishSnapshot(_ child: BackgroundChild, exit: BackgroundChild.Exit) {
-        let seconds = Int(Clock.milliseconds() / 1000 - child.startedAt)
         switch exit {
-        case .succeeded:
-            logNotice("Background saving terminated with success")
-            snapshotFinished(succeeded: true, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
-        case .failed:
-            logWarning("Background saving error")
-            snapshotFinished(succeeded: false, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
-        case .signalled(let signal):
-            logWarning("Background saving terminated by signal \(signal)")
-            // SIGUSR1 is how the server stops a child it no longer needs: not a failed save.
-            if signal != SIGUSR1 { snapshotFinished(succeeded: false, dirtyAtStart: child.dirtyAtStart, seconds: seconds) }
+        case .succeeded: logNotice("Background saving terminated with success")
+        case .failed: logWarning("Background saving error")
+        case .signalled(let signal): logWarning("Background saving terminated by signal \(signal)")
+        }
+        // SIGUSR1 is how the server stops a child it no longer needs: not a failed save.
+        if exit != .signalled(SIGUSR1) {
+            let seconds = Int(Clock.milliseconds() / 1000 - child.startedAt)
+            snapshotFinished(succeeded: exit == .succeeded, dirtyAtStart: child.dirtyAtStart, seconds: seconds)
         }
         if exit != .succeeded { FileIO.remove(child.temporaryPath) }
         // Each waiting replica gets the file as it is now: a later SAVE may replace it.
